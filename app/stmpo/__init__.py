@@ -1,0 +1,3 @@
+"""STMPO for After Effects: submitter, bundle builder and local runner."""
+
+__version__ = "0.1.0"

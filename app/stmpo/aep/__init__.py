@@ -1,0 +1,1 @@
+"""Reading saved .aep projects without After Effects (optional extra `stmpo-ae[aep]`)."""

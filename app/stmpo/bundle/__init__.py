@@ -1,0 +1,1 @@
+"""Job bundle builder: export + settings -> validated OpenJD job bundle."""

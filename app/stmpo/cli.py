@@ -1,0 +1,68 @@
+"""The `stmpo` command line: one subcommand per module in `COMMANDS`.
+
+Each command module exposes `add_parser(subparsers)` and `run(args) -> int` and keeps
+heavy imports (Qt, boto3, openjd-sessions) inside `run`, so `stmpo --help` stays fast.
+Bad input exits 2 with one line per problem; a traceback is a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import Protocol, cast
+
+from stmpo import __version__
+from stmpo.errors import StmpoError
+
+COMMANDS: tuple[str, ...] = (
+    "stmpo.bundle.command_bundle",
+    "stmpo.bundle.command_validate",
+    "stmpo.local.command",
+    "stmpo.submit.command",
+    "stmpo.aep.command",
+    "stmpo.export.command_schema",
+)
+
+
+class CommandModule(Protocol):
+    def add_parser(self, subparsers: argparse._SubParsersAction) -> None: ...  # type: ignore[type-arg]
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but errors name the argument at fault and exit 2 without usage noise."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="stmpo", description="Render After Effects on AWS Deadline Cloud with STMPO."
+    )
+    parser.add_argument("--version", action="version", version=f"stmpo {__version__}")
+    subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name in COMMANDS:
+        module = cast(CommandModule, importlib.import_module(name))
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except StmpoError as exc:
+        print(f"stmpo {args.command}: {exc.render()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"stmpo {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

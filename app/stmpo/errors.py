@@ -1,0 +1,48 @@
+"""Errors that carry every problem at once, so a CLI can print them all and exit 2.
+
+A user fixing an export should see all of its problems in one go, each tied to the
+JSON path or argument at fault, never a Python traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input: where (a JSON path or an argument) and what."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+
+class StmpoError(Exception):
+    """Bad input or a failed operation the user can act on. CLIs exit 2 on it."""
+
+    def __init__(self, problems: Iterable[Problem] | str, *, source: str = "") -> None:
+        if isinstance(problems, str):
+            problems = [Problem("", problems)]
+        self.problems: list[Problem] = list(problems)
+        self.source = source
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        head = f"{self.source}: " if self.source else ""
+        if len(self.problems) == 1:
+            return head + str(self.problems[0])
+        lines = [f"{head}{len(self.problems)} problems:"]
+        lines += [f"  - {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+class ExportError(StmpoError):
+    """The export file is unreadable or does not follow the `stmpo-ae-export` contract."""
+
+
+class BundleError(StmpoError):
+    """A job bundle could not be built, or fails Open Job Description validation."""

@@ -1,0 +1,26 @@
+"""Export model: the typed contract for the `stmpo-ae-export` JSON (docs/export-format.md)."""
+
+from stmpo.export.loader import load_export, parse_export
+from stmpo.export.model import (
+    Comp,
+    Export,
+    Font,
+    Footage,
+    Frames,
+    OutputModule,
+    ProjectInfo,
+    RenderQueueItem,
+)
+
+__all__ = [
+    "Comp",
+    "Export",
+    "Font",
+    "Footage",
+    "Frames",
+    "OutputModule",
+    "ProjectInfo",
+    "RenderQueueItem",
+    "load_export",
+    "parse_export",
+]

@@ -1,0 +1,229 @@
+"""Typed model of a `stmpo-ae-export` version 1 file.
+
+The JSON uses AE's camelCase names; Python code uses snake_case attributes through
+aliases. Types are strict on purpose: a frame number given as "12" or 12.5 in an
+export means the exporter is broken, and guessing would render the wrong frames.
+Unknown fields are kept (``extra="allow"``) so a newer exporter does not break us.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+FORMAT_NAME = "stmpo-ae-export"
+FORMAT_VERSION = 1
+MAX_INT = 10**9
+
+FrameNumber = Annotated[int, Field(ge=-MAX_INT, le=MAX_INT)]
+PositiveIndex = Annotated[int, Field(ge=1, le=MAX_INT)]
+
+Status = Literal[
+    "QUEUED",
+    "UNQUEUED",
+    "NEEDS_OUTPUT",
+    "DONE",
+    "RENDERING",
+    "USER_STOPPED",
+    "ERR_STOPPED",
+    "WILL_CONTINUE",
+]
+OutputKind = Literal["sequence", "movie"]
+
+#: Statuses from which AE lets an item be rendered again once it has an output module.
+RERENDERABLE_STATUSES: frozenset[str] = frozenset(
+    {"QUEUED", "UNQUEUED", "DONE", "USER_STOPPED", "ERR_STOPPED"}
+)
+
+STILL_IMAGE_EXTENSIONS: frozenset[str] = frozenset(
+    {
+        ".png", ".exr", ".tif", ".tiff", ".jpg", ".jpeg", ".dpx", ".cin", ".tga",
+        ".bmp", ".psd", ".iff", ".hdr", ".sgi", ".rla", ".rpf", ".pxr", ".gif",
+    }
+)  # fmt: skip
+
+_WINDOWS_ABS = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\[^\\/]+[\\/]|//[^/]+/)")
+
+
+def is_absolute_path(path: str, os_name: str | None = None) -> bool:
+    """Absolute in the exporter's OS; when the OS is unknown either convention counts."""
+    windows = bool(_WINDOWS_ABS.match(path))
+    posix = path.startswith("/") and not path.startswith("//")
+    if os_name == "windows":
+        return windows
+    if os_name in ("macos", "linux"):
+        return posix
+    return windows or posix
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        strict=True,
+        extra="allow",
+        frozen=True,
+    )
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+class Host(_Model):
+    app: str
+    version: str | None = None
+    os: Literal["windows", "macos", "linux"] | None = None
+
+
+class ProjectInfo(_Model):
+    path: Annotated[str, Field(min_length=1)]
+    display_start_frame: Literal[0, 1] = 0
+
+
+class Comp(_Model):
+    name: str
+    frame_rate: float
+    duration: float
+    width: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    height: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    display_start_time: float | None = None
+
+    @field_validator("frame_rate")
+    @classmethod
+    def _rate(cls, value: float) -> float:
+        _finite(value)
+        if value <= 0:
+            raise ValueError(f"frame rate must be above 0, got {value:g}")
+        return value
+
+    @field_validator("duration")
+    @classmethod
+    def _duration(cls, value: float) -> float:
+        _finite(value)
+        if value < 0:
+            raise ValueError(f"duration cannot be negative, got {value:g}")
+        return value
+
+    @field_validator("display_start_time")
+    @classmethod
+    def _start(cls, value: float | None) -> float | None:
+        return None if value is None else _finite(value)
+
+
+class Frames(_Model):
+    start: FrameNumber
+    end: FrameNumber
+    step: Annotated[int, Field(ge=1, le=MAX_INT)] = 1
+
+    @property
+    def numbers(self) -> range:
+        return range(self.start, self.end + 1, self.step)
+
+    @property
+    def count(self) -> int:
+        return len(self.numbers)
+
+
+class OutputModule(_Model):
+    index: PositiveIndex
+    path: str
+    template: str | None = None
+    kind: OutputKind | None = None
+
+    @property
+    def resolved_kind(self) -> OutputKind:
+        """The declared kind, else decided from the path as the export format says."""
+        if self.kind is not None:
+            return self.kind
+        if "[#" in self.path:
+            return "sequence"
+        dot = self.path.rfind(".")
+        ext = (
+            self.path[dot:].lower()
+            if dot > max(self.path.rfind("/"), self.path.rfind("\\"))
+            else ""
+        )
+        return "sequence" if ext in STILL_IMAGE_EXTENSIONS else "movie"
+
+
+class RenderQueueItem(_Model):
+    index: PositiveIndex
+    comp: Comp
+    frames: Frames
+    render: bool = True
+    status: Status | None = None
+    render_settings: str | None = None
+    output_modules: list[OutputModule] = Field(default_factory=list)
+
+    @property
+    def renderable(self) -> bool:
+        """Preselected for submission: checked, queued, with somewhere to write."""
+        return self.render and self.status in (None, "QUEUED") and bool(self.output_modules)
+
+    @property
+    def selectable(self) -> bool:
+        """The artist may pick it even if it is not preselected."""
+        return bool(self.output_modules) and (
+            self.status is None or self.status in RERENDERABLE_STATUSES
+        )
+
+    @property
+    def not_selectable_reason(self) -> str:
+        if not self.output_modules:
+            return "no output module"
+        if self.status is not None and self.status not in RERENDERABLE_STATUSES:
+            return f"status {self.status}"
+        return ""
+
+    @property
+    def has_movie_output(self) -> bool:
+        """A movie is one file, so such an item cannot be split across processes."""
+        return any(om.resolved_kind == "movie" for om in self.output_modules)
+
+
+class Footage(_Model):
+    path: str
+    sequence: bool = False
+    missing: bool = False
+
+
+class Font(_Model):
+    post_script_name: Annotated[str, Field(min_length=1)]
+    family_name: str | None = None
+    style_name: str | None = None
+    location: str | None = None
+    is_substitute: bool = False
+
+
+class Export(_Model):
+    format: Literal["stmpo-ae-export"]
+    version: Literal[1]
+    project: ProjectInfo
+    render_queue: list[RenderQueueItem]
+    exported_at: str | None = None
+    host: Host | None = None
+    footage: list[Footage] = Field(default_factory=list)
+    fonts: list[Font] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+
+    def item(self, rq_index: int) -> RenderQueueItem:
+        for item in self.render_queue:
+            if item.index == rq_index:
+                return item
+        raise KeyError(rq_index)
+
+    @property
+    def renderable_items(self) -> list[RenderQueueItem]:
+        return [item for item in self.render_queue if item.renderable]
+
+    @property
+    def project_name(self) -> str:
+        path = self.project.path.replace("\\", "/")
+        return path.rsplit("/", 1)[-1]

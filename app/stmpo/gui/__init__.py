@@ -1,0 +1,1 @@
+"""The Qt submitter built on the deadline library dialog."""

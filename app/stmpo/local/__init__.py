@@ -1,0 +1,1 @@
+"""Run a job bundle on this machine through openjd-sessions."""

@@ -1,0 +1,1 @@
+"""Submission to Deadline Cloud through the deadline library, single and batch."""

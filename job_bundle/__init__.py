@@ -1,0 +1,1 @@
+"""OpenJD job template sources used by the bundle builder."""

@@ -1,0 +1,1 @@
+"""Shared resources: NUMA map, export JSON Schema, aerender stand-in, sample exports."""

@@ -1,0 +1,1 @@
+"""Worker-side scripts shipped in every job bundle (stdlib only; psutil when present)."""
