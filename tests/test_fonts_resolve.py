@@ -192,3 +192,53 @@ def test_system_font_dirs_per_os(tmp_path: Path) -> None:
     assert system_font_dirs("linux", {}, home)[:2] == [home / ".local/share/fonts", home / ".fonts"]
     assert system_font_dirs("linux", {"XDG_DATA_HOME": "/x"}, home)[0] == Path("/x/fonts")
     assert default_cache_file("linux", {}, home) == home / ".cache/stmpo/font-index.json"
+
+
+def _export_with_fonts(tmp_path: Path, fonts: list[dict[str, object]]) -> Path:
+    from stmpo.locations import examples_dir
+
+    data = json.loads((examples_dir() / "image_sequence.json").read_text())
+    data["fonts"] = fonts
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_stmpo_fonts_command(
+    library: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stmpo.cli import main
+
+    export = _export_with_fonts(
+        tmp_path,
+        [
+            {"postScriptName": "Gamma-Heavy"},
+            {"postScriptName": "Nope-Regular"},
+            {"postScriptName": "Alpha-Bold", "isSubstitute": True},
+        ],
+    )
+    dirs = ["--search-dir", str(library["user"]), "--search-dir", str(library["system"])]
+    assert main(["fonts", str(export), *dirs, "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["postScriptName"], r["state"], r["path"], r["fontNumber"]) for r in rows] == [
+        ("Gamma-Heavy", "resolved", str(library["ttc"]), 1),
+        ("Nope-Regular", "missing", None, None),
+        ("Alpha-Bold", "substitute", None, None),
+    ]
+    assert main(["fonts", str(export), *dirs, "--strict"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["resolved", "Gamma-Heavy", str(library["ttc"])]
+    assert lines[1].startswith("missing     Nope-Regular")
+
+
+def test_stmpo_fonts_command_bad_input_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stmpo.cli import main
+
+    export = _export_with_fonts(tmp_path, [{"postScriptName": ""}])
+    assert main(["fonts", str(export), "--search-dir", str(tmp_path)]) == 2
+    assert "fonts[0].postScriptName" in capsys.readouterr().err
+    good = _export_with_fonts(tmp_path, [])
+    assert main(["fonts", str(good), "--search-dir", str(tmp_path / "nope")]) == 2
+    assert "--search-dir[0]" in capsys.readouterr().err

@@ -399,3 +399,25 @@ def test_subprocess_install_is_seen_by_fontconfig_and_removed(
     assert not (home / ".local/share/fonts/stmpo-session-0123abcd").exists()
     assert not state.exists()
     assert {"Instmpo-Bold", "Minion-It", "Pair-One"}.isdisjoint(_fc_families(env))
+
+
+def test_install_killed_midway_is_still_cleaned_up(tmp_path: Path, attached: Path) -> None:
+    """The record is written before the copy, so remove_fonts finds a half-done install."""
+
+    class DiesInAddFontResource(FakeWindowsFontApi):
+        def add_font_resource(self, path: str) -> int:
+            if path.endswith("Minion-It.otf"):
+                raise KeyboardInterrupt  # stands in for the process being killed here
+            return super().add_font_resource(path)
+
+    api = DiesInAddFontResource()
+    backend = windows(tmp_path, api)
+    state = tmp_path / "fonts.json"
+    with pytest.raises(KeyboardInterrupt):
+        install_fonts(attached, state, backend, tag="s")
+    assert "Minion Italic (OpenType)" in api.registry
+    assert (backend.user_fonts_dir / "stmpo-s-Minion-It.otf").is_file()
+
+    assert remove_fonts(state, backend) == ["Minion-It", "Instmpo-Bold"]
+    assert api.registry == {} and api.loaded == []
+    assert files_under(backend.user_fonts_dir) == []
