@@ -421,3 +421,33 @@ def test_install_killed_midway_is_still_cleaned_up(tmp_path: Path, attached: Pat
     assert remove_fonts(state, backend) == ["Minion-It", "Instmpo-Bold"]
     assert api.registry == {} and api.loaded == []
     assert files_under(backend.user_fonts_dir) == []
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["{broken json", '{"format": "something-else"}', '{"format": "stmpo-font-state"}', "[]"],
+)
+def test_unreadable_state_file_is_ignored_with_a_warning(
+    tmp_path: Path, attached: Path, content: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "fonts.json"
+    state.write_text(content)
+    backend = linux(tmp_path)
+    assert remove_fonts(state, backend) == []
+    assert "WARNING:" in capsys.readouterr().out
+    assert len(install_fonts(attached, state, backend, tag="s")) == 3
+    assert len(remove_fonts(state, backend)) == 3
+
+
+def test_damaged_record_is_skipped_the_rest_removed(
+    tmp_path: Path, attached: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    backend = linux(tmp_path)
+    state = tmp_path / "fonts.json"
+    install_fonts(attached, state, backend, tag="s")
+    data = json.loads(state.read_text())
+    data["installed"].append({"file": 3})
+    state.write_text(json.dumps(data))
+    assert len(remove_fonts(state, backend)) == 3
+    assert "damaged entries" in capsys.readouterr().out
+    assert files_under(backend.fonts_root) == []

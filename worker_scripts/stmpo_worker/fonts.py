@@ -88,10 +88,27 @@ def load_state(state_file: Path) -> dict[str, Any] | None:
     except (OSError, ValueError) as exc:
         say(f"WARNING: font state {state_file} is unreadable ({exc}); ignoring it")
         return None
-    if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
+    if (
+        not isinstance(state, dict)
+        or state.get("format") != STATE_FORMAT
+        or not isinstance(state.get("tag"), str)
+        or not isinstance(state.get("installed"), list)
+    ):
         say(f"WARNING: {state_file} is not an STMPO font state file; ignoring it")
         return None
+    records = [r for r in state["installed"] if _valid_record(r)]
+    if len(records) != len(state["installed"]):
+        say(f"WARNING: {state_file} has damaged entries; they are ignored")
+    state["installed"] = records
+    if not isinstance(state.get("present"), list):
+        state["present"] = []
     return state
+
+
+def _valid_record(record: object) -> bool:
+    return isinstance(record, dict) and all(
+        isinstance(record.get(key), str) for key in ("file", "label", "sha256", "path")
+    )
 
 
 def _save_state(state_file: Path, state: Mapping[str, Any]) -> None:
