@@ -24,6 +24,7 @@ COMMANDS: tuple[str, ...] = (
     "stmpo.aep.command",
     "stmpo.export.command_schema",
     "stmpo.fonts.command",
+    "stmpo.export.command_check",
 )
 
 
