@@ -50,6 +50,14 @@ const REMOVE_ES5 = `
 
 /** Files either live on the real disk (tests that write) or in a virtual set of paths. */
 function makeFileClass(state) {
+  // Windows-style paths ("C:\\Temp\\x.json") that tests want on the real disk are mapped
+  // into a real folder: state.windowsDrive is that folder.
+  const disk = (p) => {
+    if (state.windowsDrive && /^[A-Za-z]:\\/.test(p)) {
+      return path.join(state.windowsDrive, ...p.slice(3).split("\\"));
+    }
+    return p;
+  };
   class File {
     constructor(p) {
       this._path = String(p);
@@ -66,11 +74,11 @@ function makeFileClass(state) {
     }
     get exists() {
       if (state.virtualFiles && state.virtualFiles.has(this._path)) return true;
-      return state.realDisk !== false && fs.existsSync(this._path);
+      return state.realDisk !== false && fs.existsSync(disk(this._path));
     }
     open(mode) {
       if (mode !== "w") throw new Error(`mock File.open: mode ${mode} not supported`);
-      const dir = path.dirname(this._path);
+      const dir = path.dirname(disk(this._path));
       if (!fs.existsSync(dir)) {
         this.error = "I/O error";
         return false;
@@ -89,13 +97,13 @@ function makeFileClass(state) {
     close() {
       if (this._buffer === null) return false;
       const encoding = String(this.encoding).toUpperCase() === "UTF-8" ? "utf8" : "latin1";
-      fs.writeFileSync(this._path, Buffer.from(this._buffer, encoding));
+      fs.writeFileSync(disk(this._path), Buffer.from(this._buffer, encoding));
       state.written.push(this._path);
       this._buffer = null;
       return true;
     }
     remove() {
-      if (fs.existsSync(this._path)) fs.unlinkSync(this._path);
+      if (fs.existsSync(disk(this._path))) fs.unlinkSync(disk(this._path));
       return true;
     }
   }
@@ -115,7 +123,8 @@ function makeFolderClass(state) {
       return this._path;
     }
     get exists() {
-      return fs.existsSync(this._path);
+      if (state.virtualFiles && state.virtualFiles.has(this._path)) return true;
+      return state.realDisk !== false && fs.existsSync(this._path);
     }
   }
   Object.defineProperty(Folder, "temp", { get: () => new Folder(state.tempDir) });
@@ -254,8 +263,9 @@ function project(opts = {}) {
   const { usedFonts, framesCountType } = opts;
   // Passing displayStartFrame: undefined models AE before 17.1, which has no such attribute.
   const displayStartFrame = "displayStartFrame" in opts ? opts.displayStartFrame : 0;
+  const fileOf = (fsName) => ({ fsName, name: fsName.split(/[\\/]/).pop() });
   const proj = {
-    file: p === null ? null : { fsName: p },
+    file: p === null ? null : fileOf(p),
     dirty,
     numItems: items.length,
     item: (i) => items[i - 1],
@@ -263,6 +273,14 @@ function project(opts = {}) {
     saves: 0,
     save() {
       this.saves += 1;
+      this.dirty = false;
+      return true;
+    },
+    // saveAs: where "Save As" puts the project, or null for an artist who cancels it.
+    saveWithDialog() {
+      this.saves += 1;
+      if (!opts.saveAs) return false;
+      this.file = fileOf(opts.saveAs);
       this.dirty = false;
       return true;
     },
@@ -283,12 +301,14 @@ function project(opts = {}) {
  *   rqStatusGlobal: define the RQItemStatus global (AE does); false to test the fallback
  *   virtualFiles: paths that File.exists reports; realDisk: false to ignore the real disk
  *   confirmAnswers: what confirm() returns, in order; callSystem: function(cmd) -> string
+ *   tempDir: Folder.temp; windowsDrive: a real folder that "X:\\..." paths are written into
  */
 function makeContext(options = {}) {
   const state = {
     written: [],
     virtualFiles: new Set(options.virtualFiles || []),
     realDisk: options.realDisk,
+    windowsDrive: options.windowsDrive,
     tempDir: options.tempDir || "/tmp",
     openDialogResult: options.openDialogResult,
     calls: { alert: [], confirm: [], callSystem: [], openDialog: [], saveSetting: [] },
