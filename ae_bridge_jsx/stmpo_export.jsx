@@ -410,7 +410,8 @@ var stmpoExport = (function () {
                 if (!(layer instanceof TextLayer)) {
                     continue;
                 }
-                var sourceText = layer.property("ADBE Text Properties").property("ADBE Text Document");
+                var textGroup = layer.property("ADBE Text Properties");
+                var sourceText = textGroup ? textGroup.property("ADBE Text Document") : null;
                 if (!sourceText) {
                     continue;
                 }
