@@ -20,6 +20,7 @@ COMMANDS: tuple[str, ...] = (
     "stmpo.bundle.command_bundle",
     "stmpo.bundle.command_validate",
     "stmpo.local.command",
+    "stmpo.local.command_demo",
     "stmpo.submit.command",
     "stmpo.aep.command",
     "stmpo.export.command_schema",

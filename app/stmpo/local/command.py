@@ -12,9 +12,13 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import FrameType
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from stmpo.errors import Problem, StmpoError
+
+if TYPE_CHECKING:
+    from stmpo.local.parameters import PreparedJob
+    from stmpo.local.runner import RunResult
 
 EXIT_FAILED = 1
 EXIT_SIGNAL_BASE = 128
@@ -30,7 +34,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
             "in reverse, also after a failure or Ctrl-C. Exit 0 only if every task succeeded."
         ),
     )
-    p.add_argument("input", help="a job bundle directory, or an export JSON to bundle first")
+    p.add_argument("input", help="a job bundle directory, or an export JSON / .aep to bundle first")
     p.add_argument(
         "-p",
         "--parameter",
@@ -42,7 +46,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     )
     p.add_argument(
         "--items",
-        help="with an export: render queue indexes to bundle, e.g. 1,3 (default: all renderable)",
+        metavar="1,3",
+        help="with an export: render queue indexes to bundle (default: the renderable items)",
+    )
+    p.add_argument(
+        "--frames",
+        action="append",
+        default=[],
+        metavar="RQ=S-E[:STEP]",
+        help="with an export: frame range override for one item (repeatable)",
     )
     p.add_argument(
         "--log",
@@ -61,34 +73,24 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.set_defaults(handler=run)
 
 
-def parse_items(text: str | None) -> tuple[int, ...] | None:
-    """`1,3` -> (1, 3); the builder checks that the indexes exist."""
-    if text is None:
-        return None
-    items: list[int] = []
-    for part in text.split(","):
-        part = part.strip()
-        if not part.isdigit() or int(part) < 1:
-            raise StmpoError(
-                [Problem("--items", f"expected render queue indexes like 1,3: {text!r}")]
-            )
-        items.append(int(part))
-    return tuple(items)
-
-
 def bundle_export(
-    export_path: Path, items: tuple[int, ...] | None, parameters: Mapping[str, str], out: Path
+    export_path: Path,
+    items: tuple[int, ...] | None,
+    frames: Mapping[int, tuple[int, int, int]],
+    parameters: Mapping[str, str],
+    out: Path,
 ) -> tuple[Path, tuple[str, ...]]:
-    """Build and write a validated bundle from an export; returns (bundle dir, warnings).
+    """Build and write a validated bundle from an export or .aep; returns (dir, warnings).
 
     `-p` values go to the builder too, because some (ChunkSize) shape the tasks and are
     baked in when the bundle is built.
     """
     from stmpo.bundle import BundleSettings, build_bundle, write_bundle
-    from stmpo.export.loader import load_export
+    from stmpo.export.sources import load_any
 
-    export = load_export(export_path)
-    built = build_bundle(export, BundleSettings(items=items, parameters=dict(parameters)))
+    export = load_any(export_path)
+    settings = BundleSettings(items=items, frame_overrides=frames, parameters=dict(parameters))
+    built = build_bundle(export, settings)
     return Path(write_bundle(built, out)), tuple(built.warnings)
 
 
@@ -134,16 +136,19 @@ def run(args: argparse.Namespace) -> int:
     source = Path(args.input)
     cleanup: Callable[[], None] = lambda: None  # noqa: E731
     if source.is_dir():
-        if args.items is not None:
-            raise StmpoError([Problem("--items", "only applies when the input is an export")])
+        if args.items is not None or args.frames:
+            raise StmpoError([Problem("--items/--frames", "only apply to an export input")])
         bundle_dir = source
     elif source.is_file():
+        from stmpo.bundle.command_bundle import parse_frames, parse_items
+
+        items, frames = parse_items(args.items), parse_frames(args.frames)
         workdir = Path(tempfile.mkdtemp(prefix="stmpo-run-local-bundle-"))
         if not args.keep_session_dir:
             cleanup = lambda: shutil.rmtree(workdir, ignore_errors=True)  # noqa: E731
         try:
             bundle_dir, warnings = bundle_export(
-                source, parse_items(args.items), overrides, workdir / "bundle"
+                source, items, frames, overrides, workdir / "bundle"
             )
         except BaseException:
             cleanup()
@@ -164,37 +169,58 @@ def _run_bundle_dir(
     bundle_dir: Path, overrides: Mapping[str, str], args: argparse.Namespace
 ) -> int:
     from stmpo.local.parameters import prepare_job, read_bundle
+
+    prepared = prepare_job(read_bundle(bundle_dir), overrides)
+    with _open_log(args.log) as out:
+        print(
+            f"stmpo run-local: running job '{prepared.job.name}' from {bundle_dir}",
+            file=sys.stderr,
+        )
+        result, received = run_with_display(
+            prepared, out=out, keep_session_dir=args.keep_session_dir, verbose=args.verbose
+        )
+    for line in summary_lines(str(prepared.job.name), result):
+        print(f"stmpo run-local: {line}", file=sys.stderr)
+    return exit_status(result, received)
+
+
+def run_with_display(
+    prepared: PreparedJob, *, out: TextIO, keep_session_dir: bool = False, verbose: bool = False
+) -> tuple[RunResult, list[int]]:
+    """Run a job with progress on stderr, its output to `out`, Ctrl-C/SIGTERM canceling.
+
+    Returns the result and the signals received (the first decides the exit status).
+    """
     from stmpo.local.progress import Console
     from stmpo.local.runner import run_job
 
-    prepared = prepare_job(read_bundle(bundle_dir), overrides)
     cancel, force = threading.Event(), threading.Event()
     received: list[int] = []
-    with _open_log(args.log) as out:
-        live = sys.stderr.isatty()
-        console = Console(
-            out, sys.stderr, live=live, shared_terminal=live and out is sys.stdout and out.isatty()
+    live = sys.stderr.isatty()
+    shared = live and out is sys.stdout and out.isatty()
+    console = Console(out, sys.stderr, live=live, shared_terminal=shared)
+    with cancel_on_signals(cancel, force, received):
+        result = run_job(
+            prepared,
+            on_progress=console.on_progress,
+            log=console.log_line,
+            cancel_event=cancel,
+            force_cancel_event=force,
+            keep_session_dir=keep_session_dir,
+            verbose=verbose,
         )
-        console.message(f"stmpo run-local: running job '{prepared.job.name}' from {bundle_dir}")
-        with cancel_on_signals(cancel, force, received):
-            result = run_job(
-                prepared,
-                on_progress=console.on_progress,
-                log=console.log_line,
-                cancel_event=cancel,
-                force_cancel_event=force,
-                keep_session_dir=args.keep_session_dir,
-                verbose=args.verbose,
-            )
-    summary = _summary(str(prepared.job.name), result)
-    for line in summary:
-        print(f"stmpo run-local: {line}", file=sys.stderr)
+    return result, received
+
+
+def exit_status(result: RunResult, received: list[int]) -> int:
+    """0 all tasks succeeded, 1 failed, 128+signal when a signal canceled the job."""
     if result.canceled:
         return EXIT_SIGNAL_BASE + (received[0] if received else signal.SIGINT)
     return 0 if result.succeeded else EXIT_FAILED
 
 
-def _summary(job_name: str, result: Any) -> list[str]:
+def summary_lines(job_name: str, result: RunResult) -> list[str]:
+    """What happened, for the end of the run (also used by `stmpo demo`)."""
     lines: list[str] = []
     done = f"{result.tasks_succeeded}/{result.tasks_total} tasks"
     if result.succeeded:

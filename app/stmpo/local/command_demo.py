@@ -1,0 +1,186 @@
+"""`stmpo demo`: render the sample project with the aerender stand-in, end to end"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from stmpo.errors import Problem, StmpoError
+
+EXAMPLE = "image_sequence.json"
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser(
+        "demo",
+        help="render the sample project with the aerender stand-in: export, bundle, "
+        "validation, local session, STMPO fan-out",
+        description=(
+            "Renders resources/examples/image_sequence.json with the aerender stand-in "
+            "through the whole product: export, job bundle, OpenJD validation, a local "
+            "openjd-sessions session and the STMPO worker fanning the frames out over "
+            "several processes; then once more with one process, to compare."
+        ),
+    )
+    p.add_argument(
+        "--out", type=Path, default=Path("demo-out"), help="demo folder (default ./demo-out)"
+    )
+    p.add_argument(
+        "--frame-sec",
+        type=float,
+        default=0.25,
+        help="stand-in CPU seconds per frame (default 0.25)",
+    )
+    p.add_argument(
+        "--startup-sec",
+        type=float,
+        default=2.0,
+        help="stand-in idle seconds per process start, like AE loading (default 2)",
+    )
+    p.add_argument(
+        "--concurrency", type=int, default=0, help="aerender processes (default 0 = auto)"
+    )
+    p.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="skip the one-process comparison run",
+    )
+    p.set_defaults(handler=run)
+
+
+@dataclass(frozen=True)
+class RunStats:
+    seconds: float
+    processes: int
+    peak: int
+    """Most stand-in processes alive at the same time."""
+
+
+def trace_stats(trace: Path, seconds: float) -> RunStats:
+    """Processes and peak parallelism from the stand-in's trace (start/end per pid)."""
+    starts: dict[int, float] = {}
+    ends: dict[int, float] = {}
+    if trace.is_file():
+        for line in trace.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if record.get("event") == "start":
+                starts[int(record["pid"])] = float(record["t"])
+            elif record.get("event") == "end":
+                ends[int(record["pid"])] = float(record["t"])
+    edges = sorted(
+        [(t, 1) for t in starts.values()] + [(ends.get(pid, float("inf")), -1) for pid in starts],
+        key=lambda e: (e[0], e[1]),
+    )
+    alive = peak = 0
+    for _t, delta in edges:
+        alive += delta
+        peak = max(peak, alive)
+    return RunStats(seconds=seconds, processes=len(starts), peak=peak)
+
+
+def _prepare_out(out: Path) -> None:
+    from stmpo.local.demo import DEMO_MARKER
+
+    if out.exists() and any(out.iterdir()) and not (out / DEMO_MARKER).is_file():
+        raise StmpoError([Problem("--out", f"{out} is not empty and not a demo folder")])
+    if out.exists():
+        shutil.rmtree(out)
+
+
+def _clear_frames(out: Path) -> None:
+    frames = out / "frames"
+    for folder in sorted(p for p in frames.rglob("*") if p.is_dir()) if frames.is_dir() else []:
+        for file in folder.iterdir():
+            if file.is_file():
+                file.unlink()
+
+
+def run(args: argparse.Namespace) -> int:
+    from stmpo.bundle import BundleSettings, build_bundle, write_bundle
+    from stmpo.local.command import exit_status, run_with_display, summary_lines
+    from stmpo.local.demo import expected_frames, write_demo_inputs
+    from stmpo.local.parameters import prepare_job, read_bundle
+    from stmpo.locations import aerender_standin, examples_dir
+
+    if args.frame_sec < 0 or args.startup_sec < 0:
+        raise StmpoError([Problem("--frame-sec/--startup-sec", "cannot be negative")])
+    if args.concurrency < 0:
+        raise StmpoError([Problem("--concurrency", "must be 0 (auto) or more")])
+    out: Path = args.out.resolve()
+    _prepare_out(out)
+    say = _Say()
+
+    export_path, export = write_demo_inputs(examples_dir() / EXAMPLE, out)
+    say(f"export   {export_path}  (from resources/examples/{EXAMPLE})")
+    parameters = {
+        "AerenderPath": str(aerender_standin()),
+        "Python": sys.executable,
+        "Concurrency": str(args.concurrency),
+        "RamPerProcessGB": "0.25",
+        "SpawnDelay": "0.2",
+        "ChildGraceSec": "5",
+    }
+    built = build_bundle(export, BundleSettings(parameters=parameters))
+    bundle = Path(write_bundle(built, out / "bundle", overwrite=True))
+    say(f"bundle   {bundle}  (validated with openjd-model)")
+    expected = expected_frames(export)
+    logs = out / "logs"
+    logs.mkdir(exist_ok=True)
+    os.environ["STANDIN_FRAME_SEC"] = str(args.frame_sec)
+    os.environ["STANDIN_STARTUP_SLEEP_SEC"] = str(args.startup_sec)
+
+    def render(label: str, overrides: Mapping[str, str]) -> tuple[int, RunStats]:
+        prepared = prepare_job(read_bundle(bundle), overrides)
+        trace = logs / f"trace-{label}.jsonl"
+        os.environ["STANDIN_TRACE"] = str(trace)
+        say(f"render   {label}: log in {logs / (label + '.log')}")
+        started = time.monotonic()
+        with (logs / f"{label}.log").open("w", encoding="utf-8") as log:
+            result, received = run_with_display(prepared, out=log)
+        stats = trace_stats(trace, time.monotonic() - started)
+        for line in summary_lines(str(prepared.job.name), result):
+            say(f"         {line}")
+        return exit_status(result, received), stats
+
+    baseline: RunStats | None = None
+    if not args.no_baseline:
+        status, baseline = render("one-process", {"Concurrency": "1"})
+        if status != 0:
+            return status
+        _clear_frames(out)
+    status, stmpo = render("stmpo", {})
+    if status != 0:
+        return status
+
+    missing = [f for f in expected.files if not f.is_file()]
+    on_disk = [f for f in expected.files if f.is_file()]
+    folders = sorted({str(f.parent) for f in expected.files})
+    say("")
+    say(f"frames   {len(on_disk)} of {len(expected.files)} in {', '.join(folders)}")
+    say(
+        f"STMPO    {stmpo.seconds:.1f}s with {stmpo.processes} aerender processes "
+        f"({stmpo.peak} at once)"
+    )
+    if baseline is not None:
+        speedup = baseline.seconds / stmpo.seconds if stmpo.seconds > 0 else 0.0
+        say(f"one      {baseline.seconds:.1f}s with {baseline.processes} aerender process")
+        say(f"speed-up {speedup:.2f}x on {os.cpu_count()} CPU cores (whole job, session included)")
+    if missing:
+        say(f"MISSING  {len(missing)} frames, first: {missing[0]}")
+        return 1
+    return 0
+
+
+class _Say:
+    def __call__(self, text: str) -> None:
+        print(f"stmpo demo: {text}" if text else "", flush=True)

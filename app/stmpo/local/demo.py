@@ -1,0 +1,108 @@
+"""The inputs of `stmpo demo`: the sample export re-pointed at a demo folder, and the
+stand-in's sidecar that tells the fake aerender what each render queue item writes.
+
+AE keeps output paths inside the .aep, which the stand-in cannot read; the sidecar
+(`<project>.standin.json`, docs/aerender-standin.md) carries them instead. Everything
+here is pure except `write_demo_inputs`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+from typing import Any
+
+from stmpo.export.model import Export, RenderQueueItem
+
+_HASHES = re.compile(r"\[(#+)\]")
+DEMO_MARKER = ".stmpo-demo"
+"""A folder holding this file was made by `stmpo demo` and may be cleared by it."""
+
+
+def demo_export(example: dict[str, Any], out: Path) -> dict[str, Any]:
+    """The example export with its project in `out/project/` and its frames in `out/frames/`.
+
+    Footage and fonts are dropped: the stand-in reads neither, and a missing footage
+    file would only add warnings to the demo.
+    """
+    data = copy.deepcopy(example)
+    project_name = PurePath(str(data["project"]["path"]).replace("\\", "/")).name
+    data["project"]["path"] = str(out / "project" / project_name)
+    for item in data["renderQueue"]:
+        for module in item.get("outputModules", []):
+            name = PurePath(str(module["path"]).replace("\\", "/")).name
+            module["path"] = str(out / "frames" / f"rq{item['index']}" / name)
+    data["footage"] = []
+    data["fonts"] = []
+    data["host"] = {**data.get("host", {}), "os": "linux"}
+    return data
+
+
+def standin_sidecar(export: Export) -> dict[str, Any]:
+    """`{"frameRate", "items": {"<rq>": {"comp", "outputs", "frames", "frameRate"}}}`."""
+    items: dict[str, Any] = {}
+    for item in export.render_queue:
+        items[str(item.index)] = {
+            "comp": item.comp.name,
+            "outputs": [m.path for m in item.output_modules],
+            "frames": {"start": item.frames.start, "end": item.frames.end},
+            "frameRate": item.comp.frame_rate,
+        }
+    rate = export.render_queue[0].comp.frame_rate if export.render_queue else 25.0
+    return {"frameRate": rate, "items": items}
+
+
+def frame_file(pattern: str, frame: int) -> str:
+    """aerender's `[#####]` placeholder filled with the zero-padded frame number."""
+    return _HASHES.sub(lambda m: f"{frame:0{len(m.group(1))}d}", pattern)
+
+
+def _selected(item: RenderQueueItem, items: tuple[int, ...] | None) -> bool:
+    return item.renderable if items is None else item.index in items
+
+
+@dataclass(frozen=True)
+class ExpectedFrames:
+    files: tuple[Path, ...]
+    frame_count: int
+
+
+def expected_frames(export: Export, items: tuple[int, ...] | None = None) -> ExpectedFrames:
+    """Every file the selected items' sequence outputs should hold after the render
+    (`items` None: the renderable items, the builder's default selection)."""
+    files: list[Path] = []
+    count = 0
+    for item in export.render_queue:
+        if not _selected(item, items):
+            continue
+        frames = item.frames.numbers
+        count += len(frames)
+        for module in item.output_modules:
+            if module.resolved_kind == "sequence":
+                files += [Path(frame_file(module.path, f)) for f in frames]
+    return ExpectedFrames(files=tuple(files), frame_count=count)
+
+
+def write_demo_inputs(example_path: Path, out: Path) -> tuple[Path, Export]:
+    """Write `out/export.json`, the placeholder project and its sidecar; make the
+    output folders. Returns the export's path and the loaded export."""
+    from stmpo.export.loader import load_export
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / DEMO_MARKER).write_text("made by stmpo demo; safe to delete\n")
+    data = demo_export(json.loads(example_path.read_text(encoding="utf-8")), out.resolve())
+    export_path = out / "export.json"
+    export_path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    export = load_export(export_path)
+    project = Path(export.project.path)
+    project.parent.mkdir(parents=True, exist_ok=True)
+    project.write_bytes(b"STMPO demo: a stand-in project (see docs/aerender-standin.md)\n")
+    sidecar = project.with_name(project.name + ".standin.json")
+    sidecar.write_text(json.dumps(standin_sidecar(export), indent=2), encoding="utf-8")
+    for item in export.render_queue:
+        for module in item.output_modules:
+            Path(module.path).parent.mkdir(parents=True, exist_ok=True)
+    return export_path, export
