@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -429,3 +430,100 @@ def test_plain_progress_prints_tenths_not_every_update() -> None:
     assert [x.rsplit(": ", 1)[1] for x in lines] == ["started", "11%", "35%"]
     assert json.dumps(lines)  # plain text only
     assert "\r" not in err.getvalue() and os.linesep not in lines
+
+
+# ---- the real product path: export -> bundle -> session -> STMPO -> aerender stand-in ----
+
+
+def _standin_args() -> list[str]:
+    from stmpo.locations import aerender_standin
+
+    return ["-p", f"AerenderPath={aerender_standin()}", "-p", f"Python={PY}", "-p", "SpawnDelay=0"]
+
+
+def _demo_inputs(root: Path) -> tuple[Path, Path]:
+    from stmpo.local.demo import write_demo_inputs
+    from stmpo.locations import examples_dir
+
+    export_path, export = write_demo_inputs(examples_dir() / "image_sequence.json", root)
+    return export_path, Path(export.render_queue[0].output_modules[0].path).parent
+
+
+@pytest.mark.slow
+def test_export_input_is_bundled_and_rendered_by_stmpo(tmp_path: Path) -> None:
+    export_path, frames_dir = _demo_inputs(tmp_path / "demo")
+    done = stmpo(
+        "run-local",
+        export_path,
+        "--frames",
+        "1=0-9",
+        "-p",
+        "Concurrency=2",
+        "-p",
+        "ChunkSize=5",
+        *_standin_args(),
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert sorted(p.name for p in frames_dir.iterdir()) == [f"MAIN_{i:05d}.png" for i in range(10)]
+    # ChunkSize reached the builder: two tasks of five frames, each fanned out by STMPO.
+    assert "task 2/2 | step RQ 001 MAIN comp 2/2 | Frames=5-9: done" in done.stderr
+    assert "built bundle" in done.stderr
+
+
+@pytest.mark.slow
+def test_failed_render_exits_1_and_leaves_no_process(tmp_path: Path) -> None:
+    export_path, _ = _demo_inputs(tmp_path / "demo")
+    trace = tmp_path / "trace.jsonl"
+    env = {**os.environ, "STANDIN_FAIL": "spawn_child,crash@3", "STANDIN_TRACE": str(trace)}
+    done = subprocess.run(
+        [
+            PY,
+            "-m",
+            "stmpo",
+            "run-local",
+            str(export_path),
+            "--frames",
+            "1=0-5",
+            "-p",
+            "Concurrency=1",
+            *_standin_args(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "FAILED at step 'RQ 001 MAIN comp' task 1/1 (Frames=0-5)" in done.stderr
+    assert "aerender failed for frames" in done.stderr
+    assert "succeeded" not in done.stderr
+    records = [json.loads(line) for line in trace.read_text().splitlines()]
+    pids = {r["pid"] for r in records} | {r["child_pid"] for r in records if "child_pid" in r}
+    assert any(r["event"] == "grandchild" for r in records)
+    for pid in pids:
+        _wait_for(lambda pid=pid: not _running(pid), f"process {pid} to go away", limit=10)
+
+
+@pytest.mark.slow
+def test_demo_renders_every_requested_frame(tmp_path: Path) -> None:
+    out = tmp_path / "demo-out"
+    done = stmpo(
+        "demo",
+        "--out",
+        out,
+        "--frame-sec",
+        "0",
+        "--startup-sec",
+        "0.2",
+        "--concurrency",
+        "2",
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    frames = sorted(p.name for p in (out / "frames" / "rq1").iterdir())
+    assert frames == [f"MAIN_{i:05d}.png" for i in range(48)]
+    assert "frames   48 of 48" in done.stdout
+    # The fan-out ran two stand-ins, the comparison one (how long each took is for
+    # bench/, not for a test).
+    assert re.search(r"STMPO +[0-9.]+s with 2 aerender processes", done.stdout)
+    assert re.search(r"one +[0-9.]+s with 1 aerender process ", done.stdout)
+    assert "speed-up" in done.stdout

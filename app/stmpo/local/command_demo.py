@@ -35,8 +35,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.add_argument(
         "--frame-sec",
         type=float,
-        default=0.25,
-        help="stand-in CPU seconds per frame (default 0.25)",
+        default=0.15,
+        help="stand-in CPU seconds per frame (default 0.15)",
     )
     p.add_argument(
         "--startup-sec",
@@ -45,7 +45,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         help="stand-in idle seconds per process start, like AE loading (default 2)",
     )
     p.add_argument(
-        "--concurrency", type=int, default=0, help="aerender processes (default 0 = auto)"
+        "--concurrency",
+        type=int,
+        default=default_concurrency(),
+        help="aerender processes at once; 0 = STMPO's auto plan, which budgets several "
+        "threads per aerender and so picks 1 on a small machine (default: one per CPU core, "
+        f"2 to 8, here {default_concurrency()})",
     )
     p.add_argument(
         "--no-baseline",
@@ -53,6 +58,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         help="skip the one-process comparison run",
     )
     p.set_defaults(handler=run)
+
+
+def default_concurrency() -> int:
+    """One stand-in per core: it renders a frame on one core."""
+    return max(2, min(os.cpu_count() or 2, 8))
 
 
 @dataclass(frozen=True)
@@ -126,7 +136,10 @@ def run(args: argparse.Namespace) -> int:
         "AerenderPath": str(aerender_standin()),
         "Python": sys.executable,
         "Concurrency": str(args.concurrency),
-        "RamPerProcessGB": "0.25",
+        "RamPerProcessGB": "0.5",
+        # The stand-in renders a frame on one core, as aerender does without
+        # Multi-Frame Rendering: let the auto plan count one core per process.
+        "DisableMFR": "true",
         "SpawnDelay": "0.2",
         "ChildGraceSec": "5",
     }
@@ -167,18 +180,20 @@ def run(args: argparse.Namespace) -> int:
     folders = sorted({str(f.parent) for f in expected.files})
     say("")
     say(f"frames   {len(on_disk)} of {len(expected.files)} in {', '.join(folders)}")
-    say(
-        f"STMPO    {stmpo.seconds:.1f}s with {stmpo.processes} aerender processes "
-        f"({stmpo.peak} at once)"
-    )
+    say(f"STMPO    {stmpo.seconds:.1f}s with {_processes(stmpo)}")
     if baseline is not None:
         speedup = baseline.seconds / stmpo.seconds if stmpo.seconds > 0 else 0.0
-        say(f"one      {baseline.seconds:.1f}s with {baseline.processes} aerender process")
+        say(f"one      {baseline.seconds:.1f}s with {_processes(baseline)}")
         say(f"speed-up {speedup:.2f}x on {os.cpu_count()} CPU cores (whole job, session included)")
     if missing:
         say(f"MISSING  {len(missing)} frames, first: {missing[0]}")
         return 1
     return 0
+
+
+def _processes(stats: RunStats) -> str:
+    plural = "es" if stats.processes != 1 else ""
+    return f"{stats.processes} aerender process{plural} ({stats.peak} at once)"
 
 
 class _Say:
