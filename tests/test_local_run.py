@@ -311,6 +311,7 @@ def layered_job() -> dict[str, Any]:
             {"name": "B", "type": "STRING", "default": "b-default"},
             {"name": "C", "type": "STRING", "default": "c-default"},
             {"name": "Count", "type": "INT", "default": 1, "minValue": 1},
+            {"name": "Offset", "type": "INT", "default": 0, "minValue": 0},
             {"name": "Project", "type": "PATH"},
         ],
         "steps": [
@@ -362,7 +363,8 @@ def test_parameter_values_layer_defaults_file_then_p(tmp_path: Path) -> None:
     ("args", "where"),
     [
         (["-p", "Nope=1"], "-p Nope: no such job parameter"),
-        (["-p", "Count=0"], "-p Count: Value (0) for parameter Count must be at least 1"),
+        (["-p", "Count=0"], "-p Count: Count must be at least 1, got 0"),
+        (["-p", "Offset=-1"], "-p Offset: Offset must be at least 0, got -1"),
         (["-p", "Count=many"], "-p Count: "),
         (["-p", "C"], "-p C: expected Name=Value"),
         (["-p", "Project="], "-p Project: "),

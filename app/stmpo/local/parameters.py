@@ -214,6 +214,42 @@ def _attribute(message: str, origin: Mapping[str, str], values_file: Path | None
     return problems
 
 
+def bound_problems(
+    template: JobTemplate,
+    values: Mapping[str, str],
+    origin: Mapping[str, str],
+    values_file: Path | None,
+) -> list[Problem]:
+    """minValue/maxValue of INT and FLOAT parameters.
+
+    openjd-model 0.13 tests `if self.minValue and ...`, so a bound of 0 is never
+    enforced: `-p Concurrency=-3` would pass although the template says minValue 0.
+    """
+    problems: list[Problem] = []
+    for definition in template.parameterDefinitions or []:
+        kind = str(definition.type.value)
+        if kind not in ("INT", "FLOAT") or definition.name not in values:
+            continue
+        try:
+            number = float(values[definition.name])
+        except ValueError:
+            continue  # openjd-model reports values that are not numbers
+        low = getattr(definition, "minValue", None)
+        high = getattr(definition, "maxValue", None)
+        message = ""
+        if low is not None and number < float(low):
+            message = f"must be at least {low}, got {values[definition.name]}"
+        elif high is not None and number > float(high):
+            message = f"must be at most {high}, got {values[definition.name]}"
+        if message:
+            problems += _attribute(
+                f"{definition.name} {message}",
+                {definition.name: origin[definition.name]},
+                values_file,
+            )
+    return problems
+
+
 def prepare_job(
     bundle: Bundle, overrides: Mapping[str, str], *, cwd: Path | None = None
 ) -> PreparedJob:
@@ -221,6 +257,9 @@ def prepare_job(
     values, origin = layered_values(
         bundle.template, bundle.stored_values, overrides, bundle_dir=bundle.directory
     )
+    problems = bound_problems(bundle.template, values, origin, bundle.values_file)
+    if problems:
+        raise LocalRunError(problems)
     try:
         parameter_values = preprocess_job_parameters(
             job_template=bundle.template,
