@@ -203,6 +203,40 @@ def test_failed_task_stops_the_job_and_exits_1(tmp_path: Path) -> None:
     assert (bundle / "journal.txt").read_text().splitlines() == ["task 1", "task 2", "exit job"]
 
 
+def test_failed_environment_enter_runs_no_task_and_still_exits(tmp_path: Path) -> None:
+    fail = {
+        "command": PY,
+        "args": ["-c", "import sys; print('openjd_fail: no license'); sys.exit(2)"],
+    }
+    template = {
+        "specificationVersion": "jobtemplate-2023-09",
+        "name": "Enter fails",
+        "parameterDefinitions": [JOURNAL_PARAM],
+        "jobEnvironments": [
+            {"name": "JobEnv", "script": {"actions": {"onExit": journal_action("exit job")}}}
+        ],
+        "steps": [
+            {
+                "name": "S",
+                "stepEnvironments": [
+                    {
+                        "name": "StepEnv",
+                        "script": {
+                            "actions": {"onEnter": fail, "onExit": journal_action("exit step")}
+                        },
+                    }
+                ],
+                "script": {"actions": {"onRun": journal_action("task")}},
+            }
+        ],
+    }
+    bundle = make_bundle(tmp_path, template)
+    done = stmpo("run-local", bundle)
+    assert done.returncode == 1
+    assert "FAILED at entering environment 'StepEnv' of step 'S': no license" in done.stderr
+    assert (bundle / "journal.txt").read_text().splitlines() == ["exit step", "exit job"]
+
+
 TREE = """
 import os, subprocess, sys, time
 pidfile = sys.argv[1]

@@ -119,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
     from stmpo.bundle import BundleSettings, build_bundle, write_bundle
     from stmpo.local.command import exit_status, run_with_display, summary_lines
     from stmpo.local.demo import expected_frames, write_demo_inputs
+    from stmpo.local.orphans import become_subreaper
     from stmpo.local.parameters import prepare_job, read_bundle
     from stmpo.locations import aerender_standin, examples_dir
 
@@ -128,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
         raise StmpoError([Problem("--concurrency", "must be 0 (auto) or more")])
     out: Path = args.out.resolve()
     _prepare_out(out)
+    become_subreaper()
     say = _Say()
 
     export_path, export = write_demo_inputs(examples_dir() / EXAMPLE, out)
