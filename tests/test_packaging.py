@@ -8,6 +8,7 @@ checkout on the path into a fresh venv, and asked where its files are.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -120,10 +121,9 @@ def _pip(*args: str) -> None:
     assert done.returncode == 0, f"pip {' '.join(args)} failed:\n{done.stdout}{done.stderr}"
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def _install_and_probe(base: Path) -> dict[str, Any]:
     """Build the wheel, install it into a fresh venv and report what the install sees."""
-    base = tmp_path_factory.mktemp("packaging")
+    base.mkdir(parents=True, exist_ok=True)
     source, dist, env = base / "source", base / "dist", base / "venv"
     shutil.copytree(ROOT, source, ignore=lambda _d, names: [n for n in names if _skip(n)])
     _pip("wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", str(dist), str(source))
@@ -149,20 +149,37 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     outside = base / "elsewhere"
     outside.mkdir()
 
-    def run(*argv: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
+    def run(*argv: str) -> dict[str, Any]:
+        done = subprocess.run(
             argv, cwd=outside, env=environment, capture_output=True, text=True, timeout=120
         )
+        return {"returncode": done.returncode, "stdout": done.stdout, "stderr": done.stderr}
 
     probe = run(str(python), "-c", PROBE)
-    assert probe.returncode == 0, probe.stderr
-    report: dict[str, Any] = json.loads(probe.stdout)
+    assert probe["returncode"] == 0, probe["stderr"]
+    report: dict[str, Any] = json.loads(probe["stdout"])
     report["env"] = str(env)
     report["help"] = run(str(env / "bin" / "stmpo"), "--help")
     sample = Path(report["examples"]) / "image_sequence.json"
     report["validate"] = run(str(env / "bin" / "stmpo"), "validate-export", str(sample))
     report["schema_text"] = run(str(env / "bin" / "stmpo"), "schema")
     return report
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One build per test run: under pytest-xdist the workers share it through a lock."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return _install_and_probe(tmp_path_factory.mktemp("packaging"))
+    shared = tmp_path_factory.getbasetemp().parent  # this run's folder, common to workers
+    result = shared / "packaging-report.json"
+    with (shared / "packaging.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not result.is_file():
+            report = _install_and_probe(shared / "packaging")
+            result.write_text(json.dumps(report), "utf-8")
+        loaded: dict[str, Any] = json.loads(result.read_text("utf-8"))
+        return loaded
 
 
 def test_the_installed_stmpo_is_the_wheel_not_the_checkout(installed: dict[str, Any]) -> None:
@@ -205,14 +222,14 @@ def test_schema_and_examples_are_installed(installed: dict[str, Any]) -> None:
     assert "examples/image_sequence.json" in resources
     assert "examples/README.md" in resources
     committed = (ROOT / "resources" / "stmpo-ae-export.schema.json").read_text("utf-8")
-    assert installed["schema_text"].returncode == 0
-    assert installed["schema_text"].stdout == committed
+    assert installed["schema_text"]["returncode"] == 0
+    assert installed["schema_text"]["stdout"] == committed
 
 
 def test_installed_cli_runs(installed: dict[str, Any]) -> None:
     help_ = installed["help"]
-    assert help_.returncode == 0, help_.stderr
-    assert "validate-export" in help_.stdout and "schema" in help_.stdout
+    assert help_["returncode"] == 0, help_["stderr"]
+    assert "validate-export" in help_["stdout"] and "schema" in help_["stdout"]
     validate = installed["validate"]
-    assert validate.returncode == 0, validate.stderr
-    assert ": OK, spot_v012.aep: 1 render queue item" in validate.stdout
+    assert validate["returncode"] == 0, validate["stderr"]
+    assert ": OK, spot_v012.aep: 1 render queue item" in validate["stdout"]
