@@ -8,7 +8,9 @@ exist is an error (a typo must not silently render with another AE version).
 from __future__ import annotations
 
 import glob
+import ntpath
 import os
+import posixpath
 import re
 import shutil
 import sys
@@ -75,14 +77,17 @@ class Finder:
     glob: Callable[[str], list[str]] = glob.glob
 
 
-def _explicit(path: str, finder: Finder, what: str) -> str:
+def _explicit(path: str, finder: Finder, what: str, os_name: str) -> str:
+    """An explicit file, or a folder holding aerender (AE's `Support Files`)."""
     if finder.is_file(path):
         return path
     if finder.is_dir(path):
+        join = ntpath.join if os_name == "windows" else posixpath.join
         for name in ("aerender.exe", "aerender", "aerender_standin.py"):
-            inside = os.path.join(path, name)
+            inside = join(path, name)
             if finder.is_file(inside):
                 return inside
+        raise AerenderNotFound([f"{path} ({what}): a folder without aerender in it"])
     raise AerenderNotFound([f"{path} ({what}): does not exist"])
 
 
@@ -95,10 +100,10 @@ def resolve_aerender(
     """The aerender executable to run; raises AerenderNotFound naming every place."""
     finder = finder or Finder()
     if explicit.strip():
-        return _explicit(explicit.strip(), finder, "--aerender-path")
+        return _explicit(explicit.strip(), finder, "--aerender-path", os_name)
     from_env = env.get("AERENDER_PATH", "").strip()
     if from_env:
-        return _explicit(from_env, finder, "AERENDER_PATH")
+        return _explicit(from_env, finder, "AERENDER_PATH", os_name)
     looked = ["--aerender-path (empty)", "AERENDER_PATH (not set)"]
     on_path = finder.which("aerender")
     if on_path:

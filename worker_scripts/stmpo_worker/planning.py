@@ -233,7 +233,7 @@ def host_pools(host: HostFacts) -> list[list[int]]:
                 groups.setdefault(cpu // WINDOWS_GROUP_SIZE, []).append(cpu)
             per_node.append([groups[g] for g in sorted(groups)])
         # Interleave so that round-robin over pools still alternates NUMA nodes.
-        depth = max(len(n) for n in per_node)
+        depth = max((len(n) for n in per_node), default=0)
         pools = [n[d] for d in range(depth) for n in per_node if d < len(n)]
     return [p for p in pools if p]
 
