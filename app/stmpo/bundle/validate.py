@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from stmpo.bundle.parameters import coerce_value
 from stmpo.errors import BundleError, Problem
 
 RENDER_SCRIPT = Path("scripts") / "stmpo_render.py"
@@ -45,6 +46,26 @@ def job_parameter_inputs(
     return inputs
 
 
+def _value_problems(template: Mapping[str, Any], inputs: Mapping[str, str]) -> list[Problem]:
+    """Check values against their definitions ourselves: openjd-model 0.13 skips a
+    `minValue`/`maxValue` of 0 (`if self.minValue and ...`), so Concurrency=-4 passes it."""
+    definitions = {
+        d.get("name"): d
+        for d in template.get("parameterDefinitions", []) or []
+        if isinstance(d, Mapping)
+    }
+    problems: list[Problem] = []
+    for name, text in inputs.items():
+        definition = definitions.get(name)
+        if definition is None or definition.get("type") not in ("INT", "FLOAT", "STRING", "PATH"):
+            continue
+        try:
+            coerce_value(definition, text)
+        except (ValueError, KeyError, TypeError) as exc:
+            problems.append(Problem(f"parameter {name}", str(exc)))
+    return problems
+
+
 def validate_template(
     template: Mapping[str, Any],
     parameter_values: Iterable[Mapping[str, Any]],
@@ -63,6 +84,9 @@ def validate_template(
     except DecodeValidationError as exc:
         raise BundleError(_problems_from(exc, "template")) from None
     inputs = job_parameter_inputs(template, parameter_values)
+    problems = _value_problems(template, inputs)
+    if problems:
+        raise BundleError(problems)
     try:
         values = preprocess_job_parameters(
             job_template=job_template,
