@@ -193,3 +193,12 @@ def test_validate_bundle_dir_rejects_tampered_bundles(tamper, needle: str, tmp_p
     with pytest.raises(BundleError) as info:
         validate_bundle_dir(out)
     assert needle in info.value.render()
+
+
+def test_a_template_too_big_for_create_job_is_refused(tmp_path: Path) -> None:
+    out = write_bundle(build_bundle(many_items(3)), tmp_path / "b")
+    size = len((out / "template.yaml").read_text(encoding="utf-8"))
+    validate_bundle_dir(out, max_template_chars=size)
+    with pytest.raises(BundleError) as info:
+        validate_bundle_dir(out, max_template_chars=size - 1)
+    assert "larger ChunkSize" in info.value.render()

@@ -20,6 +20,8 @@ from stmpo.bundle.parameters import coerce_value
 from stmpo.errors import BundleError, Problem
 
 RENDER_SCRIPT = Path("scripts") / "stmpo_render.py"
+#: CreateJob's `template` is at most 1,000,000 characters (botocore's Deadline model).
+MAX_TEMPLATE_CHARS = 1_000_000
 
 
 def _problems_from(exc: Exception, where: str) -> list[Problem]:
@@ -126,8 +128,25 @@ def _deadline_reads(bundle: Path) -> list[Problem]:
     return []
 
 
-def validate_bundle_dir(path: str | Path) -> None:
-    """Re-check a written bundle: files present, template valid with its values."""
+def _template_size_problems(bundle: Path, limit: int) -> list[Problem]:
+    for name in ("template.yaml", "template.json"):
+        path = bundle / name
+        if path.is_file():
+            size = len(path.read_text(encoding="utf-8"))
+            if size > limit:
+                return [
+                    Problem(
+                        name,
+                        f"{size:,} characters; Deadline Cloud accepts at most {limit:,}: "
+                        "use a larger ChunkSize or fewer items per job",
+                    )
+                ]
+    return []
+
+
+def validate_bundle_dir(path: str | Path, *, max_template_chars: int = MAX_TEMPLATE_CHARS) -> None:
+    """Re-check a written bundle: files present, template valid with its values, small
+    enough for CreateJob, and readable by the deadline library."""
     bundle = Path(path)
     if not bundle.is_dir():
         raise BundleError([Problem(str(bundle), "is not a folder")])
@@ -135,7 +154,7 @@ def validate_bundle_dir(path: str | Path) -> None:
     if not isinstance(template, dict):
         raise BundleError([Problem("template.yaml", "must hold a mapping")])
     values_doc = _read_document(bundle, "parameter_values", required=False) or {}
-    problems: list[Problem] = []
+    problems: list[Problem] = _template_size_problems(bundle, max_template_chars)
     values = values_doc.get("parameterValues", []) if isinstance(values_doc, dict) else None
     if not isinstance(values, list) or not all(
         isinstance(v, dict) and "name" in v and "value" in v for v in values
