@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 import yaml
 from bundle_exports import hostile_export, item, make_export, many_items
-from stmpo.bundle import BuiltBundle, build_bundle, validate_bundle_dir, write_bundle
+from stmpo.bundle import (
+    BuiltBundle,
+    BundleSettings,
+    build_bundle,
+    validate_bundle_dir,
+    write_bundle,
+)
 from stmpo.errors import BundleError
 from stmpo.export import Export, load_export
 from stmpo.locations import examples_dir
@@ -41,12 +47,13 @@ def generated_exports() -> dict[str, Export]:
 @pytest.mark.parametrize("sample", SAMPLES, ids=[p.name for p in SAMPLES])
 def test_every_sample_export_bundles_and_passes_openjd_check(sample: Path, tmp_path: Path) -> None:
     export = load_export(sample)
-    # Samples may pick no renderable item on purpose; bundle every item that can render.
+    # Some samples preselect nothing on purpose: then the default selection is an error
+    # naming --items, and every item that can render is picked explicitly instead.
+    if not export.renderable_items:
+        with pytest.raises(BundleError) as info:
+            build_bundle(export)
+        assert info.value.problems[0].where == "--items"
     selectable = tuple(i.index for i in export.render_queue if i.selectable)
-    if not selectable:
-        pytest.skip(f"{sample.name} has no item that can render")
-    from stmpo.bundle import BundleSettings
-
     out = write_bundle(build_bundle(export, BundleSettings(items=selectable)), tmp_path / "b")
     validate_bundle_dir(out)
     openjd_check(out / "template.yaml")
