@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from stmpo.export import load_export
 from stmpo.locations import examples_dir
 
@@ -173,7 +172,6 @@ def test_save_bundle_writes_a_valid_bundle_with_the_chosen_settings_and_sticks(
 ) -> None:
     from deadline.client.config import set_setting
     from PySide6.QtCore import Qt
-
     from stmpo.bundle import validate_bundle_dir
 
     out = tmp_path / "bundles"
@@ -228,7 +226,9 @@ def test_save_bundle_writes_a_valid_bundle_with_the_chosen_settings_and_sticks(
     reopened = ae_tab(make_dialog(export_path))
     assert reopened.selected_items() == [item.index for item in chosen]
     assert reopened.profile_combo.currentText() == "Farm"
-    assert reopened.frame_overrides() == {first.index: f"{first.frames.start}-{first.frames.start + 4}"}
+    assert reopened.frame_overrides() == {
+        first.index: f"{first.frames.start}-{first.frames.start + 4}"
+    }
 
 
 def test_submitter_entry_point_refuses_a_bad_export_with_exit_2(

@@ -35,8 +35,8 @@ from PySide6.QtWidgets import (
 from stmpo.export.model import Export, RenderQueueItem
 from stmpo.export.sources import load_any
 from stmpo.gui import profiles
-from stmpo.gui.frame_text import format_frame_range, parse_frame_range
 from stmpo.gui.fonts_view import FontRow, font_rows
+from stmpo.gui.frame_text import format_frame_range, parse_frame_range
 from stmpo.gui.preview import WorkerShape, preview_item
 from stmpo.gui.settings import DEFAULT_PARAMETERS, AfterEffectsSettings
 
@@ -239,18 +239,23 @@ class AfterEffectsSettingsWidget(QWidget):
         self.fonts_table.resizeColumnsToContents()
         self._font_rows = rows
 
+    def _cell(self, row: int, column: int) -> QTableWidgetItem:
+        cell = self.queue_table.item(row, column)
+        assert cell is not None, "every render queue cell is filled at construction"
+        return cell
+
     # ---- the dialog's protocol ------------------------------------------------------
 
     def refresh_ui(self, settings: AfterEffectsSettings) -> None:
         self._loading = True
         selected = set(settings.selected_items)
         for row, item in enumerate(self.export.render_queue):
-            cell = self.queue_table.item(row, COL_CHECK)
+            cell = self._cell(row, COL_CHECK)
             checked = item.selectable and item.index in selected
             cell.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
             override = settings.frame_overrides.get(item.index)
             if override and parse_frame_range(override):
-                self.queue_table.item(row, COL_FRAMES).setText(override)
+                self._cell(row, COL_FRAMES).setText(override)
         self.chunk_size.setValue(settings.chunk_size)
         values = dict(DEFAULT_PARAMETERS)
         values.update(settings.parameters)
@@ -279,7 +284,7 @@ class AfterEffectsSettingsWidget(QWidget):
         bad = []
         for row, item in enumerate(self.export.render_queue):
             if item.index in self.selected_items() and not parse_frame_range(
-                self.queue_table.item(row, COL_FRAMES).text()
+                self._cell(row, COL_FRAMES).text()
             ):
                 bad.append(f"frames of item {item.index}")
         if not self.selected_items():
@@ -291,7 +296,7 @@ class AfterEffectsSettingsWidget(QWidget):
     def selected_items(self) -> list[int]:
         result = []
         for row in range(self.queue_table.rowCount()):
-            cell = self.queue_table.item(row, COL_CHECK)
+            cell = self._cell(row, COL_CHECK)
             if cell.checkState() == Qt.CheckState.Checked:
                 result.append(int(cell.data(Qt.ItemDataRole.UserRole)))
         return result
@@ -299,7 +304,7 @@ class AfterEffectsSettingsWidget(QWidget):
     def frame_overrides(self) -> dict[int, str]:
         overrides: dict[int, str] = {}
         for row, item in enumerate(self.export.render_queue):
-            text = self.queue_table.item(row, COL_FRAMES).text().strip()
+            text = self._cell(row, COL_FRAMES).text().strip()
             parsed = parse_frame_range(text)
             own = (item.frames.start, item.frames.end, item.frames.step)
             if parsed and parsed != own:
@@ -308,7 +313,7 @@ class AfterEffectsSettingsWidget(QWidget):
 
     def frames_for(self, item: RenderQueueItem) -> tuple[int, int, int]:
         row = self.export.render_queue.index(item)
-        parsed = parse_frame_range(self.queue_table.item(row, COL_FRAMES).text())
+        parsed = parse_frame_range(self._cell(row, COL_FRAMES).text())
         return parsed or (item.frames.start, item.frames.end, item.frames.step)
 
     def parameter_values(self) -> dict[str, str]:
@@ -392,7 +397,7 @@ class AfterEffectsSettingsWidget(QWidget):
         self._loading = True
         for row, item in enumerate(self.export.render_queue):
             state = Qt.CheckState.Checked if rule(item) else Qt.CheckState.Unchecked
-            self.queue_table.item(row, COL_CHECK).setCheckState(state)
+            self._cell(row, COL_CHECK).setCheckState(state)
         self._loading = False
         self._update_preview()
 

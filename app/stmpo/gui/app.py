@@ -9,6 +9,7 @@ official Maya, Nuke and Blender submitters do it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,13 +43,16 @@ def auto_detected_attachments(export: Export) -> Any:
     """What the Job attachments tab shows as detected: the project, footage, fonts, outputs."""
     from deadline.client.job_bundle.submission import AssetReferences
 
-    from stmpo.bundle.assets import asset_paths
+    from stmpo.bundle import BundleSettings, build_bundle
 
-    paths = asset_paths(export)
+    try:
+        refs = build_bundle(export, BundleSettings()).asset_references
+    except StmpoError:
+        return AssetReferences()  # nothing renderable yet: the tab says why
     return AssetReferences(
-        input_filenames=set(paths.input_files),
-        input_directories=set(paths.input_directories),
-        output_directories=set(paths.output_directories),
+        input_filenames=set(refs.input_filenames),
+        input_directories=set(refs.input_directories),
+        output_directories=set(refs.output_directories),
     )
 
 
@@ -74,11 +78,11 @@ def make_bundle_callback(export: Export, export_path: str) -> Any:
             extra_asset_references=asset_references,
             host_requirements=host_requirements,
         )
-        try:
+        with contextlib.suppress(OSError):  # a read-only project folder must not block
             save_sticky(settings, sticky_path(export, export_path))
-        except OSError:
-            pass  # a read-only project folder must not block a submission
-        return {"known_asset_paths": sorted(built.known_asset_paths)}
+        refs = built.asset_references
+        known = {*refs.input_filenames, *refs.input_directories, *refs.output_directories}
+        return {"known_asset_paths": sorted(known)}
 
     return on_create_job_bundle
 
