@@ -14,22 +14,33 @@ from pathlib import Path
 from typing import Any
 
 from stmpo.bundle import BundleSettings
+from stmpo.bundle.parameters import default_value
 from stmpo.export.model import Export
 from stmpo.gui.frame_text import parse_frame_range
 
 STICKY_VERSION = 1
 
-#: STMPO job parameter defaults, as strings the way `-p Name=Value` takes them.
+#: The STMPO controls the tab edits, by job parameter name.
+STMPO_CONTROLS: tuple[str, ...] = (
+    "Concurrency",
+    "MaxConcurrency",
+    "RamPerProcessGB",
+    "DisableMFR",
+    "DisableAffinity",
+    "SpawnDelay",
+    "ChildGraceSec",
+    "NoKillOnFail",
+    "AerenderPath",
+)
+
+
+def _as_text(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+#: Defaults come from the template's own parameter definitions: one source of truth.
 DEFAULT_PARAMETERS: dict[str, str] = {
-    "Concurrency": "0",
-    "MaxConcurrency": "24",
-    "RamPerProcessGB": "32.0",
-    "DisableMFR": "false",
-    "DisableAffinity": "false",
-    "SpawnDelay": "2.0",
-    "ChildGraceSec": "30.0",
-    "NoKillOnFail": "false",
-    "AerenderPath": "",
+    name: _as_text(default_value(name)) for name in STMPO_CONTROLS
 }
 
 
