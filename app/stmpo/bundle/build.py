@@ -16,6 +16,7 @@ from stmpo.bundle.parameters import default_value, parse_parameter_values
 from stmpo.bundle.selection import ItemPlan, plan_items
 from stmpo.bundle.settings import BundleSettings
 from stmpo.bundle.template import build_template, job_name
+from stmpo.errors import BundleError, Problem
 from stmpo.export.model import Export
 
 
@@ -85,9 +86,19 @@ def plan_fonts(export: Export) -> tuple[list[FontFile], list[str]]:
 def build_bundle(export: Export, settings: BundleSettings | None = None) -> BuiltBundle:
     """Plan the job from an export; raise BundleError naming the setting at fault."""
     settings = settings or BundleSettings()
-    values = parse_parameter_values(settings.parameters)
+    problems: list[Problem] = []
+    values: dict[str, Any] = {}
+    try:
+        values = parse_parameter_values(settings.parameters)
+    except BundleError as exc:
+        problems += exc.problems
     chunk_size = int(values.get("ChunkSize", default_value("ChunkSize")))
-    plans, warnings = plan_items(export, settings.items, settings.frame_overrides, chunk_size)
+    try:
+        plans, warnings = plan_items(export, settings.items, settings.frame_overrides, chunk_size)
+    except BundleError as exc:
+        problems += exc.problems
+    if problems:  # every mistake at once: parameters, items and frames
+        raise BundleError(problems)
     fonts, font_warnings = plan_fonts(export)
     name = job_name(export, len(plans), settings.job_name)
     template = build_template(plans, name, has_fonts=bool(fonts))
@@ -105,7 +116,9 @@ def build_bundle(export: Export, settings: BundleSettings | None = None) -> Buil
         template=template,
         parameter_values=parameter_values,
         asset_references=assets,
-        warnings=tuple([*export.warnings, *warnings, *font_warnings, *asset_warnings]),
+        warnings=tuple(
+            [*(f"export: {w}" for w in export.warnings), *warnings, *font_warnings, *asset_warnings]
+        ),
         plans=tuple(plans),
         fonts=tuple(fonts),
     )
