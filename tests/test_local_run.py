@@ -423,6 +423,36 @@ def test_not_a_bundle_exits_2(tmp_path: Path) -> None:
     assert "no template.yaml or template.json" in done.stderr
 
 
+def test_progress_is_a_redrawn_bar_on_a_terminal(tmp_path: Path) -> None:
+    import pty
+
+    bundle = make_bundle(tmp_path, two_step_job())
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [PY, "-m", "stmpo", "run-local", str(bundle)],
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        text=True,
+    )
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: every writer closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0
+    text = shown.decode()
+    assert "\rtask 2/4 | step First 2/3 | N=2 [" in text  # the bar, redrawn in place
+    assert "task 2/4 | step First 2/3 | N=2: done in" in text  # the line that stays
+    assert "rendered 2" in out and "\r" not in out
+
+
 def _event(state: str, progress: float | None) -> ProgressEvent:
     ref = ActionRef(
         kind="task",
