@@ -552,6 +552,8 @@ def test_failed_render_exits_1_and_leaves_no_process(tmp_path: Path) -> None:
             "1=0-5",
             "-p",
             "Concurrency=1",
+            "-p",
+            "ChildGraceSec=1",
             *_standin_args(),
         ],
         capture_output=True,
