@@ -121,9 +121,7 @@ class LocalAws:
         write_deadline_config(home, farm, queue)
         source = os.environ if base is None else base
         env = {
-            k: v
-            for k, v in source.items()
-            if not k.startswith(_DROP_PREFIXES) and k not in _DROP
+            k: v for k, v in source.items() if not k.startswith(_DROP_PREFIXES) and k not in _DROP
         }
         env.update(
             {

@@ -29,8 +29,9 @@ class MotoServer:
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
         self._process: subprocess.Popen[bytes] | None = None
-        self._log = tempfile.NamedTemporaryFile(prefix="moto-", suffix=".log", delete=False)
-        self.log_path = Path(self._log.name)
+        fd, name = tempfile.mkstemp(prefix="moto-", suffix=".log")
+        self._log = os.fdopen(fd, "wb")
+        self.log_path = Path(name)
 
     @property
     def endpoint_url(self) -> str:
@@ -71,6 +72,7 @@ class MotoServer:
                 process.kill()
                 process.wait()
         self._log.close()
+        self.log_path.unlink(missing_ok=True)
 
     def __enter__(self) -> MotoServer:
         return self.start()

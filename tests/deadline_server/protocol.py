@@ -123,9 +123,7 @@ def parse_request(
         elif location == "querystring":
             if wire_name in query_values:
                 values = query_values[wire_name]
-                params[name] = (
-                    values if member.type_name == "list" else _coerce(member, values[0])
-                )
+                params[name] = values if member.type_name == "list" else _coerce(member, values[0])
         elif location == "header":
             if wire_name.lower() in lower_headers:
                 params[name] = _coerce(member, lower_headers[wire_name.lower()])

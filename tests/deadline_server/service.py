@@ -208,7 +208,11 @@ class DeadlineState:
         queue = self._queue(p["farmId"], p["queueId"])
         return {
             "environments": [
-                {"queueEnvironmentId": e.queue_environment_id, "name": e.name, "priority": e.priority}
+                {
+                    "queueEnvironmentId": e.queue_environment_id,
+                    "name": e.name,
+                    "priority": e.priority,
+                }
                 for e in queue.environments
             ]
         }
