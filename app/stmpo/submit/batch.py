@@ -130,7 +130,6 @@ def _one(
     )
     temp_root: Path | None = None
     try:
-        progress(SubmitProgress("loading", "loading"))
         try:
             content_sha = file_sha256(path)
         except FileNotFoundError:

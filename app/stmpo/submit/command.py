@@ -107,6 +107,4 @@ def run(args: argparse.Namespace) -> int:
     )
     report = submit_exports(args.exports, options, on_progress=TextProgress(sys.stderr))
     print(summary_table(report))
-    for entry in report.failures:
-        print(f"stmpo submit: {Path(entry.path).name}: {entry.message}", file=sys.stderr)
     return report.exit_code()

@@ -81,7 +81,8 @@ def describe(exc: BaseException) -> Failure:
     from botocore import exceptions as bx
 
     if isinstance(exc, StmpoError):
-        return Failure("input", exc.render())
+        # The export is named wherever the message is shown; keep only what is wrong.
+        return Failure("input", StmpoError(exc.problems).render())
     if isinstance(exc, bx.ClientError):
         error = exc.response.get("Error", {})
         code = str(error.get("Code") or "Unknown")

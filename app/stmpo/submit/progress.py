@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from typing import Literal, TextIO
 
 Stage = Literal[
-    "loading",
     "building",
     "validated",
     "hashing",
