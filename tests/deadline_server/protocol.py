@@ -19,6 +19,13 @@ from urllib.parse import parse_qs, unquote
 import botocore.session
 from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 
+#: Errors any AWS API can answer that are not in the service model.
+_AWS_WIDE_STATUS = {
+    "ExpiredTokenException": 403,
+    "UnrecognizedClientException": 403,
+    "InvalidSignatureException": 403,
+    "IncompleteSignature": 400,
+}
 _LABEL = re.compile(r"\{([A-Za-z0-9_]+)(\+?)\}")
 
 
@@ -190,6 +197,7 @@ def error_response(model: ServiceModel, error: ServiceError) -> tuple[int, dict[
         status = status or int(shape.metadata.get("error", {}).get("httpStatusCode", 400))
         for name in shape.required_members:
             fields.setdefault(name, _default_error_field(name))
+    status = status or _AWS_WIDE_STATUS.get(error.code)
     headers = {
         "Content-Type": "application/json",
         "X-Amzn-ErrorType": error.code,
