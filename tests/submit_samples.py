@@ -112,3 +112,18 @@ def make_export(
     path = root / f"{name}.json"
     path.write_text(json.dumps(data, indent=1), encoding="utf-8")
     return path
+
+
+def make_aep(root: Path, name: str = "spot v001") -> Path:
+    """A saved `.aep` (py-aep) with one comp queued to render a TIFF sequence."""
+    import py_aep
+
+    app = py_aep.new()
+    project = app.project
+    comp = project.root_folder.add_comp("MAIN comp", 640, 360, 1.0, 2.0, 25.0)
+    item = project.render_queue.add(comp)
+    item.output_modules[0].file = str(root / "renders" / "MAIN_[#####].tif")
+    path = root / f"{name}.aep"
+    root.mkdir(parents=True, exist_ok=True)
+    project.save(path)
+    return path

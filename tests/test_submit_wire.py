@@ -18,7 +18,7 @@ import pytest
 import xxhash
 import yaml
 from deadline_server import LocalAws
-from submit_samples import make_export
+from submit_samples import make_aep, make_export
 
 pytestmark = pytest.mark.slow
 
@@ -82,11 +82,12 @@ def test_submit_uploads_project_footage_fonts_and_creates_the_job(
 
     (create,) = aws.deadline.calls("CreateJob")
     body = create.body
-    job_id = next(iter(aws.deadline.state.jobs))
+    job_id = create.response["jobId"]
     # progress: one plain line per stage, ending with the job id
     lines = result.stderr.splitlines()
     assert lines[0] == "[1/1] shot010.json: building bundle"
-    assert "[1/1] shot010.json: uploading 9 files" in lines
+    uploading = [line for line in lines if " uploading " in line]
+    assert len(uploading) == 1
     assert lines[-1] == f"[1/1] shot010.json: submitted {job_id}"
     assert job_id in result.stdout and "1 of 1 exports succeeded" in result.stdout
 
@@ -112,6 +113,7 @@ def test_submit_uploads_project_footage_fonts_and_creates_the_job(
     manifest_key = f"{aws.root_prefix}/Manifests/{manifest_ref['inputManifestPath']}"
     manifest = json.loads(objects[manifest_key])
     assert manifest["hashAlg"] == "xxh128"
+    assert uploading[0] == f"[1/1] shot010.json: uploading {len(manifest['paths'])} files"
     by_hash = {entry["hash"]: entry["path"] for entry in manifest["paths"]}
     base = tmp_path / "shot010"
     expected = [
@@ -128,6 +130,7 @@ def test_submit_uploads_project_footage_fonts_and_creates_the_job(
         assert objects[f"{aws.root_prefix}/Data/{digest}.xxh128"] == content
     relative_project = str(project.relative_to(manifest_ref["rootPath"]))
     assert by_hash[xxh128(project.read_bytes())] == relative_project
+    assert any(p["path"].endswith("/scripts/stmpo_render.py") for p in manifest["paths"])
     font_entries = [p for p in manifest["paths"] if p["path"].endswith(".ttf")]
     assert [Path(p["path"]).parent.name for p in font_entries] == ["fonts"]
     assert any("/scripts/fonts/" in p["path"] for p in font_entries)
@@ -246,3 +249,14 @@ def test_dry_run_makes_no_aws_call(aws: LocalAws, tmp_path: Path) -> None:
     assert (bundles / "shot" / "template.yaml").is_file()
     assert (bundles / "shot" / "scripts" / "stmpo_render.py").is_file()
     assert os.listdir(bundles / "shot" / "scripts" / "fonts")
+
+
+def test_a_saved_aep_is_submitted_like_an_export(aws: LocalAws, tmp_path: Path) -> None:
+    project = make_aep(tmp_path / "proj")
+    result = run_submit(aws, tmp_path / "home", project)
+    no_traceback(result)
+    assert result.returncode == 0, result.stderr
+    (create,) = aws.deadline.calls("CreateJob")
+    assert create.body["parameters"]["ProjectFile"] == {"path": str(project)}
+    content = project.read_bytes()
+    assert aws.objects(f"{aws.root_prefix}/Data/{xxh128(content)}.xxh128")

@@ -39,6 +39,7 @@ class Recorded:
     body: Any
     status: int
     error_code: str | None
+    response: Any = None
 
 
 class DeadlineServer:
@@ -136,7 +137,9 @@ class DeadlineServer:
             output = route.operation.output_shape
             payload = serialize(output, result, operation) if output is not None else {}
             status = int(route.operation.http.get("responseCode", 200))
-            self._record(Recorded(operation, method, split.path, params, decoded, status, None))
+            self._record(
+                Recorded(operation, method, split.path, params, decoded, status, None, payload)
+            )
             return status, {"Content-Type": "application/json"}, json.dumps(payload).encode()
         except ServiceError as exc:
             status, out_headers, out_body = error_response(self.model, exc)

@@ -1,21 +1,16 @@
-"""Read one submission input: an export JSON or (once the reader is in) an `.aep`."""
+"""Read one submission input: an export JSON or a saved `.aep` project."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from stmpo.errors import ExportError, Problem
-from stmpo.export import load_export
 from stmpo.export.model import Export
+from stmpo.export.sources import load_any
 
 
 def load_input(path: Path) -> Export:
-    """`stmpo.export.sources.load_any` when present (adds `.aep`), else the JSON loader."""
-    try:
-        from stmpo.export.sources import load_any
-    except ImportError:
-        return load_export(path)
-    return load_any(path)  # type: ignore[no-any-return]
+    return load_any(path)
 
 
 def check_project_file(export: Export, source: str) -> None:
