@@ -298,7 +298,10 @@ def test_skip_submitted_resubmits_only_what_changed(tmp_path: Path) -> None:
     assert [e.skipped for e in report.exports] == [True, False]
 
     other_params = options(
-        tmp_path, report_path=tmp_path / "r.json", skip_submitted=True, parameters={"X": "1"}
+        tmp_path,
+        report_path=tmp_path / "r.json",
+        skip_submitted=True,
+        parameters={"Concurrency": "4"},
     )
     fourth = Recorder()
     submit_exports([a], other_params, factory=minimal_bundle, submitter=fourth)
@@ -349,3 +352,17 @@ def test_cli_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "--skip-submitted" in capsys.readouterr().err
     assert main(["submit", "x.json", "-p", "NoEquals", "--dry-run"]) == 2
     assert "-p NoEquals: expected Name=Value" in capsys.readouterr().err
+
+
+def test_a_bad_parameter_stops_the_batch_before_any_export(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = make_export(tmp_path, "a", font=False)
+    bundles = tmp_path / "bundles"
+    args = ["submit", str(a), "--dry-run", "--bundles-dir", str(bundles)]
+    assert main([*args, "-p", "Bogus=1", "-p", "Concurrency=lots"]) == 2
+    err = capsys.readouterr().err
+    assert "-p Bogus: unknown job parameter" in err and "-p Concurrency:" in err
+    assert not bundles.exists()
+    assert main([*args, "-p", "Concurrency=4"]) == 0
+    assert "a.json  dry-run  bundle validated" in capsys.readouterr().out

@@ -14,7 +14,8 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from stmpo.errors import ExportError
+from stmpo.bundle.parameters import parse_parameter_values
+from stmpo.errors import ExportError, StmpoError
 from stmpo.submit.bundles import BundleFactory, BundleRequest, stmpo_bundle_factory
 from stmpo.submit.deadline_submit import Target, resolve_target, submit_bundle
 from stmpo.submit.loading import check_project_file, load_input
@@ -73,6 +74,9 @@ def submit_exports(
 ) -> BatchReport:
     """Submit every export; raise StmpoError only for problems that stop the whole batch
     (no farm/queue configured, unreadable report); per-export problems go in the report."""
+    if options.parameters:
+        # The same values go to every export: a typo is one exit-2 line, not N failures.
+        parse_parameter_values(options.parameters)
     previous = (
         read_report(options.report_path)
         if options.report_path is not None and options.skip_submitted
@@ -174,7 +178,7 @@ def _one(
         result.message = f'submitted "{written.job_name}"'
         return result
     except Exception as exc:
-        log.debug("%s failed", path, exc_info=True)
+        log.debug("%s failed", path, exc_info=not isinstance(exc, StmpoError))
         failure = describe(exc)
         result.status, result.message, result.error_kind = "error", failure.message, failure.kind
         progress(SubmitProgress("failed", f"failed: {failure.message}"))

@@ -90,9 +90,8 @@ def run(args: argparse.Namespace) -> int:
     if args.skip_submitted and args.report is None:
         raise StmpoError([Problem("--skip-submitted", "needs --report FILE to know what went")])
     if args.verbose:
-        logging.basicConfig(level=logging.DEBUG, format="%(message)s", stream=sys.stderr)
-        for noisy in ("botocore", "boto3", "urllib3", "s3transfer"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+        logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+        logging.getLogger("stmpo").setLevel(logging.DEBUG)
     options = SubmitOptions(
         farm_id=args.farm_id,
         queue_id=args.queue_id,
