@@ -13,7 +13,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from .environment import LocalAws
+from .environment import BUCKET, LocalAws
 
 
 def main() -> int:
@@ -29,7 +29,8 @@ def main() -> int:
         print("# local Deadline Cloud is up; in another shell run:")
         for key in sorted(env):
             print(f"export {key}={shlex.quote(env[key])}")
-        print(f"# farm {local.farm_id}  queue {local.queue_id}  bucket s3://{local.root_prefix}")
+        bucket = f"s3://{BUCKET}/{local.root_prefix}/"
+        print(f"# farm {local.farm_id}  queue {local.queue_id}  attachments {bucket}")
         print("# Ctrl-C to stop", flush=True)
         seen = 0
         stop = threading.Event()
