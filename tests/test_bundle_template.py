@@ -234,3 +234,12 @@ def test_parameter_values_hold_the_project_and_the_user_values() -> None:
         {"name": "Concurrency", "value": 4},
         {"name": "DisableMFR", "value": "true"},
     ]
+
+
+def test_parameter_item_and_frame_problems_are_reported_together() -> None:
+    settings = BundleSettings(
+        items=(1, 9), parameters={"Concurrency": "-1"}, frame_overrides={1: (5, 1, 1)}
+    )
+    with pytest.raises(BundleError) as info:
+        build_bundle(make_export([item(1)]), settings)
+    assert [p.where for p in info.value.problems] == ["-p Concurrency", "--items 9"]

@@ -1,10 +1,296 @@
-"""Worker command line (contract in docs/architecture.md). Placeholder until issue 3."""
+"""Worker command line: `render`, `prepare-outputs`, `remove-fonts` (docs/architecture.md).
+
+Exit status: 0 success; 1 a render or preparation failed; 2 bad arguments or setup
+(named argument, aerender not found, unreadable path mapping rules); 143 cancelled.
+Every failure also prints one `openjd_fail:` line so the Deadline task shows why.
+"""
 
 from __future__ import annotations
 
+import argparse
+import importlib
+import importlib.util
+import inspect
+import os
+import re
+import sys
 from collections.abc import Sequence
+from types import ModuleType
+from typing import NoReturn
+
+from . import outputs as out
+from .aerender import AerenderNotFound, resolve_aerender
+from .affinity import default_backend
+from .orchestrator import EXIT_FAILED, EXIT_OK, Orchestrator, RenderJob, write_stdout
+from .pathmap import PathMappingError, load_rules, map_path
+from .planning import StmpoSettings, plan_render
+from .topology import read_host_facts
+
+EXIT_USAGE = 2
+_FRAMES = re.compile(r"^\s*(-?\d+)\s*(?:-\s*(-?\d+)\s*)?$")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose errors name the argument, exit 2, and tell OpenJD why."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"openjd_fail: {self.prog}: {message}", flush=True)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("true", "1", "yes", "on"):
+        return True
+    if lowered in ("false", "0", "no", "off", ""):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
+
+
+def _int_at_least(low: int) -> type[int]:
+    def parse(value: str) -> int:
+        try:
+            number = int(value.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {value!r}") from None
+        if number < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {number}")
+        return number
+
+    return parse  # type: ignore[return-value]
+
+
+def _float_at_least(low: float, strict: bool = False) -> type[float]:
+    def parse(value: str) -> float:
+        try:
+            number = float(value.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
+        if number != number or number in (float("inf"), float("-inf")):
+            raise argparse.ArgumentTypeError(f"expected a finite number, got {value!r}")
+        if number < low or (strict and number == low):
+            raise argparse.ArgumentTypeError(
+                f"must be {'above' if strict else 'at least'} {low:g}, got {number:g}"
+            )
+        return number
+
+    return parse  # type: ignore[return-value]
+
+
+def _frames(value: str) -> tuple[int, int]:
+    match = _FRAMES.match(value)
+    if not match:
+        raise argparse.ArgumentTypeError(f"expected S-E (for example 0-99), got {value!r}")
+    start = int(match.group(1))
+    end = int(match.group(2)) if match.group(2) is not None else start
+    if end < start:
+        raise argparse.ArgumentTypeError(f"end {end} is before start {start}")
+    return start, end
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="stmpo_render.py", description="STMPO worker side.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    render = sub.add_parser("render", help="render a frame range with N aerender processes")
+    render.add_argument("--project", required=True, help="the .aep to render")
+    render.add_argument("--rqindex", required=True, type=_int_at_least(1))
+    render.add_argument("--frames", required=True, type=_frames, help="S-E, inclusive")
+    render.add_argument("--step", type=_int_at_least(1), default=1)
+    render.add_argument("--item-b64", default="", help="base64 JSON {comp, outputs}")
+    render.add_argument("--concurrency", type=_int_at_least(0), default=0)
+    render.add_argument("--max-concurrency", type=_int_at_least(1), default=24)
+    render.add_argument("--ram-per-process-gb", type=_float_at_least(0, strict=True), default=32.0)
+    render.add_argument("--disable-mfr", type=_bool, default=False)
+    render.add_argument("--disable-affinity", type=_bool, default=False)
+    render.add_argument("--spawn-delay", type=_float_at_least(0), default=2.0)
+    render.add_argument("--child-grace-sec", type=_float_at_least(0), default=10.0)
+    render.add_argument("--no-kill-on-fail", type=_bool, default=False)
+    render.add_argument("--aerender-path", default="")
+    render.add_argument("--numa-map", default="", help="JSON file or inline JSON")
+    render.add_argument("--path-mapping-rules", default="")
+    render.add_argument(
+        "--verify-outputs",
+        type=_bool,
+        default=True,
+        help="fail a child that exits 0 but leaves expected frame files missing",
+    )
+    render.set_defaults(handler=run_render)
+
+    prep = sub.add_parser("prepare-outputs", help="create output folders, install fonts")
+    prep.add_argument("--dirs-b64", required=True)
+    prep.add_argument("--path-mapping-rules", default="")
+    prep.add_argument("--fonts-dir", default="")
+    prep.add_argument("--font-state", default="")
+    prep.add_argument("--strict-fonts", type=_bool, default=False)
+    prep.set_defaults(handler=run_prepare_outputs)
+
+    remove = sub.add_parser("remove-fonts", help="remove the fonts prepare-outputs installed")
+    remove.add_argument("--font-state", required=True)
+    remove.set_defaults(handler=run_remove_fonts)
+    return parser
+
+
+def _usage_failure(parser_prog: str, message: str) -> int:
+    print(f"openjd_fail: {message}", flush=True)
+    print(f"{parser_prog}: error: {message}", file=sys.stderr, flush=True)
+    return EXIT_USAGE
+
+
+def run_render(args: argparse.Namespace) -> int:
+    stdout = write_stdout()
+    prog = "stmpo_render.py render"
+    try:
+        item = out.parse_item(args.item_b64) if args.item_b64 else out.Item("", ())
+        rules = load_rules(args.path_mapping_rules)
+    except out.ArgumentProblem as exc:
+        return _usage_failure(prog, str(exc))
+    except PathMappingError as exc:
+        return _usage_failure(prog, f"--path-mapping-rules: {exc}")
+    try:
+        aerender = resolve_aerender(args.aerender_path, dict(os.environ), _os_name())
+    except AerenderNotFound as exc:
+        return _usage_failure(prog, str(exc))
+
+    def warn(message: str) -> None:
+        stdout.write(f"STMPO: warning: {message}\n")
+        stdout.flush()
+
+    settings = StmpoSettings(
+        concurrency=args.concurrency,
+        max_concurrency=args.max_concurrency,
+        ram_per_process_gb=args.ram_per_process_gb,
+        disable_mfr=args.disable_mfr,
+        disable_affinity=args.disable_affinity,
+        spawn_delay=args.spawn_delay,
+        child_grace_sec=args.child_grace_sec,
+        no_kill_on_fail=args.no_kill_on_fail,
+    )
+    host = read_host_facts("" if args.disable_affinity else args.numa_map, warn)
+    start, end = args.frames
+    plan = plan_render(host, settings, start, end, args.step, item.movie)
+    mapped = out.mapped_item(item, rules)
+    if args.verify_outputs and item.outputs and not out.checkable(mapped):
+        warn("output paths are not paths on this host (no path mapping rule?): not checked")
+    job = RenderJob(
+        project=args.project,
+        rqindex=args.rqindex,
+        aerender=aerender,
+        item=mapped,
+        output_override=out.output_override(item, mapped),
+        plan=plan,
+        spawn_delay=settings.spawn_delay,
+        child_grace=settings.child_grace_sec,
+        fail_fast=not settings.no_kill_on_fail,
+        verify_outputs=args.verify_outputs,
+    )
+    stdout.write(
+        f"STMPO: host: {host.logical_cpus} logical CPUs, {host.total_ram_gb:.0f} GB RAM, "
+        f"{len(host.numa_pools or ())} CPU pool(s), {host.os_name}; aerender: {aerender}\n"
+    )
+    orchestrator = Orchestrator(job, stdout, default_backend())
+    orchestrator.install_signal_handlers()
+    return orchestrator.run()
+
+
+def _os_name() -> str:
+    from .topology import os_name
+
+    return os_name()
+
+
+# --- Font hook ---------------------------------------------------------------------
+# `stmpo_worker/fonts.py` is owned by the fonts work (docs/fonts.md). This CLI only
+# calls `fonts.install_fonts(fonts_dir, state_file)` and `fonts.remove_fonts(state_file)`
+# when that module exists, so a bundle without it still creates output folders.
+def _fonts_module() -> ModuleType | None:
+    package = __package__ or "stmpo_worker"
+    if importlib.util.find_spec(f"{package}.fonts") is None:
+        return None
+    return importlib.import_module(f"{package}.fonts")
+
+
+def run_prepare_outputs(args: argparse.Namespace) -> int:
+    stdout = write_stdout()
+    prog = "stmpo_render.py prepare-outputs"
+    try:
+        dirs = out.parse_dirs(args.dirs_b64)
+        rules = load_rules(args.path_mapping_rules)
+    except out.ArgumentProblem as exc:
+        return _usage_failure(prog, str(exc))
+    except PathMappingError as exc:
+        return _usage_failure(prog, f"--path-mapping-rules: {exc}")
+    if bool(args.fonts_dir) != bool(args.font_state):
+        return _usage_failure(prog, "--fonts-dir and --font-state go together")
+
+    failures: list[str] = []
+    for directory in dirs:
+        mapped = map_path(rules, directory)
+        if not out.is_host_path(mapped):
+            failures.append(
+                f"{mapped}: not an absolute path on this worker (missing path mapping rule?)"
+            )
+            continue
+        try:
+            os.makedirs(mapped, exist_ok=True)
+        except OSError as exc:
+            failures.append(f"{mapped}: {exc.strerror or exc}")
+            continue
+        shown = f"{directory} -> {mapped}" if mapped != directory else mapped
+        stdout.write(f"STMPO: output folder ready: {shown}\n")
+        stdout.flush()
+    for failure in failures:
+        stdout.write(f"STMPO: cannot create output folder {failure}\n")
+    if failures:
+        stdout.write(f"openjd_fail: cannot create output folder {failures[0]}\n")
+        stdout.flush()
+        return EXIT_FAILED
+
+    if args.fonts_dir:
+        fonts = _fonts_module()
+        if fonts is None:
+            stdout.write("STMPO: warning: this bundle cannot install fonts (no fonts.py)\n")
+        else:
+            install = fonts.install_fonts
+            kwargs = {"strict": True} if args.strict_fonts and _accepts(install, "strict") else {}
+            try:
+                install(args.fonts_dir, args.font_state, **kwargs)
+            except Exception as exc:
+                stdout.write(f"STMPO: warning: installing fonts failed: {exc}\n")
+                if args.strict_fonts:
+                    stdout.write(f"openjd_fail: installing fonts failed: {exc}\n")
+                    stdout.flush()
+                    return EXIT_FAILED
+        stdout.flush()
+    return EXIT_OK
+
+
+def _accepts(function: object, name: str) -> bool:
+    try:
+        return name in inspect.signature(function).parameters  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
+def run_remove_fonts(args: argparse.Namespace) -> int:
+    stdout = write_stdout()
+    fonts = _fonts_module()
+    if fonts is None:
+        stdout.write("STMPO: no fonts.py in this bundle: nothing to remove\n")
+        stdout.flush()
+        return EXIT_OK
+    try:
+        fonts.remove_fonts(args.font_state)
+    except Exception as exc:  # cleanup must not fail the finished job
+        stdout.write(f"STMPO: warning: removing fonts failed: {exc}\n")
+    stdout.flush()
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    print("openjd_fail: the STMPO worker is not built yet", flush=True)
-    return 2
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        print("openjd_fail: interrupted", flush=True)
+        return 130

@@ -16,9 +16,12 @@ from typing import Any
 
 import yaml
 
+from stmpo.bundle.parameters import coerce_value
 from stmpo.errors import BundleError, Problem
 
 RENDER_SCRIPT = Path("scripts") / "stmpo_render.py"
+#: CreateJob's `template` is at most 1,000,000 characters (botocore's Deadline model).
+MAX_TEMPLATE_CHARS = 1_000_000
 
 
 def _problems_from(exc: Exception, where: str) -> list[Problem]:
@@ -45,6 +48,26 @@ def job_parameter_inputs(
     return inputs
 
 
+def _value_problems(template: Mapping[str, Any], inputs: Mapping[str, str]) -> list[Problem]:
+    """Check values against their definitions ourselves: openjd-model 0.13 skips a
+    `minValue`/`maxValue` of 0 (`if self.minValue and ...`), so Concurrency=-4 passes it."""
+    definitions = {
+        d.get("name"): d
+        for d in template.get("parameterDefinitions", []) or []
+        if isinstance(d, Mapping)
+    }
+    problems: list[Problem] = []
+    for name, text in inputs.items():
+        definition = definitions.get(name)
+        if definition is None or definition.get("type") not in ("INT", "FLOAT", "STRING", "PATH"):
+            continue
+        try:
+            coerce_value(definition, text)
+        except (ValueError, KeyError, TypeError) as exc:
+            problems.append(Problem(f"parameter {name}", str(exc)))
+    return problems
+
+
 def validate_template(
     template: Mapping[str, Any],
     parameter_values: Iterable[Mapping[str, Any]],
@@ -63,6 +86,9 @@ def validate_template(
     except DecodeValidationError as exc:
         raise BundleError(_problems_from(exc, "template")) from None
     inputs = job_parameter_inputs(template, parameter_values)
+    problems = _value_problems(template, inputs)
+    if problems:
+        raise BundleError(problems)
     try:
         values = preprocess_job_parameters(
             job_template=job_template,
@@ -105,8 +131,25 @@ def _deadline_reads(bundle: Path) -> list[Problem]:
     return []
 
 
-def validate_bundle_dir(path: str | Path) -> None:
-    """Re-check a written bundle: files present, template valid with its values."""
+def _template_size_problems(bundle: Path, limit: int) -> list[Problem]:
+    for name in ("template.yaml", "template.json"):
+        path = bundle / name
+        if path.is_file():
+            size = len(path.read_text(encoding="utf-8"))
+            if size > limit:
+                return [
+                    Problem(
+                        name,
+                        f"{size:,} characters; Deadline Cloud accepts at most {limit:,}: "
+                        "use a larger ChunkSize or fewer items per job",
+                    )
+                ]
+    return []
+
+
+def validate_bundle_dir(path: str | Path, *, max_template_chars: int = MAX_TEMPLATE_CHARS) -> None:
+    """Re-check a written bundle: files present, template valid with its values, small
+    enough for CreateJob, and readable by the deadline library."""
     bundle = Path(path)
     if not bundle.is_dir():
         raise BundleError([Problem(str(bundle), "is not a folder")])
@@ -114,7 +157,7 @@ def validate_bundle_dir(path: str | Path) -> None:
     if not isinstance(template, dict):
         raise BundleError([Problem("template.yaml", "must hold a mapping")])
     values_doc = _read_document(bundle, "parameter_values", required=False) or {}
-    problems: list[Problem] = []
+    problems: list[Problem] = _template_size_problems(bundle, max_template_chars)
     values = values_doc.get("parameterValues", []) if isinstance(values_doc, dict) else None
     if not isinstance(values, list) or not all(
         isinstance(v, dict) and "name" in v and "value" in v for v in values

@@ -44,8 +44,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 
 
 def run(args: argparse.Namespace) -> int:
-    from stmpo.export.loader import load_export
+    from stmpo.export.sources import load_any
 
-    export = load_export(args.file)
+    export = load_any(args.file)
     print(f"{args.file}: OK, {summary(export)}")
     return 0

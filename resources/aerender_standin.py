@@ -1,0 +1,355 @@
+#!/usr/bin/env python3
+"""aerender stand-in: behaves like After Effects' command-line renderer, without AE.
+
+Used by the tests, `stmpo demo` and the benchmarks wherever a real `aerender` would
+run. Standard library only. Full documentation: docs/aerender-standin.md.
+
+Command line (aerender's flags; values as aerender takes them)
+    -project P -rqindex N -comp NAME -s S -e E -i I -output PATH -OMtemplate T
+    -RStemplate T -mfr ON|OFF PCT -v LEVEL -close MODE -sound ON|OFF
+    -mem_usage A B -reuse -continueOnMissingFootage -log FILE -version
+
+Where frames go (AE keeps output paths inside the project; the stand-in cannot read
+.aep files): when `-project X.aep` is given, the sidecar `X.aep.standin.json`
+    {"frameRate": 25,
+     "items": {"1": {"comp": "MAIN", "outputs": ["/abs/out/MAIN_[#####].png"],
+                     "frames": {"start": 0, "end": 99}, "frameRate": 25,
+                     "faults": "crash@42"}}}
+gives each render queue item's output paths (strings or {"path": ...}). `-output`
+replaces the first output path, as in aerender. `[#####]` becomes the zero-padded
+frame number; a path without `[#]` is a movie: one file written at the end. The
+project file itself must exist, and each output folder too (as with AE).
+
+Each frame: optional CPU burn, a small valid PNG written to every sequence output,
+then `PROGRESS:  0:00:00:05 (6): 0 Seconds`.
+
+Environment
+    STANDIN_STARTUP_SEC=0.5        CPU busy-loop seconds at startup (default 0)
+    STANDIN_STARTUP_SLEEP_SEC=2    idle seconds at startup (plugin loading, disk)
+    STANDIN_FRAME_SEC=0.1          CPU busy-loop seconds per frame (default 0)
+    STANDIN_FAIL=crash@12,spawn_child   faults, comma separated (also the sidecar's
+                                   per-item "faults", a string or a list):
+        crash@F          exit 3 abruptly at frame F (grandchild left behind)
+        error_exit0@F    print `aerender ERROR: After Effects error: ...` at frame F,
+                         stop rendering, exit 0 (as aerender sometimes does)
+        hang@F           stop at frame F and sleep forever
+        missing_frame@F  render frame F without writing its files
+        slow@F:SEC       sleep SEC seconds at frame F
+        spawn_child      start a grandchild that lives as long as the stand-in
+                         (like AfterFX under aerender); ended on a normal exit only
+        ignore_term      ignore SIGTERM (stand-in and grandchild): only SIGKILL works
+      A fault without @F fires at the first frame. A fault whose frame is outside
+      this process's -s/-e range never fires, so one STANDIN_FAIL can fail exactly
+      one child of a fanned-out task.
+    STANDIN_TRACE=/path/trace.jsonl   append one JSON line per event (start, grandchild,
+                                   frame, end) with pid, rqindex, s, e, time and argv
+    STANDIN_BARRIER_DIR=/dir STANDIN_BARRIER_COUNT=2 [STANDIN_BARRIER_TIMEOUT=60]
+                                   wait until COUNT stand-ins have started before the
+                                   first frame (proves they run at once); timeout:
+                                   `aerender ERROR` and exit 4
+    STANDIN_LANG=de                German progress words (the frame lines keep their shape)
+    STANDIN_GRANDCHILD_MAX_SEC=300 safety limit for a leaked grandchild
+
+Exit status: 0 rendered (or error_exit0); 1 bad arguments, missing project, item or
+output folder; 3 crash; 4 barrier timeout; killed by a signal when killed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from datetime import datetime
+from typing import Any
+
+ARITY = {
+    "-project": 1, "-rqindex": 1, "-comp": 1, "-s": 1, "-e": 1, "-i": 1, "-output": 1,
+    "-OMtemplate": 1, "-RStemplate": 1, "-mfr": 2, "-v": 1, "-close": 1, "-sound": 1,
+    "-mem_usage": 2, "-reuse": 0, "-continueOnMissingFootage": 0, "-log": 1, "-version": 0,
+}  # fmt: skip
+VERSION = "24.6.2x3 (STMPO stand-in)"
+WORDS = {
+    "en": {"seconds": "Seconds", "start": "Starting composition", "done": "Finished composition",
+           "total": "Total Time Elapsed"},
+    "de": {"seconds": "Sekunden", "start": "Komposition wird gestartet",
+           "done": "Komposition abgeschlossen", "total": "Verstrichene Gesamtzeit"},
+}  # fmt: skip
+_HASHES = re.compile(r"\[(#+)\]")
+
+
+class Usage(Exception):
+    pass
+
+
+class Log:
+    def __init__(self) -> None:
+        self.file: Any = None
+
+    def line(self, text: str) -> None:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+        if self.file is not None:
+            self.file.write(text + "\n")
+            self.file.flush()
+
+
+LOG = Log()
+
+
+def parse_args(argv: list[str]) -> dict[str, list[str]]:
+    opts: dict[str, list[str]] = {}
+    i = 0
+    while i < len(argv):
+        flag = argv[i]
+        if flag not in ARITY:
+            raise Usage(f"unknown flag {flag!r}")
+        n = ARITY[flag]
+        values = argv[i + 1 : i + 1 + n]
+        if len(values) != n:
+            raise Usage(f"{flag} needs {n} value(s)")
+        opts[flag] = values
+        i += 1 + n
+    return opts
+
+
+def faults_from(spec: Any) -> list[tuple[str, int | None, str]]:
+    """`crash@12,slow@3:2.5` -> [(name, frame or None, argument)]."""
+    items = spec if isinstance(spec, list) else str(spec or "").split(",")
+    out = []
+    for item in items:
+        token = str(item).strip()
+        if not token:
+            continue
+        name, _, rest = token.partition("@")
+        frame_text, _, arg = rest.partition(":")
+        frame = int(frame_text) if frame_text.strip() else None
+        out.append((name.strip(), frame, arg.strip()))
+    return out
+
+
+def burn(seconds: float) -> None:
+    """Busy-loop for `seconds` of this process's CPU time (not wall time)."""
+    if seconds <= 0:
+        return
+    end = time.process_time() + seconds
+    x = 0
+    while time.process_time() < end:
+        for _ in range(2000):
+            x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+
+
+def png_bytes(frame: int, size: int = 4) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    r, g, b = (frame * 37) % 256, (frame * 91) % 256, (frame * 53) % 256
+    row = b"\x00" + bytes((r, g, b)) * size
+    ihdr = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(row * size))
+        + chunk(b"IEND", b"")
+    )
+
+
+def frame_path(pattern: str, frame: int) -> str:
+    return _HASHES.sub(lambda m: f"{frame:0{len(m.group(1))}d}", pattern)
+
+
+def timecode(frame: int, rate: float) -> str:
+    fps = max(1, round(rate))
+    sep = ";" if abs(rate - round(rate)) > 0.001 else ":"
+    ff = frame % fps
+    total = frame // fps
+    return f"{total // 3600}:{total // 60 % 60:02d}:{total % 60:02d}{sep}{ff:02d}"
+
+
+def trace(event: str, **fields: Any) -> None:
+    path = os.environ.get("STANDIN_TRACE")
+    if not path:
+        return
+    record = {"event": event, "pid": os.getpid(), "t": time.time(), **fields}
+    data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def spawn_grandchild(ignore_term: bool) -> subprocess.Popen[bytes]:
+    limit = float(os.environ.get("STANDIN_GRANDCHILD_MAX_SEC", "300"))
+    code = (
+        "import signal, time\n"
+        + ("signal.signal(signal.SIGTERM, signal.SIG_IGN)\n" if ignore_term else "")
+        + f"end = time.monotonic() + {limit!r}\n"
+        "while time.monotonic() < end:\n    time.sleep(0.2)\n"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
+    )
+
+
+def barrier() -> None:
+    directory = os.environ.get("STANDIN_BARRIER_DIR")
+    if not directory:
+        return
+    count = int(os.environ.get("STANDIN_BARRIER_COUNT", "2"))
+    timeout = float(os.environ.get("STANDIN_BARRIER_TIMEOUT", "60"))
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, f"{os.getpid()}.arrived"), "w") as fh:
+        fh.write("1")
+    deadline = time.monotonic() + timeout
+    while len([n for n in os.listdir(directory) if n.endswith(".arrived")]) < count:
+        if time.monotonic() > deadline:
+            LOG.line(f"aerender ERROR: barrier: fewer than {count} renders ran at once")
+            sys.exit(4)
+        time.sleep(0.05)
+
+
+def load_sidecar(project: str) -> dict[str, Any]:
+    path = project + ".standin.json"
+    if not os.path.isfile(path):
+        return {}
+    with open(path, encoding="utf-8") as fh:
+        data = json.load(fh)
+    return data if isinstance(data, dict) else {}
+
+
+def render(opts: dict[str, list[str]], argv: list[str]) -> int:
+    project = opts.get("-project", [""])[0]
+    if project and not os.path.isfile(project):
+        LOG.line(f'aerender ERROR: No project exists at path "{project}".')
+        return 1
+    sidecar = load_sidecar(project) if project else {}
+    rqindex = opts.get("-rqindex", [""])[0]
+    items = sidecar.get("items", {}) if isinstance(sidecar.get("items"), dict) else {}
+    item: dict[str, Any] = {}
+    if rqindex:
+        if items and rqindex not in items:
+            LOG.line(f"aerender ERROR: No render queue item at index {rqindex}.")
+            return 1
+        item = items.get(rqindex, {})
+    elif "-comp" in opts:
+        item = next((v for v in items.values() if v.get("comp") == opts["-comp"][0]), {})
+    comp = opts.get("-comp", [item.get("comp", "Comp 1")])[0]
+    rate = float(item.get("frameRate", sidecar.get("frameRate", 25)))
+    frames_info = item.get("frames", {})
+    try:
+        start = int(opts["-s"][0]) if "-s" in opts else int(frames_info.get("start", 0))
+        end = int(opts["-e"][0]) if "-e" in opts else int(frames_info.get("end", start))
+        step = int(opts["-i"][0]) if "-i" in opts else 1
+    except ValueError as exc:
+        raise Usage(f"frame numbers must be integers ({exc})") from None
+    if step < 1 or end < start:
+        raise Usage(f"bad frame range -s {start} -e {end} -i {step}")
+    outputs = [o["path"] if isinstance(o, dict) else str(o) for o in item.get("outputs", [])]
+    if "-output" in opts:
+        outputs = [opts["-output"][0], *outputs[1:]]
+    if not outputs:
+        LOG.line(
+            "aerender ERROR: no output path: give -output or write "
+            f"{project or '<project>'}.standin.json"
+        )
+        return 1
+    for path in outputs:
+        folder = os.path.dirname(path) or "."
+        if not os.path.isdir(folder):
+            LOG.line(
+                f"aerender ERROR: After Effects error: Unable to render: the output folder "
+                f'"{folder}" does not exist.'
+            )
+            return 1
+
+    faults = faults_from(os.environ.get("STANDIN_FAIL", "")) + faults_from(item.get("faults"))
+    frames = list(range(start, end + 1, step))
+    names = {name for name, _, _ in faults}
+
+    def at(name: str, frame: int) -> tuple[bool, str]:
+        for fname, fframe, arg in faults:
+            if fname == name and (fframe == frame or (fframe is None and frame == frames[0])):
+                return True, arg
+        return False, ""
+
+    ignore_term = "ignore_term" in names
+    if ignore_term:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    words = WORDS.get(os.environ.get("STANDIN_LANG", "en"), WORDS["en"])
+    trace("start", rqindex=rqindex, s=start, e=end, i=step, argv=argv)
+    began = time.monotonic()
+    grandchild = spawn_grandchild(ignore_term) if "spawn_child" in names else None
+    if grandchild is not None:
+        trace("grandchild", child_pid=grandchild.pid)
+    time.sleep(float(os.environ.get("STANDIN_STARTUP_SLEEP_SEC", "0")))
+    burn(float(os.environ.get("STANDIN_STARTUP_SEC", "0")))
+    stamp = datetime.now().strftime("%m/%d/%Y %I:%M:%S %p")
+    LOG.line(f"PROGRESS:  {stamp}: {words['start']} “{comp}”.")
+    LOG.line(f"PROGRESS:  Render Settings: {opts.get('-RStemplate', ['Best Settings'])[0]}")
+    for path in outputs:
+        LOG.line(f"PROGRESS:  Output To: {path}")
+    barrier()
+
+    frame_cost = float(os.environ.get("STANDIN_FRAME_SEC", "0"))
+    for n, frame in enumerate(frames, start=1):
+        if at("crash", frame)[0]:
+            LOG.line(f"PROGRESS:  simulated crash at frame {frame}")
+            os._exit(3)
+        if at("error_exit0", frame)[0]:
+            LOG.line(
+                f"aerender ERROR: After Effects error: simulated render error at frame {frame}."
+            )
+            break
+        if at("hang", frame)[0]:
+            LOG.line(f"PROGRESS:  (hanging at frame {frame})")
+            while True:
+                time.sleep(1)
+        slow, arg = at("slow", frame)
+        if slow:
+            time.sleep(float(arg or "1"))
+        burn(frame_cost)
+        if not at("missing_frame", frame)[0]:
+            for path in outputs:
+                if _HASHES.search(path):
+                    with open(frame_path(path, frame), "wb") as fh:
+                        fh.write(png_bytes(frame))
+        trace("frame", rqindex=rqindex, frame=frame)
+        LOG.line(f"PROGRESS:  {timecode(frame, rate)} ({n}): 0 {words['seconds']}")
+    for path in outputs:
+        if not _HASHES.search(path):
+            with open(path, "wb") as fh:
+                fh.write(b"STMPO-STANDIN-MOVIE\n" + ",".join(map(str, frames)).encode())
+    elapsed = int(time.monotonic() - began)
+    LOG.line(f"PROGRESS:  {stamp}: {words['done']} “{comp}”.")
+    LOG.line(f"PROGRESS:  {words['total']}: {elapsed} {words['seconds']}")
+    if grandchild is not None:
+        grandchild.kill()
+        grandchild.wait()
+    trace("end", rqindex=rqindex, s=start, e=end)
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    try:
+        opts = parse_args(argv)
+        if "-version" in opts:
+            LOG.line(f"aerender version {VERSION}")
+            return 0
+        if "-log" in opts:
+            LOG.file = open(opts["-log"][0], "a", encoding="utf-8")  # noqa: SIM115
+        return render(opts, argv)
+    except Usage as exc:
+        LOG.line(f"aerender ERROR: {exc}")
+        LOG.line("Usage: aerender -project PATH -rqindex N -s START -e END [...]")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

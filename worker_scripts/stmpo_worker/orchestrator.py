@@ -1,0 +1,401 @@
+"""The imperative shell: start the children, merge their logs, report, fail fast, cancel.
+
+One thread per child only reads its pipe into a queue; this (main) thread is the only
+writer of stdout, so log lines are whole and never interleaved, and it alone decides
+about launching, failing and cancelling. Exit status 0 means every child exited 0,
+printed no aerender error and left every expected output file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import locale
+import os
+import queue
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO, TextIO
+
+from . import outputs as out
+from .aerender import child_command
+from .affinity import AffinityBackend, AffinityError
+from .planning import RenderPlan
+from .procs import Tree, end_trees, spawn
+from .progress import RateLimiter, TaskProgress, is_error_line, progress_lines
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_CANCELLED = 143  # 128 + SIGTERM, what a shell reports for a terminated job
+
+PROGRESS_INTERVAL = 0.5  # at most two progress reports a second
+REFRESH_INTERVAL = 2.0  # how often descendants are recorded (psutil)
+EOF_WAIT = 2.0  # after a child exits, how long its pipe may stay open (orphans)
+MAX_LINE = 65536
+
+
+@dataclass
+class RenderJob:
+    """Everything one `render` call needs, already validated."""
+
+    project: str
+    rqindex: int
+    aerender: str
+    item: out.Item  # outputs after path mapping
+    output_override: str | None
+    plan: RenderPlan
+    spawn_delay: float
+    child_grace: float
+    fail_fast: bool
+    verify_outputs: bool = True
+    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+
+
+@dataclass
+class Child:
+    index: int
+    start: int
+    end: int
+    step: int
+    cpus: tuple[int, ...] | None
+    tree: Tree | None = None
+    exit_code: int | None = None
+    eof: bool = False
+    exited_at: float | None = None
+    orphan_kill_at: float | None = None
+    error_line: str = ""
+    failure: str = ""
+    done: bool = False
+    stopped: bool = False  # ended by fail-fast or cancel, not by itself
+
+    @property
+    def label(self) -> str:
+        return f"c{self.index + 1} f{self.start}-{self.end}"
+
+    @property
+    def frames(self) -> range:
+        return range(self.start, self.end + 1, self.step)
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode(locale.getpreferredencoding(False) or "utf-8", errors="replace")
+    return text.rstrip("\r\n").replace("\r", " ")
+
+
+def _read(index: int, stream: IO[bytes], events: queue.Queue[tuple[str, int, str]]) -> None:
+    try:
+        for raw in iter(lambda: stream.readline(MAX_LINE), b""):
+            events.put(("line", index, _decode(raw)))
+    except (OSError, ValueError):
+        pass
+    finally:
+        events.put(("eof", index, ""))
+
+
+def _clock_text(seconds: float) -> str:
+    whole = round(seconds)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
+class Orchestrator:
+    def __init__(
+        self,
+        job: RenderJob,
+        stdout: TextIO,
+        affinity: AffinityBackend,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.job = job
+        self.stdout = stdout
+        self.affinity: AffinityBackend | None = affinity
+        self.clock = clock
+        plan = job.plan
+        blocks: list[tuple[int, ...] | None] = (
+            list(plan.cpu_blocks) if plan.cpu_blocks else [None] * plan.processes
+        )
+        self.children = [
+            Child(i, s, e, plan.step, cpus)
+            for i, ((s, e), cpus) in enumerate(zip(plan.ranges, blocks, strict=True))
+        ]
+        self.progress = TaskProgress([len(c.frames) for c in self.children])
+        self.limiter = RateLimiter(PROGRESS_INTERVAL, clock)
+        self.events: queue.Queue[tuple[str, int, str]] = queue.Queue()
+        self.cancel_requested = threading.Event()
+        self.aborting = ""  # "fail-fast" or "cancel" once we stop everything
+        self.launched = 0
+        self.reported_done = -1
+
+    # -- output -----------------------------------------------------------------
+    def say(self, line: str) -> None:
+        self.stdout.write(line + "\n")
+        self.stdout.flush()
+
+    def report_progress(self, force: bool = False) -> None:
+        done = self.progress.done
+        if (force or done != self.reported_done) and self.limiter.ready(force):
+            self.reported_done = done
+            for line in progress_lines(self.progress, self.running_count()):
+                self.say(line)
+
+    def running_count(self) -> int:
+        return sum(1 for c in self.children if c.tree is not None and c.exit_code is None)
+
+    # -- signals ------------------------------------------------------------------
+    def install_signal_handlers(self) -> None:
+        def handler(signum: int, _frame: object) -> None:
+            self.cancel_requested.set()
+
+        for name in ("SIGTERM", "SIGINT", "SIGBREAK"):
+            sig = getattr(signal, name, None)
+            if sig is not None:
+                signal.signal(sig, handler)
+
+    # -- children -----------------------------------------------------------------
+    def launch(self, child: Child) -> None:
+        job = self.job
+        argv = child_command(
+            job.aerender,
+            job.project,
+            job.rqindex,
+            child.start,
+            child.end,
+            child.step,
+            job.plan.mfr,
+            job.output_override,
+        )
+        env = dict(job.env)
+        env["KMP_DUPLICATE_LIB_OK"] = "TRUE"
+        pinned = f", CPUs {_cpu_text(child.cpus)}" if child.cpus else ""
+        self.say(f"STMPO: starting [{child.label}] ({len(child.frames)} frames{pinned})")
+        try:
+            proc = spawn(argv, env)
+        except OSError as exc:
+            child.exit_code = -1
+            child.eof = True
+            child.done = True
+            child.failure = f"could not start {job.aerender}: {exc.strerror or exc}"
+            self.say(f"STMPO: [{child.label}] {child.failure}")
+            return
+        child.tree = Tree(proc)
+        assert proc.stdout is not None
+        threading.Thread(
+            target=_read, args=(child.index, proc.stdout, self.events), daemon=True
+        ).start()
+        if child.cpus and self.affinity is not None:
+            try:
+                self.affinity.pin(proc.pid, child.cpus)
+            except AffinityError as exc:
+                self.say(f"STMPO: warning: CPU affinity failed ({exc}); rendering unpinned")
+                self.affinity = None
+
+    def handle(self, kind: str, index: int, text: str) -> None:
+        child = self.children[index]
+        if kind == "eof":
+            child.eof = True
+            return
+        self.say(f"[{child.label}] {text}")
+        if self.progress.feed(index, text):
+            self.report_progress()
+        if is_error_line(text) and not child.error_line:
+            child.error_line = text.strip()
+
+    def check_exits(self) -> None:
+        now = self.clock()
+        for child in self.children:
+            tree = child.tree
+            if tree is None or child.done:
+                continue
+            if child.exit_code is None:
+                code = tree.proc.poll()
+                if code is None:
+                    continue
+                child.exit_code = code
+                child.exited_at = now
+                if tree.group_alive():  # orphans of a child that is gone: end them
+                    tree.terminate()
+                    child.orphan_kill_at = now + self.job.child_grace
+            if child.orphan_kill_at is not None and now >= child.orphan_kill_at:
+                if tree.group_alive():
+                    tree.kill()
+                child.orphan_kill_at = None
+            assert child.exited_at is not None
+            waited = now - child.exited_at
+            if child.eof or waited > EOF_WAIT + self.job.child_grace:
+                self.finish(child)
+
+    def finish(self, child: Child) -> None:
+        child.done = True
+        if child.stopped:
+            return
+        if child.exit_code != 0:
+            child.failure = f"exit code {child.exit_code}"
+            if child.error_line:
+                child.failure += f": {child.error_line}"
+        elif child.error_line:
+            child.failure = f"exited 0 after an error: {child.error_line}"
+        elif self.job.verify_outputs and out.checkable(self.job.item):
+            missing = out.missing_files(self.job.item, child.frames)
+            if missing:
+                child.failure = (
+                    f"exited 0 but {len(missing)} output file(s) are missing, first {missing[0]}"
+                )
+        if child.failure:
+            self.say(f"STMPO: [{child.label}] FAILED: {child.failure}")
+        else:
+            self.progress.child_finished(child.index)
+            self.say(f"STMPO: [{child.label}] done")
+            self.report_progress()
+
+    def failed(self) -> list[Child]:
+        return [c for c in self.children if c.failure]
+
+    def stop_all(self, why: str) -> None:
+        """Fail-fast or cancel: no more launches, every running tree ended within the grace."""
+        self.aborting = why
+        trees = []
+        for child in self.children:
+            if child.tree is not None and not child.done:
+                if child.exit_code is None and not child.failure and not child.error_line:
+                    child.stopped = True
+                trees.append(child.tree)
+        if trees:
+            self.say(
+                f"STMPO: {why}: stopping {len(trees)} process tree(s) "
+                f"(grace {self.job.child_grace:g} s)"
+            )
+        end_trees(trees, self.job.child_grace)
+
+    # -- main loop ----------------------------------------------------------------
+    def run(self) -> int:
+        job, plan = self.job, self.job.plan
+        started = self.clock()
+        self.say(
+            f"STMPO: rendering rq item {job.rqindex} ({job.item.comp!r}) frames "
+            f"{plan.ranges[0][0]}-{plan.ranges[-1][1]} step {plan.step}: "
+            f"{plan.frame_count} frames in {plan.processes} process(es)"
+        )
+        for reason in plan.reasons:
+            self.say(f"STMPO: {reason}")
+        if job.output_override is not None:
+            self.say(f"STMPO: output path mapped: -output {job.output_override}")
+        next_launch = started
+        while True:
+            now = self.clock()
+            if self.cancel_requested.is_set() and self.aborting != "cancel":
+                self.stop_all("cancel")
+            if not self.aborting and self.launched < len(self.children) and now >= next_launch:
+                self.launch(self.children[self.launched])
+                self.launched += 1
+                next_launch = now + job.spawn_delay
+            self.drain(timeout=self._wait_time(next_launch))
+            self.check_exits()
+            if job.fail_fast and not self.aborting and self.failed():
+                self.stop_all("fail-fast")
+            self.refresh_trees()
+            if self.all_finished():
+                break
+        self.drain(timeout=0)
+        return self.summarise(self.clock() - started)
+
+    _last_refresh = 0.0
+
+    def refresh_trees(self) -> None:
+        now = self.clock()
+        if now - self._last_refresh < REFRESH_INTERVAL:
+            return
+        self._last_refresh = now
+        for child in self.children:
+            if child.tree is not None and child.exit_code is None:
+                child.tree.refresh()
+
+    def _wait_time(self, next_launch: float) -> float:
+        if self.aborting or self.launched >= len(self.children):
+            return 0.1
+        return max(0.0, min(0.1, next_launch - self.clock()))
+
+    def drain(self, timeout: float) -> None:
+        try:
+            kind, index, text = (
+                self.events.get(timeout=timeout) if timeout > 0 else self.events.get_nowait()
+            )
+        except queue.Empty:
+            return
+        self.handle(kind, index, text)
+        while True:
+            try:
+                kind, index, text = self.events.get_nowait()
+            except queue.Empty:
+                return
+            self.handle(kind, index, text)
+
+    def all_finished(self) -> bool:
+        for child in self.children[: self.launched]:
+            if not child.done:
+                return False
+        return bool(self.aborting) or self.launched == len(self.children)
+
+    def summarise(self, wall: float) -> int:
+        failed = self.failed()
+        stopped = [c for c in self.children if c.stopped]
+        not_started = len(self.children) - self.launched
+        if not failed and not self.aborting:
+            self.report_progress(force=True)
+        else:
+            self.limiter.ready(force=True)
+            for line in progress_lines(self.progress, 0)[1:]:
+                self.say(line)
+        parts = [
+            f"{self.progress.done}/{self.progress.total} frames",
+            f"{self.launched}/{len(self.children)} processes",
+            f"wall {_clock_text(wall)}",
+        ]
+        if failed:
+            parts.append("failed: " + "; ".join(f"{c.label} ({c.failure})" for c in failed))
+        else:
+            parts.append("failed: none")
+        if stopped:
+            parts.append("stopped: " + ", ".join(c.label for c in stopped))
+        if not_started:
+            parts.append(f"not started: {not_started}")
+        self.say("STMPO summary: " + ", ".join(parts))
+        if self.aborting == "cancel":
+            self.say("openjd_fail: STMPO cancelled: every aerender process was stopped")
+            return EXIT_CANCELLED
+        if failed:
+            first = failed[0]
+            more = f" (+{len(failed) - 1} more)" if len(failed) > 1 else ""
+            self.say(
+                f"openjd_fail: aerender failed for frames {first.label}: {first.failure}{more}"
+            )
+            return EXIT_FAILED
+        return EXIT_OK
+
+
+def _cpu_text(cpus: tuple[int, ...]) -> str:
+    """`0-15,64-79` for a block."""
+    runs: list[str] = []
+    start = prev = cpus[0]
+    for cpu in (*cpus[1:], None):
+        if cpu is not None and cpu == prev + 1:
+            prev = cpu
+            continue
+        runs.append(f"{start}-{prev}" if prev != start else str(start))
+        if cpu is not None:
+            start = prev = cpu
+    return ",".join(runs)
+
+
+def write_stdout() -> TextIO:
+    """stdout as UTF-8 that never raises on odd characters (Windows consoles)."""
+    stream = sys.stdout
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        with contextlib.suppress(ValueError, OSError):
+            reconfigure(encoding="utf-8", errors="replace")
+    return stream

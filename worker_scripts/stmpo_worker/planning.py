@@ -1,0 +1,316 @@
+"""How many aerender processes, which frames each renders and which CPUs each gets.
+
+Pure functions on plain data: the worker runs them on real host facts, and the
+submitter's GUI imports this same file (`stmpo._worker_scripts.stmpo_worker.planning`)
+to preview the plan for a host shape, so the preview is the plan.
+
+The auto-concurrency model (Concurrency = 0)
+--------------------------------------------
+Three independent limits, the smallest wins, never below 1:
+
+* CPU: ``logical_cpus // threads_per_process``. With Multi-Frame Rendering on, one
+  aerender keeps about 16 threads busy (AE renders several frames at once inside the
+  process); with MFR off, a process renders one frame at a time and uses about 8
+  (AE still threads effects, caching and encoding).
+* RAM: ``total_ram_gb * 0.8 // ram_per_process_gb``: 20 % stays for the OS, the
+  Deadline worker agent and the file cache.
+* ``max_concurrency``: the job's cap.
+
+and finally never more processes than frames, and exactly one process for a movie
+(a movie file cannot be written by several processes). With these numbers the
+original STMPO's figures come out: a 256-thread, 1 TB host gets 16 processes with
+MFR on (CPU-bound: 256 / 16) and 24 with MFR off (RAM allows 25, CPUs 32, the cap 24).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+#: Threads one aerender keeps busy, by MFR state. See the module docstring.
+THREADS_PER_PROCESS_MFR = 16
+THREADS_PER_PROCESS_NO_MFR = 8
+#: Share of the host's RAM the children may use together.
+RAM_SAFETY_FACTOR = 0.8
+#: Windows schedules threads in processor groups of at most 64 logical CPUs.
+WINDOWS_GROUP_SIZE = 64
+
+CpuBlock = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    """What the plan needs to know about the worker host."""
+
+    logical_cpus: int
+    total_ram_gb: float
+    #: CPU ids per NUMA node (or per pool of a NUMA map); None = topology unknown, and
+    #: then nothing is pinned. A host without NUMA is one pool of all its CPUs.
+    numa_pools: tuple[tuple[int, ...], ...] | None
+    #: "linux", "windows" or "macos".
+    os_name: str
+
+
+@dataclass(frozen=True)
+class StmpoSettings:
+    """The STMPO job parameters, with the template's defaults."""
+
+    concurrency: int = 0
+    max_concurrency: int = 24
+    ram_per_process_gb: float = 32.0
+    disable_mfr: bool = False
+    disable_affinity: bool = False
+    spawn_delay: float = 2.0
+    child_grace_sec: float = 10.0
+    no_kill_on_fail: bool = False
+
+
+@dataclass(frozen=True)
+class RenderPlan:
+    """The whole plan for one task. `ranges[i]` and `cpu_blocks[i]` belong to child i."""
+
+    processes: int
+    ranges: list[tuple[int, int]]
+    step: int
+    cpu_blocks: list[CpuBlock] | None
+    mfr: bool
+    #: Plain sentences, shown in the GUI preview and the worker log.
+    reasons: list[str] = field(default_factory=list)
+    #: What decided the process count: "explicit", "cpu", "ram", "cap", "frames", "movie".
+    limited_by: str = ""
+
+    @property
+    def frame_count(self) -> int:
+        return sum(frames_in_range(s, e, self.step) for s, e in self.ranges)
+
+
+def _gb(value: float) -> str:
+    return f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
+
+
+def frames_in_range(start: int, end: int, step: int) -> int:
+    """Frames aerender renders for `-s start -e end -i step`."""
+    return len(range(start, end + 1, step))
+
+
+def split_frames(start: int, end: int, step: int, parts: int) -> list[tuple[int, int]]:
+    """Cut `start..end` (every `step`-th frame) into at most `parts` contiguous ranges.
+
+    Each range starts and ends on the step grid, sizes differ by at most one frame
+    (the first ones are the larger), and there are never more ranges than frames.
+    """
+    if step < 1:
+        raise ValueError(f"step must be at least 1, got {step}")
+    if end < start:
+        raise ValueError(f"end {end} is before start {start}")
+    if parts < 1:
+        raise ValueError(f"parts must be at least 1, got {parts}")
+    count = frames_in_range(start, end, step)
+    parts = min(parts, count)
+    base, extra = divmod(count, parts)
+    ranges: list[tuple[int, int]] = []
+    first = 0
+    for i in range(parts):
+        size = base + (1 if i < extra else 0)
+        ranges.append((start + first * step, start + (first + size - 1) * step))
+        first += size
+    return ranges
+
+
+@dataclass(frozen=True)
+class _Limits:
+    cpu: int
+    ram: int
+    cap: int
+    threads_per_process: int
+
+
+def _limits(host: HostFacts, settings: StmpoSettings, mfr: bool) -> _Limits:
+    threads = THREADS_PER_PROCESS_MFR if mfr else THREADS_PER_PROCESS_NO_MFR
+    cpu = max(1, host.logical_cpus // threads)
+    ram_budget = max(0.0, host.total_ram_gb) * RAM_SAFETY_FACTOR
+    ram = max(1, math.floor(ram_budget / settings.ram_per_process_gb + 1e-9))
+    return _Limits(
+        cpu=cpu, ram=ram, cap=max(1, settings.max_concurrency), threads_per_process=threads
+    )
+
+
+def auto_concurrency(host: HostFacts, settings: StmpoSettings, mfr: bool) -> int:
+    """Processes the auto model allows before counting frames (at least 1)."""
+    lim = _limits(host, settings, mfr)
+    return max(1, min(lim.cpu, lim.ram, lim.cap))
+
+
+def plan_render(
+    host: HostFacts, settings: StmpoSettings, start: int, end: int, step: int, movie: bool
+) -> RenderPlan:
+    """The plan for rendering `start..end` every `step` frames on `host`."""
+    count = frames_in_range(start, end, step) if end >= start and step >= 1 else 0
+    if count == 0:
+        raise ValueError(f"no frames in {start}-{end} step {step}")
+    mfr = not settings.disable_mfr
+    reasons: list[str] = []
+    lim = _limits(host, settings, mfr)
+    mfr_text = "on" if mfr else "off"
+
+    if movie:
+        processes, limited_by = 1, "movie"
+        reasons.append(
+            "Movie output: one process renders the whole range, because several "
+            "processes cannot write one movie file."
+        )
+    elif settings.concurrency > 0:
+        processes, limited_by = settings.concurrency, "explicit"
+        reasons.append(f"Concurrency is set to {settings.concurrency}: auto-detection is off.")
+        allowed = min(lim.cpu, lim.ram)
+        if settings.concurrency > lim.ram:
+            reasons.append(
+                f"Warning: {settings.concurrency} processes × {settings.ram_per_process_gb:g} GB "
+                f"exceeds 80 % of {_gb(host.total_ram_gb)} GB RAM (room for {lim.ram})."
+            )
+        elif settings.concurrency > allowed:
+            reasons.append(
+                f"Note: {host.logical_cpus} logical CPUs give each of the "
+                f"{settings.concurrency} processes fewer than {lim.threads_per_process} threads."
+            )
+    else:
+        reasons.append(
+            f"CPU: {host.logical_cpus} logical CPUs / {lim.threads_per_process} threads per "
+            f"process (MFR {mfr_text}) allow {lim.cpu}."
+        )
+        reasons.append(
+            f"RAM: {_gb(host.total_ram_gb)} GB × {RAM_SAFETY_FACTOR:g} / "
+            f"{settings.ram_per_process_gb:g} GB per process allow {lim.ram}."
+        )
+        reasons.append(f"MaxConcurrency caps it at {lim.cap}.")
+        processes = max(1, min(lim.cpu, lim.ram, lim.cap))
+        binding = [
+            name
+            for name, value in (("cpu", lim.cpu), ("ram", lim.ram), ("cap", lim.cap))
+            if value == processes
+        ]
+        limited_by = binding[0]
+        words = {"cpu": "CPU-bound", "ram": "RAM-bound", "cap": "capped by MaxConcurrency"}
+        reasons.append(
+            f"Auto concurrency: {processes} process{'es' if processes != 1 else ''} "
+            f"({', '.join(words[b] for b in binding)})."
+        )
+
+    if processes > count:
+        reasons.append(
+            f"Only {count} frame{'s' if count != 1 else ''} to render: "
+            f"{count} process{'es' if count != 1 else ''}."
+        )
+        processes, limited_by = count, "frames"
+
+    ranges = split_frames(start, end, step, processes)
+    blocks, affinity_reason = plan_affinity(host, processes, settings.disable_affinity)
+    reasons.append(affinity_reason)
+    reasons.append(f"Multi-Frame Rendering {mfr_text} in every process.")
+    return RenderPlan(
+        processes=processes,
+        ranges=ranges,
+        step=step,
+        cpu_blocks=blocks,
+        mfr=mfr,
+        reasons=reasons,
+        limited_by=limited_by,
+    )
+
+
+def host_pools(host: HostFacts) -> list[list[int]]:
+    """CPU pools to pin into: the NUMA pools (none when the topology is unknown).
+
+    On Windows a pool is further cut at processor-group boundaries (64 CPUs), so that
+    no block needs two groups: a thread can only be pinned within one group.
+    """
+    pools = [sorted(set(p)) for p in host.numa_pools or () if p]
+    if host.os_name == "windows":
+        per_node: list[list[list[int]]] = []
+        for pool in pools:
+            groups: dict[int, list[int]] = {}
+            for cpu in pool:
+                groups.setdefault(cpu // WINDOWS_GROUP_SIZE, []).append(cpu)
+            per_node.append([groups[g] for g in sorted(groups)])
+        # Interleave so that round-robin over pools still alternates NUMA nodes.
+        depth = max((len(n) for n in per_node), default=0)
+        pools = [n[d] for d in range(depth) for n in per_node if d < len(n)]
+    return [p for p in pools if p]
+
+
+def _proportional(counts: list[int], total: int) -> list[int]:
+    """Share `total` children across pools in proportion to their CPU counts."""
+    cpus = sum(counts)
+    shares = [total * c / cpus for c in counts]
+    out = [math.floor(s) for s in shares]
+    order = sorted(range(len(counts)), key=lambda i: (-(shares[i] - out[i]), i))
+    for i in order[: total - sum(out)]:
+        out[i] += 1
+    return out
+
+
+def _contiguous_blocks(pool: list[int], parts: int) -> list[CpuBlock]:
+    base, extra = divmod(len(pool), parts)
+    blocks: list[CpuBlock] = []
+    at = 0
+    for i in range(parts):
+        size = base + (1 if i < extra else 0)
+        blocks.append(tuple(pool[at : at + size]))
+        at += size
+    return blocks
+
+
+def affinity_blocks(pools: list[list[int]], processes: int) -> list[CpuBlock] | None:
+    """Disjoint CPU blocks, one per child, spread round-robin across the pools.
+
+    Fewer children than pools: child i gets every pool j with j % processes == i.
+    Otherwise each pool gets children in proportion to its size and is cut into
+    contiguous blocks; children are then dealt pool by pool (child 0 on pool 0, child
+    1 on pool 1, ...) so that neighbouring children land on different NUMA nodes.
+    None when there are more children than CPUs (pinning would only hurt).
+    """
+    pools = [p for p in pools if p]
+    total_cpus = sum(len(p) for p in pools)
+    if processes < 1 or not pools or processes > total_cpus:
+        return None
+    if processes <= len(pools):
+        return [
+            tuple(cpu for j, pool in enumerate(pools) if j % processes == i for cpu in pool)
+            for i in range(processes)
+        ]
+    per_pool = _proportional([len(p) for p in pools], processes)
+    queues = [
+        _contiguous_blocks(pool, n) if n else [] for pool, n in zip(pools, per_pool, strict=True)
+    ]
+    blocks: list[CpuBlock] = []
+    depth = 0
+    while len(blocks) < processes:
+        for queue in queues:
+            if depth < len(queue):
+                blocks.append(queue[depth])
+        depth += 1
+    return blocks
+
+
+def plan_affinity(
+    host: HostFacts, processes: int, disabled: bool
+) -> tuple[list[CpuBlock] | None, str]:
+    """CPU blocks for the children, or None, with the sentence explaining it."""
+    if disabled:
+        return None, "CPU affinity is off (DisableAffinity): processes are not pinned."
+    if host.os_name == "macos":
+        return None, "macOS has no CPU affinity API: processes are not pinned."
+    if processes == 1:
+        return None, "One process: it may use every CPU, no pinning."
+    pools = host_pools(host)
+    if not pools:
+        return None, "CPU topology unknown (no usable NUMA map): processes are not pinned."
+    blocks = affinity_blocks(pools, processes)
+    if blocks is None:
+        return None, f"More processes ({processes}) than CPUs: processes are not pinned."
+    sizes = sorted({len(b) for b in blocks})
+    size_text = f"{sizes[0]}-{sizes[-1]}" if len(sizes) > 1 else str(sizes[0])
+    return blocks, (
+        f"CPU affinity: each process pinned to its own block of {size_text} CPUs, "
+        f"spread over {len(pools)} CPU pool{'s' if len(pools) != 1 else ''}."
+    )
