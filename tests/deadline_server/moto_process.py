@@ -7,7 +7,7 @@ through botocore exactly as it would to AWS, and the test lists the bucket after
 from __future__ import annotations
 
 import os
-import socket
+import re
 import subprocess
 import sys
 import tempfile
@@ -16,18 +16,18 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+_RUNNING_ON = re.compile(rb"Running on http://127\.0\.0\.1:(\d+)")
 
 
 class MotoServer:
-    """Start with `start()`, stop with `stop()`; `endpoint_url` once started."""
+    """Start with `start()`, stop with `stop()`; `endpoint_url` once started.
 
-    def __init__(self, port: int | None = None) -> None:
-        self.port = port or free_port()
+    The server binds port 0 and the port is read from its own log line, so two test
+    sessions on one machine never race for a port or probe each other's server.
+    """
+
+    def __init__(self) -> None:
+        self.port = 0
         self._process: subprocess.Popen[bytes] | None = None
         fd, name = tempfile.mkstemp(prefix="moto-", suffix=".log")
         self._log = os.fdopen(fd, "wb")
@@ -41,7 +41,7 @@ class MotoServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1"
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -54,13 +54,19 @@ class MotoServer:
                     f"moto server exited with {self._process.returncode}: "
                     + self.log_path.read_text(errors="replace")[-2000:]
                 )
-            try:
-                with opener.open(f"{self.endpoint_url}/moto-api/data.json", timeout=2):
-                    return self
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.2)
+            if not self.port:
+                found = _RUNNING_ON.search(self.log_path.read_bytes())
+                if found:
+                    self.port = int(found.group(1))
+            if self.port:
+                try:
+                    with opener.open(f"{self.endpoint_url}/moto-api/data.json", timeout=2):
+                        return self
+                except (urllib.error.URLError, ConnectionError, TimeoutError):
+                    pass
+            time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"moto server did not answer on port {self.port} in {timeout:.0f} s")
+        raise RuntimeError(f"moto server did not start in {timeout:.0f} s")
 
     def stop(self) -> None:
         process, self._process = self._process, None
