@@ -113,7 +113,8 @@ class DeadlineServer:
             with self._lock:
                 self.unhandled.append(f"{method} {split.path}")
             self._record(Recorded("?", method, split.path, {}, None, 404, "UnknownOperation"))
-            return error_response(self.model, ServiceError("UnknownOperationException", message))
+            error = ServiceError("UnknownOperationException", message, status=404)
+            return error_response(self.model, error)
         route, labels = found
         operation = route.operation.name
         params: dict[str, Any] = {}
