@@ -161,6 +161,7 @@ class AfterEffectsSettingsWidget(QWidget):
         shape_row.addStretch(1)
         preview_layout.addLayout(shape_row)
         self.preview_list = QListWidget()
+        self.preview_list.setMinimumHeight(220)
         preview_layout.addWidget(self.preview_list)
         layout.addWidget(preview_box)
 
@@ -170,12 +171,14 @@ class AfterEffectsSettingsWidget(QWidget):
         self.fonts_table.setHorizontalHeaderLabels(["Font", "State", "File"])
         self.fonts_table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.fonts_table.verticalHeader().setVisible(False)
+        self.fonts_table.setMaximumHeight(140)
         fonts_layout.addWidget(self.fonts_table)
         layout.addWidget(fonts_box)
 
         warnings_box = QGroupBox("Warnings")
         warnings_layout = QVBoxLayout(warnings_box)
         self.warnings_list = QListWidget()
+        self.warnings_list.setMaximumHeight(120)
         warnings_layout.addWidget(self.warnings_list)
         layout.addWidget(warnings_box)
         layout.addStretch(1)
