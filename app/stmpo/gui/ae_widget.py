@@ -44,13 +44,22 @@ COL_CHECK, COL_COMP, COL_FRAMES, COL_OUTPUTS, COL_STATUS = range(5)
 GREY = QBrush(QColor(140, 140, 140))
 
 
+#: Exports the dialog builder already loaded, by path. The deadline dialog constructs this
+#: widget from settings alone; without this hand-over a large .aep would be parsed twice.
+_LOADED: dict[str, Export] = {}
+
+
+def hand_over(export_path: str, export: Export) -> None:
+    _LOADED[export_path] = export
+
+
 class AfterEffectsSettingsWidget(QWidget):
     def __init__(
         self, initial_settings: AfterEffectsSettings, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent=parent)
         self.export_path = initial_settings.export_path
-        self.export: Export = load_any(initial_settings.export_path)
+        self.export: Export = _LOADED.pop(self.export_path, None) or load_any(self.export_path)
         self._loading = False
         self._build_ui()
         self.refresh_ui(initial_settings)

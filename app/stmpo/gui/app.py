@@ -95,7 +95,9 @@ def build_dialog(export: Export, export_path: str, parent: Any = None) -> Any:
         SubmitJobToDeadlineDialog,
     )
 
-    from stmpo.gui.ae_widget import AfterEffectsSettingsWidget
+    from stmpo.gui.ae_widget import AfterEffectsSettingsWidget, hand_over
+
+    hand_over(export_path, export)
 
     host = export.host
     dialog = SubmitJobToDeadlineDialog(
