@@ -68,6 +68,43 @@ def test_get_queue_and_queue_role_credentials(server: DeadlineServer, client: An
     assert [c.operation for c in server.calls()] == ["GetQueue", "AssumeQueueRoleForUser"]
 
 
+def test_the_lists_the_submitter_dialog_reads(server: DeadlineServer, client: Any) -> None:
+    from deadline_server import StorageProfile
+    from deadline_server.service import new_id
+
+    (farm,) = client.list_farms(maxResults=1)["farms"]
+    assert farm["farmId"] == server.state.farm.farm_id
+    (queue,) = client.list_queues(farmId=farm["farmId"])["queues"]
+    assert queue["queueId"] == server.state.queue.queue_id and queue["status"] == "IDLE"
+    queue_ids = ids(server)
+    assert client.list_storage_profiles_for_queue(**queue_ids)["storageProfiles"] == []
+    profile = StorageProfile(
+        new_id("sp"), "Linux workstations", "LINUX", [("Projects", "/mnt/projects", "SHARED")]
+    )
+    server.state.queue.storage_profiles.append(profile)
+    try:
+        listed = client.list_storage_profiles_for_queue(**queue_ids)["storageProfiles"]
+        assert listed == [
+            {
+                "storageProfileId": profile.storage_profile_id,
+                "displayName": "Linux workstations",
+                "osFamily": "LINUX",
+            }
+        ]
+        got = client.get_storage_profile_for_queue(
+            **queue_ids, storageProfileId=profile.storage_profile_id
+        )
+        assert got["fileSystemLocations"] == [
+            {"name": "Projects", "path": "/mnt/projects", "type": "SHARED"}
+        ]
+        with pytest.raises(ClientError, match="ResourceNotFoundException"):
+            client.get_storage_profile_for_queue(**queue_ids, storageProfileId="sp-nope")
+    finally:
+        server.state.queue.storage_profiles.remove(profile)
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        client.list_queues(farmId="farm-" + "0" * 32)
+
+
 def test_create_job_validates_the_template_like_the_service(
     server: DeadlineServer, client: Any
 ) -> None:
@@ -112,13 +149,13 @@ def test_faults_and_unknown_resources(server: DeadlineServer, client: Any) -> No
 
 def test_unimplemented_and_unknown_requests_are_loud(server: DeadlineServer, client: Any) -> None:
     with pytest.raises(ClientError) as err:
-        client.list_farms()
+        client.list_fleets(farmId=ids(server)["farmId"])
     assert err.value.response["Error"]["Code"] == "NotImplementedByTestServer"
-    assert server.unhandled == ["ListFarms"]
+    assert server.unhandled == ["ListFleets"]
     request = urllib.request.Request(f"{server.endpoint_url}/no/such/route", method="GET")
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     with pytest.raises(urllib.error.HTTPError) as http:
         opener.open(request, timeout=10)
     assert http.value.code == 404
     assert http.value.headers["X-Amzn-ErrorType"] == "UnknownOperationException"
-    assert server.unhandled == ["ListFarms", "GET /no/such/route"]
+    assert server.unhandled == ["ListFleets", "GET /no/such/route"]

@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,24 +20,6 @@ from deadline_server import LocalAws
 from submit_samples import make_aep, make_export
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="session")
-def local_aws() -> Iterator[LocalAws]:
-    local = LocalAws.start()
-    try:
-        yield local
-    finally:
-        local.stop()
-
-
-@pytest.fixture
-def aws(local_aws: LocalAws) -> Iterator[LocalAws]:
-    local_aws.deadline.reset()
-    yield local_aws
-    unhandled = list(local_aws.deadline.unhandled)
-    local_aws.deadline.reset()
-    assert unhandled == [], f"the client called operations the server lacks: {unhandled}"
 
 
 def run_submit(

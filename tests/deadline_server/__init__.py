@@ -8,7 +8,7 @@ from .environment import BUCKET, REGION, LocalAws, write_deadline_config
 from .moto_process import MotoServer
 from .protocol import ServiceError
 from .server import DeadlineServer, Recorded
-from .service import DeadlineState
+from .service import DeadlineState, StorageProfile
 
 __all__ = [
     "BUCKET",
@@ -19,5 +19,6 @@ __all__ = [
     "MotoServer",
     "Recorded",
     "ServiceError",
+    "StorageProfile",
     "write_deadline_config",
 ]

@@ -41,12 +41,22 @@ class QueueEnvironment:
 
 
 @dataclass
+class StorageProfile:
+    storage_profile_id: str
+    display_name: str
+    os_family: str  # WINDOWS | LINUX | MACOS
+    #: (name, path, SHARED | LOCAL)
+    locations: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+@dataclass
 class Queue:
     queue_id: str
     display_name: str
     bucket: str | None
     root_prefix: str = "DeadlineCloud"
     environments: list[QueueEnvironment] = field(default_factory=list)
+    storage_profiles: list[StorageProfile] = field(default_factory=list)
 
 
 @dataclass
@@ -163,6 +173,71 @@ class DeadlineState:
         return queue
 
     # -- operations --------------------------------------------------------------------
+    # List operations answer in one page (no nextToken): the fake farm is small.
+
+    def op_ListFarms(self, p: dict[str, Any]) -> dict[str, Any]:
+        farm = self.farm
+        return {
+            "farms": [
+                {
+                    "farmId": farm.farm_id,
+                    "displayName": farm.display_name,
+                    "createdAt": _now(),
+                    "createdBy": USER,
+                }
+            ]
+        }
+
+    def op_ListQueues(self, p: dict[str, Any]) -> dict[str, Any]:
+        farm = self._farm(p["farmId"])
+        return {
+            "queues": [
+                {
+                    "farmId": farm.farm_id,
+                    "queueId": queue.queue_id,
+                    "displayName": queue.display_name,
+                    "status": "IDLE",
+                    "defaultBudgetAction": "NONE",
+                    "createdAt": _now(),
+                    "createdBy": USER,
+                }
+                for queue in farm.queues.values()
+                if p.get("status") in (None, "IDLE")
+            ]
+        }
+
+    def op_ListStorageProfilesForQueue(self, p: dict[str, Any]) -> dict[str, Any]:
+        queue = self._queue(p["farmId"], p["queueId"])
+        return {
+            "storageProfiles": [
+                {
+                    "storageProfileId": sp.storage_profile_id,
+                    "displayName": sp.display_name,
+                    "osFamily": sp.os_family,
+                }
+                for sp in queue.storage_profiles
+            ]
+        }
+
+    def op_GetStorageProfileForQueue(self, p: dict[str, Any]) -> dict[str, Any]:
+        queue = self._queue(p["farmId"], p["queueId"])
+        for sp in queue.storage_profiles:
+            if sp.storage_profile_id == p["storageProfileId"]:
+                return {
+                    "storageProfileId": sp.storage_profile_id,
+                    "displayName": sp.display_name,
+                    "osFamily": sp.os_family,
+                    "fileSystemLocations": [
+                        {"name": name, "path": path, "type": kind}
+                        for name, path, kind in sp.locations
+                    ],
+                }
+        raise ServiceError(
+            "ResourceNotFoundException",
+            f"Storage profile {p['storageProfileId']} not found",
+            resourceId=p["storageProfileId"],
+            resourceType="storage-profile",
+        )
 
     def op_GetFarm(self, p: dict[str, Any]) -> dict[str, Any]:
         farm = self._farm(p["farmId"])
