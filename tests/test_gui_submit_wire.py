@@ -158,11 +158,19 @@ def test_submit_button_uploads_the_project_and_creates_the_chosen_job(
     # the artist picks items 1 and 3 and the Farm profile
     tab = dialog.job_settings
     tab.select_none_button.click()
+    assert not dialog.submit_button.isEnabled()
+    assert "render queue selection (nothing selected)" in dialog.submit_button.toolTip()
     chosen = [export.render_queue[0], export.render_queue[2]]
     for item in chosen:
         tab.queue_table.item(export.render_queue.index(item), 0).setCheckState(
             Qt.CheckState.Checked
         )
+        assert dialog.submit_button.isEnabled(), dialog.submit_button.toolTip()
+    frames = tab.queue_table.item(0, 2)
+    frames.setText("nonsense")
+    assert not dialog.submit_button.isEnabled()
+    assert "frames of item 1" in dialog.submit_button.toolTip()
+    frames.setText("0-99")
     tab.profile_combo.setCurrentText("Farm")
     assert tab.selected_items() == [1, 3]
     assert dialog.submit_button.isEnabled(), dialog.submit_button.toolTip()
@@ -214,3 +222,21 @@ def test_submit_button_uploads_the_project_and_creates_the_chosen_job(
     assert progress.status_label.text() == "Submission complete"
     progress.button_box.button(QDialogButtonBox.StandardButton.Ok).click()
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT_MS)
+
+
+def test_only_auto_detected_paths_of_unchosen_items_are_dropped() -> None:
+    from deadline.client.job_bundle.submission import AssetReferences
+    from stmpo.bundle.assets import AssetRefs
+    from stmpo.gui.app import without_unchosen_items
+
+    detected = AssetReferences(
+        input_filenames={"/p/shot.aep"}, output_directories={"/r/item1", "/r/item2"}
+    )
+    in_dialog = AssetReferences(
+        input_filenames={"/p/shot.aep", "/p/extra.mov"},
+        output_directories={"/r/item1", "/r/item2", "/r/by-hand"},
+    )
+    chosen = AssetRefs(input_filenames=("/p/shot.aep",), output_directories=("/r/item1",))
+    kept = without_unchosen_items(in_dialog, detected, chosen)
+    assert set(kept.input_filenames) == {"/p/shot.aep", "/p/extra.mov"}
+    assert set(kept.output_directories) == {"/r/item1", "/r/by-hand"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -54,6 +54,10 @@ def hand_over(export_path: str, export: Export) -> None:
 
 
 class AfterEffectsSettingsWidget(QWidget):
+    #: The dialog re-checks Submit on this (and only then asks `invalid_parameter_names`):
+    #: without it, Submit stayed enabled after the artist unchecked every item.
+    valid_parameters = Signal(bool)
+
     def __init__(
         self, initial_settings: AfterEffectsSettings, parent: QWidget | None = None
     ) -> None:
@@ -279,6 +283,7 @@ class AfterEffectsSettingsWidget(QWidget):
         self._loading = False
         self._update_profile_help()
         self._update_preview()
+        self._report_validity()
 
     def update_settings(self, settings: AfterEffectsSettings) -> None:
         settings.export_path = self.export_path
@@ -398,6 +403,10 @@ class AfterEffectsSettingsWidget(QWidget):
             cell.setBackground(QBrush() if ok else QBrush(QColor(255, 200, 200)))
             cell.setToolTip("" if ok else "Use start-end or start-end:step, end not before start")
         self._update_preview()
+        self._report_validity()
+
+    def _report_validity(self) -> None:
+        self.valid_parameters.emit(not self.invalid_parameter_names())
 
     def _set_all_checked(self, checked: bool) -> None:
         self._apply_to_rows(lambda item: checked and item.selectable)
@@ -412,6 +421,7 @@ class AfterEffectsSettingsWidget(QWidget):
             self._cell(row, COL_CHECK).setCheckState(state)
         self._loading = False
         self._update_preview()
+        self._report_validity()
 
     def _update_preview(self, *_: object) -> None:
         if self._loading:
