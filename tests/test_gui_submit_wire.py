@@ -127,35 +127,59 @@ def progress_dialog(dialog: Any) -> Any:
     return found[-1] if found else None
 
 
-def submission_finished(dialog: Any) -> bool:
-    """Done either way: the job id is recorded, or the progress dialog shows an error."""
+def submission_finished(dialog: Any, seen: list[str]) -> bool:
+    """Done either way: the job id is recorded, or an error was shown (log or message box)."""
     progress = progress_dialog(dialog)
     failed = progress is not None and "Error occurred" in progress.submission_log.toPlainText()
-    return dialog.job_id is not None or failed
+    boxed = any(text.startswith("message box:") for text in seen)
+    return dialog.job_id is not None or failed or boxed
+
+
+def open_when_ready(qtbot: Any, export_path: Path) -> Any:
+    """The submitter on `export_path`, once the library says the API is there."""
+    from deadline.client.ui.deadline_authentication_status import DeadlineAuthenticationStatus
+    from stmpo.export import load_export
+    from stmpo.gui.app import build_dialog
+
+    dialog = build_dialog(load_export(export_path), str(export_path))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    # the library's own login probe (ListFarms) says the API is there, and it enables Submit
+    status = DeadlineAuthenticationStatus.getInstance()
+    qtbot.waitUntil(lambda: status.api_availability is True, timeout=WAIT_MS)
+    qtbot.waitUntil(dialog.submit_button.isEnabled, timeout=WAIT_MS)
+    return dialog
+
+
+def click_submit(qtbot: Any, dialog: Any) -> tuple[Any, list[str]]:
+    """Click Submit, approve what the library asks, wait until it has finished either way."""
+    seen: list[str] = []
+    stop = answer_modals(seen)
+    try:
+        dialog.submit_button.click()
+        qtbot.waitUntil(lambda: submission_finished(dialog, seen), timeout=WAIT_MS)
+    finally:
+        stop()
+    progress = progress_dialog(dialog)
+    assert progress is not None, seen
+    # its worker thread must be gone before Qt may delete the dialog that owns it
+    qtbot.waitUntil(progress._worker.isFinished, timeout=WAIT_MS)
+    return progress, seen
 
 
 def test_submit_button_uploads_the_project_and_creates_the_chosen_job(
     farm_home: Path, aws: LocalAws, qtbot: Any, tmp_path: Path
 ) -> None:
     from deadline.client.config import get_setting
-    from deadline.client.ui.deadline_authentication_status import DeadlineAuthenticationStatus
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QDialogButtonBox
     from stmpo.export import load_export
-    from stmpo.gui.app import build_dialog
 
     export_path = make_export(tmp_path, "spot", items=3, footage_frames=2, font=False)
     export = load_export(export_path)
-    dialog = build_dialog(export, str(export_path))
-    qtbot.addWidget(dialog)
-    dialog.show()
+    dialog = open_when_ready(qtbot, export_path)
 
-    # the library's own login probe (ListFarms) says the API is there, and it enables Submit
-    status = DeadlineAuthenticationStatus.getInstance()
-    qtbot.waitUntil(lambda: status.api_availability is True, timeout=WAIT_MS)
-    qtbot.waitUntil(dialog.submit_button.isEnabled, timeout=WAIT_MS)
-
-    # the artist picks items 1 and 3 and the Farm profile
+    # the artist picks items 1 and 3 and the Farm profile; Submit follows the tab's validity
     tab = dialog.job_settings
     tab.select_none_button.click()
     assert not dialog.submit_button.isEnabled()
@@ -175,15 +199,14 @@ def test_submit_button_uploads_the_project_and_creates_the_chosen_job(
     assert tab.selected_items() == [1, 3]
     assert dialog.submit_button.isEnabled(), dialog.submit_button.toolTip()
 
-    seen: list[str] = []
-    stop = answer_modals(seen)
-    try:
-        dialog.submit_button.click()
-        qtbot.waitUntil(lambda: submission_finished(dialog), timeout=WAIT_MS)
-    finally:
-        stop()
-    progress = progress_dialog(dialog)
+    progress, seen = click_submit(qtbot, dialog)
     assert dialog.job_id, (seen, progress.submission_log.toPlainText())
+
+    # every request the dialog made was one the service answers, and none failed
+    calls = aws.deadline.calls()
+    assert [c.operation for c in calls if c.error_code] == []
+    operations = {c.operation for c in calls}
+    assert {"ListFarms", "ListQueues", "GetQueue", "AssumeQueueRoleForUser"} <= operations
 
     # CreateJob: once, one step per chosen item, the Farm profile's values
     (create,) = aws.deadline.calls("CreateJob")
@@ -222,6 +245,31 @@ def test_submit_button_uploads_the_project_and_creates_the_chosen_job(
     assert progress.status_label.text() == "Submission complete"
     progress.button_box.button(QDialogButtonBox.StandardButton.Ok).click()
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT_MS)
+
+
+def test_a_refused_create_job_is_reported_and_records_no_job(
+    farm_home: Path, aws: LocalAws, qtbot: Any, tmp_path: Path
+) -> None:
+    from deadline.client.config import get_setting
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    dialog = open_when_ready(qtbot, make_export(tmp_path, "shot", footage_frames=1, font=False))
+    jobs_before = set(aws.deadline.state.jobs)
+    aws.deadline.state.fail("CreateJob", "AccessDeniedException", "not for you")
+
+    progress, seen = click_submit(qtbot, dialog)
+    assert dialog.job_id is None
+    assert "not for you" in progress.submission_log.toPlainText(), seen
+    assert [c.error_code for c in aws.deadline.calls("CreateJob")] == ["AccessDeniedException"]
+    assert set(aws.deadline.state.jobs) == jobs_before
+    assert not get_setting("defaults.job_id")
+    # the artist can only close the progress window; the submitter stays open to retry
+    buttons = progress.button_box
+    close = buttons.button(QDialogButtonBox.StandardButton.Close)
+    assert close is not None and buttons.button(QDialogButtonBox.StandardButton.Ok) is None
+    close.click()
+    qtbot.waitUntil(lambda: not progress.isVisible(), timeout=WAIT_MS)
+    assert dialog.isVisible() and dialog.submit_button.isEnabled()
 
 
 def test_only_auto_detected_paths_of_unchosen_items_are_dropped() -> None:
