@@ -209,7 +209,7 @@ class Orchestrator:
         now = self.clock()
         for child in self.children:
             tree = child.tree
-            if tree is None or child.done:
+            if tree is None:
                 continue
             if child.exit_code is None:
                 code = tree.proc.poll()
@@ -224,6 +224,8 @@ class Orchestrator:
                 if tree.group_alive():
                     tree.kill()
                 child.orphan_kill_at = None
+            if child.done:
+                continue
             assert child.exited_at is not None
             waited = now - child.exited_at
             if child.eof or waited > EOF_WAIT + self.job.child_grace:
@@ -253,17 +255,22 @@ class Orchestrator:
             self.report_progress()
 
     def failed(self) -> list[Child]:
-        return [c for c in self.children if c.failure]
+        """Children that failed, or will: an aerender error line already decides it."""
+        return [c for c in self.children if c.failure or c.error_line]
 
     def stop_all(self, why: str) -> None:
-        """Fail-fast or cancel: no more launches, every running tree ended within the grace."""
+        """Fail-fast or cancel: no more launches, every tree (and orphan) ended within
+        the grace."""
         self.aborting = why
         trees = []
         for child in self.children:
-            if child.tree is not None and not child.done:
-                if child.exit_code is None and not child.failure and not child.error_line:
-                    child.stopped = True
+            if child.tree is None:
+                continue
+            if not child.done and child.exit_code is None and not child.error_line:
+                child.stopped = True
+            if not child.done or child.tree.group_alive():
                 trees.append(child.tree)
+                child.orphan_kill_at = None
         if trees:
             self.say(
                 f"STMPO: {why}: stopping {len(trees)} process tree(s) "
@@ -301,6 +308,12 @@ class Orchestrator:
             if self.all_finished():
                 break
         self.drain(timeout=0)
+        # Last sweep: whatever is still alive in any child's group or among the
+        # descendants seen is an orphan now, and nothing may outlive the task.
+        leftovers = [c.tree for c in self.children if c.tree is not None and c.tree.group_alive()]
+        if leftovers:
+            self.say(f"STMPO: ending {len(leftovers)} leftover process tree(s)")
+            end_trees(leftovers, self.job.child_grace)
         return self.summarise(self.clock() - started)
 
     _last_refresh = 0.0
@@ -336,7 +349,7 @@ class Orchestrator:
 
     def all_finished(self) -> bool:
         for child in self.children[: self.launched]:
-            if not child.done:
+            if not child.done or child.orphan_kill_at is not None:
                 return False
         return bool(self.aborting) or self.launched == len(self.children)
 
@@ -356,7 +369,9 @@ class Orchestrator:
             f"wall {_clock_text(wall)}",
         ]
         if failed:
-            parts.append("failed: " + "; ".join(f"{c.label} ({c.failure})" for c in failed))
+            parts.append(
+                "failed: " + "; ".join(f"{c.label} ({c.failure or c.error_line})" for c in failed)
+            )
         else:
             parts.append("failed: none")
         if stopped:
@@ -370,9 +385,8 @@ class Orchestrator:
         if failed:
             first = failed[0]
             more = f" (+{len(failed) - 1} more)" if len(failed) > 1 else ""
-            self.say(
-                f"openjd_fail: aerender failed for frames {first.label}: {first.failure}{more}"
-            )
+            why = first.failure or first.error_line
+            self.say(f"openjd_fail: aerender failed for frames {first.label}: {why}{more}")
             return EXIT_FAILED
         return EXIT_OK
 

@@ -311,6 +311,7 @@ def plan_affinity(
     sizes = sorted({len(b) for b in blocks})
     size_text = f"{sizes[0]}-{sizes[-1]}" if len(sizes) > 1 else str(sizes[0])
     return blocks, (
-        f"CPU affinity: each process pinned to its own block of {size_text} CPUs, "
+        f"CPU affinity: each process pinned to its own block of {size_text} "
+        f"CPU{'s' if sizes[-1] != 1 else ''}, "
         f"spread over {len(pools)} CPU pool{'s' if len(pools) != 1 else ''}."
     )
