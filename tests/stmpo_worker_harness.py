@@ -7,6 +7,7 @@ and which grandchildren it started.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -149,10 +150,8 @@ def survivors(pids: list[int], settle: float = 5.0) -> list[int]:
 
 def cleanup(pids: list[int]) -> None:
     for pid in pids:
-        try:
+        with contextlib.suppress(psutil.Error):
             psutil.Process(pid).kill()
-        except psutil.Error:
-            pass
 
 
 def wait_for(predicate: Any, timeout: float = 30.0) -> None:
