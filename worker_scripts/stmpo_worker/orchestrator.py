@@ -24,7 +24,7 @@ from . import outputs as out
 from .aerender import child_command
 from .affinity import AffinityBackend, AffinityError
 from .planning import RenderPlan
-from .procs import Tree, end_trees, spawn
+from .procs import Tree, children_by_parent, end_trees, spawn
 from .progress import RateLimiter, TaskProgress, is_error_line, progress_lines
 
 EXIT_OK = 0
@@ -323,9 +323,11 @@ class Orchestrator:
         if now - self._last_refresh < REFRESH_INTERVAL:
             return
         self._last_refresh = now
-        for child in self.children:
-            if child.tree is not None and child.exit_code is None:
-                child.tree.refresh()
+        running = [c.tree for c in self.children if c.tree is not None and c.exit_code is None]
+        if running:
+            parents = children_by_parent()
+            for tree in running:
+                tree.refresh(parents)
 
     def _wait_time(self, next_launch: float) -> float:
         if self.aborting or self.launched >= len(self.children):
