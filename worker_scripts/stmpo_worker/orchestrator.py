@@ -23,6 +23,7 @@ from typing import IO, TextIO
 from . import outputs as out
 from .aerender import child_command
 from .affinity import AffinityBackend, AffinityError
+from .jobobject import KillOnCloseJob
 from .planning import RenderPlan
 from .procs import Tree, children_by_parent, end_trees, spawn
 from .progress import RateLimiter, TaskProgress, is_error_line, progress_lines
@@ -110,8 +111,10 @@ class Orchestrator:
         stdout: TextIO,
         affinity: AffinityBackend,
         clock: Callable[[], float] = time.monotonic,
+        job_object: KillOnCloseJob | None = None,
     ) -> None:
         self.job = job
+        self.job_object = job_object
         self.stdout = stdout
         self.affinity: AffinityBackend | None = affinity
         self.clock = clock
@@ -182,6 +185,8 @@ class Orchestrator:
             child.failure = f"could not start {job.aerender}: {exc.strerror or exc}"
             self.say(f"STMPO: [{child.label}] {child.failure}")
             return
+        if self.job_object is not None:
+            self.job_object.add(proc.pid)
         child.tree = Tree(proc)
         assert proc.stdout is not None
         threading.Thread(
