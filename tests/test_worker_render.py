@@ -288,3 +288,18 @@ def test_bad_arguments_exit_2_naming_the_argument(
     assert named in result.stderr and "Traceback" not in result.stderr
     assert protocol_values(result.stdout, "openjd_fail")
     assert scene.events() == []
+
+
+def test_a_child_killed_by_a_signal_is_named(tmp_path: Path) -> None:
+    """A crash by signal (SIGSEGV in real life) is reported by its name."""
+    scene = make_scene(tmp_path)
+    wrapper = tmp_path / "aerender"
+    wrapper.write_text("#!/bin/sh\nkill -SEGV $$\n")
+    wrapper.chmod(0o755)
+    argv = render_argv(scene, "0-1", "--concurrency", "1")
+    argv[argv.index(str(STANDIN))] = str(wrapper)
+    result = run(argv, base_env(scene))
+    assert result.returncode == 1
+    assert protocol_values(result.stdout, "openjd_fail") == [
+        "aerender failed for frames c1 f0-1: killed by SIGSEGV"
+    ]

@@ -99,6 +99,16 @@ def _read(index: int, stream: IO[bytes], events: queue.Queue[tuple[str, int, str
         events.put(("eof", index, ""))
 
 
+def _exit_text(code: int | None) -> str:
+    """`exit code 3`, or `killed by SIGSEGV` for a POSIX child ended by a signal."""
+    if code is not None and code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
 def _clock_text(seconds: float) -> str:
     whole = round(seconds)
     return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
@@ -241,7 +251,7 @@ class Orchestrator:
         if child.stopped:
             return
         if child.exit_code != 0:
-            child.failure = f"exit code {child.exit_code}"
+            child.failure = _exit_text(child.exit_code)
             if child.error_line:
                 child.failure += f": {child.error_line}"
         elif child.error_line:
