@@ -24,7 +24,7 @@ from . import outputs as out
 from .aerender import child_command
 from .affinity import AffinityBackend, AffinityError
 from .jobobject import KillOnCloseJob
-from .planning import RenderPlan
+from .planning import RenderPlan, cpu_list_text
 from .procs import Tree, children_by_parent, end_trees, spawn
 from .progress import RateLimiter, TaskProgress, is_error_line, progress_lines
 
@@ -184,7 +184,7 @@ class Orchestrator:
         )
         env = dict(job.env)
         env["KMP_DUPLICATE_LIB_OK"] = "TRUE"
-        pinned = f", CPUs {_cpu_text(child.cpus)}" if child.cpus else ""
+        pinned = f", CPUs {cpu_list_text(child.cpus)}" if child.cpus else ""
         self.say(f"STMPO: starting [{child.label}] ({len(child.frames)} frames{pinned})")
         try:
             proc = spawn(argv, env)
@@ -406,20 +406,6 @@ class Orchestrator:
             self.say(f"openjd_fail: aerender failed for frames {first.label}: {why}{more}")
             return EXIT_FAILED
         return EXIT_OK
-
-
-def _cpu_text(cpus: tuple[int, ...]) -> str:
-    """`0-15,64-79` for a block."""
-    runs: list[str] = []
-    start = prev = cpus[0]
-    for cpu in (*cpus[1:], None):
-        if cpu is not None and cpu == prev + 1:
-            prev = cpu
-            continue
-        runs.append(f"{start}-{prev}" if prev != start else str(start))
-        if cpu is not None:
-            start = prev = cpu
-    return ",".join(runs)
 
 
 def write_stdout() -> TextIO:
