@@ -1,0 +1,109 @@
+"""Export + settings -> BuiltBundle: everything a bundle holds, still in memory.
+
+Pure apart from reading the file system for asset and font existence; nothing is
+written. The GUI previews a BuiltBundle and `write_bundle` turns it into files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stmpo.bundle.assets import AssetRefs, collect_assets
+from stmpo.bundle.parameters import default_value, parse_parameter_values
+from stmpo.bundle.selection import ItemPlan, plan_items
+from stmpo.bundle.settings import BundleSettings
+from stmpo.bundle.template import build_template, job_name
+from stmpo.errors import BundleError, Problem
+from stmpo.export.model import Export
+
+
+@dataclass(frozen=True)
+class FontFile:
+    """A font file to copy into `scripts/fonts/` under `name` (unique in that folder)."""
+
+    source: str
+    name: str
+    post_script_name: str
+
+
+@dataclass(frozen=True)
+class BuiltBundle:
+    template: dict[str, Any]
+    parameter_values: list[dict[str, Any]]
+    """`parameterValues` of parameter_values.yaml: `[{name, value}]`."""
+    asset_references: AssetRefs
+    warnings: tuple[str, ...]
+    plans: tuple[ItemPlan, ...]
+    fonts: tuple[FontFile, ...]
+
+    @property
+    def job_name(self) -> str:
+        return str(self.template["name"])
+
+
+def plan_fonts(export: Export) -> tuple[list[FontFile], list[str]]:
+    """The font files to ship and a warning for each font the workers will not get.
+
+    A font is shipped only when a file on this machine really holds its PostScript name,
+    found at the location AE reported or in this OS's font folders; a collection (.ttc)
+    is shipped whole.
+    """
+    from stmpo.fonts import FontNameCache, attachment_files, default_cache_file, resolve_fonts
+    from stmpo.fonts.resolve import flat_names
+
+    if not export.fonts:
+        return [], []
+    resolutions = resolve_fonts(export.fonts, cache=FontNameCache(default_cache_file()))
+    warnings = [f"font {r.postscript_name}: {r.reason}" for r in resolutions if not r.attached]
+    names_by_file: dict[Path, list[str]] = {}
+    for r in resolutions:
+        if r.attached and r.path is not None:
+            names_by_file.setdefault(r.path, []).append(r.postscript_name)
+    fonts = [
+        FontFile(source=str(path), name=name, post_script_name=", ".join(names_by_file[path]))
+        for path, name in flat_names(attachment_files(resolutions))
+    ]
+    return fonts, warnings
+
+
+def build_bundle(export: Export, settings: BundleSettings | None = None) -> BuiltBundle:
+    """Plan the job from an export; raise BundleError naming the setting at fault."""
+    settings = settings or BundleSettings()
+    problems: list[Problem] = []
+    values: dict[str, Any] = {}
+    try:
+        values = parse_parameter_values(settings.parameters)
+    except BundleError as exc:
+        problems += exc.problems
+    chunk_size = int(values.get("ChunkSize", default_value("ChunkSize")))
+    try:
+        plans, warnings = plan_items(export, settings.items, settings.frame_overrides, chunk_size)
+    except BundleError as exc:
+        problems += exc.problems
+    if problems:  # every mistake at once: parameters, items and frames
+        raise BundleError(problems)
+    fonts, font_warnings = plan_fonts(export)
+    name = job_name(export, len(plans), settings.job_name)
+    template = build_template(plans, name, has_fonts=bool(fonts))
+
+    project_file = str(values.get("ProjectFile", export.project.path))
+    values["ProjectFile"] = project_file
+    parameter_values = [{"name": "ProjectFile", "value": project_file}]
+    parameter_values += [
+        {"name": key, "value": value} for key, value in values.items() if key != "ProjectFile"
+    ]
+    assets, asset_warnings = collect_assets(
+        export, plans, project_file=project_file, extra_input_files=settings.extra_input_files
+    )
+    return BuiltBundle(
+        template=template,
+        parameter_values=parameter_values,
+        asset_references=assets,
+        warnings=tuple(
+            [*(f"export: {w}" for w in export.warnings), *warnings, *font_warnings, *asset_warnings]
+        ),
+        plans=tuple(plans),
+        fonts=tuple(fonts),
+    )

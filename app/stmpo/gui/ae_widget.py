@@ -1,0 +1,441 @@
+"""The "After Effects" tab inside the deadline library's submitter dialog.
+
+The dialog constructs it as `AfterEffectsSettingsWidget(initial_settings=..., parent=...)`
+and calls `update_settings(settings)` before building a bundle, like the Maya, Nuke and
+Blender submitters' job-specific widgets. Everything the artist sees here is computed by
+the same code the CLI and the worker run: the export model, the fan-out planner, the font
+resolver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from stmpo.export.model import Export, RenderQueueItem
+from stmpo.export.sources import load_any
+from stmpo.gui import profiles
+from stmpo.gui.fonts_view import FontRow, font_rows
+from stmpo.gui.frame_text import format_frame_range, parse_frame_range
+from stmpo.gui.preview import WorkerShape, preview_item
+from stmpo.gui.settings import DEFAULT_PARAMETERS, AfterEffectsSettings
+
+COL_CHECK, COL_COMP, COL_FRAMES, COL_OUTPUTS, COL_STATUS = range(5)
+GREY = QBrush(QColor(140, 140, 140))
+
+
+class AfterEffectsSettingsWidget(QWidget):
+    def __init__(
+        self, initial_settings: AfterEffectsSettings, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent=parent)
+        self.export_path = initial_settings.export_path
+        self.export: Export = load_any(initial_settings.export_path)
+        self._loading = False
+        self._build_ui()
+        self.refresh_ui(initial_settings)
+
+    # ---- construction -------------------------------------------------------------
+
+    def _build_ui(self) -> None:
+        layout = QVBoxLayout(self)
+
+        project_box = QGroupBox("Project")
+        project_form = QFormLayout(project_box)
+        self.project_label = QLabel(self.export.project.path)
+        self.project_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        project_form.addRow("Project file", self.project_label)
+        host = self.export.host
+        host_text = f"{host.app} {host.version or ''} ({host.os or 'unknown OS'})" if host else "-"
+        project_form.addRow("Exported from", QLabel(host_text))
+        layout.addWidget(project_box)
+
+        queue_box = QGroupBox("Render queue")
+        queue_layout = QVBoxLayout(queue_box)
+        self.queue_table = QTableWidget(len(self.export.render_queue), 5)
+        self.queue_table.setHorizontalHeaderLabels(["#", "Comp", "Frames", "Outputs", "Status"])
+        header = self.queue_table.horizontalHeader()
+        header.setSectionResizeMode(COL_COMP, QHeaderView.ResizeMode.Stretch)
+        self.queue_table.verticalHeader().setVisible(False)
+        self.queue_table.itemChanged.connect(self._on_queue_item_changed)
+        queue_layout.addWidget(self.queue_table)
+        buttons = QHBoxLayout()
+        self.select_renderable_button = QPushButton("Select renderable")
+        self.select_renderable_button.clicked.connect(self._select_renderable)
+        self.select_none_button = QPushButton("Select none")
+        self.select_none_button.clicked.connect(lambda: self._set_all_checked(False))
+        buttons.addWidget(self.select_renderable_button)
+        buttons.addWidget(self.select_none_button)
+        buttons.addStretch(1)
+        buttons.addWidget(QLabel("Frames per task (0 = whole item)"))
+        self.chunk_size = QSpinBox()
+        self.chunk_size.setRange(0, 1_000_000)
+        self.chunk_size.valueChanged.connect(self._update_preview)
+        buttons.addWidget(self.chunk_size)
+        queue_layout.addLayout(buttons)
+        layout.addWidget(queue_box)
+
+        stmpo_box = QGroupBox("STMPO: processes per task")
+        form = QFormLayout(stmpo_box)
+        self.profile_combo = QComboBox()
+        self.profile_combo.addItems([profiles.HERO, profiles.FARM, profiles.CUSTOM])
+        self.profile_combo.currentTextChanged.connect(self._on_profile_chosen)
+        self.profile_help = QLabel()
+        self.profile_help.setWordWrap(True)
+        form.addRow("Profile", self.profile_combo)
+        form.addRow("", self.profile_help)
+        self.concurrency = QSpinBox()
+        self.concurrency.setRange(0, 1024)
+        self.concurrency.setSpecialValueText("Auto")
+        self.max_concurrency = QSpinBox()
+        self.max_concurrency.setRange(1, 1024)
+        self.ram_per_process = QDoubleSpinBox()
+        self.ram_per_process.setRange(0.5, 4096.0)
+        self.ram_per_process.setSuffix(" GB")
+        self.disable_mfr = QCheckBox("Disable Multi-Frame Rendering")
+        self.disable_affinity = QCheckBox("Disable CPU affinity (NUMA pinning)")
+        self.spawn_delay = QDoubleSpinBox()
+        self.spawn_delay.setRange(0.0, 600.0)
+        self.spawn_delay.setSuffix(" s")
+        self.child_grace = QDoubleSpinBox()
+        self.child_grace.setRange(0.0, 3600.0)
+        self.child_grace.setSuffix(" s")
+        self.no_kill_on_fail = QCheckBox("Let the other processes finish when one fails")
+        self.aerender_path = QLineEdit()
+        self.aerender_path.setPlaceholderText("empty: find aerender on the worker")
+        form.addRow("Concurrency", self.concurrency)
+        form.addRow("Max concurrency", self.max_concurrency)
+        form.addRow("RAM per process", self.ram_per_process)
+        form.addRow("", self.disable_mfr)
+        form.addRow("", self.disable_affinity)
+        form.addRow("Spawn delay", self.spawn_delay)
+        form.addRow("Child grace period", self.child_grace)
+        form.addRow("", self.no_kill_on_fail)
+        form.addRow("aerender path", self.aerender_path)
+        for spin in (self.concurrency, self.max_concurrency):
+            spin.valueChanged.connect(self._on_stmpo_control_changed)
+        self.ram_per_process.valueChanged.connect(self._on_stmpo_control_changed)
+        for box in (self.disable_mfr, self.disable_affinity):
+            box.toggled.connect(self._on_stmpo_control_changed)
+        layout.addWidget(stmpo_box)
+
+        preview_box = QGroupBox("Fan-out preview")
+        preview_layout = QVBoxLayout(preview_box)
+        shape_row = QHBoxLayout()
+        self.preview_cpus = QSpinBox()
+        self.preview_cpus.setRange(1, 4096)
+        self.preview_cpus.setSuffix(" threads")
+        self.preview_ram = QDoubleSpinBox()
+        self.preview_ram.setRange(1.0, 65536.0)
+        self.preview_ram.setSuffix(" GB")
+        self.preview_numa = QSpinBox()
+        self.preview_numa.setRange(1, 64)
+        self.preview_numa.setSuffix(" NUMA nodes")
+        for widget in (self.preview_cpus, self.preview_numa):
+            widget.valueChanged.connect(self._update_preview)
+        self.preview_ram.valueChanged.connect(self._update_preview)
+        shape_row.addWidget(QLabel("Worker"))
+        shape_row.addWidget(self.preview_cpus)
+        shape_row.addWidget(self.preview_ram)
+        shape_row.addWidget(self.preview_numa)
+        shape_row.addStretch(1)
+        preview_layout.addLayout(shape_row)
+        self.preview_list = QListWidget()
+        self.preview_list.setMinimumHeight(220)
+        preview_layout.addWidget(self.preview_list)
+        layout.addWidget(preview_box)
+
+        fonts_box = QGroupBox("Fonts")
+        fonts_layout = QVBoxLayout(fonts_box)
+        self.fonts_table = QTableWidget(0, 3)
+        self.fonts_table.setHorizontalHeaderLabels(["Font", "State", "File"])
+        self.fonts_table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.fonts_table.verticalHeader().setVisible(False)
+        self.fonts_table.setMaximumHeight(140)
+        fonts_layout.addWidget(self.fonts_table)
+        layout.addWidget(fonts_box)
+
+        warnings_box = QGroupBox("Warnings")
+        warnings_layout = QVBoxLayout(warnings_box)
+        self.warnings_list = QListWidget()
+        self.warnings_list.setMaximumHeight(120)
+        warnings_layout.addWidget(self.warnings_list)
+        layout.addWidget(warnings_box)
+        layout.addStretch(1)
+
+        self._fill_queue_table()
+        self._fill_fonts()
+
+    def _fill_queue_table(self) -> None:
+        self._loading = True
+        for row, item in enumerate(self.export.render_queue):
+            check = QTableWidgetItem(str(item.index))
+            check.setData(Qt.ItemDataRole.UserRole, item.index)
+            comp = QTableWidgetItem(item.comp.name)
+            frames = QTableWidgetItem(
+                format_frame_range(item.frames.start, item.frames.end, item.frames.step)
+            )
+            outputs = QTableWidgetItem(
+                ", ".join(
+                    f"[{om.resolved_kind}] {om.path.replace(chr(92), '/').rsplit('/', 1)[-1]}"
+                    for om in item.output_modules
+                )
+                or "(none)"
+            )
+            outputs.setToolTip("\n".join(om.path for om in item.output_modules))
+            status = QTableWidgetItem(item.status or "QUEUED")
+            for cell in (comp, outputs, status):
+                cell.setFlags(cell.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            if item.selectable:
+                check.setFlags(
+                    Qt.ItemFlag.ItemIsUserCheckable
+                    | Qt.ItemFlag.ItemIsEnabled
+                    | Qt.ItemFlag.ItemIsSelectable
+                )
+                frames.setToolTip("Edit to override, as start-end or start-end:step")
+            else:
+                reason = item.not_selectable_reason
+                check.setFlags(Qt.ItemFlag.ItemIsUserCheckable)  # shown, not enabled
+                frames.setFlags(frames.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                for cell in (check, comp, frames, outputs, status):
+                    cell.setForeground(GREY)
+                    cell.setToolTip(f"Cannot render: {reason}")
+                status.setText(f"{item.status or 'QUEUED'} ({reason})")
+            check.setCheckState(Qt.CheckState.Unchecked)
+            self.queue_table.setItem(row, COL_CHECK, check)
+            self.queue_table.setItem(row, COL_COMP, comp)
+            self.queue_table.setItem(row, COL_FRAMES, frames)
+            self.queue_table.setItem(row, COL_OUTPUTS, outputs)
+            self.queue_table.setItem(row, COL_STATUS, status)
+        self.queue_table.resizeColumnsToContents()
+        self._loading = False
+
+    def _fill_fonts(self) -> None:
+        rows: list[FontRow] = font_rows(self.export)
+        self.fonts_table.setRowCount(len(rows))
+        for row, font in enumerate(rows):
+            self.fonts_table.setItem(row, 0, QTableWidgetItem(font.name))
+            state = QTableWidgetItem(font.state)
+            state.setToolTip(font.reason)
+            self.fonts_table.setItem(row, 1, state)
+            self.fonts_table.setItem(row, 2, QTableWidgetItem(font.path or font.reason))
+        self.fonts_table.resizeColumnsToContents()
+        self._font_rows = rows
+
+    def _cell(self, row: int, column: int) -> QTableWidgetItem:
+        cell = self.queue_table.item(row, column)
+        assert cell is not None, "every render queue cell is filled at construction"
+        return cell
+
+    # ---- the dialog's protocol ------------------------------------------------------
+
+    def refresh_ui(self, settings: AfterEffectsSettings) -> None:
+        self._loading = True
+        selected = set(settings.selected_items)
+        for row, item in enumerate(self.export.render_queue):
+            cell = self._cell(row, COL_CHECK)
+            checked = item.selectable and item.index in selected
+            cell.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+            override = settings.frame_overrides.get(item.index)
+            if override and parse_frame_range(override):
+                self._cell(row, COL_FRAMES).setText(override)
+        self.chunk_size.setValue(settings.chunk_size)
+        values = dict(DEFAULT_PARAMETERS)
+        values.update(settings.parameters)
+        self._set_stmpo_controls(values)
+        self.preview_cpus.setValue(settings.preview_cpus)
+        self.preview_ram.setValue(settings.preview_ram_gb)
+        self.preview_numa.setValue(settings.preview_numa_nodes)
+        self.profile_combo.setCurrentText(profiles.profile_for(values))
+        self._loading = False
+        self._update_profile_help()
+        self._update_preview()
+
+    def update_settings(self, settings: AfterEffectsSettings) -> None:
+        settings.export_path = self.export_path
+        settings.selected_items = self.selected_items()
+        settings.frame_overrides = self.frame_overrides()
+        settings.chunk_size = self.chunk_size.value()
+        settings.parameters = self.parameter_values()
+        settings.profile = self.profile_combo.currentText()
+        settings.preview_cpus = self.preview_cpus.value()
+        settings.preview_ram_gb = self.preview_ram.value()
+        settings.preview_numa_nodes = self.preview_numa.value()
+
+    def invalid_parameter_names(self) -> list[str]:
+        """The dialog asks this before enabling Submit."""
+        bad = []
+        for row, item in enumerate(self.export.render_queue):
+            if item.index in self.selected_items() and not parse_frame_range(
+                self._cell(row, COL_FRAMES).text()
+            ):
+                bad.append(f"frames of item {item.index}")
+        if not self.selected_items():
+            bad.append("render queue selection (nothing selected)")
+        return bad
+
+    # ---- reading the controls -------------------------------------------------------
+
+    def selected_items(self) -> list[int]:
+        result = []
+        for row in range(self.queue_table.rowCount()):
+            cell = self._cell(row, COL_CHECK)
+            if cell.checkState() == Qt.CheckState.Checked:
+                result.append(int(cell.data(Qt.ItemDataRole.UserRole)))
+        return result
+
+    def frame_overrides(self) -> dict[int, str]:
+        overrides: dict[int, str] = {}
+        for row, item in enumerate(self.export.render_queue):
+            text = self._cell(row, COL_FRAMES).text().strip()
+            parsed = parse_frame_range(text)
+            own = (item.frames.start, item.frames.end, item.frames.step)
+            if parsed and parsed != own:
+                overrides[item.index] = format_frame_range(*parsed)
+        return overrides
+
+    def frames_for(self, item: RenderQueueItem) -> tuple[int, int, int]:
+        row = self.export.render_queue.index(item)
+        parsed = parse_frame_range(self._cell(row, COL_FRAMES).text())
+        return parsed or (item.frames.start, item.frames.end, item.frames.step)
+
+    def parameter_values(self) -> dict[str, str]:
+        def flag(box: QCheckBox) -> str:
+            return "true" if box.isChecked() else "false"
+
+        return {
+            "Concurrency": str(self.concurrency.value()),
+            "MaxConcurrency": str(self.max_concurrency.value()),
+            "RamPerProcessGB": f"{self.ram_per_process.value():.1f}",
+            "DisableMFR": flag(self.disable_mfr),
+            "DisableAffinity": flag(self.disable_affinity),
+            "SpawnDelay": f"{self.spawn_delay.value():g}",
+            "ChildGraceSec": f"{self.child_grace.value():g}",
+            "NoKillOnFail": flag(self.no_kill_on_fail),
+            "AerenderPath": self.aerender_path.text().strip(),
+        }
+
+    # ---- reactions ------------------------------------------------------------------
+
+    def _set_stmpo_controls(self, values: dict[str, str]) -> None:
+        def number(name: str) -> float:
+            try:
+                return float(values.get(name, DEFAULT_PARAMETERS[name]))
+            except ValueError:
+                return float(DEFAULT_PARAMETERS[name])
+
+        was_loading = self._loading
+        self._loading = True
+        self.concurrency.setValue(int(number("Concurrency")))
+        self.max_concurrency.setValue(int(number("MaxConcurrency")))
+        self.ram_per_process.setValue(number("RamPerProcessGB"))
+        self.disable_mfr.setChecked(values.get("DisableMFR", "false") == "true")
+        self.disable_affinity.setChecked(values.get("DisableAffinity", "false") == "true")
+        self.spawn_delay.setValue(number("SpawnDelay"))
+        self.child_grace.setValue(number("ChildGraceSec"))
+        self.no_kill_on_fail.setChecked(values.get("NoKillOnFail", "false") == "true")
+        self.aerender_path.setText(values.get("AerenderPath", ""))
+        self._loading = was_loading
+
+    def _on_profile_chosen(self, name: str) -> None:
+        if self._loading:
+            return
+        if name != profiles.CUSTOM:
+            self._set_stmpo_controls(profiles.apply_profile(self.parameter_values(), name))
+        self._update_profile_help()
+        self._update_preview()
+
+    def _on_stmpo_control_changed(self, *_: object) -> None:
+        if self._loading:
+            return
+        current = profiles.profile_for(self.parameter_values())
+        self._loading = True
+        self.profile_combo.setCurrentText(current)
+        self._loading = False
+        self._update_profile_help()
+        self._update_preview()
+
+    def _update_profile_help(self) -> None:
+        profile = profiles.PROFILES.get(self.profile_combo.currentText())
+        self.profile_help.setText(
+            profile.description if profile else "Your own settings: every control as you set it."
+        )
+
+    def _on_queue_item_changed(self, cell: QTableWidgetItem) -> None:
+        if self._loading:
+            return
+        if cell.column() == COL_FRAMES:
+            ok = parse_frame_range(cell.text()) is not None
+            cell.setBackground(QBrush() if ok else QBrush(QColor(255, 200, 200)))
+            cell.setToolTip("" if ok else "Use start-end or start-end:step, end not before start")
+        self._update_preview()
+
+    def _set_all_checked(self, checked: bool) -> None:
+        self._apply_to_rows(lambda item: checked and item.selectable)
+
+    def _select_renderable(self) -> None:
+        self._apply_to_rows(lambda item: item.renderable)
+
+    def _apply_to_rows(self, rule: Callable[[RenderQueueItem], bool]) -> None:
+        self._loading = True
+        for row, item in enumerate(self.export.render_queue):
+            state = Qt.CheckState.Checked if rule(item) else Qt.CheckState.Unchecked
+            self._cell(row, COL_CHECK).setCheckState(state)
+        self._loading = False
+        self._update_preview()
+
+    def _update_preview(self, *_: object) -> None:
+        if self._loading:
+            return
+        self.preview_list.clear()
+        shape = WorkerShape(
+            logical_cpus=self.preview_cpus.value(),
+            ram_gb=self.preview_ram.value(),
+            numa_nodes=self.preview_numa.value(),
+        )
+        values = self.parameter_values()
+        selected = set(self.selected_items())
+        self.previews = []
+        for item in self.export.render_queue:
+            if item.index not in selected:
+                continue
+            preview = preview_item(item, self.frames_for(item), values, shape)
+            self.previews.append(preview)
+            self.preview_list.addItem(preview.summary)
+            for reason in preview.reasons:
+                self.preview_list.addItem(f"    {reason}")
+        if not selected:
+            self.preview_list.addItem("Select render queue items to see the plan.")
+        self._update_warnings()
+
+    def _update_warnings(self) -> None:
+        self.warnings_list.clear()
+        lines = list(self.export.warnings)
+        lines += [f"Missing footage: {f.path}" for f in self.export.footage if f.missing]
+        lines += [
+            f"Font {row.name}: {row.state}: {row.reason}"
+            for row in self._font_rows
+            if row.state != "resolved"
+        ]
+        for line in lines:
+            self.warnings_list.addItem(line)

@@ -1,0 +1,252 @@
+"""The Qt submitter, offscreen, on the real deadline dialog.
+
+The dialog reads ~/.deadline/config and AWS settings at import time, so every test runs
+with a temporary HOME and no credentials: Submit must be disabled with the library's own
+reason, while Save bundle works.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from stmpo.export import load_export
+from stmpo.locations import examples_dir
+
+pytestmark = pytest.mark.gui
+
+SAMPLES = sorted(examples_dir().glob("*.json"))
+
+
+@pytest.fixture
+def gui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    (home / ".deadline").mkdir(parents=True)
+    (home / ".aws").mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(home / ".aws" / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / ".aws" / "credentials"))
+    monkeypatch.setenv("DEADLINE_CONFIG_FILE_PATH", str(home / ".deadline" / "config"))
+    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+def copy_export(name: str, tmp_path: Path) -> Path:
+    """Sticky settings are written beside the export: keep the repo's samples untouched."""
+    target = tmp_path / name
+    shutil.copy(examples_dir() / name, target)
+    return target
+
+
+@pytest.fixture
+def make_dialog(qtbot: Any, gui_home: Path) -> Iterator[Callable[[Path], Any]]:
+    from stmpo.gui.app import build_dialog
+
+    dialogs: list[Any] = []
+
+    def factory(export_path: Path) -> Any:
+        dialog = build_dialog(load_export(export_path), str(export_path))
+        qtbot.addWidget(dialog)
+        dialog.show()
+        dialogs.append(dialog)
+        return dialog
+
+    yield factory
+    for dialog in dialogs:
+        dialog.close()
+
+
+def ae_tab(dialog: Any) -> Any:
+    return dialog.job_settings
+
+
+def accept_modals(qtbot: Any, actions: list[Callable[[Any], bool]]) -> None:
+    """Drive the modal dialogs the library opens (Save bundle as, then the result box)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    def poll() -> None:
+        modal = QApplication.activeModalWidget()
+        if modal is not None and actions and actions[0](modal):
+            actions.pop(0)
+        if actions:
+            QTimer.singleShot(50, poll)
+
+    QTimer.singleShot(50, poll)
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=[p.name for p in SAMPLES])
+def test_every_sample_opens_with_renderable_items_preselected(
+    make_dialog: Callable[[Path], Any], sample: Path, tmp_path: Path
+) -> None:
+    from PySide6.QtCore import Qt
+
+    export = load_export(sample)
+    dialog = make_dialog(copy_export(sample.name, tmp_path))
+    tab = ae_tab(dialog)
+    assert tab.queue_table.rowCount() == len(export.render_queue)
+    assert tab.selected_items() == [item.index for item in export.renderable_items]
+    for row, item in enumerate(export.render_queue):
+        cell = tab.queue_table.item(row, 0)
+        enabled = bool(cell.flags() & Qt.ItemFlag.ItemIsEnabled)
+        assert enabled == item.selectable, item.index
+        if not item.selectable:
+            assert item.not_selectable_reason in tab.queue_table.item(row, 4).text()
+    assert tab.fonts_table.rowCount() == len(export.fonts)
+
+
+def test_submit_is_disabled_with_the_library_reason_when_not_logged_in(
+    make_dialog: Callable[[Path], Any], tmp_path: Path
+) -> None:
+    dialog = make_dialog(copy_export("image_sequence.json", tmp_path))
+    assert not dialog.submit_button.isEnabled()
+    tooltip = dialog.submit_button.toolTip()
+    assert "Cannot submit job" in tooltip
+    assert "farm" in tooltip.lower() or "not accessible" in tooltip
+
+
+def test_profiles_drive_the_stmpo_controls_and_hand_edits_make_custom(
+    make_dialog: Callable[[Path], Any], tmp_path: Path
+) -> None:
+    tab = ae_tab(make_dialog(copy_export("image_sequence.json", tmp_path)))
+    assert tab.profile_combo.currentText() == "Hero"
+    assert not tab.disable_mfr.isChecked()
+
+    tab.profile_combo.setCurrentText("Farm")
+    values = tab.parameter_values()
+    assert values["DisableMFR"] == "true"
+    assert values["MaxConcurrency"] == "32"
+    assert float(values["RamPerProcessGB"]) == 24.0
+
+    tab.ram_per_process.setValue(40.0)
+    assert tab.profile_combo.currentText() == "Custom"
+    tab.profile_combo.setCurrentText("Hero")
+    assert tab.parameter_values()["DisableMFR"] == "false"
+
+
+def test_preview_follows_the_worker_shape_and_the_settings(
+    make_dialog: Callable[[Path], Any], tmp_path: Path
+) -> None:
+    tab = ae_tab(make_dialog(copy_export("image_sequence.json", tmp_path)))
+    tab.preview_cpus.setValue(256)
+    tab.preview_ram.setValue(1024.0)
+    tab.preview_numa.setValue(2)
+    tab.profile_combo.setCurrentText("Hero")
+    hero = tab.previews[0].processes
+    tab.profile_combo.setCurrentText("Farm")
+    farm = tab.previews[0].processes
+    assert farm > hero >= 1
+    tab.preview_ram.setValue(64.0)
+    assert tab.previews[0].processes < farm
+    assert tab.preview_list.count() >= 1
+    assert "processes" in tab.preview_list.item(0).text()
+
+
+def test_toggling_items_changes_the_selection_and_validity(
+    make_dialog: Callable[[Path], Any], tmp_path: Path
+) -> None:
+    from PySide6.QtCore import Qt
+
+    export = load_export(examples_dir() / "several_items.json")
+    tab = ae_tab(make_dialog(copy_export("several_items.json", tmp_path)))
+    tab.select_none_button.click()
+    assert tab.selected_items() == []
+    assert tab.invalid_parameter_names()
+    first_selectable = next(r for r, i in enumerate(export.render_queue) if i.selectable)
+    tab.queue_table.item(first_selectable, 0).setCheckState(Qt.CheckState.Checked)
+    assert tab.selected_items() == [export.render_queue[first_selectable].index]
+    tab.queue_table.item(first_selectable, 2).setText("nonsense")
+    assert any("frames" in name for name in tab.invalid_parameter_names())
+    tab.select_renderable_button.click()
+    assert tab.selected_items() == [item.index for item in export.renderable_items]
+
+
+def test_save_bundle_writes_a_valid_bundle_with_the_chosen_settings_and_sticks(
+    make_dialog: Callable[[Path], Any], qtbot: Any, tmp_path: Path, gui_home: Path
+) -> None:
+    from deadline.client.config import set_setting
+    from PySide6.QtCore import Qt
+    from stmpo.bundle import validate_bundle_dir
+
+    out = tmp_path / "bundles"
+    out.mkdir()
+    set_setting("settings.job_bundle_default_directory", str(out))
+    export_path = copy_export("several_items.json", tmp_path)
+    export = load_export(export_path)
+    dialog = make_dialog(export_path)
+    tab = ae_tab(dialog)
+    tab.select_none_button.click()
+    chosen = [item for item in export.render_queue if item.selectable][:2]
+    for item in chosen:
+        row = export.render_queue.index(item)
+        tab.queue_table.item(row, 0).setCheckState(Qt.CheckState.Checked)
+    first = chosen[0]
+    row = export.render_queue.index(first)
+    tab.queue_table.item(row, 2).setText(f"{first.frames.start}-{first.frames.start + 4}")
+    tab.profile_combo.setCurrentText("Farm")
+
+    def save_dialog(modal: Any) -> bool:
+        if not hasattr(modal, "_name_edit"):
+            return False
+        modal._radio_local.setChecked(True)
+        modal._name_edit.setText("ae_bundle")
+        modal._location_edit.setText(str(out))
+        modal._export_button.click()
+        return True
+
+    def result_box(modal: Any) -> bool:
+        if hasattr(modal, "_name_edit"):
+            return False
+        assert "Bundle saved" in modal.text(), modal.text()
+        modal.accept()
+        return True
+
+    accept_modals(qtbot, [save_dialog, result_box])
+    dialog.on_export_bundle()
+
+    bundle = out / "ae_bundle"
+    validate_bundle_dir(bundle)
+    template = yaml.safe_load((bundle / "template.yaml").read_text(encoding="utf-8"))
+    assert len(template["steps"]) == len(chosen)
+    values = yaml.safe_load((bundle / "parameter_values.yaml").read_text(encoding="utf-8"))
+    by_name = {v["name"]: v["value"] for v in values["parameterValues"]}
+    assert str(by_name["DisableMFR"]).lower() == "true"
+    assert "deadline:priority" in by_name
+
+    sticky = json.loads((tmp_path / "several_items.stmpo.json").read_text(encoding="utf-8"))
+    assert sticky["selected_items"] == [item.index for item in chosen]
+    assert sticky["profile"] == "Farm"
+
+    reopened = ae_tab(make_dialog(export_path))
+    assert reopened.selected_items() == [item.index for item in chosen]
+    assert reopened.profile_combo.currentText() == "Farm"
+    assert reopened.frame_overrides() == {
+        first.index: f"{first.frames.start}-{first.frames.start + 4}"
+    }
+
+
+def test_submitter_entry_point_refuses_a_bad_export_with_exit_2(
+    tmp_path: Path, gui_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stmpo.gui.app import main
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "stmpo-ae-export", "version": 1}', encoding="utf-8")
+    assert main([str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "renderQueue" in err and "Traceback" not in err
+
+
+def test_dialog_screenshot_renders(make_dialog: Callable[[Path], Any], tmp_path: Path) -> None:
+    dialog = make_dialog(copy_export("several_items.json", tmp_path))
+    dialog.tabs.setCurrentIndex(1)
+    dialog.resize(900, 1000)
+    image = dialog.grab().toImage()
+    assert image.width() >= 900 and image.height() >= 900
+    assert len({image.pixel(x, 300) for x in range(0, 900, 7)}) > 3  # not a blank window
