@@ -10,6 +10,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from stmpo._worker_scripts.stmpo_worker.outputs import encode_b64_json
 from stmpo_worker_harness import (
     STANDIN,
     Scene,
@@ -303,3 +304,42 @@ def test_a_child_killed_by_a_signal_is_named(tmp_path: Path) -> None:
     assert protocol_values(result.stdout, "openjd_fail") == [
         "aerender failed for frames c1 f0-1: killed by SIGSEGV"
     ]
+
+
+FAKE_AERENDER = r"""
+import sys, time
+args = sys.argv[1:]
+s = int(args[args.index("-s") + 1])
+letter = "AB"[s % 2]
+for n in range(200):
+    half = letter * 2500
+    sys.stdout.write(half)
+    sys.stdout.flush()
+    time.sleep(0)
+    sys.stdout.write(half + "\n")
+    sys.stdout.flush()
+sys.stdout.buffer.write(b"bad bytes \xff\xfe here\n")
+sys.stdout.buffer.write(b"last line without newline")
+sys.stdout.flush()
+"""
+
+
+def test_merged_log_has_whole_lines_and_survives_bad_bytes(tmp_path: Path) -> None:
+    scene = make_scene(tmp_path)
+    fake = tmp_path / "fake_aerender.py"
+    fake.write_text(FAKE_AERENDER)
+    argv = render_argv(
+        scene, "0-1", "--concurrency", "2", item=encode_b64_json({"comp": "x", "outputs": []})
+    )
+    argv[argv.index(str(STANDIN))] = str(fake)
+    result = run(argv, base_env(scene))
+    assert result.returncode == 0, result.stdout[-2000:]
+    body = [line for line in result.stdout.splitlines() if line.startswith("[c")]
+    long_lines = [line for line in body if len(line) > 1000]
+    assert len(long_lines) == 400
+    for line in long_lines:
+        prefix, text = line.split("] ", 1)
+        letter = "A" if prefix == "[c1 f0-0" else "B"
+        assert text == letter * 5000, "a line was split or mixed with another child's"
+    assert "[c1 f0-0] bad bytes \ufffd\ufffd here" in body
+    assert "[c2 f1-1] last line without newline" in body
