@@ -78,6 +78,7 @@ def test_an_affinity_failure_is_one_warning_and_the_render_goes_on(tmp_path: Pat
 def test_children_are_pinned_to_their_blocks(tmp_path: Path) -> None:
     cpus = tuple(sorted(os.sched_getaffinity(0)))
     job = _job(tmp_path, processes=2, frames=4, cpus=cpus)
+    job.env["STANDIN_STARTUP_SLEEP_SEC"] = "0.5"  # still alive when its affinity is read
     assert job.plan.cpu_blocks is not None
     backend = RecordingAffinity()
     assert Orchestrator(job, io.StringIO(), backend).run() == 0
