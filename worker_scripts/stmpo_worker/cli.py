@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--disable-mfr", type=_bool, default=False)
     render.add_argument("--disable-affinity", type=_bool, default=False)
     render.add_argument("--spawn-delay", type=_float_at_least(0), default=2.0)
-    render.add_argument("--child-grace-sec", type=_float_at_least(0), default=10.0)
+    render.add_argument("--child-grace-sec", type=_float_at_least(0), default=30.0)
     render.add_argument("--no-kill-on-fail", type=_bool, default=False)
     render.add_argument("--aerender-path", default="")
     render.add_argument("--numa-map", default="", help="JSON file or inline JSON")

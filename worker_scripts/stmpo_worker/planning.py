@@ -74,7 +74,7 @@ class StmpoSettings:
     disable_mfr: bool = False
     disable_affinity: bool = False
     spawn_delay: float = 2.0
-    child_grace_sec: float = 10.0
+    child_grace_sec: float = 30.0
     no_kill_on_fail: bool = False
 
 
