@@ -94,8 +94,12 @@ def test_concurrency_two_really_runs_two_at_once(tmp_path: Path) -> None:
     assert scene.frames_on_disk() == set(range(8))
 
 
-def test_a_crash_fails_the_task_and_fail_fast_kills_every_tree(tmp_path: Path) -> None:
-    """c1 crashes, c2 hangs ignoring SIGTERM; both started grandchildren: none survive."""
+@pytest.mark.parametrize("with_psutil", [True, False], ids=["psutil", "stdlib-only"])
+def test_a_crash_fails_the_task_and_fail_fast_kills_every_tree(
+    tmp_path: Path, with_psutil: bool
+) -> None:
+    """c1 crashes, c2 hangs ignoring SIGTERM; both started grandchildren: none survive,
+    with psutil or, as on a bare worker Python, without it."""
     scene = make_scene(tmp_path)
     env = base_env(
         scene,
@@ -103,6 +107,11 @@ def test_a_crash_fails_the_task_and_fail_fast_kills_every_tree(tmp_path: Path) -
         STANDIN_BARRIER_DIR=str(tmp_path / "barrier"),
         STANDIN_BARRIER_COUNT="2",
     )
+    if not with_psutil:
+        hide = tmp_path / "no-psutil"
+        hide.mkdir()
+        (hide / "psutil.py").write_text("raise ImportError('psutil hidden by the test')\n")
+        env["PYTHONPATH"] = str(hide)
     try:
         result = run(render_argv(scene, "0-9", "--concurrency", "2", "--child-grace-sec", "1"), env)
         assert result.returncode == 1
