@@ -142,6 +142,24 @@ def test_preview_follows_the_worker_shape_and_the_settings(
     tab.profile_combo.setCurrentText("Farm")
     farm = tab.previews[0].processes
     assert farm > hero >= 1
+    # the seed's figure for a 256-thread, 1 TB host with MFR on, if there are enough frames
+    assert hero == min(16, tab.previews[0].frames)
+    # the preview is the worker's own plan for that host
+    from stmpo._worker_scripts.stmpo_worker import planning
+
+    host = planning.HostFacts(256, 1024.0, planning.even_pools(256, 2), "windows")
+    item = tab.export.render_queue[0]
+    start, end, step = tab.frames_for(item)
+    worker_plan = planning.plan_render(
+        host,
+        planning.StmpoSettings(max_concurrency=32, ram_per_process_gb=24.0, disable_mfr=True),
+        start,
+        end,
+        step,
+        movie=item.has_movie_output,
+    )
+    assert farm == worker_plan.processes
+    assert list(tab.previews[0].ranges) == worker_plan.ranges
     tab.preview_ram.setValue(64.0)
     assert tab.previews[0].processes < farm
     assert tab.preview_list.count() >= 1

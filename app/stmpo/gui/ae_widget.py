@@ -441,8 +441,8 @@ class AfterEffectsSettingsWidget(QWidget):
             preview = preview_item(item, self.frames_for(item), values, shape)
             self.previews.append(preview)
             self.preview_list.addItem(preview.summary)
-            for reason in preview.reasons:
-                self.preview_list.addItem(f"    {reason}")
+            for line in (*preview.reasons, *preview.children):
+                self.preview_list.addItem(f"    {line}")
         if not selected:
             self.preview_list.addItem("Select render queue items to see the plan.")
         self._update_warnings()
