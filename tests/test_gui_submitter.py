@@ -268,3 +268,17 @@ def test_dialog_screenshot_renders(make_dialog: Callable[[Path], Any], tmp_path:
     image = dialog.grab().toImage()
     assert image.width() >= 900 and image.height() >= 900
     assert len({image.pixel(x, 300) for x in range(0, 900, 7)}) > 3  # not a blank window
+
+
+def test_known_asset_paths_cover_the_project_folders_but_never_a_root() -> None:
+    from stmpo.bundle import AssetRefs
+    from stmpo.gui.app import known_asset_paths
+
+    refs = AssetRefs(
+        input_filenames=("/projects/spot/spot.aep", "/plates/sh010/p.0001.exr", "/stray.exr"),
+        output_directories=("/renders/spot",),
+    )
+    known = known_asset_paths(refs)
+    assert "/projects/spot" in known and "/plates/sh010" in known
+    assert "/renders/spot" in known and "/stray.exr" in known
+    assert "/" not in known
