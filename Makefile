@@ -40,7 +40,10 @@ demo: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/stmpo demo
 
 bench: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/run_all.py
+	@for script in bench/bench_*.py; do \
+		echo "== $$script"; \
+		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python $$script || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) build dist demo-out *.egg-info app/*.egg-info

@@ -193,8 +193,13 @@ def spawn_grandchild(ignore_term: bool) -> subprocess.Popen[bytes]:
         + f"end = time.monotonic() + {limit!r}\n"
         "while time.monotonic() < end:\n    time.sleep(0.2)\n"
     )
+    # Not attached to the stand-in's output, so a leaked grandchild cannot hide behind
+    # a pipe that stays open: the orchestrator must find it by its process group.
     return subprocess.Popen(
-        [sys.executable, "-c", code], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
+        [sys.executable, "-c", code],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 

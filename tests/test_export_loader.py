@@ -245,3 +245,19 @@ def test_any_replaced_value_gives_an_export_or_an_export_error(
     except ExportError as exc:
         assert exc.problems
         assert all(p.message for p in exc.problems)
+
+
+def test_several_exports_are_all_checked_and_any_bad_one_fails_the_run(tmp_path: Path) -> None:
+    good = examples_dir() / "image_sequence.json"
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "stmpo-ae-export", "version": 1}', encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "stmpo", "validate-export", str(bad), str(good)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert f"{good}: OK" in result.stdout
+    assert "renderQueue" in result.stderr and "1 of 2 exports have problems" in result.stderr
+    assert "Traceback" not in result.stderr

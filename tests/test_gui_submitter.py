@@ -142,6 +142,24 @@ def test_preview_follows_the_worker_shape_and_the_settings(
     tab.profile_combo.setCurrentText("Farm")
     farm = tab.previews[0].processes
     assert farm > hero >= 1
+    # the seed's figure for a 256-thread, 1 TB host with MFR on, if there are enough frames
+    assert hero == min(16, tab.previews[0].frames)
+    # the preview is the worker's own plan for that host
+    from stmpo._worker_scripts.stmpo_worker import planning
+
+    host = planning.HostFacts(256, 1024.0, planning.even_pools(256, 2), "windows")
+    item = tab.export.render_queue[0]
+    start, end, step = tab.frames_for(item)
+    worker_plan = planning.plan_render(
+        host,
+        planning.StmpoSettings(max_concurrency=32, ram_per_process_gb=24.0, disable_mfr=True),
+        start,
+        end,
+        step,
+        movie=item.has_movie_output,
+    )
+    assert farm == worker_plan.processes
+    assert list(tab.previews[0].ranges) == worker_plan.ranges
     tab.preview_ram.setValue(64.0)
     assert tab.previews[0].processes < farm
     assert tab.preview_list.count() >= 1
@@ -250,3 +268,17 @@ def test_dialog_screenshot_renders(make_dialog: Callable[[Path], Any], tmp_path:
     image = dialog.grab().toImage()
     assert image.width() >= 900 and image.height() >= 900
     assert len({image.pixel(x, 300) for x in range(0, 900, 7)}) > 3  # not a blank window
+
+
+def test_known_asset_paths_cover_the_project_folders_but_never_a_root() -> None:
+    from stmpo.bundle import AssetRefs
+    from stmpo.gui.app import known_asset_paths
+
+    refs = AssetRefs(
+        input_filenames=("/projects/spot/spot.aep", "/plates/sh010/p.0001.exr", "/stray.exr"),
+        output_directories=("/renders/spot",),
+    )
+    known = known_asset_paths(refs)
+    assert "/projects/spot" in known and "/plates/sh010" in known
+    assert "/renders/spot" in known and "/stray.exr" in known
+    assert "/" not in known

@@ -10,6 +10,9 @@ from stmpo._worker_scripts.stmpo_worker.planning import (
     StmpoSettings,
     affinity_blocks,
     auto_concurrency,
+    child_summaries,
+    cpu_list_text,
+    even_pools,
     frames_in_range,
     host_pools,
     plan_render,
@@ -254,3 +257,15 @@ def test_more_children_than_cpus_is_unpinned() -> None:
     host = HostFacts(2, 64.0, ((0, 1),), "linux")
     plan = plan_render(host, StmpoSettings(concurrency=3), 0, 99, 1, False)
     assert plan.processes == 3 and plan.cpu_blocks is None
+
+
+def test_preview_helpers_for_the_gui() -> None:
+    pools = even_pools(256, 2)
+    assert pools == EPYC_POOLS
+    assert even_pools(3, 8) == ((0,), (1,), (2,))
+    plan = plan_render(HostFacts(256, 1024.0, pools, "windows"), StmpoSettings(), 0, 479, 1, False)
+    lines = child_summaries(plan)
+    assert len(lines) == 16
+    assert lines[0] == "c1: frames 0-29 (30), CPUs 0-15"
+    assert lines[1] == "c2: frames 30-59 (30), CPUs 128-143"
+    assert cpu_list_text((0, 1, 2, 5, 7, 8)) == "0-2,5,7-8"

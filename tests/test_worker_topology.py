@@ -15,6 +15,7 @@ from stmpo._worker_scripts.stmpo_worker.affinity import (
     WindowsAffinity,
     group_masks,
 )
+from stmpo._worker_scripts.stmpo_worker.jobobject import KillOnCloseJob, for_this_host
 from stmpo._worker_scripts.stmpo_worker.planning import StmpoSettings, plan_render
 from stmpo._worker_scripts.stmpo_worker.topology import (
     linux_numa_pools,
@@ -185,3 +186,47 @@ def test_linux_backend_failure_is_an_affinity_error() -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+# -- Windows job object (logic; the ctypes side runs on Windows only) ----------------------
+
+
+class FakeJobApi:
+    def __init__(self, fail_create: bool = False, fail_assign: bool = False) -> None:
+        self.fail_create = fail_create
+        self.fail_assign = fail_assign
+        self.assigned: list[tuple[int, int]] = []
+
+    def create_kill_on_close_job(self) -> int:
+        if self.fail_create:
+            raise OSError(5, "Access is denied")
+        return 77
+
+    def assign(self, job: int, pid: int) -> None:
+        if self.fail_assign:
+            raise OSError(5, "Access is denied")
+        self.assigned.append((job, pid))
+
+
+def test_job_object_takes_every_child() -> None:
+    warnings: list[str] = []
+    api = FakeJobApi()
+    job = KillOnCloseJob(api, warnings.append)
+    job.add(10)
+    job.add(11)
+    assert api.assigned == [(77, 10), (77, 11)] and warnings == []
+
+
+@pytest.mark.parametrize("where", ["create", "assign"])
+def test_job_object_failure_is_one_warning(where: str) -> None:
+    warnings: list[str] = []
+    api = FakeJobApi(fail_create=where == "create", fail_assign=where == "assign")
+    job = KillOnCloseJob(api, warnings.append)
+    for pid in (10, 11, 12):
+        job.add(pid)
+    assert len(warnings) == 1 and "Access is denied" in warnings[0]
+    assert api.assigned == []
+
+
+def test_no_job_object_off_windows() -> None:
+    assert for_this_host(lambda _m: None) is None

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import NoReturn
 
+from . import jobobject
 from . import outputs as out
 from .aerender import AerenderNotFound, resolve_aerender
 from .affinity import default_backend
@@ -104,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--disable-mfr", type=_bool, default=False)
     render.add_argument("--disable-affinity", type=_bool, default=False)
     render.add_argument("--spawn-delay", type=_float_at_least(0), default=2.0)
-    render.add_argument("--child-grace-sec", type=_float_at_least(0), default=10.0)
+    render.add_argument("--child-grace-sec", type=_float_at_least(0), default=30.0)
     render.add_argument("--no-kill-on-fail", type=_bool, default=False)
     render.add_argument("--aerender-path", default="")
     render.add_argument("--numa-map", default="", help="JSON file or inline JSON")
@@ -188,7 +189,9 @@ def run_render(args: argparse.Namespace) -> int:
         f"STMPO: host: {host.logical_cpus} logical CPUs, {host.total_ram_gb:.0f} GB RAM, "
         f"{len(host.numa_pools or ())} CPU pool(s), {host.os_name}; aerender: {aerender}\n"
     )
-    orchestrator = Orchestrator(job, stdout, default_backend())
+    orchestrator = Orchestrator(
+        job, stdout, default_backend(), job_object=jobobject.for_this_host(warn)
+    )
     orchestrator.install_signal_handlers()
     return orchestrator.run()
 

@@ -23,8 +23,9 @@ from typing import IO, TextIO
 from . import outputs as out
 from .aerender import child_command
 from .affinity import AffinityBackend, AffinityError
-from .planning import RenderPlan
-from .procs import Tree, end_trees, spawn
+from .jobobject import KillOnCloseJob
+from .planning import RenderPlan, cpu_list_text
+from .procs import Tree, children_by_parent, end_trees, spawn
 from .progress import RateLimiter, TaskProgress, is_error_line, progress_lines
 
 EXIT_OK = 0
@@ -98,6 +99,16 @@ def _read(index: int, stream: IO[bytes], events: queue.Queue[tuple[str, int, str
         events.put(("eof", index, ""))
 
 
+def _exit_text(code: int | None) -> str:
+    """`exit code 3`, or `killed by SIGSEGV` for a POSIX child ended by a signal."""
+    if code is not None and code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
 def _clock_text(seconds: float) -> str:
     whole = round(seconds)
     return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
@@ -110,8 +121,10 @@ class Orchestrator:
         stdout: TextIO,
         affinity: AffinityBackend,
         clock: Callable[[], float] = time.monotonic,
+        job_object: KillOnCloseJob | None = None,
     ) -> None:
         self.job = job
+        self.job_object = job_object
         self.stdout = stdout
         self.affinity: AffinityBackend | None = affinity
         self.clock = clock
@@ -171,7 +184,7 @@ class Orchestrator:
         )
         env = dict(job.env)
         env["KMP_DUPLICATE_LIB_OK"] = "TRUE"
-        pinned = f", CPUs {_cpu_text(child.cpus)}" if child.cpus else ""
+        pinned = f", CPUs {cpu_list_text(child.cpus)}" if child.cpus else ""
         self.say(f"STMPO: starting [{child.label}] ({len(child.frames)} frames{pinned})")
         try:
             proc = spawn(argv, env)
@@ -182,6 +195,8 @@ class Orchestrator:
             child.failure = f"could not start {job.aerender}: {exc.strerror or exc}"
             self.say(f"STMPO: [{child.label}] {child.failure}")
             return
+        if self.job_object is not None:
+            self.job_object.add(proc.pid)
         child.tree = Tree(proc)
         assert proc.stdout is not None
         threading.Thread(
@@ -209,7 +224,7 @@ class Orchestrator:
         now = self.clock()
         for child in self.children:
             tree = child.tree
-            if tree is None or child.done:
+            if tree is None:
                 continue
             if child.exit_code is None:
                 code = tree.proc.poll()
@@ -224,6 +239,8 @@ class Orchestrator:
                 if tree.group_alive():
                     tree.kill()
                 child.orphan_kill_at = None
+            if child.done:
+                continue
             assert child.exited_at is not None
             waited = now - child.exited_at
             if child.eof or waited > EOF_WAIT + self.job.child_grace:
@@ -234,7 +251,7 @@ class Orchestrator:
         if child.stopped:
             return
         if child.exit_code != 0:
-            child.failure = f"exit code {child.exit_code}"
+            child.failure = _exit_text(child.exit_code)
             if child.error_line:
                 child.failure += f": {child.error_line}"
         elif child.error_line:
@@ -253,17 +270,22 @@ class Orchestrator:
             self.report_progress()
 
     def failed(self) -> list[Child]:
-        return [c for c in self.children if c.failure]
+        """Children that failed, or will: an aerender error line already decides it."""
+        return [c for c in self.children if c.failure or c.error_line]
 
     def stop_all(self, why: str) -> None:
-        """Fail-fast or cancel: no more launches, every running tree ended within the grace."""
+        """Fail-fast or cancel: no more launches, every tree (and orphan) ended within
+        the grace."""
         self.aborting = why
         trees = []
         for child in self.children:
-            if child.tree is not None and not child.done:
-                if child.exit_code is None and not child.failure and not child.error_line:
-                    child.stopped = True
+            if child.tree is None:
+                continue
+            if not child.done and child.exit_code is None and not child.error_line:
+                child.stopped = True
+            if not child.done or child.tree.group_alive():
                 trees.append(child.tree)
+                child.orphan_kill_at = None
         if trees:
             self.say(
                 f"STMPO: {why}: stopping {len(trees)} process tree(s) "
@@ -301,6 +323,12 @@ class Orchestrator:
             if self.all_finished():
                 break
         self.drain(timeout=0)
+        # Last sweep: whatever is still alive in any child's group or among the
+        # descendants seen is an orphan now, and nothing may outlive the task.
+        leftovers = [c.tree for c in self.children if c.tree is not None and c.tree.group_alive()]
+        if leftovers:
+            self.say(f"STMPO: ending {len(leftovers)} leftover process tree(s)")
+            end_trees(leftovers, self.job.child_grace)
         return self.summarise(self.clock() - started)
 
     _last_refresh = 0.0
@@ -310,9 +338,11 @@ class Orchestrator:
         if now - self._last_refresh < REFRESH_INTERVAL:
             return
         self._last_refresh = now
-        for child in self.children:
-            if child.tree is not None and child.exit_code is None:
-                child.tree.refresh()
+        running = [c.tree for c in self.children if c.tree is not None and c.exit_code is None]
+        if running:
+            parents = children_by_parent()
+            for tree in running:
+                tree.refresh(parents)
 
     def _wait_time(self, next_launch: float) -> float:
         if self.aborting or self.launched >= len(self.children):
@@ -336,7 +366,7 @@ class Orchestrator:
 
     def all_finished(self) -> bool:
         for child in self.children[: self.launched]:
-            if not child.done:
+            if not child.done or child.orphan_kill_at is not None:
                 return False
         return bool(self.aborting) or self.launched == len(self.children)
 
@@ -356,7 +386,9 @@ class Orchestrator:
             f"wall {_clock_text(wall)}",
         ]
         if failed:
-            parts.append("failed: " + "; ".join(f"{c.label} ({c.failure})" for c in failed))
+            parts.append(
+                "failed: " + "; ".join(f"{c.label} ({c.failure or c.error_line})" for c in failed)
+            )
         else:
             parts.append("failed: none")
         if stopped:
@@ -370,25 +402,10 @@ class Orchestrator:
         if failed:
             first = failed[0]
             more = f" (+{len(failed) - 1} more)" if len(failed) > 1 else ""
-            self.say(
-                f"openjd_fail: aerender failed for frames {first.label}: {first.failure}{more}"
-            )
+            why = first.failure or first.error_line
+            self.say(f"openjd_fail: aerender failed for frames {first.label}: {why}{more}")
             return EXIT_FAILED
         return EXIT_OK
-
-
-def _cpu_text(cpus: tuple[int, ...]) -> str:
-    """`0-15,64-79` for a block."""
-    runs: list[str] = []
-    start = prev = cpus[0]
-    for cpu in (*cpus[1:], None):
-        if cpu is not None and cpu == prev + 1:
-            prev = cpu
-            continue
-        runs.append(f"{start}-{prev}" if prev != start else str(start))
-        if cpu is not None:
-            start = prev = cpu
-    return ",".join(runs)
 
 
 def write_stdout() -> TextIO:

@@ -51,6 +51,19 @@ class HostFacts:
     os_name: str
 
 
+def even_pools(logical_cpus: int, numa_nodes: int) -> tuple[tuple[int, ...], ...]:
+    """CPU ids 0..n-1 cut into `numa_nodes` equal contiguous pools (a typical
+    multi-socket layout), for previews of a host that is not this one."""
+    nodes = max(1, min(numa_nodes, logical_cpus))
+    base, extra = divmod(max(1, logical_cpus), nodes)
+    pools, at = [], 0
+    for i in range(nodes):
+        size = base + (1 if i < extra else 0)
+        pools.append(tuple(range(at, at + size)))
+        at += size
+    return tuple(pools)
+
+
 @dataclass(frozen=True)
 class StmpoSettings:
     """The STMPO job parameters, with the template's defaults."""
@@ -61,7 +74,7 @@ class StmpoSettings:
     disable_mfr: bool = False
     disable_affinity: bool = False
     spawn_delay: float = 2.0
-    child_grace_sec: float = 10.0
+    child_grace_sec: float = 30.0
     no_kill_on_fail: bool = False
 
 
@@ -311,6 +324,33 @@ def plan_affinity(
     sizes = sorted({len(b) for b in blocks})
     size_text = f"{sizes[0]}-{sizes[-1]}" if len(sizes) > 1 else str(sizes[0])
     return blocks, (
-        f"CPU affinity: each process pinned to its own block of {size_text} CPUs, "
+        f"CPU affinity: each process pinned to its own block of {size_text} "
+        f"CPU{'s' if sizes[-1] != 1 else ''}, "
         f"spread over {len(pools)} CPU pool{'s' if len(pools) != 1 else ''}."
     )
+
+
+def cpu_list_text(cpus: CpuBlock) -> str:
+    """`0-15,64-79`: a CPU block in the kernel's list syntax."""
+    if not cpus:
+        return ""
+    runs: list[str] = []
+    start = prev = cpus[0]
+    for cpu in (*cpus[1:], None):
+        if cpu is not None and cpu == prev + 1:
+            prev = cpu
+            continue
+        runs.append(f"{start}-{prev}" if prev != start else str(start))
+        if cpu is not None:
+            start = prev = cpu
+    return ",".join(runs)
+
+
+def child_summaries(plan: RenderPlan) -> list[str]:
+    """One line per child for a preview: `c1: frames 0-29 (30), CPUs 0-15`."""
+    lines = []
+    for i, (start, end) in enumerate(plan.ranges):
+        count = frames_in_range(start, end, plan.step)
+        cpus = f", CPUs {cpu_list_text(plan.cpu_blocks[i])}" if plan.cpu_blocks else ""
+        lines.append(f"c{i + 1}: frames {start}-{end} ({count}){cpus}")
+    return lines

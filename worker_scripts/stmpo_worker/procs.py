@@ -43,6 +43,18 @@ def spawn(argv: Sequence[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
+def children_by_parent() -> dict[int, list[int]]:
+    """One scan of the process table: parent pid -> child pids ({} without psutil)."""
+    if psutil is None:
+        return {}
+    parents: dict[int, list[int]] = {}
+    for proc in psutil.process_iter(["ppid"]):
+        ppid = proc.info.get("ppid")
+        if ppid is not None:
+            parents.setdefault(ppid, []).append(proc.pid)
+    return parents
+
+
 class Tree:
     """One child and every descendant seen so far."""
 
@@ -57,15 +69,24 @@ class Tree:
             except psutil.Error:
                 self._root = None
 
-    def refresh(self) -> None:
-        """Remember current descendants (cheap enough to call every few seconds)."""
+    def refresh(self, parents: dict[int, list[int]] | None = None) -> None:
+        """Remember current descendants. `parents` (from `children_by_parent`) lets many
+        trees share one scan of the process table."""
         if psutil is None or self._root is None:
             return
-        try:
-            for child in self._root.children(recursive=True):  # type: ignore[attr-defined]
-                self._seen.setdefault(child.pid, child)
-        except psutil.Error:
-            pass
+        if parents is None:
+            parents = children_by_parent()
+        if not self._root.is_running():  # type: ignore[attr-defined]
+            return  # its pid may be reused: only the group and what was seen count now
+        stack = list(parents.get(self.pid, ()))
+        while stack:
+            pid = stack.pop()
+            stack.extend(parents.get(pid, ()))
+            if pid not in self._seen:
+                try:
+                    self._seen[pid] = psutil.Process(pid)
+                except psutil.Error:
+                    continue
 
     def _descendants(self) -> list[object]:
         self.refresh()

@@ -6,9 +6,8 @@ written. The GUI previews a BuiltBundle and `write_bundle` turns it into files.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import PurePosixPath, PureWindowsPath
+from pathlib import Path
 from typing import Any
 
 from stmpo.bundle.assets import AssetRefs, collect_assets
@@ -44,42 +43,28 @@ class BuiltBundle:
         return str(self.template["name"])
 
 
-def _basename(path: str) -> str:
-    windows = PureWindowsPath(path).name
-    return PurePosixPath(windows).name if "/" in windows else windows
-
-
 def plan_fonts(export: Export) -> tuple[list[FontFile], list[str]]:
-    """The fonts to ship (those with a file here) and warnings about the others."""
-    fonts: list[FontFile] = []
-    warnings: list[str] = []
-    seen_sources: set[str] = set()
-    used_names: set[str] = set()
-    for font in export.fonts:
-        label = font.post_script_name
-        if font.is_substitute:
-            warnings.append(f"font {label} is missing in After Effects (it was substituted)")
-            continue
-        if not font.location:
-            warnings.append(
-                f"font {label}: After Effects does not know its file; "
-                "it must be installed on the workers"
-            )
-            continue
-        if not os.path.isfile(font.location):
-            warnings.append(f"font {label}: file not found on this computer: {font.location}")
-            continue
-        if font.location in seen_sources:
-            continue
-        seen_sources.add(font.location)
-        name = _basename(font.location)
-        stem, dot, ext = name.rpartition(".")
-        counter = 2
-        while name.lower() in used_names:
-            name = f"{stem}-{counter}{dot}{ext}" if dot else f"{ext}-{counter}"
-            counter += 1
-        used_names.add(name.lower())
-        fonts.append(FontFile(source=font.location, name=name, post_script_name=label))
+    """The font files to ship and a warning for each font the workers will not get.
+
+    A font is shipped only when a file on this machine really holds its PostScript name,
+    found at the location AE reported or in this OS's font folders; a collection (.ttc)
+    is shipped whole.
+    """
+    from stmpo.fonts import FontNameCache, attachment_files, default_cache_file, resolve_fonts
+    from stmpo.fonts.resolve import flat_names
+
+    if not export.fonts:
+        return [], []
+    resolutions = resolve_fonts(export.fonts, cache=FontNameCache(default_cache_file()))
+    warnings = [f"font {r.postscript_name}: {r.reason}" for r in resolutions if not r.attached]
+    names_by_file: dict[Path, list[str]] = {}
+    for r in resolutions:
+        if r.attached and r.path is not None:
+            names_by_file.setdefault(r.path, []).append(r.postscript_name)
+    fonts = [
+        FontFile(source=str(path), name=name, post_script_name=", ".join(names_by_file[path]))
+        for path, name in flat_names(attachment_files(resolutions))
+    ]
     return fonts, warnings
 
 

@@ -107,7 +107,7 @@ def parse_parameters(values: list[str]) -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     from stmpo.bundle import BundleSettings, build_bundle, write_bundle
-    from stmpo.export import load_export
+    from stmpo.export.sources import load_any
 
     settings = BundleSettings(
         items=parse_items(args.items),
@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         job_name=args.job_name,
         extra_input_files=tuple(args.input_file),
     )
-    export = load_export(args.export)
+    export = load_any(args.export)
     built = build_bundle(export, settings)
     out = write_bundle(built, args.output, overwrite=args.force)
     for warning in built.warnings:

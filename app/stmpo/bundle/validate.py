@@ -108,7 +108,10 @@ def _read_document(bundle: Path, stem: str, *, required: bool) -> Any:
             continue
         try:
             text = path.read_text(encoding="utf-8")
-            return json.loads(text) if suffix == ".json" else yaml.safe_load(text)
+            if suffix == ".json":
+                return json.loads(text)
+            # libyaml's loader when present: 10x faster on a 100-step template
+            return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
             raise BundleError(_problems_from(exc, path.name)) from None
     if required:

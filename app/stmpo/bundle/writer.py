@@ -29,7 +29,9 @@ NUMA_MAP = "numa_map.json"
 
 
 def _dump_yaml(path: Path, data: Any) -> None:
-    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1 << 16)
+    # libyaml's dumper when present: 5x faster on a 100-step template (bench_submit.py)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    text = yaml.dump(data, Dumper=dumper, allow_unicode=True, sort_keys=False, width=1 << 16)
     path.write_text(text, encoding="utf-8")
 
 

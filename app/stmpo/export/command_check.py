@@ -39,13 +39,35 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         "validate-export",
         help="check an export JSON file; print a summary, or every problem and exit 2",
     )
-    p.add_argument("file", type=Path, help="export JSON written by the AE bridge or export-aep")
+    p.add_argument(
+        "files",
+        type=Path,
+        nargs="+",
+        metavar="file",
+        help="export JSON written by the AE bridge or export-aep, or a saved .aep",
+    )
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from stmpo.export.loader import load_export
+    """Check every file, so a wrangler sees the whole night's problems in one run."""
+    import sys
 
-    export = load_export(args.file)
-    print(f"{args.file}: OK, {summary(export)}")
+    from stmpo.errors import StmpoError
+    from stmpo.export.sources import load_any
+
+    failed = 0
+    for file in args.files:
+        try:
+            export = load_any(file)
+        except StmpoError as exc:
+            if len(args.files) == 1:
+                raise
+            failed += 1
+            print(f"stmpo validate-export: {exc.render()}", file=sys.stderr)
+            continue
+        print(f"{file}: OK, {summary(export)}")
+    if failed:
+        print(f"{failed} of {len(args.files)} exports have problems", file=sys.stderr)
+        return 2
     return 0

@@ -33,14 +33,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 
 
 def run(args: argparse.Namespace) -> int:
-    from stmpo.export import load_export
+    from stmpo.export.sources import load_any
     from stmpo.fonts.index import FontNameCache, default_cache_file
     from stmpo.fonts.resolve import resolve_fonts
 
     for i, folder in enumerate(args.search_dirs or []):
         if not folder.is_dir():
             raise StmpoError([Problem(f"--search-dir[{i}]", f"{folder} is not a folder")])
-    export = load_export(args.export)
+    export = load_any(args.export)
     cache = None if args.search_dirs else FontNameCache(default_cache_file())
     results = resolve_fonts(export.fonts, args.search_dirs, cache=cache)
     if args.json:

@@ -111,21 +111,29 @@ def attachment_files(resolutions: Iterable[FontResolution]) -> list[Path]:
     return list(files)
 
 
-def copy_font_files(resolutions: Iterable[FontResolution], dest: Path) -> list[Path]:
-    """Copy the files to attach into `dest` (the bundle's `scripts/fonts`), flat.
+def flat_names(files: Iterable[Path]) -> list[tuple[Path, str]]:
+    """A unique file name for each file in one flat folder (the bundle's `scripts/fonts`).
 
     Two different files may share a name (a user and a system copy of `Arial.ttf`);
     the later one gets a numeric suffix, since the worker installs every file it finds.
     """
-    dest.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
+    named: list[tuple[Path, str]] = []
     taken: set[str] = set()
-    for source in attachment_files(resolutions):
+    for source in files:
         name, n = source.name, 1
         while name.lower() in taken:
             n += 1
             name = f"{source.stem}-{n}{source.suffix}"
         taken.add(name.lower())
+        named.append((source, name))
+    return named
+
+
+def copy_font_files(resolutions: Iterable[FontResolution], dest: Path) -> list[Path]:
+    """Copy the files to attach into `dest`, flat, under the names `flat_names` gives."""
+    dest.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for source, name in flat_names(attachment_files(resolutions)):
         target = dest / name
         shutil.copyfile(source, target)
         written.append(target)

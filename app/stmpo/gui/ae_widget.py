@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -44,13 +44,26 @@ COL_CHECK, COL_COMP, COL_FRAMES, COL_OUTPUTS, COL_STATUS = range(5)
 GREY = QBrush(QColor(140, 140, 140))
 
 
+#: Exports the dialog builder already loaded, by path. The deadline dialog constructs this
+#: widget from settings alone; without this hand-over a large .aep would be parsed twice.
+_LOADED: dict[str, Export] = {}
+
+
+def hand_over(export_path: str, export: Export) -> None:
+    _LOADED[export_path] = export
+
+
 class AfterEffectsSettingsWidget(QWidget):
+    #: The dialog re-checks Submit on this (and only then asks `invalid_parameter_names`):
+    #: without it, Submit stayed enabled after the artist unchecked every item.
+    valid_parameters = Signal(bool)
+
     def __init__(
         self, initial_settings: AfterEffectsSettings, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent=parent)
         self.export_path = initial_settings.export_path
-        self.export: Export = load_any(initial_settings.export_path)
+        self.export: Export = _LOADED.pop(self.export_path, None) or load_any(self.export_path)
         self._loading = False
         self._build_ui()
         self.refresh_ui(initial_settings)
@@ -161,6 +174,7 @@ class AfterEffectsSettingsWidget(QWidget):
         shape_row.addStretch(1)
         preview_layout.addLayout(shape_row)
         self.preview_list = QListWidget()
+        self.preview_list.setMinimumHeight(220)
         preview_layout.addWidget(self.preview_list)
         layout.addWidget(preview_box)
 
@@ -170,12 +184,14 @@ class AfterEffectsSettingsWidget(QWidget):
         self.fonts_table.setHorizontalHeaderLabels(["Font", "State", "File"])
         self.fonts_table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.fonts_table.verticalHeader().setVisible(False)
+        self.fonts_table.setMaximumHeight(140)
         fonts_layout.addWidget(self.fonts_table)
         layout.addWidget(fonts_box)
 
         warnings_box = QGroupBox("Warnings")
         warnings_layout = QVBoxLayout(warnings_box)
         self.warnings_list = QListWidget()
+        self.warnings_list.setMaximumHeight(120)
         warnings_layout.addWidget(self.warnings_list)
         layout.addWidget(warnings_box)
         layout.addStretch(1)
@@ -267,6 +283,7 @@ class AfterEffectsSettingsWidget(QWidget):
         self._loading = False
         self._update_profile_help()
         self._update_preview()
+        self._report_validity()
 
     def update_settings(self, settings: AfterEffectsSettings) -> None:
         settings.export_path = self.export_path
@@ -386,6 +403,10 @@ class AfterEffectsSettingsWidget(QWidget):
             cell.setBackground(QBrush() if ok else QBrush(QColor(255, 200, 200)))
             cell.setToolTip("" if ok else "Use start-end or start-end:step, end not before start")
         self._update_preview()
+        self._report_validity()
+
+    def _report_validity(self) -> None:
+        self.valid_parameters.emit(not self.invalid_parameter_names())
 
     def _set_all_checked(self, checked: bool) -> None:
         self._apply_to_rows(lambda item: checked and item.selectable)
@@ -400,6 +421,7 @@ class AfterEffectsSettingsWidget(QWidget):
             self._cell(row, COL_CHECK).setCheckState(state)
         self._loading = False
         self._update_preview()
+        self._report_validity()
 
     def _update_preview(self, *_: object) -> None:
         if self._loading:
@@ -419,8 +441,8 @@ class AfterEffectsSettingsWidget(QWidget):
             preview = preview_item(item, self.frames_for(item), values, shape)
             self.previews.append(preview)
             self.preview_list.addItem(preview.summary)
-            for reason in preview.reasons:
-                self.preview_list.addItem(f"    {reason}")
+            for line in (*preview.reasons, *preview.children):
+                self.preview_list.addItem(f"    {line}")
         if not selected:
             self.preview_list.addItem("Select render queue items to see the plan.")
         self._update_warnings()

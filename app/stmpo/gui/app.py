@@ -12,10 +12,11 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from stmpo import __version__
+from stmpo.bundle.assets import AssetRefs
 from stmpo.errors import StmpoError
 from stmpo.export.model import Export
 from stmpo.gui.settings import (
@@ -56,8 +57,39 @@ def auto_detected_attachments(export: Export) -> Any:
     )
 
 
-def make_bundle_callback(export: Export, export_path: str) -> Any:
+def without_unchosen_items(dialog_refs: Any, auto_detected: Any, chosen: Any) -> AssetRefs:
+    """The Job attachments tab's paths minus those auto-detected for items not in the job.
+
+    That tab is filled once, when the dialog opens, with what every renderable item needs;
+    the artist then picks items in our tab. Without this, the job would declare the
+    outputs of items it does not render (and the upload prompt would warn about them).
+    Paths the artist added by hand are kept.
+    """
+    current = AssetRefs.from_any(dialog_refs)
+    auto = AssetRefs.from_any(auto_detected)
+    needed = AssetRefs.from_any(chosen)
+
+    Paths = tuple[str, ...]
+
+    def keep(paths: Paths, detected: Paths, wanted: Paths) -> Paths:
+        stale = set(detected) - set(wanted)
+        return tuple(path for path in paths if path not in stale)
+
+    return AssetRefs(
+        keep(current.input_filenames, auto.input_filenames, needed.input_filenames),
+        keep(current.input_directories, auto.input_directories, needed.input_directories),
+        keep(current.output_directories, auto.output_directories, needed.output_directories),
+        keep(current.referenced_paths, auto.referenced_paths, needed.referenced_paths),
+    )
+
+
+def make_bundle_callback(export: Export, export_path: str, auto_detected: Any = None) -> Any:
+    """The dialog's bundle callback; `auto_detected` is what the Job attachments tab got."""
+    from deadline.client.job_bundle.submission import AssetReferences
+
     from stmpo.bundle import build_bundle, write_bundle
+
+    detected = AssetReferences() if auto_detected is None else auto_detected
 
     def on_create_job_bundle(
         widget: Any,
@@ -75,16 +107,31 @@ def make_bundle_callback(export: Export, export_path: str) -> Any:
             Path(job_bundle_dir),
             overwrite=True,
             queue_parameters=queue_parameters,
-            extra_asset_references=asset_references,
+            extra_asset_references=without_unchosen_items(
+                asset_references, detected, built.asset_references
+            ),
             host_requirements=host_requirements,
         )
         with contextlib.suppress(OSError):  # a read-only project folder must not block
             save_sticky(settings, sticky_path(export, export_path))
-        refs = built.asset_references
-        known = {*refs.input_filenames, *refs.input_directories, *refs.output_directories}
-        return {"known_asset_paths": sorted(known)}
+        return {"known_asset_paths": known_asset_paths(built.asset_references)}
 
     return on_create_job_bundle
+
+
+def known_asset_paths(refs: AssetRefs) -> list[str]:
+    """The paths the project itself names, so the library does not ask about them.
+
+    The library asks the artist to confirm uploads by folder, so the folders holding the
+    project and its footage are listed too; a filesystem root never is, so a stray file
+    at `C:\\` or `/` still gets the library's warning.
+    """
+    known = {*refs.input_filenames, *refs.input_directories, *refs.output_directories}
+    for file in refs.input_filenames:
+        parent = PurePath(file).parent
+        if parent != PurePath(parent.anchor):
+            known.add(str(parent))
+    return sorted(known)
 
 
 def build_dialog(export: Export, export_path: str, parent: Any = None) -> Any:
@@ -95,16 +142,19 @@ def build_dialog(export: Export, export_path: str, parent: Any = None) -> Any:
         SubmitJobToDeadlineDialog,
     )
 
-    from stmpo.gui.ae_widget import AfterEffectsSettingsWidget
+    from stmpo.gui.ae_widget import AfterEffectsSettingsWidget, hand_over
+
+    hand_over(export_path, export)
 
     host = export.host
+    detected = auto_detected_attachments(export)
     dialog = SubmitJobToDeadlineDialog(
         job_setup_widget_type=AfterEffectsSettingsWidget,
         initial_job_settings=initial_settings(export, export_path),
         initial_shared_parameter_values={},
-        auto_detected_attachments=auto_detected_attachments(export),
+        auto_detected_attachments=detected,
         attachments=AssetReferences(),
-        on_create_job_bundle_callback=make_bundle_callback(export, export_path),
+        on_create_job_bundle_callback=make_bundle_callback(export, export_path, detected),
         parent=parent,
         show_host_requirements_tab=True,
         submitter_info=SubmitterInfo(

@@ -30,6 +30,7 @@ class ItemPreview:
     mfr: bool
     pinned: bool
     reasons: tuple[str, ...]
+    children: tuple[str, ...]
 
     @property
     def summary(self) -> str:
@@ -41,19 +42,6 @@ class ItemPreview:
             f"{self.processes} process{'es' if self.processes != 1 else ''} "
             f"(~{per} frames each), {mfr}{pin}"
         )
-
-
-def numa_pools(shape: WorkerShape) -> tuple[tuple[int, ...], ...]:
-    """Logical CPUs split evenly into contiguous NUMA nodes, as on a typical multi-socket host."""
-    nodes = max(1, min(shape.numa_nodes, shape.logical_cpus))
-    base, extra = divmod(shape.logical_cpus, nodes)
-    pools: list[tuple[int, ...]] = []
-    start = 0
-    for node in range(nodes):
-        size = base + (1 if node < extra else 0)
-        pools.append(tuple(range(start, start + size)))
-        start += size
-    return tuple(pools)
 
 
 def _flag(values: Mapping[str, str], name: str) -> bool:
@@ -86,7 +74,7 @@ def preview_item(
     host = planning.HostFacts(
         logical_cpus=shape.logical_cpus,
         total_ram_gb=shape.ram_gb,
-        numa_pools=numa_pools(shape),
+        numa_pools=planning.even_pools(shape.logical_cpus, shape.numa_nodes),
         os_name="windows",
     )
     start, end, step = frames
@@ -102,4 +90,5 @@ def preview_item(
         mfr=plan.mfr,
         pinned=plan.cpu_blocks is not None,
         reasons=tuple(plan.reasons),
+        children=tuple(planning.child_summaries(plan)),
     )

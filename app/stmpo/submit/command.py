@@ -3,17 +3,107 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import sys
+from pathlib import Path
 
-from stmpo.errors import StmpoError
+from stmpo.errors import Problem, StmpoError
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser(
-        "submit", help="build, validate and submit one job per export to Deadline Cloud"
+        "submit",
+        help="build, validate and submit one job per export to Deadline Cloud",
+        description=(
+            "Build, validate and submit one Deadline Cloud job per export (or .aep). "
+            "Progress goes to stderr, a summary table to stdout. Exit 0 when every "
+            "export succeeded, 2 when only bad input failed, 1 when a submission failed."
+        ),
     )
-    p.add_argument("args", nargs="*")
+    p.add_argument("exports", nargs="+", metavar="EXPORT", help="export JSON (or .aep) files")
+    p.add_argument("--farm-id", help="default: defaults.farm_id of the deadline config")
+    p.add_argument("--queue-id", help="default: defaults.queue_id of the deadline config")
+    p.add_argument("--profile", help="AWS profile (default: the deadline config's)")
+    p.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="Name=Value",
+        help="job parameter value for every export (repeatable)",
+    )
+    p.add_argument("--items", metavar="1,3", help="render queue indexes to submit")
+    p.add_argument("--job-name", help="job name (default: project name and item count)")
+    p.add_argument("--dry-run", action="store_true", help="build and validate bundles; no AWS call")
+    p.add_argument("--report", type=Path, metavar="report.json", help="write a JSON report")
+    p.add_argument(
+        "--skip-submitted",
+        action="store_true",
+        help="with --report: do not submit exports the report already lists as submitted "
+        "with the same content and settings",
+    )
+    p.add_argument("--bundles-dir", type=Path, metavar="DIR", help="keep the bundles here")
+    p.add_argument("-v", "--verbose", action="store_true", help="also print the library's output")
     p.set_defaults(handler=run)
 
 
+def parse_parameters(values: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    problems: list[Problem] = []
+    for text in values:
+        name, sep, value = text.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            problems.append(Problem(f"-p {text}", "expected Name=Value"))
+        elif name in out:
+            problems.append(Problem(f"-p {name}", "given more than once"))
+        else:
+            out[name] = value
+    if problems:
+        raise StmpoError(problems)
+    return out
+
+
+def parse_items(text: str | None) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    items: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part.isdigit() or int(part) < 1:
+            raise StmpoError(
+                [Problem("--items", f'"{part}" is not a render queue index (1, 2, ...)')]
+            )
+        if int(part) not in items:
+            items.append(int(part))
+    if not items:
+        raise StmpoError([Problem("--items", "no render queue index given")])
+    return tuple(items)
+
+
 def run(args: argparse.Namespace) -> int:
-    raise StmpoError("stmpo submit is not built yet")
+    from stmpo.submit.batch import submit_exports
+    from stmpo.submit.options import SubmitOptions
+    from stmpo.submit.progress import TextProgress
+    from stmpo.submit.report import summary_table
+
+    if args.skip_submitted and args.report is None:
+        raise StmpoError([Problem("--skip-submitted", "needs --report FILE to know what went")])
+    if args.verbose:
+        logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+        logging.getLogger("stmpo").setLevel(logging.DEBUG)
+    options = SubmitOptions(
+        farm_id=args.farm_id,
+        queue_id=args.queue_id,
+        profile=args.profile,
+        parameters=parse_parameters(args.parameter),
+        items=parse_items(args.items),
+        job_name=args.job_name,
+        dry_run=args.dry_run,
+        report_path=args.report,
+        skip_submitted=args.skip_submitted,
+        bundles_dir=args.bundles_dir,
+    )
+    report = submit_exports(args.exports, options, on_progress=TextProgress(sys.stderr))
+    print(summary_table(report))
+    return report.exit_code()

@@ -1,0 +1,202 @@
+"""One written bundle -> one Deadline Cloud job, through the `deadline` library.
+
+This is the only module that talks to AWS. It never touches the user's
+`~/.deadline/config`: farm, queue and profile go into a copy of that config passed
+to `create_job_from_job_bundle`. Job attachments upload the project, footage and
+fonts; every path the bundle names was chosen by the artist, so all of them are
+passed as known asset paths and the library's confirmation prompt is answered yes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterable
+from configparser import ConfigParser
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stmpo import __version__
+from stmpo.errors import Problem, StmpoError
+from stmpo.submit.progress import ProgressCallback, SubmitProgress
+
+log = logging.getLogger("stmpo.submit")
+
+SUBMITTER_NAME = "STMPO for After Effects"
+_FARM_ID = re.compile(r"^farm-[0-9a-f]{32}$")
+_QUEUE_ID = re.compile(r"^queue-[0-9a-f]{32}$")
+
+
+class SubmitConfigError(StmpoError):
+    """No usable farm, queue or profile: nothing can be submitted."""
+
+
+class SubmissionCanceled(Exception):
+    """The progress callback asked to stop."""
+
+
+@dataclass(frozen=True)
+class Target:
+    farm_id: str
+    queue_id: str
+    profile: str | None = None
+
+
+def resolve_target(
+    farm_id: str | None = None, queue_id: str | None = None, profile: str | None = None
+) -> Target:
+    """Arguments first, then the deadline config's defaults (for that profile)."""
+    from deadline.client.config import config_file
+
+    config = _config(profile)
+    farm = farm_id or config_file.get_setting("defaults.farm_id", config=config)
+    queue = queue_id or config_file.get_setting("defaults.queue_id", config=config)
+    problems: list[Problem] = []
+    if profile:
+        import botocore.session
+
+        if profile not in botocore.session.Session().available_profiles:
+            problems.append(Problem("--profile", f'there is no AWS profile named "{profile}"'))
+    if not farm:
+        problems.append(
+            Problem(
+                "--farm-id",
+                "no farm configured: pass --farm-id, or set a default with "
+                "`deadline config set defaults.farm_id farm-...` or Deadline Cloud monitor",
+            )
+        )
+    elif not _FARM_ID.match(farm):
+        problems.append(Problem("--farm-id", f'"{farm}" is not a farm ID (farm-<32 hex digits>)'))
+    if not queue:
+        problems.append(
+            Problem(
+                "--queue-id",
+                "no queue configured: pass --queue-id, or set a default with "
+                "`deadline config set defaults.queue_id queue-...`",
+            )
+        )
+    elif not _QUEUE_ID.match(queue):
+        problems.append(
+            Problem("--queue-id", f'"{queue}" is not a queue ID (queue-<32 hex digits>)')
+        )
+    if problems:
+        raise SubmitConfigError(problems)
+    return Target(farm, queue, profile)
+
+
+def _config(profile: str | None) -> ConfigParser:
+    from deadline.client.config import config_file
+
+    config = ConfigParser()
+    config.read_dict(config_file.read_config())
+    if profile:
+        config_file.set_setting("defaults.aws_profile_name", profile, config=config)
+    return config
+
+
+def _target_config(target: Target) -> ConfigParser:
+    from deadline.client.config import config_file
+
+    config = _config(target.profile)
+    config_file.set_setting("defaults.farm_id", target.farm_id, config=config)
+    config_file.set_setting("defaults.queue_id", target.queue_id, config=config)
+    return config
+
+
+def bundle_paths(bundle_dir: Path) -> list[str]:
+    """Every local path the bundle references (inputs, outputs, PATH values), as folders."""
+    from deadline.client.job_bundle.loader import read_yaml_or_json_object
+
+    refs = read_yaml_or_json_object(str(bundle_dir), "asset_references", required=False) or {}
+    values = read_yaml_or_json_object(str(bundle_dir), "parameter_values", required=False) or {}
+    assets = refs.get("assetReferences", {}) if isinstance(refs, dict) else {}
+    folders: list[str] = []
+    inputs = assets.get("inputs", {}) or {}
+    folders += [os.path.dirname(p) for p in inputs.get("filenames", []) or []]
+    folders += list(inputs.get("directories", []) or [])
+    folders += list((assets.get("outputs", {}) or {}).get("directories", []) or [])
+    for entry in values.get("parameterValues", []) if isinstance(values, dict) else []:
+        value = entry.get("value") if isinstance(entry, dict) else None
+        if isinstance(value, str) and os.path.isabs(value):
+            folders.append(value if os.path.isdir(value) else os.path.dirname(value))
+    return sorted({f for f in folders if f})
+
+
+class _Reporter:
+    """Turns the library's callbacks into SubmitProgress events (and honours Cancel)."""
+
+    def __init__(self, on_progress: ProgressCallback | None) -> None:
+        self.on_progress = on_progress
+        self.hashed_files = 0
+        self.stage = ""
+        self.cancel_requested = False
+        self.messages: list[str] = []
+
+    def emit(self, event: SubmitProgress) -> bool:
+        self.stage = event.stage
+        if self.on_progress is not None and self.on_progress(event) is False:
+            self.cancel_requested = True
+        return not self.cancel_requested
+
+    def print(self, message: str) -> None:
+        self.messages.append(message)
+        for line in str(message).splitlines():
+            if line.strip():
+                log.info("deadline: %s", line)
+
+    def hashing(self, meta: Any) -> bool:
+        self.hashed_files = max(self.hashed_files, int(meta.processedFiles or 0))
+        return self.emit(
+            SubmitProgress("hashing", "hashing job attachments", float(meta.progress) / 100)
+        )
+
+    def uploading(self, meta: Any) -> bool:
+        files = self.hashed_files
+        plural = "s" if files != 1 else ""
+        text = f"uploading {files} file{plural}" if files else "no files to upload"
+        return self.emit(SubmitProgress("uploading", text, float(meta.progress) / 100))
+
+    def creating(self) -> bool:
+        return self.emit(SubmitProgress("creating", "creating the job"))
+
+
+def submit_bundle(
+    bundle_dir: str | Path,
+    *,
+    farm_id: str,
+    queue_id: str,
+    profile: str | None = None,
+    on_progress: ProgressCallback | None = None,
+    known_asset_paths: Iterable[str] = (),
+) -> str:
+    """Submit a written bundle; return the job id. Raises the library's errors as they are
+    (`stmpo.submit.messages.describe` words them) and SubmissionCanceled on Cancel."""
+    from deadline.client import api
+
+    target = Target(farm_id, queue_id, profile)
+    bundle = Path(bundle_dir).absolute()
+    reporter = _Reporter(on_progress)
+    known = [*bundle_paths(bundle), *known_asset_paths]
+    try:
+        job_id = api.create_job_from_job_bundle(
+            str(bundle),
+            config=_target_config(target),
+            submitter_name=SUBMITTER_NAME,
+            submitter_version=__version__,
+            known_asset_paths=known,
+            print_function_callback=reporter.print,
+            interactive_confirmation_callback=lambda _message, _default: True,
+            hashing_progress_callback=reporter.hashing,
+            upload_progress_callback=reporter.uploading,
+            create_job_result_callback=reporter.creating,
+        )
+    except Exception as exc:
+        if reporter.cancel_requested:
+            raise SubmissionCanceled(f"canceled while {reporter.stage or 'starting'}") from exc
+        raise
+    if not job_id:
+        raise StmpoError("Deadline Cloud did not return a job id")
+    reporter.emit(SubmitProgress("submitted", f"submitted {job_id}", 1.0))
+    return str(job_id)

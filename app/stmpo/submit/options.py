@@ -1,0 +1,38 @@
+"""What a batch submission was asked to do: plain data shared by the CLI and the GUI."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class SubmitOptions:
+    """One batch: every export gets the same farm, queue, parameters and item selection.
+
+    `items` None means each export's own renderable items. `report_path` is written
+    after every export, so an interrupted batch still records what went through and
+    `skip_submitted` can resume it without submitting anything twice.
+    """
+
+    farm_id: str | None = None
+    queue_id: str | None = None
+    profile: str | None = None
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    items: tuple[int, ...] | None = None
+    job_name: str | None = None
+    dry_run: bool = False
+    report_path: Path | None = None
+    skip_submitted: bool = False
+    bundles_dir: Path | None = None
+
+    def fingerprint_settings(self, farm_id: str | None, queue_id: str | None) -> dict[str, object]:
+        """The settings that make two submissions of the same export different jobs."""
+        return {
+            "farmId": farm_id,
+            "queueId": queue_id,
+            "parameters": dict(sorted(self.parameters.items())),
+            "items": list(self.items) if self.items is not None else None,
+            "jobName": self.job_name,
+        }

@@ -1,0 +1,387 @@
+"""In-memory Deadline Cloud farm: the operations the `deadline` library calls to submit.
+
+State is plain data (farms, queues, queue environments, jobs) so tests can set it up
+and read it back. CreateJob checks the template with openjd-model like the service
+does, so a template the service would refuse is refused here too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .protocol import ServiceError
+
+USER = "arn:aws:iam::123456789012:user/stmpo-test"
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(16)}"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@dataclass
+class QueueEnvironment:
+    queue_environment_id: str
+    name: str
+    priority: int
+    template: str
+    template_type: str = "YAML"
+
+
+@dataclass
+class StorageProfile:
+    storage_profile_id: str
+    display_name: str
+    os_family: str  # WINDOWS | LINUX | MACOS
+    #: (name, path, SHARED | LOCAL)
+    locations: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Queue:
+    queue_id: str
+    display_name: str
+    bucket: str | None
+    root_prefix: str = "DeadlineCloud"
+    environments: list[QueueEnvironment] = field(default_factory=list)
+    storage_profiles: list[StorageProfile] = field(default_factory=list)
+
+
+@dataclass
+class Farm:
+    farm_id: str
+    display_name: str
+    queues: dict[str, Queue] = field(default_factory=dict)
+
+
+@dataclass
+class Job:
+    job_id: str
+    farm_id: str
+    queue_id: str
+    name: str
+    request: dict[str, Any]
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Fault:
+    """Answer `operation` with an error `times` times (None = until cleared)."""
+
+    code: str
+    message: str
+    times: int | None = None
+    status: int | None = None
+
+
+CONDA_ENVIRONMENT = """\
+specificationVersion: environment-2023-09
+parameterDefinitions:
+- name: CondaPackages
+  type: STRING
+  description: Conda packages to install for the job
+  default: ""
+- name: CondaChannels
+  type: STRING
+  default: "deadline-cloud"
+environment:
+  name: Conda
+  script:
+    actions:
+      onEnter:
+        command: "true"
+"""
+
+
+class DeadlineState:
+    """The farm plus the handlers, one method per operation name."""
+
+    def __init__(self, bucket: str | None, *, validate_templates: bool = True) -> None:
+        self.lock = threading.Lock()
+        self.validate_templates = validate_templates
+        self.farm = Farm(new_id("farm"), "STMPO Test Farm")
+        queue = Queue(new_id("queue"), "STMPO Test Queue", bucket)
+        queue.environments.append(
+            QueueEnvironment(new_id("queueenv"), "Conda", 5, CONDA_ENVIRONMENT)
+        )
+        self.farm.queues[queue.queue_id] = queue
+        self.queue = queue
+        self.jobs: dict[str, Job] = {}
+        self.faults: dict[str, Fault] = {}
+        self.credentials_lifetime = dt.timedelta(hours=2)
+
+    # -- test controls -----------------------------------------------------------------
+
+    def fail(self, operation: str, code: str, message: str, times: int | None = None) -> None:
+        with self.lock:
+            self.faults[operation] = Fault(code, message, times)
+
+    def clear_faults(self) -> None:
+        with self.lock:
+            self.faults.clear()
+
+    def check_fault(self, operation: str) -> None:
+        with self.lock:
+            fault = self.faults.get(operation)
+            if fault is None:
+                return
+            if fault.times is not None:
+                if fault.times <= 1:
+                    del self.faults[operation]
+                else:
+                    self.faults[operation] = Fault(
+                        fault.code, fault.message, fault.times - 1, fault.status
+                    )
+        raise ServiceError(fault.code, fault.message, fault.status)
+
+    def handler(self, operation: str) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
+        return getattr(self, f"op_{operation}", None)
+
+    # -- lookups -----------------------------------------------------------------------
+
+    def _farm(self, farm_id: str) -> Farm:
+        if farm_id != self.farm.farm_id:
+            raise ServiceError(
+                "ResourceNotFoundException",
+                f"Farm {farm_id} not found",
+                resourceId=farm_id,
+                resourceType="farm",
+            )
+        return self.farm
+
+    def _queue(self, farm_id: str, queue_id: str) -> Queue:
+        queue = self._farm(farm_id).queues.get(queue_id)
+        if queue is None:
+            raise ServiceError(
+                "ResourceNotFoundException",
+                f"Queue {queue_id} not found",
+                resourceId=queue_id,
+                resourceType="queue",
+            )
+        return queue
+
+    # -- operations --------------------------------------------------------------------
+    # List operations answer in one page (no nextToken): the fake farm is small.
+
+    def op_ListFarms(self, p: dict[str, Any]) -> dict[str, Any]:
+        farm = self.farm
+        return {
+            "farms": [
+                {
+                    "farmId": farm.farm_id,
+                    "displayName": farm.display_name,
+                    "createdAt": _now(),
+                    "createdBy": USER,
+                }
+            ]
+        }
+
+    def op_ListQueues(self, p: dict[str, Any]) -> dict[str, Any]:
+        farm = self._farm(p["farmId"])
+        return {
+            "queues": [
+                {
+                    "farmId": farm.farm_id,
+                    "queueId": queue.queue_id,
+                    "displayName": queue.display_name,
+                    "status": "IDLE",
+                    "defaultBudgetAction": "NONE",
+                    "createdAt": _now(),
+                    "createdBy": USER,
+                }
+                for queue in farm.queues.values()
+                if p.get("status") in (None, "IDLE")
+            ]
+        }
+
+    def op_ListStorageProfilesForQueue(self, p: dict[str, Any]) -> dict[str, Any]:
+        queue = self._queue(p["farmId"], p["queueId"])
+        return {
+            "storageProfiles": [
+                {
+                    "storageProfileId": sp.storage_profile_id,
+                    "displayName": sp.display_name,
+                    "osFamily": sp.os_family,
+                }
+                for sp in queue.storage_profiles
+            ]
+        }
+
+    def op_GetStorageProfileForQueue(self, p: dict[str, Any]) -> dict[str, Any]:
+        queue = self._queue(p["farmId"], p["queueId"])
+        for sp in queue.storage_profiles:
+            if sp.storage_profile_id == p["storageProfileId"]:
+                return {
+                    "storageProfileId": sp.storage_profile_id,
+                    "displayName": sp.display_name,
+                    "osFamily": sp.os_family,
+                    "fileSystemLocations": [
+                        {"name": name, "path": path, "type": kind}
+                        for name, path, kind in sp.locations
+                    ],
+                }
+        raise ServiceError(
+            "ResourceNotFoundException",
+            f"Storage profile {p['storageProfileId']} not found",
+            resourceId=p["storageProfileId"],
+            resourceType="storage-profile",
+        )
+
+    def op_GetFarm(self, p: dict[str, Any]) -> dict[str, Any]:
+        farm = self._farm(p["farmId"])
+        return {
+            "farmId": farm.farm_id,
+            "displayName": farm.display_name,
+            "createdAt": _now(),
+            "createdBy": USER,
+            "costScaleFactor": 1.0,
+        }
+
+    def op_GetQueue(self, p: dict[str, Any]) -> dict[str, Any]:
+        queue = self._queue(p["farmId"], p["queueId"])
+        out: dict[str, Any] = {
+            "farmId": p["farmId"],
+            "queueId": queue.queue_id,
+            "displayName": queue.display_name,
+            "status": "IDLE",
+            "defaultBudgetAction": "NONE",
+            "createdAt": _now(),
+            "createdBy": USER,
+            "roleArn": "arn:aws:iam::123456789012:role/stmpo-queue-role",
+        }
+        if queue.bucket:
+            out["jobAttachmentSettings"] = {
+                "s3BucketName": queue.bucket,
+                "rootPrefix": queue.root_prefix,
+            }
+        return out
+
+    def op_AssumeQueueRoleForUser(self, p: dict[str, Any]) -> dict[str, Any]:
+        self._queue(p["farmId"], p["queueId"])
+        return {
+            "credentials": {
+                "accessKeyId": "ASIAQUEUEROLETEST",
+                "secretAccessKey": "queue-role-secret",
+                "sessionToken": "queue-role-session-token",
+                "expiration": _now() + self.credentials_lifetime,
+            }
+        }
+
+    def op_ListQueueEnvironments(self, p: dict[str, Any]) -> dict[str, Any]:
+        queue = self._queue(p["farmId"], p["queueId"])
+        return {
+            "environments": [
+                {
+                    "queueEnvironmentId": e.queue_environment_id,
+                    "name": e.name,
+                    "priority": e.priority,
+                }
+                for e in queue.environments
+            ]
+        }
+
+    def op_GetQueueEnvironment(self, p: dict[str, Any]) -> dict[str, Any]:
+        queue = self._queue(p["farmId"], p["queueId"])
+        for env in queue.environments:
+            if env.queue_environment_id == p["queueEnvironmentId"]:
+                return {
+                    "queueEnvironmentId": env.queue_environment_id,
+                    "name": env.name,
+                    "priority": env.priority,
+                    "templateType": env.template_type,
+                    "template": env.template,
+                    "createdAt": _now(),
+                    "createdBy": USER,
+                }
+        raise ServiceError(
+            "ResourceNotFoundException",
+            f"Queue environment {p['queueEnvironmentId']} not found",
+            resourceId=p["queueEnvironmentId"],
+            resourceType="queue-environment",
+        )
+
+    def op_CreateJob(self, p: dict[str, Any]) -> dict[str, Any]:
+        self._queue(p["farmId"], p["queueId"])
+        template = p.get("template")
+        if not template:
+            raise ServiceError("ValidationException", "template is required", reason="OTHER")
+        name = self._check_template(template, p.get("templateType", "YAML"), p)
+        job = Job(new_id("job"), p["farmId"], p["queueId"], name, dict(p), _now())
+        with self.lock:
+            self.jobs[job.job_id] = job
+        return {"jobId": job.job_id}
+
+    def op_GetJob(self, p: dict[str, Any]) -> dict[str, Any]:
+        self._queue(p["farmId"], p["queueId"])
+        job = self.jobs.get(p["jobId"])
+        if job is None:
+            raise ServiceError(
+                "ResourceNotFoundException",
+                f"Job {p['jobId']} not found",
+                resourceId=p["jobId"],
+                resourceType="job",
+            )
+        return {
+            "jobId": job.job_id,
+            "name": job.name,
+            "lifecycleStatus": "CREATE_COMPLETE",
+            "lifecycleStatusMessage": "Job creation completed successfully",
+            "priority": job.request.get("priority", 50),
+            "createdAt": job.created_at,
+            "createdBy": USER,
+            "taskRunStatus": "READY",
+        }
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _check_template(self, template: str, template_type: str, p: dict[str, Any]) -> str:
+        """Decode the template and instantiate the job, as the service does before accepting."""
+        try:
+            data = json.loads(template) if template_type == "JSON" else yaml.safe_load(template)
+        except (ValueError, yaml.YAMLError) as exc:
+            raise ServiceError(
+                "ValidationException", f"template is not {template_type}: {exc}", reason="OTHER"
+            ) from None
+        if not isinstance(data, dict):
+            raise ServiceError("ValidationException", "template is not an object", reason="OTHER")
+        if not self.validate_templates:
+            return str(data.get("name", "job"))
+        from openjd.model import (
+            DecodeValidationError,
+            create_job,
+            decode_job_template,
+            preprocess_job_parameters,
+        )
+
+        try:
+            job_template = decode_job_template(template=data)
+            values = {}
+            for param_name, typed in (p.get("parameters") or {}).items():
+                (value,) = typed.values()
+                values[param_name] = value
+            known = {d.name for d in job_template.parameterDefinitions or []}
+            values = {k: v for k, v in values.items() if k in known}
+            resolved = preprocess_job_parameters(
+                job_template=job_template,
+                job_parameter_values=values,
+                job_template_dir=Path(),
+                current_working_dir=Path(),
+                allow_job_template_dir_walk_up=True,
+            )
+            job = create_job(job_template=job_template, job_parameter_values=resolved)
+        except (DecodeValidationError, ValueError) as exc:
+            message = " ".join(str(exc).split())
+            raise ServiceError("ValidationException", message, reason="OTHER") from None
+        return str(job.name)

@@ -1,0 +1,354 @@
+"""`stmpo_render.py render` end to end: real processes, the aerender stand-in, real files."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import zlib
+from pathlib import Path
+
+import pytest
+from stmpo._worker_scripts.stmpo_worker.outputs import encode_b64_json
+from stmpo_worker_harness import (
+    STANDIN,
+    Scene,
+    base_env,
+    cleanup,
+    make_scene,
+    protocol_values,
+    render_argv,
+    run,
+    survivors,
+    wait_for,
+)
+
+pytestmark = pytest.mark.slow
+
+LOG_LINE = re.compile(r"^(\[c\d+ f-?\d+--?\d+\] |STMPO|openjd_(progress|status|fail): )")
+
+
+def _png_ok(data: bytes) -> bool:
+    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return False
+    at, idat = 8, b""
+    while at < len(data):
+        length = int.from_bytes(data[at : at + 4], "big")
+        kind, body = data[at + 4 : at + 8], data[at + 8 : at + 8 + length]
+        crc = int.from_bytes(data[at + 8 + length : at + 12 + length], "big")
+        if zlib.crc32(kind + body) != crc:
+            return False
+        if kind == b"IDAT":
+            idat += body
+        at += 12 + length
+    return len(zlib.decompress(idat)) > 0
+
+
+def test_renders_exactly_the_requested_frames_split_across_children(tmp_path: Path) -> None:
+    scene = make_scene(tmp_path)
+    result = run(render_argv(scene, "3-40", "--step", "3", "--concurrency", "3"), base_env(scene))
+    assert result.returncode == 0, result.stdout + result.stderr
+    wanted = set(range(3, 41, 3))
+    assert scene.frames_on_disk() == wanted
+    for frame in wanted:
+        assert _png_ok(Path(scene.pattern.replace("[#####]", f"{frame:05d}")).read_bytes())
+
+    starts = sorted(scene.events("start"), key=lambda r: r["s"])
+    assert len(starts) == 3
+    rendered = [f for r in starts for f in range(r["s"], r["e"] + 1, r["i"])]
+    assert rendered == sorted(wanted)  # contiguous sub-ranges: no gap, no overlap
+    for record in starts:
+        argv = record["argv"]
+        assert argv[argv.index("-i") + 1] == "3"
+        assert argv[argv.index("-mfr") + 1 : argv.index("-mfr") + 3] == ["ON", "100"]
+        assert "-output" not in argv  # the project's own output paths
+
+    progress = [float(v) for v in protocol_values(result.stdout, "openjd_progress")]
+    assert progress and progress[-1] == 100.0
+    assert progress == sorted(progress)
+    assert protocol_values(result.stdout, "openjd_status")[-1].startswith("13/13 frames")
+    lines = result.stdout.splitlines()
+    assert all(LOG_LINE.match(line) for line in lines), [
+        line for line in lines if not LOG_LINE.match(line)
+    ]
+    frame_lines = [line for line in lines if re.search(r"\d:\d\d:\d\d:\d\d \(\d+\)", line)]
+    assert len(frame_lines) == len(wanted)
+    assert "failed: none" in lines[-1] and lines[-1].startswith("STMPO summary: 13/13 frames")
+
+
+def test_concurrency_two_really_runs_two_at_once(tmp_path: Path) -> None:
+    """Each stand-in waits at a barrier until two have started: one at a time would fail."""
+    scene = make_scene(tmp_path)
+    env = base_env(
+        scene,
+        STANDIN_BARRIER_DIR=str(tmp_path / "barrier"),
+        STANDIN_BARRIER_COUNT="2",
+        STANDIN_BARRIER_TIMEOUT="30",
+    )
+    result = run(render_argv(scene, "0-7", "--concurrency", "2"), env)
+    assert result.returncode == 0, result.stdout
+    starts, ends = scene.events("start"), scene.events("end")
+    assert len(starts) == 2 and len(ends) == 2
+    assert max(r["t"] for r in starts) < min(r["t"] for r in ends)  # the lifetimes overlap
+    assert scene.frames_on_disk() == set(range(8))
+
+
+@pytest.mark.parametrize("with_psutil", [True, False], ids=["psutil", "stdlib-only"])
+def test_a_crash_fails_the_task_and_fail_fast_kills_every_tree(
+    tmp_path: Path, with_psutil: bool
+) -> None:
+    """c1 crashes, c2 hangs ignoring SIGTERM; both started grandchildren: none survive,
+    with psutil or, as on a bare worker Python, without it."""
+    scene = make_scene(tmp_path)
+    env = base_env(
+        scene,
+        STANDIN_FAIL="crash@2,hang@7,spawn_child,ignore_term",
+        STANDIN_BARRIER_DIR=str(tmp_path / "barrier"),
+        STANDIN_BARRIER_COUNT="2",
+    )
+    if not with_psutil:
+        hide = tmp_path / "no-psutil"
+        hide.mkdir()
+        (hide / "psutil.py").write_text("raise ImportError('psutil hidden by the test')\n")
+        env["PYTHONPATH"] = str(hide)
+    try:
+        result = run(render_argv(scene, "0-9", "--concurrency", "2", "--child-grace-sec", "1"), env)
+        assert result.returncode == 1
+        fail = protocol_values(result.stdout, "openjd_fail")
+        assert fail == ["aerender failed for frames c1 f0-4: exit code 3"]
+        summary = result.stdout.splitlines()[-2]
+        assert summary.startswith("STMPO summary:") and "stopped: c2 f5-9" in summary
+        assert len(scene.events("grandchild")) == 2
+        assert survivors(scene.pids()) == []
+    finally:
+        cleanup(scene.pids())
+
+
+def test_error_text_with_exit_zero_fails_the_task(tmp_path: Path) -> None:
+    scene = make_scene(tmp_path)
+    result = run(
+        render_argv(scene, "0-9", "--concurrency", "2"),
+        base_env(scene, STANDIN_FAIL="error_exit0@6"),
+    )
+    assert result.returncode == 1
+    [fail] = protocol_values(result.stdout, "openjd_fail")
+    assert "c2 f5-9" in fail and "simulated render error at frame 6" in fail
+    assert "openjd_progress: 100.0" not in result.stdout
+
+
+def test_a_missing_frame_fails_even_when_aerender_exits_zero(tmp_path: Path) -> None:
+    scene = make_scene(tmp_path)
+    result = run(
+        render_argv(scene, "0-5", "--concurrency", "1"),
+        base_env(scene, STANDIN_FAIL="missing_frame@4"),
+    )
+    assert result.returncode == 1
+    [fail] = protocol_values(result.stdout, "openjd_fail")
+    assert "1 output file(s) are missing" in fail and "MAIN_00004.png" in fail
+
+
+def test_no_kill_on_fail_lets_the_others_finish(tmp_path: Path) -> None:
+    scene = make_scene(tmp_path)
+    argv = render_argv(scene, "0-9", "--concurrency", "2", "--no-kill-on-fail", "true")
+    result = run(argv, base_env(scene, STANDIN_FAIL="crash@1"))
+    assert result.returncode == 1
+    assert set(range(5, 10)) <= scene.frames_on_disk()
+    assert "1 more" not in result.stdout and "stopped:" not in result.stdout
+
+
+@pytest.mark.parametrize("stubborn", [False, True], ids=["plain", "ignores-sigterm"])
+def test_sigterm_mid_render_stops_everything(tmp_path: Path, stubborn: bool) -> None:
+    scene = make_scene(tmp_path)
+    faults = "hang@2,hang@7,spawn_child" + (",ignore_term" if stubborn else "")
+    argv = render_argv(scene, "0-9", "--concurrency", "2", "--child-grace-sec", "1")
+    proc = subprocess.Popen(
+        argv, env=base_env(scene, STANDIN_FAIL=faults), stdout=subprocess.PIPE, text=True
+    )
+    try:
+        wait_for(lambda: len(scene.events("frame")) >= 4)  # both children mid-render
+        assert len(scene.events("grandchild")) == 2
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+        assert proc.returncode == 143
+        assert protocol_values(out, "openjd_fail") == [
+            "STMPO cancelled: every aerender process was stopped"
+        ]
+        assert survivors(scene.pids()) == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        cleanup(scene.pids())
+
+
+def test_missing_aerender_names_every_place(tmp_path: Path) -> None:
+    scene = make_scene(tmp_path)
+    argv = render_argv(scene, "0-1")
+    argv[argv.index(str(STANDIN))] = ""
+    env = base_env(scene, PATH=str(tmp_path / "empty-bin"))
+    result = run(argv, env)
+    assert result.returncode == 2
+    [fail] = protocol_values(result.stdout, "openjd_fail")
+    assert "aerender not found" in fail
+    for place in ("--aerender-path (empty)", "AERENDER_PATH (not set)", "aerender on PATH"):
+        assert place in fail
+    assert scene.events() == []
+
+    argv[argv.index("")] = str(tmp_path / "AE 2099" / "aerender")
+    result = run(argv, env)
+    assert result.returncode == 2 and "AE 2099" in protocol_values(result.stdout, "openjd_fail")[0]
+
+
+HOSTILE = "{{Param.X}} \"dq\" 'sq' $(touch pwned) `id`; & | é 漢字 🎬"
+
+
+def test_hostile_names_and_long_paths_render_to_the_right_files(tmp_path: Path) -> None:
+    deep = tuple(f"{HOSTILE} {i} {'x' * 40}" for i in range(4))
+    scene = make_scene(
+        tmp_path,
+        project_name=f"{HOSTILE}/proj {HOSTILE}.aep",
+        out_parts=deep,
+        file_stem=f"{HOSTILE}_",
+        comp=HOSTILE,
+    )
+    assert len(scene.pattern) > 300
+    result = run(render_argv(scene, "0-3", "--concurrency", "2"), base_env(scene))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert scene.frames_on_disk() == {0, 1, 2, 3}
+    assert not list(tmp_path.rglob("pwned")) and not (Path.cwd() / "pwned").exists()
+    assert HOSTILE in result.stdout  # the comp name reached the log intact
+
+
+def test_path_mapping_moves_the_output_with_dash_output(tmp_path: Path) -> None:
+    scene = make_scene(tmp_path, sidecar=False)
+    mapped_root = tmp_path / "mapped"
+    (mapped_root / "shot").mkdir(parents=True)
+    rules = tmp_path / "rules.json"
+    rules.write_text(
+        json.dumps(
+            {
+                "version": "pathmapping-1.0",
+                "path_mapping_rules": [
+                    {
+                        "source_path_format": "WINDOWS",
+                        "source_path": "C:\\renders",
+                        "destination_path": str(mapped_root),
+                    }
+                ],
+            }
+        )
+    )
+    item = scene.item_b64(path="C:\\renders\\shot\\MAIN_[####].png")
+    argv = render_argv(scene, "0-3", "--concurrency", "2", item=item)
+    argv[argv.index("--path-mapping-rules") + 1] = str(rules)
+    result = run(argv, base_env(scene))
+    assert result.returncode == 0, result.stdout
+    assert sorted(p.name for p in (mapped_root / "shot").iterdir()) == [
+        f"MAIN_{n:04d}.png" for n in range(4)
+    ]
+    for record in scene.events("start"):
+        assert record["argv"][-2:] == ["-output", str(mapped_root / "shot" / "MAIN_[####].png")]
+
+
+def test_a_movie_is_one_process(tmp_path: Path) -> None:
+    scene = make_scene(tmp_path, sidecar=False)
+    movie = str(scene.out_dir / "review.mov")
+    argv = render_argv(scene, "0-9", "--concurrency", "4", item=scene.item_b64("movie", movie))
+    argv[argv.index("--path-mapping-rules") + 1] = ""
+    argv += ["--verify-outputs", "true"]
+    # No sidecar: give the stand-in the movie path the way a mapped item would.
+    env = base_env(scene)
+    Path(str(scene.project) + ".standin.json").write_text(
+        json.dumps({"items": {"1": {"outputs": [movie]}}})
+    )
+    result = run(argv, env)
+    assert result.returncode == 0, result.stdout
+    [start] = scene.events("start")
+    assert (start["s"], start["e"]) == (0, 9)
+    assert Path(movie).read_bytes().startswith(b"STMPO-STANDIN-MOVIE")
+    assert "Movie output: one process" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--frames", "abc"], "--frames"),
+        (["--frames", "9-3"], "--frames"),
+        (["--concurrency", "-1"], "--concurrency"),
+        (["--max-concurrency", "0"], "--max-concurrency"),
+        (["--disable-mfr", "maybe"], "--disable-mfr"),
+        (["--spawn-delay", "nan"], "--spawn-delay"),
+        (["--ram-per-process-gb", "0"], "--ram-per-process-gb"),
+        (["--item-b64", "!!!"], "--item-b64"),
+        (["--path-mapping-rules", "/nonexistent/rules.json"], "--path-mapping-rules"),
+    ],
+)
+def test_bad_arguments_exit_2_naming_the_argument(
+    tmp_path: Path, args: list[str], named: str
+) -> None:
+    scene: Scene = make_scene(tmp_path)
+    argv = render_argv(scene, "0-1")
+    flag, value = args
+    if flag in argv:
+        argv[argv.index(flag) + 1] = value
+    else:
+        argv += [flag, value]
+    result = run(argv, base_env(scene))
+    assert result.returncode == 2
+    assert named in result.stderr and "Traceback" not in result.stderr
+    assert protocol_values(result.stdout, "openjd_fail")
+    assert scene.events() == []
+
+
+def test_a_child_killed_by_a_signal_is_named(tmp_path: Path) -> None:
+    """A crash by signal (SIGSEGV in real life) is reported by its name."""
+    scene = make_scene(tmp_path)
+    wrapper = tmp_path / "aerender"
+    wrapper.write_text("#!/bin/sh\nkill -SEGV $$\n")
+    wrapper.chmod(0o755)
+    argv = render_argv(scene, "0-1", "--concurrency", "1")
+    argv[argv.index(str(STANDIN))] = str(wrapper)
+    result = run(argv, base_env(scene))
+    assert result.returncode == 1
+    assert protocol_values(result.stdout, "openjd_fail") == [
+        "aerender failed for frames c1 f0-1: killed by SIGSEGV"
+    ]
+
+
+FAKE_AERENDER = r"""
+import sys, time
+args = sys.argv[1:]
+s = int(args[args.index("-s") + 1])
+letter = "AB"[s % 2]
+for n in range(200):
+    half = letter * 2500
+    sys.stdout.write(half)
+    sys.stdout.flush()
+    time.sleep(0)
+    sys.stdout.write(half + "\n")
+    sys.stdout.flush()
+sys.stdout.buffer.write(b"bad bytes \xff\xfe here\n")
+sys.stdout.buffer.write(b"last line without newline")
+sys.stdout.flush()
+"""
+
+
+def test_merged_log_has_whole_lines_and_survives_bad_bytes(tmp_path: Path) -> None:
+    scene = make_scene(tmp_path)
+    fake = tmp_path / "fake_aerender.py"
+    fake.write_text(FAKE_AERENDER)
+    argv = render_argv(
+        scene, "0-1", "--concurrency", "2", item=encode_b64_json({"comp": "x", "outputs": []})
+    )
+    argv[argv.index(str(STANDIN))] = str(fake)
+    result = run(argv, base_env(scene))
+    assert result.returncode == 0, result.stdout[-2000:]
+    body = [line for line in result.stdout.splitlines() if line.startswith("[c")]
+    long_lines = [line for line in body if len(line) > 1000]
+    assert len(long_lines) == 400
+    for line in long_lines:
+        prefix, text = line.split("] ", 1)
+        letter = "A" if prefix == "[c1 f0-0" else "B"
+        assert text == letter * 5000, "a line was split or mixed with another child's"
+    assert "[c1 f0-0] bad bytes \ufffd\ufffd here" in body
+    assert "[c2 f1-1] last line without newline" in body

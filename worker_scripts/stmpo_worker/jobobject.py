@@ -1,0 +1,121 @@
+"""Windows: every child in one job object that dies with the orchestrator.
+
+Signals cover a cancel the orchestrator hears about. If the orchestrator itself is
+killed outright (TerminateProcess, a crashed worker agent), a job object created with
+JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE still ends every aerender and AfterFX it holds:
+the system closes the orchestrator's handle and kills the job. Processes a child
+starts after it was assigned join the job too.
+
+The logic runs against a small `JobApi` (tested with a fake); the ctypes implementation
+only runs on Windows. Any failure is one warning: rendering goes on without the job.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+from collections.abc import Callable
+from typing import Protocol
+
+
+class JobApi(Protocol):
+    def create_kill_on_close_job(self) -> int: ...
+
+    def assign(self, job: int, pid: int) -> None: ...
+
+
+class KillOnCloseJob:
+    def __init__(self, api: JobApi, warn: Callable[[str], None]) -> None:
+        self.api = api
+        self.warn = warn
+        self.handle: int | None = None
+        try:
+            self.handle = api.create_kill_on_close_job()
+        except OSError as exc:
+            self._give_up(f"cannot create a job object ({exc})")
+
+    def _give_up(self, why: str) -> None:
+        self.handle = None
+        self.warn(f"{why}: children are not tied to this process's lifetime")
+
+    def add(self, pid: int) -> None:
+        if self.handle is None:
+            return
+        try:
+            self.api.assign(self.handle, pid)
+        except OSError as exc:
+            self._give_up(f"cannot put process {pid} in the job object ({exc})")
+
+
+class _BasicLimits(ctypes.Structure):
+    _fields_ = [
+        ("PerProcessUserTimeLimit", ctypes.c_int64),
+        ("PerJobUserTimeLimit", ctypes.c_int64),
+        ("LimitFlags", ctypes.c_uint32),
+        ("MinimumWorkingSetSize", ctypes.c_size_t),
+        ("MaximumWorkingSetSize", ctypes.c_size_t),
+        ("ActiveProcessLimit", ctypes.c_uint32),
+        ("Affinity", ctypes.c_size_t),
+        ("PriorityClass", ctypes.c_uint32),
+        ("SchedulingClass", ctypes.c_uint32),
+    ]
+
+
+class _ExtendedLimits(ctypes.Structure):
+    _fields_ = [
+        ("BasicLimitInformation", _BasicLimits),
+        ("IoInfo", ctypes.c_uint64 * 6),
+        ("ProcessMemoryLimit", ctypes.c_size_t),
+        ("JobMemoryLimit", ctypes.c_size_t),
+        ("PeakProcessMemoryUsed", ctypes.c_size_t),
+        ("PeakJobMemoryUsed", ctypes.c_size_t),
+    ]
+
+
+class CtypesJobApi:  # pragma: no cover - runs on Windows only
+    JOB_OBJECT_EXTENDED_LIMIT_INFORMATION = 9
+    JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE = 0x2000
+    PROCESS_SET_QUOTA = 0x0100
+    PROCESS_TERMINATE = 0x0001
+
+    def __init__(self) -> None:
+        self.k32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+        self.k32.CreateJobObjectW.restype = ctypes.c_void_p
+        self.k32.OpenProcess.restype = ctypes.c_void_p
+
+    def _fail(self, what: str) -> OSError:
+        return ctypes.WinError(ctypes.get_last_error(), what)  # type: ignore[attr-defined,no-any-return]
+
+    def create_kill_on_close_job(self) -> int:
+        job = self.k32.CreateJobObjectW(None, None)
+        if not job:
+            raise self._fail("CreateJobObjectW")
+        info = _ExtendedLimits()
+        info.BasicLimitInformation.LimitFlags = self.JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
+        if not self.k32.SetInformationJobObject(
+            ctypes.c_void_p(job),
+            self.JOB_OBJECT_EXTENDED_LIMIT_INFORMATION,
+            ctypes.byref(info),
+            ctypes.sizeof(info),
+        ):
+            raise self._fail("SetInformationJobObject")
+        return int(job)
+
+    def assign(self, job: int, pid: int) -> None:
+        process = self.k32.OpenProcess(self.PROCESS_SET_QUOTA | self.PROCESS_TERMINATE, False, pid)
+        if not process:
+            raise self._fail("OpenProcess")
+        try:
+            if not self.k32.AssignProcessToJobObject(
+                ctypes.c_void_p(job), ctypes.c_void_p(process)
+            ):
+                raise self._fail("AssignProcessToJobObject")
+        finally:
+            self.k32.CloseHandle(ctypes.c_void_p(process))
+
+
+def for_this_host(warn: Callable[[str], None]) -> KillOnCloseJob | None:
+    """A job object on Windows; None elsewhere (process groups and signals do the job)."""
+    if sys.platform != "win32":
+        return None
+    return KillOnCloseJob(CtypesJobApi(), warn)  # pragma: no cover - Windows only
