@@ -187,6 +187,9 @@ def run(args: argparse.Namespace) -> int:
         speedup = baseline.seconds / stmpo.seconds if stmpo.seconds > 0 else 0.0
         say(f"one      {baseline.seconds:.1f}s with {_processes(baseline)}")
         say(f"speed-up {speedup:.2f}x on {os.cpu_count()} CPU cores (whole job, session included)")
+        if hasattr(os, "getloadavg"):
+            load = os.getloadavg()[0]
+            say(f"         load average {load:.1f}: the times vary with other work on the CPUs")
     if missing:
         say(f"MISSING  {len(missing)} frames, first: {missing[0]}")
         return 1
