@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -390,7 +391,9 @@ def test_parameter_values_layer_defaults_file_then_p(tmp_path: Path) -> None:
     assert "VALUES" not in done.stdout
     assert "job 'Layers c-cli' succeeded" in done.stderr
     kept = next(x for x in done.stderr.splitlines() if "session directory kept:" in x)
-    assert Path(kept.split("kept: ", 1)[1]).is_dir()
+    session_dir = Path(kept.split("kept: ", 1)[1])
+    assert session_dir.is_dir()
+    shutil.rmtree(session_dir.parent)  # the stmpo-run-local-* root it was kept in
 
 
 @pytest.mark.parametrize(
