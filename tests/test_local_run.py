@@ -46,6 +46,12 @@ def stmpo(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedPro
     )
 
 
+def session_root(stdout: str) -> Path:
+    """The temp folder the session's working directory was made in (named in the log)."""
+    line = next(x for x in stdout.splitlines() if "session directory" in x)
+    return Path(line.split("session directory ", 1)[1]).parent
+
+
 def journal_action(line: str) -> dict[str, Any]:
     """An action that appends `line` to the job's journal file (a PATH parameter)."""
     code = "import sys; open(sys.argv[1], 'a').write(sys.argv[2] + '\\n'); print(sys.argv[2])"
@@ -148,9 +154,7 @@ def test_runs_environments_steps_and_tasks_in_order(tmp_path: Path) -> None:
     assert "task 2/4 | step First 2/3 | N=2: 50%" in done.stderr
     assert "task 4/4 | step Second 1/1: done" in done.stderr
     assert "succeeded: 4/4 tasks" in done.stderr
-    # The session directory lived under a temp dir that is gone now.
-    session_line = next(x for x in done.stdout.splitlines() if "session directory" in x)
-    assert not Path(session_line.split("session directory ", 1)[1]).exists()
+    assert not session_root(done.stdout).exists()
 
 
 def failing_job() -> dict[str, Any]:
@@ -202,6 +206,7 @@ def test_failed_task_stops_the_job_and_exits_1(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
     # Task 3 and the dependent step never ran; the environment was still exited.
     assert (bundle / "journal.txt").read_text().splitlines() == ["task 1", "task 2", "exit job"]
+    assert not session_root(done.stdout).exists()
 
 
 def test_failed_environment_enter_runs_no_task_and_still_exits(tmp_path: Path) -> None:
@@ -334,6 +339,7 @@ def test_cancel_stops_every_descendant(tmp_path: Path, sig: int, code: int) -> N
     # The job environment was exited after the cancel, the second task never started.
     assert (bundle / "journal.txt").read_text().splitlines() == ["exit job"]
     assert "tree started" in out
+    assert not session_root(out).exists()
 
 
 def layered_job() -> dict[str, Any]:
