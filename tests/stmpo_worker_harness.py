@@ -107,6 +107,20 @@ def render_argv(scene: Scene, frames: str, *extra: str, item: str | None = None)
     ]  # fmt: skip
 
 
+SUBREAPER = (
+    "import ctypes, subprocess, sys\n"
+    "assert ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0\n"
+    "sys.exit(subprocess.run(sys.argv[1:]).returncode)\n"
+)
+"""Runs its arguments as a child of a Linux child subreaper (PR_SET_CHILD_SUBREAPER)
+that reaps only that child: adopted orphans stay zombies until it exits, as under
+`stmpo run-local` and container inits that do not reap."""
+
+
+def under_subreaper(argv: list[str]) -> list[str]:
+    return [sys.executable, "-c", SUBREAPER, *argv]
+
+
 def base_env(scene: Scene, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STANDIN_")}
     env.pop("AERENDER_PATH", None)

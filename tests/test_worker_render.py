@@ -6,6 +6,7 @@ import json
 import re
 import signal
 import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from stmpo_worker_harness import (
     render_argv,
     run,
     survivors,
+    under_subreaper,
     wait_for,
 )
 
@@ -123,6 +125,74 @@ def test_a_crash_fails_the_task_and_fail_fast_kills_every_tree(
         assert survivors(scene.pids()) == []
     finally:
         cleanup(scene.pids())
+
+
+def _crash_with_grandchildren(tmp_path: Path, faults: str, grace: str) -> tuple[Scene, str]:
+    """c1 crashes at frame 2 leaving its grandchild; c2 hangs at frame 7; both started a
+    grandchild. Run under a subreaper that leaves adopted orphans as zombies (the
+    `stmpo run-local` case that used to cost two whole graces)."""
+    scene = make_scene(tmp_path)
+    env = base_env(
+        scene,
+        STANDIN_FAIL=faults,
+        STANDIN_BARRIER_DIR=str(tmp_path / "barrier"),
+        STANDIN_BARRIER_COUNT="2",
+    )
+    argv = render_argv(scene, "0-9", "--concurrency", "2", "--child-grace-sec", grace)
+    result = run(under_subreaper(argv), env)
+    assert result.returncode == 1, result.stdout
+    assert protocol_values(result.stdout, "openjd_fail") == [
+        "aerender failed for frames c1 f0-4: exit code 3"
+    ]
+    assert len(scene.events("grandchild")) == 2
+    assert survivors(scene.pids()) == []
+    return scene, result.stdout
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="child subreaper is Linux only")
+def test_processes_that_obey_sigterm_never_cost_the_grace(tmp_path: Path) -> None:
+    """With a 30 s grace, a crash whose grandchild (and the stopped sibling's tree) end
+    on SIGTERM: nothing waits for the grace, nothing gets SIGKILL, no second round."""
+    scene, stdout = _crash_with_grandchildren(tmp_path, "crash@2,hang@7,spawn_child", "30")
+    try:
+        [orphan] = [r["child_pid"] for r in scene.events("grandchild") if r["pid"] in _c1(scene)]
+        assert f"STMPO: [c1 f0-4] exited leaving 1 process(es): pid {orphan} (" in stdout
+        stop_lines = [line for line in stdout.splitlines() if "SIGTERM" in line]
+        assert stop_lines[-1] in (
+            "STMPO: all processes stopped after SIGTERM",
+            "STMPO: [c1 f0-4] leftover processes stopped after SIGTERM",
+        )
+        assert "STMPO: all processes stopped after SIGTERM" in stdout  # c2's tree
+        assert "SIGKILL" not in stdout
+        assert "leftover process tree" not in stdout  # no last sweep, so no second grace
+    finally:
+        cleanup(scene.pids())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="child subreaper is Linux only")
+def test_only_processes_that_ignore_sigterm_get_sigkill_once(tmp_path: Path) -> None:
+    scene, stdout = _crash_with_grandchildren(
+        tmp_path, "crash@2,hang@7,spawn_child,ignore_term", "1"
+    )
+    try:
+        kill_lines = [line for line in stdout.splitlines() if "SIGKILL" in line]
+        killed = [int(pid) for line in kill_lines for pid in re.findall(r"pid (\d+)", line)]
+        c1 = _c1(scene)
+        c1_orphan = [r["child_pid"] for r in scene.events("grandchild") if r["pid"] in c1]
+        c2_tree = set(scene.pids()) - c1
+        # c1's crashed stand-in is gone; its grandchild and c2's whole tree ignored SIGTERM
+        assert sorted(killed) == sorted([*c1_orphan, *c2_tree])  # each named once
+        assert all("still running 1 s after SIGTERM" in line for line in kill_lines)
+        assert "all processes stopped after SIGTERM" not in stdout
+        assert "leftover process tree" not in stdout
+    finally:
+        cleanup(scene.pids())
+
+
+def _c1(scene: Scene) -> set[int]:
+    """Pids of the first child's stand-in and of its grandchild."""
+    starts = {r["pid"] for r in scene.events("start") if r["s"] == 0}
+    return starts | {r["child_pid"] for r in scene.events("grandchild") if r["pid"] in starts}
 
 
 def test_error_text_with_exit_zero_fails_the_task(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from .aerender import child_command
 from .affinity import AffinityBackend, AffinityError
 from .jobobject import KillOnCloseJob
 from .planning import RenderPlan, cpu_list_text
-from .procs import Tree, children_by_parent, end_trees, spawn
+from .procs import Member, StopReport, Tree, children_by_parent, end_trees, spawn
 from .progress import RateLimiter, TaskProgress, is_error_line, progress_lines
 
 EXIT_OK = 0
@@ -197,7 +197,7 @@ class Orchestrator:
             return
         if self.job_object is not None:
             self.job_object.add(proc.pid)
-        child.tree = Tree(proc)
+        child.tree = Tree(proc, child.label)
         assert proc.stdout is not None
         threading.Thread(
             target=_read, args=(child.index, proc.stdout, self.events), daemon=True
@@ -232,19 +232,55 @@ class Orchestrator:
                     continue
                 child.exit_code = code
                 child.exited_at = now
-                if tree.group_alive():  # orphans of a child that is gone: end them
+                left = tree.members()
+                if left:  # orphans of a child that is gone: end them
+                    self.say(
+                        f"STMPO: [{child.label}] exited leaving {len(left)} process(es): "
+                        f"{', '.join(map(str, left))}; SIGTERM sent"
+                    )
                     tree.terminate()
                     child.orphan_kill_at = now + self.job.child_grace
-            if child.orphan_kill_at is not None and now >= child.orphan_kill_at:
-                if tree.group_alive():
-                    tree.kill()
-                child.orphan_kill_at = None
+            if child.orphan_kill_at is not None:
+                self.check_orphans(child, tree, now)
             if child.done:
                 continue
             assert child.exited_at is not None
             waited = now - child.exited_at
             if child.eof or waited > EOF_WAIT + self.job.child_grace:
                 self.finish(child)
+
+    def check_orphans(self, child: Child, tree: Tree, now: float) -> None:
+        """Orphans of a child that exited got SIGTERM: done as soon as they are gone,
+        SIGKILL only for those still there when the grace ends. The other children
+        keep rendering meanwhile."""
+        assert child.orphan_kill_at is not None
+        left = tree.members()
+        if left and now >= child.orphan_kill_at:
+            self.say_killed(tree, left)
+            tree.kill()
+        elif left:
+            return
+        else:
+            self.say(f"STMPO: [{child.label}] leftover processes stopped after SIGTERM")
+        child.orphan_kill_at = None
+
+    def say_killed(self, tree: Tree, members: list[Member]) -> None:
+        self.say(
+            f"STMPO: [{tree.label}] still running {self.job.child_grace:g} s after SIGTERM, "
+            f"SIGKILL: {', '.join(map(str, members))}"
+        )
+
+    def say_stopped(self, report: StopReport) -> None:
+        """Which processes needed SIGKILL (they cost the grace); or that none did."""
+        for tree, members in report.killed:
+            self.say_killed(tree, members)
+        for tree, members in report.unkillable:
+            self.say(
+                f"STMPO: warning: [{tree.label}] still running after SIGKILL: "
+                f"{', '.join(map(str, members))}"
+            )
+        if report.asked and not report.killed and not report.unkillable:
+            self.say("STMPO: all processes stopped after SIGTERM")
 
     def finish(self, child: Child) -> None:
         child.done = True
@@ -291,7 +327,7 @@ class Orchestrator:
                 f"STMPO: {why}: stopping {len(trees)} process tree(s) "
                 f"(grace {self.job.child_grace:g} s)"
             )
-        end_trees(trees, self.job.child_grace)
+        self.say_stopped(end_trees(trees, self.job.child_grace))
 
     # -- main loop ----------------------------------------------------------------
     def run(self) -> int:
@@ -328,7 +364,7 @@ class Orchestrator:
         leftovers = [c.tree for c in self.children if c.tree is not None and c.tree.group_alive()]
         if leftovers:
             self.say(f"STMPO: ending {len(leftovers)} leftover process tree(s)")
-            end_trees(leftovers, self.job.child_grace)
+            self.say_stopped(end_trees(leftovers, self.job.child_grace))
         return self.summarise(self.clock() - started)
 
     _last_refresh = 0.0

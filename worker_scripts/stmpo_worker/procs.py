@@ -5,6 +5,11 @@ would orphan them. Each child gets its own session (POSIX) or process group
 (Windows), so the group can be signalled as a whole, and psutil (when present) also
 finds descendants that left the group. Descendants seen while the child ran are
 remembered, because once a child exits its orphans are no longer its children.
+
+"Alive" means running, not a zombie: an orphan re-parented to a child subreaper that
+does not reap it (`stmpo run-local`, some container inits) stays a zombie in the
+child's group, and `killpg(pgid, 0)` still succeeds for it. Counting it as alive made
+every stop wait the whole grace, twice. Linux reads /proc (stdlib); elsewhere psutil.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 try:
     import psutil
@@ -55,12 +61,89 @@ def children_by_parent() -> dict[int, list[int]]:
     return parents
 
 
+@dataclass(frozen=True)
+class Member:
+    """One live process of a tree, named for the log."""
+
+    pid: int
+    name: str
+
+    def __str__(self) -> str:
+        return f"pid {self.pid} ({self.name})" if self.name else f"pid {self.pid}"
+
+
+ProcessTable = dict[int, list[Member]]
+"""Process group id -> its live (non-zombie) members."""
+
+_PROC = "/proc"
+
+
+def _proc_stat(pid_text: str) -> tuple[int, str, str] | None:
+    """(pgrp, state, comm) from /proc/PID/stat; comm may hold spaces and parentheses."""
+    try:
+        with open(f"{_PROC}/{pid_text}/stat", "rb") as fh:
+            raw = fh.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+    open_at, close_at = raw.find("("), raw.rfind(")")
+    fields = raw[close_at + 2 :].split()
+    if open_at < 0 or close_at < 0 or len(fields) < 3:
+        return None
+    return int(fields[2]), fields[0], raw[open_at + 1 : close_at]
+
+
+def process_table() -> ProcessTable | None:
+    """Live processes by process group, in one scan; None where groups cannot be read
+    (Windows, or macOS without psutil)."""
+    table: ProcessTable = {}
+    if sys.platform.startswith("linux") and os.path.isdir(_PROC):
+        for name in os.listdir(_PROC):
+            if not name.isdigit():
+                continue
+            stat = _proc_stat(name)
+            if stat is not None and stat[1] not in ("Z", "X", "x"):
+                table.setdefault(stat[0], []).append(Member(int(name), stat[2]))
+        return table
+    if WINDOWS or psutil is None:
+        return None
+    for proc in psutil.process_iter(["name", "status"]):
+        if proc.info.get("status") == psutil.STATUS_ZOMBIE:
+            continue
+        try:
+            pgid = os.getpgid(proc.pid)
+        except OSError:
+            continue
+        table.setdefault(pgid, []).append(Member(proc.pid, proc.info.get("name") or ""))
+    return table
+
+
+def _running(proc: object) -> bool:
+    """A psutil process that runs, zombies excluded (is_running() is true for them)."""
+    try:
+        return bool(
+            proc.is_running()  # type: ignore[attr-defined]
+            and proc.status() != psutil.STATUS_ZOMBIE  # type: ignore[attr-defined]
+        )
+    except Exception:  # psutil.Error: gone
+        return False
+
+
+def _name(proc: object) -> str:
+    try:
+        return str(proc.name())  # type: ignore[attr-defined]
+    except Exception:  # psutil.Error: gone or denied
+        return ""
+
+
 class Tree:
     """One child and every descendant seen so far."""
 
-    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes], label: str = "") -> None:
         self.proc = proc
         self.pid = proc.pid
+        self.label = label
+        self.term_sent: float | None = None  # time.monotonic() of the first SIGTERM
+        self.kill_sent = False
         self._seen: dict[int, object] = {}
         self._root: object | None = None
         if psutil is not None:
@@ -74,10 +157,10 @@ class Tree:
         trees share one scan of the process table."""
         if psutil is None or self._root is None:
             return
-        if parents is None:
-            parents = children_by_parent()
         if not self._root.is_running():  # type: ignore[attr-defined]
             return  # its pid may be reused: only the group and what was seen count now
+        if parents is None:
+            parents = children_by_parent()
         stack = list(parents.get(self.pid, ()))
         while stack:
             pid = stack.pop()
@@ -88,16 +171,9 @@ class Tree:
                 except psutil.Error:
                     continue
 
-    def _descendants(self) -> list[object]:
-        self.refresh()
-        alive = []
-        for proc in self._seen.values():
-            try:
-                if proc.is_running():  # type: ignore[attr-defined]
-                    alive.append(proc)
-            except psutil.Error:
-                continue
-        return alive
+    def _descendants(self, parents: dict[int, list[int]] | None = None) -> list[object]:
+        self.refresh(parents)
+        return [proc for proc in self._seen.values() if _running(proc)]
 
     def _signal_group(self, sig: int) -> None:
         if WINDOWS:  # pragma: no cover - Windows only
@@ -105,22 +181,43 @@ class Tree:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, sig)
 
-    def group_alive(self) -> bool:
-        """Any process left in the child's group (POSIX) or among known descendants."""
+    def members(
+        self, table: ProcessTable | None = None, parents: dict[int, list[int]] | None = None
+    ) -> list[Member]:
+        """The tree's live processes: its group (POSIX) and the descendants seen.
+
+        `table` and `parents` (from `process_table`, `children_by_parent`) let many
+        trees share one scan."""
         self.proc.poll()  # reap the leader, or its zombie would count as alive
-        if not WINDOWS:
+        found: dict[int, Member] = {}
+        if table is None:
+            table = process_table()
+        if table is not None:
+            found.update((m.pid, m) for m in table.get(self.pid, ()))
+        elif not WINDOWS:  # no way to list the group: a zombie counts as alive here
             try:
                 os.killpg(self.pid, 0)
-                return True
+                found[self.pid] = Member(self.pid, "process group")
             except ProcessLookupError:
                 pass
             except PermissionError:
-                return True
-        return self.proc.poll() is None or bool(self._descendants())
+                found[self.pid] = Member(self.pid, "process group")
+        if self.proc.poll() is None and self.pid not in found:
+            found[self.pid] = Member(self.pid, "")
+        for proc in self._descendants(parents):
+            pid = int(proc.pid)  # type: ignore[attr-defined]
+            found.setdefault(pid, Member(pid, _name(proc)))
+        return sorted(found.values(), key=lambda m: m.pid)
+
+    def group_alive(self) -> bool:
+        """Any live process left in the child's group or among known descendants."""
+        return bool(self.members())
 
     def terminate(self) -> None:
         """Ask politely: SIGTERM to the group and every known descendant (CTRL_BREAK on
-        Windows)."""
+        Windows). The grace runs from the first time a tree is asked."""
+        if self.term_sent is None:
+            self.term_sent = time.monotonic()
         descendants = self._descendants()
         if WINDOWS:  # pragma: no cover - Windows only
             if self.proc.poll() is None:
@@ -135,6 +232,7 @@ class Tree:
 
     def kill(self) -> None:
         """No more asking: SIGKILL to the group and every known descendant."""
+        self.kill_sent = True
         descendants = self._descendants()
         if not WINDOWS:
             self._signal_group(signal.SIGKILL)
@@ -156,23 +254,56 @@ def _each(processes: Iterable[object], method: str) -> None:
             continue
 
 
-def end_trees(trees: Sequence[Tree], grace: float, poll: float = 0.05) -> None:
-    """Terminate every tree at once, wait up to `grace` seconds, then kill what is left.
+KILL_WAIT = 5.0  # after SIGKILL, how long to wait for the processes to go away
 
-    The grace is shared, not per tree: a cancel must finish within the notify period.
+
+@dataclass
+class StopReport:
+    """What ending some trees took: which processes ignored SIGTERM for the whole grace
+    (and got SIGKILL), and which were still there even after SIGKILL (D state)."""
+
+    asked: int = 0  # trees that had a live process when asked to stop
+    killed: list[tuple[Tree, list[Member]]] = field(default_factory=list)
+    unkillable: list[tuple[Tree, list[Member]]] = field(default_factory=list)
+
+
+def end_trees(trees: Sequence[Tree], grace: float, poll: float = 0.05) -> StopReport:
+    """Terminate every tree at once; SIGKILL only what is still alive when its grace ends.
+
+    Returns as soon as every process of every tree is gone. The grace is shared, not
+    per tree (a cancel must finish within the notify period), and counts from the
+    first SIGTERM a tree got: a tree already asked (orphans of a child that exited)
+    does not get a second grace, and one already killed is killed again at once.
     """
-    for tree in trees:
+    report = StopReport()
+    table, parents = process_table(), children_by_parent()
+    live = [t for t in trees if t.members(table, parents)]
+    report.asked = len(live)
+    for tree in live:
         tree.terminate()
-    deadline = time.monotonic() + max(0.0, grace)
-    while time.monotonic() < deadline:
-        for tree in trees:
-            tree.proc.poll()
-        if not any(t.group_alive() for t in trees):
+    pending = list(live)
+    killed: set[int] = set()  # id() of the trees sent SIGKILL here
+    give_up: float | None = None
+    while True:
+        table, parents = process_table(), children_by_parent()
+        pending = [t for t in pending if t.members(table, parents)]
+        if not pending:
             break
+        now = time.monotonic()
+        for tree in pending:
+            assert tree.term_sent is not None
+            due = tree.kill_sent or now >= tree.term_sent + max(0.0, grace)
+            if due and id(tree) not in killed:
+                killed.add(id(tree))
+                report.killed.append((tree, tree.members(table, parents)))
+                tree.kill()
+        if all(id(t) in killed for t in pending):
+            give_up = now + KILL_WAIT if give_up is None else give_up
+            if now >= give_up:
+                report.unkillable = [(t, t.members(table, parents)) for t in pending]
+                break
         time.sleep(poll)
     for tree in trees:
-        if tree.group_alive():
-            tree.kill()
-    for tree in trees:
         with contextlib.suppress(subprocess.TimeoutExpired):  # unkillable (D state)
-            tree.proc.wait(timeout=5)
+            tree.proc.wait(timeout=0 if report.unkillable else KILL_WAIT)
+    return report
