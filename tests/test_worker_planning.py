@@ -11,6 +11,7 @@ from stmpo._worker_scripts.stmpo_worker.planning import (
     affinity_blocks,
     auto_concurrency,
     child_summaries,
+    cpu_limit,
     cpu_list_text,
     even_pools,
     frames_in_range,
@@ -98,6 +99,45 @@ def test_tiny_host_still_renders_with_one_process() -> None:
     assert plan.cpu_blocks is None
 
 
+# -- small hosts: MFR off fans out one process per core, up to 4 ------------------------
+
+
+@pytest.mark.parametrize(
+    ("cpus", "processes"),
+    [(1, 1), (2, 1), (3, 1), (4, 2), (6, 3), (8, 4), (16, 4), (31, 4), (32, 4), (48, 6)],
+)
+def test_small_host_mfr_off_gets_a_process_per_core_up_to_four(cpus: int, processes: int) -> None:
+    host = HostFacts(cpus, 1024.0, (tuple(range(cpus)),), "linux")
+    plan = plan_render(host, StmpoSettings(disable_mfr=True), 0, 99, 1, movie=False)
+    assert plan.processes == processes
+    assert plan.limited_by == "cpu"
+
+
+def test_small_host_floor_is_explained() -> None:
+    host = HostFacts(16, 1024.0, (tuple(range(16)),), "windows")
+    plan = plan_render(host, StmpoSettings(disable_mfr=True), 0, 99, 1, movie=False)
+    cpu = next(r for r in plan.reasons if r.startswith("CPU:"))
+    assert cpu == (
+        "CPU: 16 logical CPUs / 8 threads per process (MFR off) allow 2, but a small host "
+        "gets one process per 2 logical CPUs (a core), up to 4: 4."
+    )
+    assert plan.cpu_blocks == [(0, 1, 2, 3), (4, 5, 6, 7), (8, 9, 10, 11), (12, 13, 14, 15)]
+
+
+@pytest.mark.parametrize("cpus", [2, 8, 16, 31])
+def test_small_host_mfr_on_stays_one_process(cpus: int) -> None:
+    """MFR already renders several frames at once inside the one process."""
+    host = HostFacts(cpus, 1024.0, (tuple(range(cpus)),), "linux")
+    assert plan_render(host, StmpoSettings(), 0, 99, 1, movie=False).processes == 1
+
+
+def test_the_workstation_default_ram_still_binds() -> None:
+    """32 GB per process on a 64 GB workstation: RAM allows 1 whatever the CPUs say."""
+    host = HostFacts(16, 64.0, (tuple(range(16)),), "windows")
+    plan = plan_render(host, StmpoSettings(disable_mfr=True), 0, 99, 1, movie=False)
+    assert (plan.processes, plan.limited_by) == (1, "ram")
+
+
 def test_no_frames_is_an_error() -> None:
     with pytest.raises(ValueError, match="no frames"):
         plan_render(EPYC, StmpoSettings(), 10, 9, 1, movie=False)
@@ -127,7 +167,7 @@ def test_auto_concurrency_stays_within_one_cap_and_frames(
     plan = plan_render(host, cfg, start, start + count - 1, 1, movie=False)
     assert 1 <= plan.processes <= cfg.max_concurrency
     assert plan.processes <= count
-    assert plan.processes <= max(1, host.logical_cpus)
+    assert plan.processes <= max(1, host.logical_cpus // 2)  # a core (2 threads) at least
 
 
 @given(host=hosts, cfg=stmpo_settings, more_cpus=st.integers(0, 512), more_ram=st.floats(0, 4096))
@@ -139,6 +179,7 @@ def test_auto_concurrency_is_monotonic_in_cpus_and_ram(
     )
     mfr = not cfg.disable_mfr
     assert auto_concurrency(bigger, cfg, mfr) >= auto_concurrency(host, cfg, mfr)
+    assert cpu_limit(bigger.logical_cpus, mfr)[0] >= cpu_limit(host.logical_cpus, mfr)[0]
 
 
 @given(host=hosts, cfg=stmpo_settings)

@@ -12,6 +12,14 @@ Three independent limits, the smallest wins, never below 1:
   aerender keeps about 16 threads busy (AE renders several frames at once inside the
   process); with MFR off, a process renders one frame at a time and uses about 8
   (AE still threads effects, caching and encoding).
+  Small hosts, MFR off: 8 threads per process is a big-host budget (it spaces
+  processes out where memory bandwidth, caches and disks run out first); below 32
+  logical CPUs it would leave a workstation on one process that renders one frame at
+  a time on one core. There a process gets 2 logical CPUs (one physical core with
+  SMT: the classic "one aerender per core"), up to 4 processes, which is exactly
+  where the big-host budget takes over (32 / 8 = 4), so the count never drops as the
+  host grows. With MFR on there is no such floor: MFR already fans frames out inside
+  the one process, and a second one would split the same cores and double the RAM.
 * RAM: ``total_ram_gb * 0.8 // ram_per_process_gb``: 20 % stays for the OS, the
   Deadline worker agent and the file cache.
 * ``max_concurrency``: the job's cap.
@@ -30,6 +38,10 @@ from dataclasses import dataclass, field
 #: Threads one aerender keeps busy, by MFR state. See the module docstring.
 THREADS_PER_PROCESS_MFR = 16
 THREADS_PER_PROCESS_NO_MFR = 8
+#: Small hosts with MFR off: one process per this many logical CPUs (a physical core),
+#: up to SMALL_HOST_PROCESSES. See the module docstring.
+SMALL_HOST_THREADS_NO_MFR = 2
+SMALL_HOST_PROCESSES = 4
 #: Share of the host's RAM the children may use together.
 RAM_SAFETY_FACTOR = 0.8
 #: Windows schedules threads in processor groups of at most 64 logical CPUs.
@@ -136,15 +148,29 @@ class _Limits:
     ram: int
     cap: int
     threads_per_process: int
+    #: The CPU limit came from the small-host floor (MFR off), not the thread budget.
+    small_host: bool = False
+
+
+def cpu_limit(logical_cpus: int, mfr: bool) -> tuple[int, bool]:
+    """Processes the CPUs allow (at least 1), and whether the small-host floor set it."""
+    threads = THREADS_PER_PROCESS_MFR if mfr else THREADS_PER_PROCESS_NO_MFR
+    budget = logical_cpus // threads
+    floor = 0 if mfr else min(logical_cpus // SMALL_HOST_THREADS_NO_MFR, SMALL_HOST_PROCESSES)
+    return max(1, budget, floor), floor > max(1, budget)
 
 
 def _limits(host: HostFacts, settings: StmpoSettings, mfr: bool) -> _Limits:
     threads = THREADS_PER_PROCESS_MFR if mfr else THREADS_PER_PROCESS_NO_MFR
-    cpu = max(1, host.logical_cpus // threads)
+    cpu, small_host = cpu_limit(host.logical_cpus, mfr)
     ram_budget = max(0.0, host.total_ram_gb) * RAM_SAFETY_FACTOR
     ram = max(1, math.floor(ram_budget / settings.ram_per_process_gb + 1e-9))
     return _Limits(
-        cpu=cpu, ram=ram, cap=max(1, settings.max_concurrency), threads_per_process=threads
+        cpu=cpu,
+        ram=ram,
+        cap=max(1, settings.max_concurrency),
+        threads_per_process=threads,
+        small_host=small_host,
     )
 
 
@@ -183,14 +209,23 @@ def plan_render(
             )
         elif settings.concurrency > allowed:
             reasons.append(
-                f"Note: {host.logical_cpus} logical CPUs give each of the "
-                f"{settings.concurrency} processes fewer than {lim.threads_per_process} threads."
+                f"Note: the CPU model allows {lim.cpu} on {host.logical_cpus} logical CPUs "
+                f"(MFR {mfr_text}); {settings.concurrency} processes will share them."
             )
     else:
-        reasons.append(
-            f"CPU: {host.logical_cpus} logical CPUs / {lim.threads_per_process} threads per "
-            f"process (MFR {mfr_text}) allow {lim.cpu}."
-        )
+        budget = max(1, host.logical_cpus // lim.threads_per_process)
+        if lim.small_host:
+            reasons.append(
+                f"CPU: {host.logical_cpus} logical CPUs / {lim.threads_per_process} threads per "
+                f"process (MFR {mfr_text}) allow {budget}, but a small host gets one process "
+                f"per {SMALL_HOST_THREADS_NO_MFR} logical CPUs (a core), up to "
+                f"{SMALL_HOST_PROCESSES}: {lim.cpu}."
+            )
+        else:
+            reasons.append(
+                f"CPU: {host.logical_cpus} logical CPUs / {lim.threads_per_process} threads per "
+                f"process (MFR {mfr_text}) allow {lim.cpu}."
+            )
         reasons.append(
             f"RAM: {_gb(host.total_ram_gb)} GB × {RAM_SAFETY_FACTOR:g} / "
             f"{settings.ram_per_process_gb:g} GB per process allow {lim.ram}."
