@@ -48,8 +48,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         "--concurrency",
         type=int,
         default=default_concurrency(),
-        help="aerender processes at once; 0 = STMPO's auto plan, which budgets several "
-        "threads per aerender and so picks 1 on a small machine (default: one per CPU core, "
+        help="aerender processes at once; 0 = STMPO's auto plan, which keeps two logical "
+        "CPUs per aerender and so picks 1 on a 2-CPU machine (default: one per CPU core, "
         f"2 to 8, here {default_concurrency()})",
     )
     p.add_argument(
