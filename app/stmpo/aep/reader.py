@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stmpo.aep.build import build_export
+from stmpo.aep.frames import clean_rate
 from stmpo.aep.snapshot import (
     FootageSnap,
     OutputKind,
@@ -130,7 +131,7 @@ def _read_render_item(py_aep: ModuleType, rqi: Any, index: int) -> RenderItemSna
     settings = rqi.settings
     custom_rate: float | None = None
     if int(settings["Frame Rate"]) == int(py_aep.FrameRateSetting.USE_THIS_FRAME_RATE):
-        custom_rate = float(settings["Use this frame rate"])
+        custom_rate = clean_rate(float(settings["Use this frame rate"]))
     return RenderItemSnap(
         index=index,
         status=_enum_name(rqi.status),
@@ -138,7 +139,7 @@ def _read_render_item(py_aep: ModuleType, rqi: Any, index: int) -> RenderItemSna
         comp_name=str(comp.name),
         width=int(comp.width),
         height=int(comp.height),
-        frame_rate=float(comp.frame_rate),
+        frame_rate=clean_rate(float(comp.frame_rate)),
         duration=float(comp.duration),
         display_start_time=float(comp.display_start_time),
         comp_display_start_frame=int(comp.display_start_frame),
