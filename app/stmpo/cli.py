@@ -23,6 +23,8 @@ COMMANDS: tuple[str, ...] = (
     "stmpo.submit.command",
     "stmpo.aep.command",
     "stmpo.export.command_schema",
+    "stmpo.fonts.command",
+    "stmpo.export.command_check",
 )
 
 

@@ -1,17 +1,25 @@
-"""`stmpo validate`: re-check an existing job bundle with openjd-model"""
+"""`stmpo validate`: re-check an existing job bundle with openjd-model."""
 
 from __future__ import annotations
 
 import argparse
-
-from stmpo.errors import StmpoError
+from pathlib import Path
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("validate", help="re-check an existing job bundle with openjd-model")
-    p.add_argument("args", nargs="*")
+    p = subparsers.add_parser(
+        "validate",
+        help="re-check an existing job bundle with openjd-model",
+        description="Check a job bundle folder: files present, template valid under Open Job "
+        "Description with its parameter values, readable by the deadline library.",
+    )
+    p.add_argument("bundle", type=Path, help="the job bundle folder")
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise StmpoError("stmpo validate is not built yet")
+    from stmpo.bundle import validate_bundle_dir
+
+    validate_bundle_dir(args.bundle)
+    print(f"{args.bundle}: valid")
+    return 0

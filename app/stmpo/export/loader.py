@@ -1,16 +1,29 @@
 """Load an export file and report every problem at once with its JSON path.
 
-pydantic finds type and range errors; the checks that span fields (end before start,
-duplicate indexes, relative paths, a renderable item with no output module) run on the
-raw JSON so they are reported together with the type errors rather than after them.
+Three passes, all reported together and sorted in document order so the list reads
+top to bottom like the file:
+
+1. JSON-level: duplicate keys, `NaN`/`Infinity` literals, numbers too large to be real.
+   Python's `json` accepts all of these silently; here each is a problem at its path
+   rather than a file-level refusal without a location.
+2. pydantic: types and ranges.
+3. Cross-field checks on the raw JSON (end before start, duplicate indexes, relative
+   paths, a renderable item with no output module), tolerant of wrong types so they
+   run even when pass 2 failed.
+
+JSON names are camelCase only: `render_queue` is an unknown (kept, ignored) field and
+`renderQueue` is then reported missing, with a hint.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from pydantic import ValidationError
 
@@ -18,6 +31,10 @@ from stmpo.errors import ExportError, Problem
 from stmpo.export.model import FORMAT_NAME, FORMAT_VERSION, Export, is_absolute_path
 
 MAX_EXPORT_BYTES = 64 * 1024 * 1024
+#: Longer integer literals are out of any sane range (and Python refuses over 4300 digits).
+MAX_INT_DIGITS = 20
+
+Loc = tuple[str | int, ...]
 
 
 def json_path(loc: Sequence[str | int]) -> str:
@@ -44,47 +61,165 @@ def _item_label(data: Any, loc: Sequence[str | int]) -> str:
     return text
 
 
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a number JSON allows")
+# --- pass 1: decoding ------------------------------------------------------------------
 
 
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
+@dataclass(frozen=True)
+class _BadNumber:
+    """A number JSON does not allow, or none could mean: stands in the tree for pass 1."""
+
+    text: str
+    why: str
+
+
+class _JsonObject(dict):  # type: ignore[type-arg]
+    """A decoded object that remembers keys it saw twice (the last value wins, as in JSON)."""
+
+    duplicates: list[str]
+
+
+def _object(pairs: list[tuple[str, Any]]) -> _JsonObject:
+    result = _JsonObject()
+    result.duplicates = []
     for key, value in pairs:
-        if key in result:
-            raise ValueError(f'duplicate key "{key}"')
+        if key in result and key not in result.duplicates:
+            result.duplicates.append(key)
         result[key] = value
     return result
 
 
+def _constant(name: str) -> _BadNumber:
+    return _BadNumber(name, f"{name} is not a number JSON allows; use a finite number")
+
+
+def _float(text: str) -> float | _BadNumber:
+    value = float(text)
+    if math.isfinite(value):
+        return value
+    return _BadNumber(text, f"{text[:40]} is too large to be a number here")
+
+
+def _int(text: str) -> int | _BadNumber:
+    digits = text.lstrip("-")
+    if len(digits) > MAX_INT_DIGITS:
+        return _BadNumber(text, f"a {len(digits)}-digit integer is out of any sane range")
+    return int(text)
+
+
+def _utf16_or_32(raw: bytes) -> str | None:
+    """Name the encoding when the file is plainly UTF-16/32 (Notepad, PowerShell `>`)."""
+    if raw.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "UTF-32"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16"
+    head = raw[:64]
+    if len(head) >= 4 and head.count(0) * 4 >= len(head):
+        # ASCII text in UTF-16 has a NUL beside every character; in UTF-32 three of four.
+        return "UTF-32" if head.count(0) * 4 >= len(head) * 3 else "UTF-16"
+    return None
+
+
+def _line_col(raw: bytes, offset: int) -> str:
+    line = raw.count(b"\n", 0, offset) + 1
+    column = offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
+    return f"line {line} column {column}"
+
+
 def decode_json(raw: bytes, source: str) -> Any:
-    if not raw.strip():
-        raise ExportError([Problem("", "the file is empty")], source=source)
+    """Bytes to a JSON tree; file-level problems (not text, not JSON) raise here."""
+    encoding = _utf16_or_32(raw)
+    if encoding:
+        raise ExportError(
+            [Problem("", f"the file is {encoding} text; an export must be saved as UTF-8")],
+            source=source,
+        )
+    if b"\x00" in raw[:4096]:
+        raise ExportError(
+            [Problem("", "the file is binary (it holds NUL bytes), not JSON text")], source=source
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ExportError(
-            [Problem("", f"not UTF-8 text (byte {exc.start} is 0x{raw[exc.start]:02x})")],
+            [
+                Problem(
+                    "",
+                    f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at {_line_col(raw, exc.start)} "
+                    "is not valid UTF-8 (was the file saved as Latin-1 or Windows-1252?); "
+                    "an export must be saved as UTF-8",
+                )
+            ],
             source=source,
         ) from None
+    if not text.strip():
+        what = "empty" if not text else "empty (only whitespace)"
+        raise ExportError([Problem("", f"the file is {what}")], source=source)
     try:
         return json.loads(
-            text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys
+            text,
+            object_pairs_hook=_object,
+            parse_constant=_constant,
+            parse_float=_float,
+            parse_int=_int,
         )
     except json.JSONDecodeError as exc:
         raise ExportError(
-            [Problem("", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")],
+            [
+                Problem(
+                    "",
+                    # Python's messages end in " at" ("Invalid control character at").
+                    f"not valid JSON: {exc.msg.removesuffix(' at')} "
+                    f"at line {exc.lineno} column {exc.colno}",
+                )
+            ],
             source=source,
         ) from None
-    except ValueError as exc:
-        raise ExportError([Problem("", f"not valid JSON: {exc}")], source=source) from None
+    except RecursionError:
+        raise ExportError(
+            [Problem("", "not a usable JSON file: it is nested too deeply")], source=source
+        ) from None
 
 
-def _pydantic_message(error: Mapping[str, Any]) -> str:
+def _json_level(node: Any, loc: Loc, found: list[tuple[Loc, str]]) -> Any:
+    """Report duplicate keys and bad numbers; return the tree with plain dicts."""
+    if isinstance(node, _BadNumber):
+        found.append((loc, node.why))
+        return node
+    if isinstance(node, Mapping):
+        for key in getattr(node, "duplicates", ()):
+            found.append(((*loc, key), f'the key "{key}" appears more than once in this object'))
+        return {key: _json_level(value, (*loc, key), found) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_json_level(value, (*loc, pos), found) for pos, value in enumerate(node)]
+    return node
+
+
+# --- pass 2: pydantic -------------------------------------------------------------------
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, _BadNumber):
+        return value.text[:40]
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+
+
+def _pydantic_message(error: Mapping[str, Any], parent: Any = None) -> str:
     kind = error.get("type", "")
     value = error.get("input")
-    shown = json.dumps(value, ensure_ascii=False)[:80] if value is not None else "null"
+    shown = _show(value)
     if kind == "missing":
+        loc = error.get("loc", ())
+        key = loc[-1] if loc else ""
+        snake = _snake(key) if isinstance(key, str) else ""
+        if isinstance(parent, Mapping) and snake != key and snake in parent:
+            return f'is required but missing (found "{snake}"; export field names are camelCase)'
         return "is required but missing"
     if kind in ("int_type", "int_from_float", "int_parsing"):
         return f"must be a whole number (JSON integer), got {shown}"
@@ -118,9 +253,53 @@ def _pydantic_message(error: Mapping[str, Any]) -> str:
     return str(error.get("msg", "is not valid"))
 
 
-def _cross_field_problems(data: Mapping[str, Any]) -> list[Problem]:
+def _node(data: Any, loc: Sequence[str | int]) -> Any:
+    node = data
+    for part in loc:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
+def _pydantic_problems(data: Mapping[str, Any]) -> tuple[Export | None, list[tuple[Loc, str]]]:
+    try:
+        # by_name=False: the JSON contract is camelCase; snake_case keys are unknown fields.
+        return Export.model_validate(data, by_alias=True, by_name=False), []
+    except ValidationError as exc:
+        found: list[tuple[Loc, str]] = []
+        for error in exc.errors():
+            loc = tuple(
+                part
+                for part in error["loc"]
+                if not isinstance(part, str) or not part.startswith("function-")
+            )
+            found.append((loc, _pydantic_message(error, _node(data, loc[:-1]))))
+        return None, found
+
+
+# --- pass 3: checks across fields -------------------------------------------------------
+
+_ABSOLUTE_HINT = {
+    "windows": "on windows (expected C:\\… or \\\\server\\share\\…)",
+    "macos": "on macos (expected /…)",
+    "linux": "on linux (expected /…)",
+}
+
+
+def _is_int(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _not_absolute(path: str, os_name: str | None) -> str:
+    where = f" {_ABSOLUTE_HINT[os_name]}" if os_name else ""
+    return f'"{path}" is not an absolute path{where}'
+
+
+def _cross_field_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
     """Checks that need more than one field; tolerant of wrong types (pydantic reports those)."""
-    problems: list[Problem] = []
+    found: list[tuple[Loc, str]] = []
     host = data.get("host")
     os_name = host.get("os") if isinstance(host, Mapping) else None
     os_name = os_name if os_name in ("windows", "macos", "linux") else None
@@ -129,23 +308,22 @@ def _cross_field_problems(data: Mapping[str, Any]) -> list[Problem]:
     if isinstance(project, Mapping):
         path = project.get("path")
         if isinstance(path, str) and path and not is_absolute_path(path, os_name):
-            where = f" on {os_name}" if os_name else ""
-            problems.append(Problem("project.path", f'"{path}" is not an absolute path{where}'))
+            found.append((("project", "path"), _not_absolute(path, os_name)))
 
     queue = data.get("renderQueue")
     if not isinstance(queue, list):
-        return problems
+        return found
     seen: dict[int, int] = {}
     for pos, item in enumerate(queue):
         if not isinstance(item, Mapping):
             continue
-        where = _item_label(data, ["renderQueue", pos])
+        here: Loc = ("renderQueue", pos)
         index = item.get("index")
-        if isinstance(index, int) and not isinstance(index, bool):
+        if _is_int(index):
             if index in seen:
-                problems.append(
-                    Problem(
-                        f"{where}.index",
+                found.append(
+                    (
+                        (*here, "index"),
                         f"render queue index {index} is used twice "
                         f"(also at renderQueue[{seen[index]}])",
                     )
@@ -155,67 +333,113 @@ def _cross_field_problems(data: Mapping[str, Any]) -> list[Problem]:
         frames = item.get("frames")
         if isinstance(frames, Mapping):
             start, end = frames.get("start"), frames.get("end")
-            if (
-                isinstance(start, int)
-                and isinstance(end, int)
-                and not isinstance(start, bool)
-                and not isinstance(end, bool)
-                and end < start
-            ):
-                problems.append(Problem(f"{where}.frames.end", f"{end} is before start {start}"))
+            if _is_int(start) and _is_int(end) and end < start:
+                found.append(((*here, "frames", "end"), f"{end} is before start {start}"))
         modules = item.get("outputModules")
-        render = item.get("render", True)
-        status = item.get("status")
         if (
-            render is True
-            and status in (None, "QUEUED")
+            item.get("render", True) is True
+            and item.get("status") in (None, "QUEUED")
             and (modules is None or (isinstance(modules, list) and not modules))
         ):
-            problems.append(
-                Problem(
-                    f"{where}.outputModules",
-                    "the item is set to render but has no output module",
+            found.append(
+                (
+                    (*here, "outputModules"),
+                    "the item is set to render but has no output module "
+                    "(add one in After Effects, or uncheck the item)",
                 )
             )
         if isinstance(modules, list):
-            om_seen: set[int] = set()
+            om_seen: dict[int, int] = {}
             for om_pos, module in enumerate(modules):
                 if not isinstance(module, Mapping):
                     continue
-                om_where = f"{where}.outputModules[{om_pos}]"
+                om_here: Loc = (*here, "outputModules", om_pos)
                 om_index = module.get("index")
-                if isinstance(om_index, int) and not isinstance(om_index, bool):
+                if _is_int(om_index):
                     if om_index in om_seen:
-                        problems.append(
-                            Problem(
-                                f"{om_where}.index", f"output module index {om_index} is used twice"
+                        found.append(
+                            (
+                                (*om_here, "index"),
+                                f"output module index {om_index} is used twice "
+                                f"(also at outputModules[{om_seen[om_index]}])",
                             )
                         )
-                    om_seen.add(om_index)
+                    else:
+                        om_seen[om_index] = om_pos
                 om_path = module.get("path")
                 if isinstance(om_path, str) and not is_absolute_path(om_path, os_name):
-                    problems.append(
-                        Problem(f"{om_where}.path", f'"{om_path}" is not an absolute path')
+                    message = (
+                        "must not be empty" if not om_path else _not_absolute(om_path, os_name)
                     )
-    return problems
+                    found.append(((*om_here, "path"), message))
+    return found
+
+
+# --- putting it together ----------------------------------------------------------------
+
+
+def _document_order(data: Any, loc: Loc) -> tuple[int, ...]:
+    """Sort key: position of each step in its object or array; missing keys sort last."""
+    key: list[int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, Mapping):
+            keys = list(node)
+            key.append(keys.index(part) if part in node else len(keys))
+            node = node.get(part) if isinstance(part, str) else None
+        elif isinstance(node, list) and isinstance(part, int):
+            key.append(part)
+            node = node[part] if 0 <= part < len(node) else None
+        else:
+            key.append(0)
+            node = None
+    return tuple(key)
+
+
+def _under(loc: Loc, prefixes: Sequence[Loc]) -> bool:
+    return any(loc[: len(prefix)] == prefix for prefix in prefixes)
+
+
+def _version_problem(version: Any) -> tuple[Loc, str] | None:
+    if isinstance(version, _BadNumber):
+        return None  # already reported where it stands
+    if version is None:
+        return (("version",), f"is required but missing (this reads version {FORMAT_VERSION})")
+    if not _is_int(version):
+        return (("version",), f"must be the JSON integer {FORMAT_VERSION}, got {_show(version)}")
+    if version < 1:
+        return (("version",), f"{version} is not a version of {FORMAT_NAME}")
+    return None
 
 
 def parse_export(data: Any, source: str = "") -> Export:
-    """Validate decoded JSON; raise ExportError listing every problem."""
+    """Validate decoded JSON; raise ExportError listing every problem in document order."""
     if not isinstance(data, Mapping):
-        kind = type(data).__name__ if data is not None else "null"
+        kind = {
+            type(None): "null",
+            list: "an array",
+            str: "a string",
+            bool: "true/false",
+            int: "a number",
+            float: "a number",
+        }.get(type(data), type(data).__name__)
         raise ExportError(
             [Problem("", f"the top level must be a JSON object, got {kind}")], source=source
         )
     fmt = data.get("format")
     if fmt != FORMAT_NAME:
-        shown = json.dumps(fmt) if fmt is not None else "missing"
+        shown = _show(fmt) if "format" in data else "missing"
+        hint = ""
+        if "specificationVersion" in data:
+            hint = "; it looks like an Open Job Description template"
+        elif "renderQueue" in data:
+            hint = f'; an export starts with "format": "{FORMAT_NAME}", "version": 1'
         raise ExportError(
-            [Problem("format", f"this is not a {FORMAT_NAME} file (format is {shown})")],
+            [Problem("format", f"this is not a {FORMAT_NAME} file (format is {shown}){hint}")],
             source=source,
         )
     version = data.get("version")
-    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+    if _is_int(version) and version > FORMAT_VERSION:
         raise ExportError(
             [
                 Problem(
@@ -227,22 +451,19 @@ def parse_export(data: Any, source: str = "") -> Export:
             source=source,
         )
 
-    problems: list[Problem] = []
-    model: Export | None = None
-    try:
-        model = Export.model_validate(data)
-    except ValidationError as exc:
-        for error in exc.errors():
-            loc = [
-                part
-                for part in error["loc"]
-                if not isinstance(part, str) or not part.startswith("function-")
-            ]
-            problems.append(Problem(_item_label(data, loc), _pydantic_message(error)))
-    problems += _cross_field_problems(data)
-    if problems:
-        unique = list(dict.fromkeys(problems))
-        raise ExportError(unique, source=source)
+    found: list[tuple[Loc, str]] = []
+    plain = _json_level(data, (), found)
+    version_found = _version_problem(version)
+    if version_found:
+        found.append(version_found)
+    already = [loc for loc, _ in found]
+    model, typed = _pydantic_problems(plain)
+    found += [(loc, msg) for loc, msg in typed if not _under(loc, already)]
+    found += [(loc, msg) for loc, msg in _cross_field_problems(plain) if not _under(loc, already)]
+    if found:
+        found.sort(key=lambda pair: _document_order(plain, pair[0]))
+        problems = [Problem(_item_label(plain, loc), message) for loc, message in found]
+        raise ExportError(list(dict.fromkeys(problems)), source=source)
     assert model is not None
     return model
 

@@ -1,0 +1,267 @@
+#target aftereffects
+#include "stmpo_export.jsx"
+/*
+ * STMPO for After Effects: File > Scripts > StmpoSubmitter.
+ *
+ * Saves the project (asking first), exports it with stmpoExport() to a file in the temp
+ * folder, and starts the Qt submitter `stmpo-submitter <export.json>` without waiting for
+ * it, so After Effects stays usable while the artist works in the submitter.
+ *
+ * The submitter is looked up in this order:
+ *   1. AE's setting STMPO > submitterPath (saved when the artist picks the program here),
+ *   2. the environment variable STMPO_SUBMITTER,
+ *   3. the folders on PATH, then ~/.local/bin (pipx) and, on macOS, /usr/local/bin and
+ *      /opt/homebrew/bin, because AE started from the Finder gets a bare PATH.
+ *
+ * ECMAScript 3 only (see stmpo_export.jsx). Needs Preferences > Scripting & Expressions >
+ * "Allow Scripts to Write Files and Access Network".
+ */
+
+var stmpoSubmitter = (function () {
+    var SETTINGS_SECTION = "STMPO";
+    var SETTINGS_KEY = "submitterPath";
+    var ENV_VAR = "STMPO_SUBMITTER";
+    var PROGRAM = "stmpo-submitter";
+    var TITLE = "STMPO";
+
+    function isWindows(osText) {
+        return /windows/i.test(String(osText || ""));
+    }
+
+    function getenv(name) {
+        var value = $.getenv(name);
+        return value === null || value === undefined ? "" : String(value);
+    }
+
+    function stripQuotes(text) {
+        var s = String(text);
+        if (s.length >= 2 && s.charAt(0) === "\"" && s.charAt(s.length - 1) === "\"") {
+            return s.substring(1, s.length - 1);
+        }
+        return s;
+    }
+
+    function joinPath(dir, name, windows) {
+        var last = dir.charAt(dir.length - 1);
+        if (last === "/" || (windows && last === "\\")) {
+            return dir + name;
+        }
+        return dir + (windows ? "\\" : "/") + name;
+    }
+
+    /* A .app bundle is a folder; everything else must be a file. */
+    function exists(path) {
+        if (/\.app[\\\/]?$/i.test(path)) {
+            return new Folder(path).exists;
+        }
+        return new File(path).exists;
+    }
+
+    function savedSetting() {
+        try {
+            if (app.settings.haveSetting(SETTINGS_SECTION, SETTINGS_KEY)) {
+                return String(app.settings.getSetting(SETTINGS_SECTION, SETTINGS_KEY));
+            }
+        } catch (e) {
+            /* no setting */
+        }
+        return "";
+    }
+
+    /* Where to look on PATH and the usual install folders, in order. */
+    function searchFolders(windows) {
+        var folders = [];
+        var entries = getenv("PATH").split(windows ? ";" : ":");
+        for (var i = 0; i < entries.length; i++) {
+            var dir = stripQuotes(entries[i]);
+            if (dir !== "") {
+                folders.push(dir);
+            }
+        }
+        var home = getenv(windows ? "USERPROFILE" : "HOME");
+        if (home !== "") {
+            folders.push(joinPath(joinPath(home, ".local", windows), "bin", windows));
+        }
+        if (!windows) {
+            folders.push("/usr/local/bin");
+            folders.push("/opt/homebrew/bin");
+        }
+        return folders;
+    }
+
+    function programNames(windows) {
+        return windows ? [PROGRAM + ".exe", PROGRAM + ".cmd", PROGRAM + ".bat"] : [PROGRAM];
+    }
+
+    /*
+     * Returns {path, source} for the first submitter found, or {path: "", looked: [...]}
+     * describing where it looked, for the message.
+     */
+    function findSubmitter(windows) {
+        var looked = [];
+        var setting = savedSetting();
+        if (setting !== "") {
+            if (exists(setting)) {
+                return { path: setting, source: "setting" };
+            }
+            looked.push("the saved setting " + SETTINGS_SECTION + " > " + SETTINGS_KEY + ": " +
+                setting + " (not there any more)");
+        } else {
+            looked.push("the saved setting " + SETTINGS_SECTION + " > " + SETTINGS_KEY + " (not set)");
+        }
+        var fromEnv = stripQuotes(getenv(ENV_VAR));
+        if (fromEnv !== "") {
+            if (exists(fromEnv)) {
+                return { path: fromEnv, source: "environment" };
+            }
+            looked.push(ENV_VAR + " = " + fromEnv + " (no such file)");
+        } else {
+            looked.push(ENV_VAR + " (not set)");
+        }
+        var folders = searchFolders(windows);
+        var names = programNames(windows);
+        for (var i = 0; i < folders.length; i++) {
+            for (var n = 0; n < names.length; n++) {
+                var candidate = joinPath(folders[i], names[n], windows);
+                if (exists(candidate)) {
+                    return { path: candidate, source: "PATH" };
+                }
+            }
+        }
+        looked.push(folders.length + " folders on PATH and the usual install folders");
+        return { path: "", looked: looked };
+    }
+
+    function shellQuote(text) {
+        return "'" + String(text).replace(/'/g, "'\\''") + "'";
+    }
+
+    /*
+     * The command for system.callSystem(). It must return at once: on Windows `start` hands
+     * the program to a new process; on macOS the program runs in the background with its
+     * output detached, because callSystem waits until the command's output is closed.
+     * Throws when a path cannot be passed safely (cmd.exe cannot quote " and expands %VAR%).
+     */
+    function launchCommand(windows, program, exportFile) {
+        if (windows) {
+            var parts = [program, exportFile];
+            for (var i = 0; i < parts.length; i++) {
+                if (/["%\r\n]/.test(parts[i])) {
+                    throw new Error("cannot pass this path to cmd.exe (it holds \", % or a line " +
+                        "break): " + parts[i]);
+                }
+            }
+            return "cmd /c start \"\" \"" + program + "\" \"" + exportFile + "\"";
+        }
+        var detach = " </dev/null >/dev/null 2>&1 &";
+        if (/\.app\/?$/i.test(program)) {
+            return "open -n -a " + shellQuote(program) + " --args " + shellQuote(exportFile) + detach;
+        }
+        return shellQuote(program) + " " + shellQuote(exportFile) + detach;
+    }
+
+    function pad2(n) {
+        return n < 10 ? "0" + n : String(n);
+    }
+
+    function tempExportPath(windows) {
+        var now = new Date();
+        var stamp = now.getFullYear() + pad2(now.getMonth() + 1) + pad2(now.getDate()) + "_" +
+            pad2(now.getHours()) + pad2(now.getMinutes()) + pad2(now.getSeconds());
+        var unique = Math.floor(Math.random() * 1000000);
+        return joinPath(Folder.temp.fsName, "stmpo_export_" + stamp + "_" + unique + ".json", windows);
+    }
+
+    function notFoundMessage(looked) {
+        var lines = [
+            "Cannot find the STMPO submitter program (" + PROGRAM + ").",
+            "",
+            "Install STMPO for After Effects on this computer, then either:",
+            "  - set the environment variable " + ENV_VAR + " to the program's full path, or",
+            "  - put the program's folder on PATH, or",
+            "  - choose the program in the next step (it is remembered).",
+            "",
+            "Looked at:"
+        ];
+        for (var i = 0; i < looked.length; i++) {
+            lines.push("  - " + looked[i]);
+        }
+        return lines.join("\n");
+    }
+
+    /* Lets the artist point at the program once; AE keeps it in its settings. */
+    function askForSubmitter() {
+        if (!confirm("Choose the " + PROGRAM + " program now?")) {
+            return "";
+        }
+        var chosen = File.openDialog("Choose " + PROGRAM);
+        if (!chosen) {
+            return "";
+        }
+        var path = String(chosen.fsName);
+        app.settings.saveSetting(SETTINGS_SECTION, SETTINGS_KEY, path);
+        return path;
+    }
+
+    /* The project must be saved: the render nodes open the file on disk, not AE's memory. */
+    function ensureSaved(project) {
+        if (!project.file) {
+            if (!confirm("This project has never been saved. The render nodes open the saved " +
+                    "file, so it must be saved first.\n\nSave it now?")) {
+                return false;
+            }
+            return project.saveWithDialog() === true;
+        }
+        if (project.dirty) {
+            if (!confirm("Save the changes to \"" + project.file.name + "\" before submitting? " +
+                    "The render nodes open the saved file.")) {
+                return false;
+            }
+            project.save();
+        }
+        return true;
+    }
+
+    /* Returns what happened, for the tests: {status, exportPath, command, program}. */
+    function run() {
+        var windows = isWindows($.os);
+        try {
+            if (!ensureSaved(app.project)) {
+                return { status: "cancelled" };
+            }
+            var found = findSubmitter(windows);
+            var program = found.path;
+            if (program === "") {
+                alert(notFoundMessage(found.looked), TITLE);
+                program = askForSubmitter();
+                if (program === "") {
+                    return { status: "not-found" };
+                }
+            }
+            var exportPath = tempExportPath(windows);
+            var written = stmpoExport(exportPath);
+            var command = launchCommand(windows, program, written);
+            system.callSystem(command);
+            return { status: "launched", exportPath: written, command: command, program: program };
+        } catch (e) {
+            alert("STMPO could not start the submitter:\n\n" + (e && e.message ? e.message : e) +
+                "\n\nIf this mentions file or network access, enable Preferences > Scripting & " +
+                "Expressions > Allow Scripts to Write Files and Access Network.", TITLE);
+            return { status: "error", message: String(e && e.message ? e.message : e) };
+        }
+    }
+
+    return {
+        run: run,
+        findSubmitter: findSubmitter,
+        launchCommand: launchCommand,
+        searchFolders: searchFolders,
+        tempExportPath: tempExportPath,
+        shellQuote: shellQuote
+    };
+})();
+
+/* Tests load this file with STMPO_SUBMITTER_NO_AUTORUN set to call the parts one by one. */
+if (typeof STMPO_SUBMITTER_NO_AUTORUN === "undefined" || !STMPO_SUBMITTER_NO_AUTORUN) {
+    stmpoSubmitter.run();
+}

@@ -1,0 +1,520 @@
+#target aftereffects
+/*
+ * STMPO for After Effects: the export half of the AE bridge.
+ *
+ * Defines the global function stmpoExport(outputPath), which writes the open, saved
+ * project's render queue, comps, footage and fonts as a `stmpo-ae-export` version 1 file
+ * (docs/export-format.md) and returns the written file's OS path. StmpoSubmitter.jsx
+ * #includes this file; running it on its own only defines the function.
+ *
+ * ExtendScript is ECMAScript 3: there is no JSON object and no ES5 array methods, so this
+ * file carries its own JSON writer and plain for-loops. Everything it reads comes from the
+ * AE scripting DOM; it changes nothing in the project.
+ *
+ * The written file is pure ASCII (every other character is a \uXXXX escape), so it is
+ * valid UTF-8 whatever encoding ExtendScript's File object ends up using, and a lone
+ * UTF-16 surrogate in a layer or file name becomes U+FFFD instead of invalid bytes.
+ */
+
+var stmpoExport = (function () {
+    var FORMAT_NAME = "stmpo-ae-export";
+    var FORMAT_VERSION = 1;
+
+    /* AE's RQItemStatus enum. AE exposes it as a global; the numbers are the fallback
+       for hosts where the global is missing (and what the values are in AE). */
+    var STATUS_NAMES = ["WILL_CONTINUE", "NEEDS_OUTPUT", "UNQUEUED", "QUEUED", "RENDERING",
+        "USER_STOPPED", "ERR_STOPPED", "DONE"];
+    var STATUS_CODES = [3012, 3013, 3014, 3015, 3016, 3017, 3018, 3019];
+
+    /* Same list as stmpo.export.model.STILL_IMAGE_EXTENSIONS: these write one file a frame. */
+    var STILL_EXTENSIONS = {
+        ".png": true, ".exr": true, ".tif": true, ".tiff": true, ".jpg": true, ".jpeg": true,
+        ".dpx": true, ".cin": true, ".tga": true, ".bmp": true, ".psd": true, ".iff": true,
+        ".hdr": true, ".sgi": true, ".rla": true, ".rpf": true, ".pxr": true, ".gif": true
+    };
+
+    /* Times are whole frames in AE, but time * frameRate is not: 29.97 is stored as a
+       binary fraction (sometimes single precision), so frame 100 may come out as 99.9999955.
+       A value this close to a whole frame IS that frame; nothing AE makes is nearer than
+       this to a frame boundary without being on it. */
+    var FRAME_SNAP = 0.01;
+
+    var HEX = "0123456789abcdef";
+
+    /* ---------- JSON writer (ES3: no native JSON) ---------- */
+
+    function hex4(code) {
+        return HEX.charAt((code >> 12) & 15) + HEX.charAt((code >> 8) & 15) +
+            HEX.charAt((code >> 4) & 15) + HEX.charAt(code & 15);
+    }
+
+    var SHORT_ESCAPES = { 8: "\\b", 9: "\\t", 10: "\\n", 12: "\\f", 13: "\\r", 34: "\\\"", 92: "\\\\" };
+    var PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+    function jsonString(text) {
+        var s = String(text);
+        if (PLAIN_ASCII.test(s)) {
+            return "\"" + s + "\"";
+        }
+        var parts = ["\""];
+        var n = s.length;
+        for (var i = 0; i < n; i++) {
+            var c = s.charCodeAt(i);
+            if (SHORT_ESCAPES[c] !== undefined) {
+                parts.push(SHORT_ESCAPES[c]);
+            } else if (c >= 0x20 && c <= 0x7e) {
+                parts.push(s.charAt(i));
+            } else if (c >= 0xd800 && c <= 0xdbff) {
+                var next = i + 1 < n ? s.charCodeAt(i + 1) : 0;
+                if (next >= 0xdc00 && next <= 0xdfff) {
+                    parts.push("\\u" + hex4(c) + "\\u" + hex4(next));
+                    i++;
+                } else {
+                    parts.push("\\ufffd");
+                }
+            } else if (c >= 0xdc00 && c <= 0xdfff) {
+                parts.push("\\ufffd");
+            } else {
+                parts.push("\\u" + hex4(c));
+            }
+        }
+        parts.push("\"");
+        return parts.join("");
+    }
+
+    function isArray(value) {
+        return Object.prototype.toString.call(value) === "[object Array]";
+    }
+
+    function jsonNumber(value, where) {
+        if (isNaN(value) || value === Infinity || value === -Infinity) {
+            throw new Error("STMPO export: " + where + " is not a finite number (" + value + ")");
+        }
+        if (value === 0) {
+            return "0"; /* also -0 */
+        }
+        return String(value);
+    }
+
+    function repeat(text, count) {
+        var out = "";
+        for (var i = 0; i < count; i++) {
+            out += text;
+        }
+        return out;
+    }
+
+    /* Keys whose value is undefined are left out; null is written as null. */
+    function toJson(value, where, depth) {
+        var path = where || "(top level)";
+        var level = depth || 0;
+        if (value === null) {
+            return "null";
+        }
+        var kind = typeof value;
+        if (kind === "boolean") {
+            return value ? "true" : "false";
+        }
+        if (kind === "number") {
+            return jsonNumber(value, path);
+        }
+        if (kind === "string") {
+            return jsonString(value);
+        }
+        if (kind === "undefined" || kind === "function") {
+            throw new Error("STMPO export: " + path + " has no JSON value (" + kind + ")");
+        }
+        var inner = repeat("  ", level + 1);
+        var outer = repeat("  ", level);
+        var items = [];
+        if (isArray(value)) {
+            for (var i = 0; i < value.length; i++) {
+                items.push(inner + toJson(value[i], path + "[" + i + "]", level + 1));
+            }
+            return items.length ? "[\n" + items.join(",\n") + "\n" + outer + "]" : "[]";
+        }
+        for (var key in value) {
+            if (Object.prototype.hasOwnProperty.call(value, key) && value[key] !== undefined) {
+                var childPath = where ? where + "." + key : key;
+                items.push(inner + jsonString(key) + ": " + toJson(value[key], childPath, level + 1));
+            }
+        }
+        return items.length ? "{\n" + items.join(",\n") + "\n" + outer + "}" : "{}";
+    }
+
+    /* ---------- pure helpers ---------- */
+
+    function snapToFrame(frames) {
+        var whole = Math.round(frames);
+        return Math.abs(frames - whole) < FRAME_SNAP ? whole : frames;
+    }
+
+    /* aerender's -s/-e: displayed frame numbers, inclusive. */
+    function frameRange(compDisplayStartTime, timeSpanStart, timeSpanDuration, frameRate,
+            displayStartFrame) {
+        var start = Math.floor(snapToFrame((compDisplayStartTime + timeSpanStart) * frameRate)) +
+            displayStartFrame;
+        var count = Math.ceil(snapToFrame(timeSpanDuration * frameRate));
+        if (count < 1) {
+            count = 1;
+        }
+        return { start: start, end: start + count - 1 };
+    }
+
+    function statusName(code) {
+        var i;
+        if (typeof RQItemStatus !== "undefined" && RQItemStatus) {
+            for (i = 0; i < STATUS_NAMES.length; i++) {
+                if (RQItemStatus[STATUS_NAMES[i]] !== undefined && RQItemStatus[STATUS_NAMES[i]] == code) {
+                    return STATUS_NAMES[i];
+                }
+            }
+        }
+        for (i = 0; i < STATUS_CODES.length; i++) {
+            if (STATUS_CODES[i] == code) {
+                return STATUS_NAMES[i];
+            }
+        }
+        return null;
+    }
+
+    function extension(path) {
+        var dot = path.lastIndexOf(".");
+        var slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+        return dot > slash ? path.substring(dot).toLowerCase() : "";
+    }
+
+    function isStillImage(path) {
+        return STILL_EXTENSIONS[extension(path)] === true;
+    }
+
+    function outputKind(path) {
+        return path.indexOf("[#") >= 0 || isStillImage(path) ? "sequence" : "movie";
+    }
+
+    function hostOs(osText) {
+        var s = String(osText || "");
+        if (/windows/i.test(s)) {
+            return "windows";
+        }
+        if (/mac/i.test(s)) {
+            return "macos";
+        }
+        if (/linux/i.test(s)) {
+            return "linux";
+        }
+        return undefined;
+    }
+
+    function pad(number, width) {
+        var s = String(number);
+        while (s.length < width) {
+            s = "0" + s;
+        }
+        return s;
+    }
+
+    function isoUtc(date) {
+        return pad(date.getUTCFullYear(), 4) + "-" + pad(date.getUTCMonth() + 1, 2) + "-" +
+            pad(date.getUTCDate(), 2) + "T" + pad(date.getUTCHours(), 2) + ":" +
+            pad(date.getUTCMinutes(), 2) + ":" + pad(date.getUTCSeconds(), 2) + "Z";
+    }
+
+    /* "plate.0000.exr" + 48 frames -> "plate.[0000-0047].exr", as AE's Project panel shows it. */
+    function sequencePattern(path, frameCount) {
+        var slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+        var name = path.substring(slash + 1);
+        var match = /^(.*?)(\d+)(\D*)$/.exec(name);
+        if (!match || !(frameCount >= 1)) {
+            return path;
+        }
+        var digits = match[2];
+        var first = parseInt(digits, 10);
+        var last = pad(first + frameCount - 1, digits.length);
+        return path.substring(0, slash + 1) + match[1] + "[" + digits + "-" + last + "]" + match[3];
+    }
+
+    /* Reads a DOM attribute that may not exist in this AE version (or may throw). */
+    function optional(object, name) {
+        try {
+            return object[name];
+        } catch (e) {
+            return undefined;
+        }
+    }
+
+    function textOrNull(value) {
+        return value === undefined || value === null ? null : String(value);
+    }
+
+    /* ---------- reading the DOM ---------- */
+
+    function projectDisplayStartFrame(project) {
+        var value = optional(project, "displayStartFrame");
+        if (value !== undefined && value !== null) {
+            return Number(value) === 1 ? 1 : 0;
+        }
+        /* Before AE 17.1 the same setting was FramesCountType. */
+        var countType = optional(project, "framesCountType");
+        if (countType !== undefined && typeof FramesCountType !== "undefined" &&
+                countType == FramesCountType.FC_START_1) {
+            return 1;
+        }
+        return 0;
+    }
+
+    function readOutputModules(rqItem, rqIndex, warnings) {
+        var modules = [];
+        var count = rqItem.numOutputModules;
+        for (var j = 1; j <= count; j++) {
+            var om = rqItem.outputModule(j);
+            var file = optional(om, "file");
+            if (!file) {
+                warnings.push("Render queue item " + rqIndex + ", output module " + j +
+                    " has no output file; it is left out.");
+                continue;
+            }
+            var path = String(file.fsName);
+            modules.push({
+                index: j,
+                path: path,
+                template: textOrNull(optional(om, "name")),
+                kind: outputKind(path)
+            });
+        }
+        return modules;
+    }
+
+    function readRenderQueue(project, displayStartFrame, warnings) {
+        var queue = project.renderQueue;
+        var items = [];
+        for (var i = 1; i <= queue.numItems; i++) {
+            var rq = queue.item(i);
+            var comp = rq.comp;
+            var displayStart = Number(optional(comp, "displayStartTime") || 0);
+            var rate = comp.frameRate;
+            var range = frameRange(displayStart, rq.timeSpanStart, rq.timeSpanDuration, rate,
+                displayStartFrame);
+            var skip = optional(rq, "skipFrames");
+            var status = statusName(rq.status);
+            if (status === null) {
+                warnings.push("Render queue item " + i + " has an unknown status (" + rq.status + ").");
+            }
+            items.push({
+                index: i,
+                render: rq.render === true,
+                status: status === null ? undefined : status,
+                comp: {
+                    name: String(comp.name),
+                    width: comp.width,
+                    height: comp.height,
+                    frameRate: rate,
+                    duration: comp.duration,
+                    displayStartTime: displayStart
+                },
+                frames: { start: range.start, end: range.end, step: skip > 0 ? skip + 1 : 1 },
+                outputModules: readOutputModules(rq, i, warnings)
+            });
+        }
+        return items;
+    }
+
+    function readFootage(project, warnings) {
+        var footage = [];
+        var seen = {};
+        if (typeof FootageItem === "undefined" || typeof FileSource === "undefined") {
+            return footage;
+        }
+        for (var i = 1; i <= project.numItems; i++) {
+            var item = project.item(i);
+            if (!(item instanceof FootageItem) || !(item.mainSource instanceof FileSource)) {
+                continue;
+            }
+            var missing = optional(item, "footageMissing") === true;
+            var file = optional(item, "file");
+            var path = file ? String(file.fsName) :
+                String(optional(item.mainSource, "missingFootagePath") || "");
+            if (!path) {
+                continue;
+            }
+            var sequence = optional(item.mainSource, "isStill") === false && isStillImage(path);
+            if (sequence) {
+                path = sequencePattern(path, Math.round(item.duration * item.frameRate));
+            }
+            if (seen["$" + path]) {
+                continue;
+            }
+            seen["$" + path] = true;
+            footage.push({ path: path, sequence: sequence, missing: missing });
+            if (missing) {
+                warnings.push("Missing footage: \"" + item.name + "\" (" + path + ").");
+            }
+        }
+        return footage;
+    }
+
+    function FontList(substitutes) {
+        this.fonts = [];
+        this.seen = {};
+        this.substitutes = substitutes;
+    }
+
+    FontList.prototype.add = function (postScriptName, familyName, styleName, location, isSubstitute) {
+        var name = postScriptName === undefined || postScriptName === null ? "" : String(postScriptName);
+        if (!name || this.seen["$" + name]) {
+            return;
+        }
+        this.seen["$" + name] = true;
+        var font = {
+            postScriptName: name,
+            familyName: textOrNull(familyName),
+            styleName: textOrNull(styleName)
+        };
+        if (location !== undefined && location !== null && String(location) !== "") {
+            font.location = String(location);
+        }
+        font.isSubstitute = isSubstitute === true || this.substitutes["$" + name] === true;
+        this.fonts.push(font);
+    };
+
+    FontList.prototype.addFontObject = function (font, forceSubstitute) {
+        if (!font) {
+            return;
+        }
+        this.add(optional(font, "postScriptName"), optional(font, "familyName"),
+            optional(font, "styleName"), optional(font, "location"),
+            forceSubstitute === true || optional(font, "isSubstitute") === true);
+    };
+
+    FontList.prototype.addTextDocument = function (doc) {
+        if (!doc) {
+            return;
+        }
+        this.add(optional(doc, "font"), optional(doc, "fontFamily"), optional(doc, "fontStyle"),
+            optional(doc, "fontLocation"), false);
+    };
+
+    /* Before AE 24.5 there is no project-wide font list: read every text layer's Source
+       Text (its value and every keyframe). TextDocument only describes the first character. */
+    function readTextLayerFonts(project, list) {
+        if (typeof CompItem === "undefined" || typeof TextLayer === "undefined") {
+            return;
+        }
+        for (var i = 1; i <= project.numItems; i++) {
+            var comp = project.item(i);
+            if (!(comp instanceof CompItem)) {
+                continue;
+            }
+            for (var l = 1; l <= comp.numLayers; l++) {
+                var layer = comp.layer(l);
+                if (!(layer instanceof TextLayer)) {
+                    continue;
+                }
+                var textGroup = layer.property("ADBE Text Properties");
+                var sourceText = textGroup ? textGroup.property("ADBE Text Document") : null;
+                if (!sourceText) {
+                    continue;
+                }
+                for (var k = 1; k <= sourceText.numKeys; k++) {
+                    list.addTextDocument(sourceText.keyValue(k));
+                }
+                list.addTextDocument(sourceText.value);
+            }
+        }
+    }
+
+    function readFonts(application, project, warnings) {
+        var fontsApi = optional(application, "fonts");
+        var missing = fontsApi ? optional(fontsApi, "missingOrSubstitutedFonts") : undefined;
+        var substitutes = {};
+        var i;
+        if (missing) {
+            for (i = 0; i < missing.length; i++) {
+                substitutes["$" + optional(missing[i], "postScriptName")] = true;
+            }
+        }
+        var list = new FontList(substitutes);
+        var used = optional(project, "usedFonts");
+        if (used !== undefined && used !== null) {
+            for (i = 0; i < used.length; i++) {
+                list.addFontObject(optional(used[i], "font"), false);
+            }
+        } else {
+            readTextLayerFonts(project, list);
+        }
+        if (missing) {
+            for (i = 0; i < missing.length; i++) {
+                list.addFontObject(missing[i], true);
+            }
+        }
+        for (i = 0; i < list.fonts.length; i++) {
+            if (list.fonts[i].isSubstitute) {
+                warnings.push("Font \"" + list.fonts[i].postScriptName + "\" is missing on this " +
+                    "computer and After Effects substitutes another font; install it or the " +
+                    "render will not match.");
+            }
+        }
+        return list.fonts;
+    }
+
+    /* The whole export as plain data; stmpoExport() writes it. */
+    function collect() {
+        var project = app.project;
+        var projectFile = project.file;
+        if (!projectFile) {
+            throw new Error("STMPO export: the project has never been saved. Save it first: " +
+                "the render nodes open the saved file.");
+        }
+        var warnings = [];
+        if (optional(project, "dirty") === true) {
+            warnings.push("The project has unsaved changes; the farm renders the saved file.");
+        }
+        var displayStartFrame = projectDisplayStartFrame(project);
+        var renderQueue = readRenderQueue(project, displayStartFrame, warnings);
+        var footage = readFootage(project, warnings);
+        var fonts = readFonts(app, project, warnings);
+        return {
+            format: FORMAT_NAME,
+            version: FORMAT_VERSION,
+            exportedAt: isoUtc(new Date()),
+            host: { app: "After Effects", version: textOrNull(optional(app, "version")), os: hostOs($.os) },
+            project: { path: String(projectFile.fsName), displayStartFrame: displayStartFrame },
+            renderQueue: renderQueue,
+            footage: footage,
+            fonts: fonts,
+            warnings: warnings
+        };
+    }
+
+    function stmpoExport(outputPath) {
+        if (outputPath === undefined || outputPath === null || String(outputPath) === "") {
+            throw new Error("STMPO export: no output path given.");
+        }
+        var text = toJson(collect()) + "\n";
+        var file = new File(String(outputPath));
+        file.encoding = "UTF-8";
+        file.lineFeed = "Unix";
+        if (!file.open("w")) {
+            throw new Error("STMPO export: cannot write " + file.fsName + " (" + file.error + "). " +
+                "Check Preferences > Scripting & Expressions > Allow Scripts to Write Files " +
+                "and Access Network.");
+        }
+        var written = file.write(text);
+        var error = file.error;
+        file.close();
+        if (!written) {
+            throw new Error("STMPO export: writing " + file.fsName + " failed (" + error + ").");
+        }
+        return file.fsName;
+    }
+
+    /* Exposed for the bridge's tests and for StmpoSubmitter.jsx. */
+    stmpoExport.collect = collect;
+    stmpoExport.toJson = toJson;
+    stmpoExport.frameRange = frameRange;
+    stmpoExport.statusName = statusName;
+    stmpoExport.outputKind = outputKind;
+    stmpoExport.hostOs = hostOs;
+    stmpoExport.sequencePattern = sequencePattern;
+    return stmpoExport;
+})();

@@ -1,0 +1,430 @@
+"use strict";
+// A mock of the parts of the After Effects scripting DOM and ExtendScript host objects that
+// the bridge reads, and a `vm` context that behaves like ExtendScript's ECMAScript 3: no JSON,
+// no ES5 array/object helpers. Scripts are loaded from disk exactly as AE would load them,
+// minus the `#target`/`#include` preprocessor lines that only ExtendScript understands.
+
+const fs = require("node:fs");
+const path = require("node:path");
+const vm = require("node:vm");
+
+const BRIDGE_DIR = path.resolve(__dirname, "..");
+
+// AE's RQItemStatus values.
+const RQ = Object.freeze({
+  WILL_CONTINUE: 3012,
+  NEEDS_OUTPUT: 3013,
+  UNQUEUED: 3014,
+  QUEUED: 3015,
+  RENDERING: 3016,
+  USER_STOPPED: 3017,
+  ERR_STOPPED: 3018,
+  DONE: 3019,
+});
+
+// ES5+ features that ExtendScript does not have. Deleting them from the context's own
+// built-ins makes any use by the bridge fail in the tests the way it would fail in AE.
+const REMOVE_ES5 = `
+  delete this.JSON;
+  (function () {
+    var arrayMethods = ["forEach", "map", "filter", "indexOf", "lastIndexOf", "reduce",
+      "reduceRight", "some", "every", "find", "findIndex", "includes", "fill", "flat",
+      "flatMap", "keys", "values", "entries", "at"];
+    for (var i = 0; i < arrayMethods.length; i++) { delete Array.prototype[arrayMethods[i]]; }
+    var stringMethods = ["trim", "trimStart", "trimEnd", "trimLeft", "trimRight", "includes",
+      "startsWith", "endsWith", "padStart", "padEnd", "repeat", "codePointAt", "at",
+      "replaceAll", "normalize"];
+    for (i = 0; i < stringMethods.length; i++) { delete String.prototype[stringMethods[i]]; }
+    delete Array.isArray; delete Array.from; delete Array.of;
+    delete Object.keys; delete Object.create; delete Object.defineProperty;
+    delete Object.defineProperties; delete Object.getPrototypeOf; delete Object.assign;
+    delete Object.entries; delete Object.values; delete Object.freeze;
+    delete Object.getOwnPropertyNames;
+    delete Function.prototype.bind;
+    delete Date.now; delete Date.prototype.toISOString; delete Date.prototype.toJSON;
+    delete String.fromCodePoint;
+  })();
+`;
+
+// --- ExtendScript host objects -------------------------------------------------------------
+
+/** Files either live on the real disk (tests that write) or in a virtual set of paths. */
+function makeFileClass(state) {
+  // Windows-style paths ("C:\\Temp\\x.json") that tests want on the real disk are mapped
+  // into a real folder: state.windowsDrive is that folder.
+  const disk = (p) => {
+    if (state.windowsDrive && /^[A-Za-z]:\\/.test(p)) {
+      return path.join(state.windowsDrive, ...p.slice(3).split("\\"));
+    }
+    return p;
+  };
+  class File {
+    constructor(p) {
+      this._path = String(p);
+      this.encoding = "BINARY"; // ExtendScript's default is the system code page, not UTF-8
+      this.lineFeed = "Unix";
+      this.error = "";
+      this._buffer = null;
+    }
+    get fsName() {
+      return this._path;
+    }
+    get name() {
+      return this._path.split(/[\\/]/).pop();
+    }
+    get exists() {
+      if (state.virtualFiles && state.virtualFiles.has(this._path)) return true;
+      return state.realDisk !== false && fs.existsSync(disk(this._path));
+    }
+    open(mode) {
+      if (mode !== "w") throw new Error(`mock File.open: mode ${mode} not supported`);
+      const dir = path.dirname(disk(this._path));
+      if (!fs.existsSync(dir)) {
+        this.error = "I/O error";
+        return false;
+      }
+      this._buffer = "";
+      return true;
+    }
+    write(text) {
+      if (this._buffer === null) {
+        this.error = "file not open";
+        return false;
+      }
+      this._buffer += String(text);
+      return true;
+    }
+    close() {
+      if (this._buffer === null) return false;
+      const encoding = String(this.encoding).toUpperCase() === "UTF-8" ? "utf8" : "latin1";
+      fs.writeFileSync(disk(this._path), Buffer.from(this._buffer, encoding));
+      state.written.push(this._path);
+      this._buffer = null;
+      return true;
+    }
+    remove() {
+      if (fs.existsSync(disk(this._path))) fs.unlinkSync(disk(this._path));
+      return true;
+    }
+  }
+  File.openDialog = function (prompt) {
+    state.calls.openDialog.push(String(prompt));
+    return state.openDialogResult ? new File(state.openDialogResult) : null;
+  };
+  return File;
+}
+
+function makeFolderClass(state) {
+  class Folder {
+    constructor(p) {
+      this._path = String(p);
+    }
+    get fsName() {
+      return this._path;
+    }
+    get exists() {
+      if (state.virtualFiles && state.virtualFiles.has(this._path)) return true;
+      return state.realDisk !== false && fs.existsSync(this._path);
+    }
+  }
+  Object.defineProperty(Folder, "temp", { get: () => new Folder(state.tempDir) });
+  return Folder;
+}
+
+// --- AE DOM classes (the bridge tells items and layers apart with instanceof) ------------
+
+class Item {
+  constructor(props) {
+    Object.assign(this, props);
+  }
+}
+class CompItem extends Item {
+  get numLayers() {
+    return this.layers.length;
+  }
+  layer(i) {
+    return this.layers[i - 1];
+  }
+}
+class FootageItem extends Item {}
+class FolderItem extends Item {}
+class FileSource {
+  constructor(props) {
+    Object.assign(this, props);
+  }
+}
+class SolidSource {
+  constructor(props) {
+    Object.assign(this, props);
+  }
+}
+class AVLayer {
+  constructor(props) {
+    Object.assign(this, props);
+  }
+}
+class TextLayer extends AVLayer {
+  property(matchName) {
+    if (matchName !== "ADBE Text Properties") return null;
+    const sourceText = this.sourceText;
+    return {
+      property(inner) {
+        return inner === "ADBE Text Document" ? sourceText : null;
+      },
+    };
+  }
+}
+
+// --- builders for test projects ----------------------------------------------------------
+
+function comp({
+  name = "Comp 1",
+  width = 1920,
+  height = 1080,
+  frameRate = 25,
+  duration = 10,
+  displayStartTime = 0,
+  layers = [],
+} = {}) {
+  return new CompItem({ name, width, height, frameRate, duration, displayStartTime, layers });
+}
+
+function textDocument(font, fontFamily, fontStyle, fontLocation) {
+  return { text: "Hello", font, fontFamily, fontStyle, fontLocation };
+}
+
+/** A text layer; `keys` are keyframed Source Text values (TextDocuments). */
+function textLayer(value, keys = []) {
+  return new TextLayer({
+    name: "Text",
+    sourceText: {
+      value,
+      numKeys: keys.length,
+      keyValue: (k) => keys[k - 1],
+    },
+  });
+}
+
+function solidLayer() {
+  return new AVLayer({ name: "Solid" });
+}
+
+/** An output module; `path: null` is an output module with no file set. */
+function outputModule(p, template = "Lossless") {
+  return { file: p === null ? null : { fsName: p }, name: template };
+}
+
+function rqItem({
+  comp: c,
+  timeSpanStart = 0,
+  timeSpanDuration,
+  status = RQ.QUEUED,
+  render = true,
+  outputs = [],
+  skipFrames = 0,
+}) {
+  return {
+    comp: c,
+    timeSpanStart,
+    timeSpanDuration: timeSpanDuration === undefined ? c.duration : timeSpanDuration,
+    status,
+    render,
+    skipFrames,
+    numOutputModules: outputs.length,
+    outputModule: (j) => outputs[j - 1],
+  };
+}
+
+function footage({ name, path: p, isStill = false, missing = false, duration = 0, frameRate = 25 }) {
+  return new FootageItem({
+    name,
+    file: missing ? null : { fsName: p },
+    footageMissing: missing,
+    duration,
+    frameRate,
+    mainSource: new FileSource({ isStill, missingFootagePath: missing ? p : "" }),
+  });
+}
+
+function solid(name) {
+  return new FootageItem({ name, file: null, mainSource: new SolidSource({ isStill: true }) });
+}
+
+function fontObject(postScriptName, familyName, styleName, location = "", isSubstitute = false) {
+  return { postScriptName, familyName, styleName, location, isSubstitute };
+}
+
+/**
+ * A project. `usedFonts: undefined` is AE before 24.5 (no such attribute); `rq` items are
+ * the render queue in order; `items` is the Project panel (comps, footage, folders).
+ */
+function project(opts = {}) {
+  const { path: p = "/projects/spot/spot_v012.aep", items = [], rq = [], dirty = false } = opts;
+  const { usedFonts, framesCountType } = opts;
+  // Passing displayStartFrame: undefined models AE before 17.1, which has no such attribute.
+  const displayStartFrame = "displayStartFrame" in opts ? opts.displayStartFrame : 0;
+  const fileOf = (fsName) => ({ fsName, name: fsName.split(/[\\/]/).pop() });
+  const proj = {
+    file: p === null ? null : fileOf(p),
+    dirty,
+    numItems: items.length,
+    item: (i) => items[i - 1],
+    renderQueue: { numItems: rq.length, item: (i) => rq[i - 1] },
+    saves: 0,
+    save() {
+      this.saves += 1;
+      this.dirty = false;
+      return true;
+    },
+    // saveAs: where "Save As" puts the project, or null for an artist who cancels it.
+    saveWithDialog() {
+      this.saves += 1;
+      if (!opts.saveAs) return false;
+      this.file = fileOf(opts.saveAs);
+      this.dirty = false;
+      return true;
+    },
+  };
+  if (displayStartFrame !== undefined) proj.displayStartFrame = displayStartFrame;
+  if (framesCountType !== undefined) proj.framesCountType = framesCountType;
+  if (usedFonts !== undefined) proj.usedFonts = usedFonts.map((font) => ({ font, usedAt: [] }));
+  return proj;
+}
+
+// --- the context --------------------------------------------------------------------------
+
+/**
+ * Build an ExtendScript-like context.
+ *   project: from project(); os: the `$.os` string; version: app.version
+ *   missingFonts: app.fonts.missingOrSubstitutedFonts (undefined = AE before 24, no app.fonts)
+ *   env: $.getenv values; settings: app.settings {"Section/key": value}
+ *   rqStatusGlobal: define the RQItemStatus global (AE does); false to test the fallback
+ *   virtualFiles: paths that File.exists reports; realDisk: false to ignore the real disk
+ *   confirmAnswers: what confirm() returns, in order; callSystem: function(cmd) -> string
+ *   tempDir: Folder.temp; windowsDrive: a real folder that "X:\\..." paths are written into
+ */
+function makeContext(options = {}) {
+  const state = {
+    written: [],
+    virtualFiles: new Set(options.virtualFiles || []),
+    realDisk: options.realDisk,
+    windowsDrive: options.windowsDrive,
+    tempDir: options.tempDir || "/tmp",
+    openDialogResult: options.openDialogResult,
+    calls: { alert: [], confirm: [], callSystem: [], openDialog: [], saveSetting: [] },
+  };
+  const settings = Object.assign({}, options.settings || {});
+  const confirmAnswers = (options.confirmAnswers || []).slice();
+  const env = options.env || {};
+
+  const ctx = vm.createContext({});
+  const CtxArray = vm.runInContext("Array", ctx);
+  const ctxArray = (list) => {
+    const out = new CtxArray();
+    for (const x of list) out.push(x);
+    return out;
+  };
+
+  const proj = options.project || project();
+  if (proj.usedFonts) proj.usedFonts = ctxArray(proj.usedFonts);
+  const app = {
+    version: options.version || "24.6.2x3",
+    project: proj,
+    settings: {
+      haveSetting: (section, key) => Object.prototype.hasOwnProperty.call(settings, `${section}/${key}`),
+      getSetting: (section, key) => {
+        const k = `${section}/${key}`;
+        if (!Object.prototype.hasOwnProperty.call(settings, k)) throw new Error(`no setting ${k}`);
+        return settings[k];
+      },
+      saveSetting: (section, key, value) => {
+        state.calls.saveSetting.push([section, key, String(value)]);
+        settings[`${section}/${key}`] = String(value);
+      },
+    },
+  };
+  if (options.missingFonts !== undefined) {
+    app.fonts = { missingOrSubstitutedFonts: ctxArray(options.missingFonts) };
+  }
+
+  const globals = {
+    app,
+    $: {
+      os: options.os || "Macintosh OS 14.5.0/64",
+      getenv: (name) => (Object.prototype.hasOwnProperty.call(env, name) ? env[name] : null),
+      fileName: path.join(BRIDGE_DIR, "StmpoSubmitter.jsx"),
+    },
+    File: makeFileClass(state),
+    Folder: makeFolderClass(state),
+    system: {
+      callSystem: (cmd) => {
+        state.calls.callSystem.push(cmd);
+        return options.callSystem ? options.callSystem(cmd) : "";
+      },
+    },
+    alert: (msg) => {
+      state.calls.alert.push(String(msg));
+    },
+    confirm: (msg) => {
+      state.calls.confirm.push(String(msg));
+      return confirmAnswers.length ? confirmAnswers.shift() : false;
+    },
+    CompItem,
+    FootageItem,
+    FolderItem,
+    FileSource,
+    SolidSource,
+    AVLayer,
+    TextLayer,
+  };
+  if (options.rqStatusGlobal !== false) globals.RQItemStatus = Object.assign({}, RQ);
+  if (options.framesCountTypeGlobal) globals.FramesCountType = { FC_START_0: 2600, FC_START_1: 2601 };
+  for (const [k, v] of Object.entries(globals)) ctx[k] = v;
+  for (const [k, v] of Object.entries(options.extraGlobals || {})) ctx[k] = v;
+  vm.runInContext(REMOVE_ES5, ctx);
+
+  return {
+    ctx,
+    state,
+    settings,
+    run: (code) => vm.runInContext(code, ctx),
+    load: (file) => loadJsx(ctx, file),
+  };
+}
+
+/** ExtendScript preprocessor lines become blank lines, so error line numbers still match. */
+function stripDirectives(source) {
+  return source.replace(/^[ \t]*#[a-z]+\b.*$/gm, "");
+}
+
+function loadJsx(ctx, file) {
+  const full = path.isAbsolute(file) ? file : path.join(BRIDGE_DIR, file);
+  const source = stripDirectives(fs.readFileSync(full, "utf8"));
+  return vm.runInContext(source, ctx, { filename: full });
+}
+
+function jsxFiles() {
+  return fs
+    .readdirSync(BRIDGE_DIR)
+    .filter((f) => f.endsWith(".jsx"))
+    .map((f) => path.join(BRIDGE_DIR, f));
+}
+
+module.exports = {
+  BRIDGE_DIR,
+  RQ,
+  makeContext,
+  stripDirectives,
+  jsxFiles,
+  comp,
+  textDocument,
+  textLayer,
+  solidLayer,
+  outputModule,
+  rqItem,
+  footage,
+  solid,
+  fontObject,
+  project,
+  FolderItem,
+};

@@ -1,0 +1,274 @@
+"use strict";
+// Mock After Effects projects that the export tests run stmpoExport() on. Each scenario's
+// export is also written to $STMPO_JSX_EXPORT_DIR/<name>.json when that is set, and
+// tests/test_jsx_bridge.py loads those files with the project's own export loader.
+
+const m = require("./mock_ae");
+
+const NTSC = 1001 / 30000; // one frame at 29.97 fps, in seconds
+// AE hands out 29.97 both as a double and (from older projects) as a single-precision value.
+const RATE_2997_DOUBLE = 30000 / 1001;
+const RATE_2997_SINGLE = Math.fround(30000 / 1001);
+
+const HOSTILE_COMP =
+  'MAIN "final" {{Param.Frames}} $(touch /tmp/pwned) `id` \\back\\slash ; & | \' ' +
+  "日本語 Zoë 😀 \u2028\u2029 nul\u0000 bell\u0007 tab\t nl\n del\u007f lone\ud800 end";
+const HOSTILE_DIR = "/Users/o'brien/My \"Projects\"/spot {{Param.X}} $(rm -rf ~)";
+
+const scenarios = [
+  {
+    name: "basic_25fps",
+    options: () => ({
+      os: "Macintosh OS 14.5.0/64",
+      version: "24.6.2x3",
+      project: m.project({
+        path: "/projects/spot/spot_v012.aep",
+        rq: [
+          m.rqItem({
+            comp: m.comp({ name: "MAIN comp", frameRate: 25, duration: 10 }),
+            outputs: [m.outputModule("/renders/spot/MAIN_[#####].png", "PNG Sequence")],
+          }),
+        ],
+      }),
+    }),
+  },
+  {
+    name: "drop_frame_2997",
+    options: () => ({
+      os: "Windows/64 10.0 Service Pack 0",
+      project: m.project({
+        path: "C:\\projects\\ntsc\\ntsc.aep",
+        rq: [
+          m.rqItem({
+            comp: m.comp({ name: "NTSC single", frameRate: RATE_2997_SINGLE, duration: 600 * NTSC }),
+            timeSpanStart: 100 * NTSC,
+            timeSpanDuration: 300 * NTSC,
+            outputs: [m.outputModule("C:\\renders\\ntsc\\single_[#####].tif", "TIFF Sequence with Alpha")],
+          }),
+          m.rqItem({
+            comp: m.comp({ name: "NTSC double", frameRate: RATE_2997_DOUBLE, duration: 36000 * NTSC }),
+            timeSpanStart: 17982 * NTSC,
+            timeSpanDuration: 1 * NTSC,
+            outputs: [m.outputModule("C:\\renders\\ntsc\\double_[#####].tif", "TIFF Sequence with Alpha")],
+          }),
+          m.rqItem({
+            comp: m.comp({ name: "59.94", frameRate: Math.fround(60000 / 1001), duration: 60 }),
+            timeSpanStart: 3 * (1001 / 60000),
+            timeSpanDuration: 1200 * (1001 / 60000),
+            outputs: [m.outputModule("C:\\renders\\ntsc\\5994_[#####].png", "PNG Sequence")],
+          }),
+        ],
+      }),
+    }),
+  },
+  {
+    name: "display_start_frame_1",
+    options: () => ({
+      project: m.project({
+        displayStartFrame: 1,
+        dirty: true,
+        rq: [
+          m.rqItem({
+            comp: m.comp({ name: "whole", frameRate: 25, duration: 10 }),
+            outputs: [m.outputModule("/renders/one/whole_[####].png")],
+          }),
+          m.rqItem({
+            comp: m.comp({ name: "part", frameRate: 25, duration: 10 }),
+            timeSpanStart: 2,
+            timeSpanDuration: 1,
+            outputs: [m.outputModule("/renders/one/part_[####].png")],
+          }),
+        ],
+      }),
+    }),
+  },
+  {
+    name: "comp_display_start_time",
+    options: () => ({
+      project: m.project({
+        rq: [
+          m.rqItem({
+            comp: m.comp({ name: "starts at 10s", frameRate: 24, duration: 5, displayStartTime: 10 }),
+            timeSpanStart: 2,
+            timeSpanDuration: 1,
+            outputs: [m.outputModule("/renders/late/late_[#####].exr", "EXR")],
+          }),
+          m.rqItem({
+            comp: m.comp({ name: "starts before zero", frameRate: 24, duration: 2, displayStartTime: -1 }),
+            outputs: [m.outputModule("/renders/early/early_[#####].exr", "EXR")],
+          }),
+        ],
+      }),
+    }),
+  },
+  {
+    name: "hostile_names",
+    options: () => ({
+      project: m.project({
+        path: `${HOSTILE_DIR}/spot_ü_😀.aep`,
+        rq: [
+          m.rqItem({
+            comp: m.comp({ name: HOSTILE_COMP }),
+            outputs: [m.outputModule(`${HOSTILE_DIR}/out "q" [#####].png`, 'Tmpl "x" {{y}}')],
+          }),
+        ],
+        usedFonts: [m.fontObject("Noto-日本語", "Noto \"Sans\"", "Bold\\Italic", `${HOSTILE_DIR}/f.otf`)],
+      }),
+    }),
+  },
+  {
+    name: "windows_paths",
+    options: () => ({
+      os: "Windows/64 10.0 Service Pack 0",
+      version: "23.6x62",
+      project: m.project({
+        path: "C:\\Users\\artist\\Projects\\spot v2\\spot.aep",
+        rq: [
+          m.rqItem({
+            comp: m.comp({ name: "UNC out" }),
+            outputs: [
+              m.outputModule("\\\\server\\share\\renders\\MAIN_[####].exr", "EXR"),
+              m.outputModule("D:\\review\\MAIN.mov", "H.264"),
+            ],
+          }),
+        ],
+      }),
+    }),
+  },
+  {
+    name: "several_output_modules",
+    options: () => {
+      const c = m.comp({ name: "multi", frameRate: 30, duration: 4 });
+      return {
+        project: m.project({
+          rq: [
+            m.rqItem({
+              comp: c,
+              outputs: [
+                m.outputModule("/renders/multi/multi_[#####].png", "PNG Sequence"),
+                m.outputModule("/renders/multi/multi.mov", "Apple ProRes 422"),
+                m.outputModule(null, "Lossless"),
+                m.outputModule("/renders/multi/poster.exr", "EXR"),
+              ],
+            }),
+            m.rqItem({ comp: c, status: m.RQ.DONE, outputs: [m.outputModule("/renders/multi/done.mov")] }),
+            m.rqItem({ comp: c, status: m.RQ.NEEDS_OUTPUT, render: false, outputs: [] }),
+            m.rqItem({
+              comp: c,
+              status: m.RQ.UNQUEUED,
+              render: false,
+              outputs: [m.outputModule("/renders/multi/off_[###].jpg", "JPEG")],
+            }),
+            m.rqItem({
+              comp: c,
+              skipFrames: 1,
+              outputs: [m.outputModule("/renders/multi/twos_[#####].png", "PNG Sequence")],
+            }),
+            m.rqItem({ comp: c, status: m.RQ.ERR_STOPPED, outputs: [m.outputModule("/renders/multi/err.mp4")] }),
+          ],
+        }),
+      };
+    },
+  },
+  {
+    name: "missing_footage",
+    options: () => {
+      const items = [
+        m.footage({ name: "plate", path: "/plates/sh010/plate.0000.exr", duration: 2, frameRate: 24 }),
+        m.footage({ name: "plate again", path: "/plates/sh010/plate.0000.exr", duration: 2, frameRate: 24 }),
+        m.footage({ name: "logo", path: "/plates/logo.png", isStill: true }),
+        m.footage({ name: "reference", path: "/plates/ref.mov", duration: 10, frameRate: 25 }),
+        m.footage({ name: "gone", path: "/plates/gone/interview.mov", missing: true }),
+        m.solid("Black Solid 1"),
+        new m.FolderItem({ name: "Solids" }),
+      ];
+      const c = m.comp({ name: "with footage" });
+      items.push(c);
+      return {
+        project: m.project({
+          items,
+          rq: [m.rqItem({ comp: c, outputs: [m.outputModule("/renders/f/f_[#####].png")] })],
+        }),
+      };
+    },
+  },
+  {
+    name: "fonts_used_fonts",
+    options: () => {
+      // A text layer whose font usedFonts does not list: AE 24.5+ must not read layers.
+      const c = m.comp({
+        name: "titles",
+        layers: [m.textLayer(m.textDocument("ShouldNotAppear-Regular", "Nope", "Regular", ""))],
+      });
+      const substitute = m.fontObject("Brand-Black", "Brand", "Black", "", true);
+      return {
+        missingFonts: [substitute, m.fontObject("Orphan-Italic", "Orphan", "Italic", "", true)],
+        project: m.project({
+          items: [c],
+          rq: [m.rqItem({ comp: c, outputs: [m.outputModule("/renders/t/t_[#####].png")] })],
+          usedFonts: [
+            m.fontObject("Inter-Bold", "Inter", "Bold", "/Users/artist/Library/Fonts/Inter-Bold.ttf"),
+            m.fontObject("Inter-Bold", "Inter", "Bold", "/Users/artist/Library/Fonts/Inter-Bold.ttf"),
+            m.fontObject("Roboto-Regular", "Roboto", "Regular", ""),
+            substitute,
+          ],
+        }),
+      };
+    },
+  },
+  {
+    name: "fonts_text_layers",
+    options: () => {
+      const c1 = m.comp({
+        name: "lower third",
+        layers: [
+          m.solidLayer(),
+          m.textLayer(m.textDocument("Inter-Bold", "Inter", "Bold", "/fonts/Inter-Bold.ttf")),
+          m.textLayer(m.textDocument("Inter-Bold", "Inter", "Bold", "/fonts/Inter-Bold.ttf")),
+        ],
+      });
+      const c2 = m.comp({
+        name: "animated",
+        layers: [
+          m.textLayer(m.textDocument("Inter-Regular", "Inter", "Regular", "/fonts/Inter-Regular.ttf"), [
+            m.textDocument("Lora-Italic", "Lora", "Italic", "/fonts/Lora-Italic.ttf"),
+            m.textDocument("Inter-Regular", "Inter", "Regular", "/fonts/Inter-Regular.ttf"),
+          ]),
+        ],
+      });
+      return {
+        version: "23.6x62",
+        project: m.project({
+          items: [c1, c2],
+          rq: [m.rqItem({ comp: c1, outputs: [m.outputModule("/renders/lt/lt_[#####].png")] })],
+        }),
+      };
+    },
+  },
+  {
+    name: "fonts_text_layers_substituted",
+    options: () => {
+      const c = m.comp({
+        name: "credits",
+        layers: [
+          m.textLayer(m.textDocument("Futura-Medium", "Futura", "Medium", "")),
+          m.textLayer(m.textDocument("Inter-Bold", "Inter", "Bold", "/fonts/Inter-Bold.ttf")),
+        ],
+      });
+      return {
+        version: "24.2x5",
+        missingFonts: [m.fontObject("Futura-Medium", "Futura", "Medium", "", true)],
+        project: m.project({
+          items: [c],
+          rq: [m.rqItem({ comp: c, outputs: [m.outputModule("/renders/c/c_[#####].png")] })],
+        }),
+      };
+    },
+  },
+  {
+    name: "empty_queue",
+    options: () => ({ project: m.project({ rq: [] }) }),
+  },
+];
+
+module.exports = { scenarios, NTSC, RATE_2997_SINGLE, RATE_2997_DOUBLE, HOSTILE_COMP, HOSTILE_DIR };

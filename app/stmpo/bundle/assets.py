@@ -1,0 +1,200 @@
+"""Asset references: what job attachments upload (inputs) and download (outputs).
+
+Reads the file system (does a footage file exist?) but writes nothing. Sequence patterns
+are expanded to the frames that exist, so only those are uploaded; a file the project
+references but that is not on this machine becomes a referenced path (path-mapped, not
+uploaded) plus a warning, because the upload would fail on it otherwise.
+
+Fonts are not listed here: their files are copied into the bundle's `scripts/fonts/`,
+which job attachments carry as part of the `StmpoScripts` folder.
+"""
+
+from __future__ import annotations
+
+import ntpath
+import os
+import posixpath
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from stmpo.bundle.selection import ItemPlan
+from stmpo.bundle.template import output_directories
+from stmpo.export.model import Export, Footage
+
+# AE shows a sequence as `name.[0000-0047].exr`; some exporters write `name.[####].exr`.
+_RANGE_PATTERN = re.compile(r"\[(?:(?P<first>\d+)-(?P<last>\d+)|(?P<hashes>#+))\]")
+_DIGITS = re.compile(r"\d+")
+_WINDOWS_PATH = re.compile(r"^(?:[A-Za-z]:|\\\\|//)|\\")
+
+
+class AssetReferencesLike(Protocol):
+    """The deadline library's `AssetReferences` (only its fields are read)."""
+
+    input_filenames: set[str]
+    input_directories: set[str]
+    output_directories: set[str]
+    referenced_paths: set[str]
+
+
+@dataclass(frozen=True)
+class AssetRefs:
+    input_filenames: tuple[str, ...] = ()
+    input_directories: tuple[str, ...] = ()
+    output_directories: tuple[str, ...] = ()
+    referenced_paths: tuple[str, ...] = ()
+
+    def union(self, other: AssetRefs) -> AssetRefs:
+        def merged(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(dict.fromkeys(a + b))
+
+        return AssetRefs(
+            merged(self.input_filenames, other.input_filenames),
+            merged(self.input_directories, other.input_directories),
+            merged(self.output_directories, other.output_directories),
+            merged(self.referenced_paths, other.referenced_paths),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `asset_references.yaml` document, in the deadline library's shape."""
+        return {
+            "assetReferences": {
+                "inputs": {
+                    "directories": sorted(self.input_directories),
+                    "filenames": sorted(self.input_filenames),
+                },
+                "outputs": {"directories": sorted(self.output_directories)},
+                "referencedPaths": sorted(self.referenced_paths),
+            }
+        }
+
+    @classmethod
+    def from_any(cls, value: AssetRefs | AssetReferencesLike | Mapping[str, Any]) -> AssetRefs:
+        """Accept our type, the deadline library's `AssetReferences`, or its dict form."""
+        if isinstance(value, AssetRefs):
+            return value
+        if isinstance(value, Mapping):
+            refs = value.get("assetReferences", value)
+            inputs = refs.get("inputs", {}) or {}
+            outputs = refs.get("outputs", {}) or {}
+            return cls(
+                tuple(inputs.get("filenames", []) or []),
+                tuple(inputs.get("directories", []) or []),
+                tuple(outputs.get("directories", []) or []),
+                tuple(refs.get("referencedPaths", []) or []),
+            )
+        return cls(
+            tuple(sorted(value.input_filenames)),
+            tuple(sorted(value.input_directories)),
+            tuple(sorted(value.output_directories)),
+            tuple(sorted(value.referenced_paths)),
+        )
+
+
+def _split(path: str) -> tuple[str, str]:
+    module = ntpath if _WINDOWS_PATH.search(path) else posixpath
+    return module.split(path)
+
+
+def _sequence_matcher(name: str) -> tuple[re.Pattern[str], range | None] | None:
+    """A regex for the frame files of a sequence name, and the frame range if it is known."""
+    found = list(_RANGE_PATTERN.finditer(name))
+    if found:
+        match = found[-1]
+        if match.group("hashes"):
+            digits, numbers = rf"\d{{{len(match.group('hashes'))},}}", None
+        else:
+            first, last = match.group("first"), match.group("last")
+            digits = rf"\d{{{len(first)},}}"
+            numbers = range(int(first), int(last) + 1)
+        head, tail = name[: match.start()], name[match.end() :]
+    else:
+        runs = list(_DIGITS.finditer(name))
+        if not runs:
+            return None
+        run = runs[-1]
+        digits, numbers = rf"\d{{{len(run.group())}}}", None
+        head, tail = name[: run.start()], name[run.end() :]
+    pattern = re.compile(rf"{re.escape(head)}(?P<frame>{digits}){re.escape(tail)}\Z")
+    return pattern, numbers
+
+
+def expand_sequence(path: str) -> list[str]:
+    """The existing frame files of a sequence pattern, sorted; [] if none exist."""
+    folder, name = _split(path)
+    matcher = _sequence_matcher(name)
+    if matcher is None or not os.path.isdir(folder):
+        return []
+    pattern, numbers = matcher
+    files: list[str] = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            match = pattern.match(entry.name)
+            if match is None or not entry.is_file():
+                continue
+            if numbers is not None and int(match.group("frame")) not in numbers:
+                continue
+            files.append(os.path.join(folder, entry.name))
+    return sorted(files)
+
+
+@dataclass
+class _Collector:
+    files: dict[str, None]
+    dirs: dict[str, None]
+    referenced: dict[str, None]
+    warnings: list[str]
+
+    def input_file(self, path: str, what: str) -> None:
+        if os.path.isfile(path):
+            self.files[path] = None
+        else:
+            self.referenced[path] = None
+            self.warnings.append(f"{what} not found on this computer: {path}")
+
+
+def _footage(collector: _Collector, footage: Footage) -> None:
+    if footage.missing:
+        collector.referenced[footage.path] = None
+        collector.warnings.append(f"footage missing in After Effects: {footage.path}")
+        return
+    if not footage.sequence:
+        collector.input_file(footage.path, "footage")
+        return
+    frames = expand_sequence(footage.path)
+    if frames:
+        collector.files.update(dict.fromkeys(frames))
+        return
+    folder, _ = _split(footage.path)
+    if os.path.isdir(folder):
+        collector.dirs[folder] = None
+        collector.warnings.append(
+            f"no frame of the sequence {footage.path} found; attaching its folder {folder}"
+        )
+    else:
+        collector.referenced[footage.path] = None
+        collector.warnings.append(f"footage sequence not found on this computer: {footage.path}")
+
+
+def collect_assets(
+    export: Export,
+    plans: list[ItemPlan],
+    *,
+    project_file: str,
+    extra_input_files: Iterable[str] = (),
+) -> tuple[AssetRefs, list[str]]:
+    """Inputs (project, footage, extra files), outputs (output folders), and warnings."""
+    collector = _Collector({}, {}, {}, [])
+    collector.input_file(project_file, "project file")
+    for footage in export.footage:
+        _footage(collector, footage)
+    for path in extra_input_files:
+        collector.input_file(path, "extra input file")
+    refs = AssetRefs(
+        input_filenames=tuple(collector.files),
+        input_directories=tuple(collector.dirs),
+        output_directories=tuple(output_directories(plans)),
+        referenced_paths=tuple(collector.referenced),
+    )
+    return refs, collector.warnings

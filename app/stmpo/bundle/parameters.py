@@ -1,0 +1,129 @@
+"""Job parameter definitions, and parsing of `-p Name=Value` against them.
+
+The definitions live in `job_bundle/parameter_definitions.yaml` (the template source);
+this module checks user values with the same constraints OpenJD will apply, so a bad
+value is reported against the argument the user typed rather than as a template error.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+import yaml
+
+from stmpo.errors import BundleError, Problem
+from stmpo.locations import job_bundle_dir
+
+DEFINITIONS_FILE = "parameter_definitions.yaml"
+
+#: Spellings accepted for the `true|false` check-box parameters.
+_TRUE = frozenset({"true", "yes", "on", "1"})
+_FALSE = frozenset({"false", "no", "off", "0"})
+
+
+@lru_cache(maxsize=1)
+def _load_definitions() -> tuple[dict[str, Any], ...]:
+    with (job_bundle_dir() / DEFINITIONS_FILE).open(encoding="utf-8") as f:
+        data = yaml.safe_load(f)
+    return tuple(data)
+
+
+def parameter_definitions() -> list[dict[str, Any]]:
+    """A fresh copy of the template's `parameterDefinitions` (callers may mutate it)."""
+    return copy.deepcopy(list(_load_definitions()))
+
+
+def definitions_by_name() -> dict[str, dict[str, Any]]:
+    return {d["name"]: d for d in parameter_definitions()}
+
+
+def default_value(name: str) -> Any:
+    return definitions_by_name()[name].get("default")
+
+
+def _check_range(definition: Mapping[str, Any], value: float) -> str | None:
+    low, high = definition.get("minValue"), definition.get("maxValue")
+    if low is not None and value < low:
+        return f"must be at least {low}, got {value:g}"
+    if high is not None and value > high:
+        return f"must be at most {high}, got {value:g}"
+    return None
+
+
+def coerce_value(definition: Mapping[str, Any], text: str) -> Any:
+    """Convert a typed string to the parameter's type; raise ValueError with a plain reason."""
+    kind = definition["type"]
+    if kind == "INT":
+        try:
+            value: Any = int(text.strip(), 10)
+        except ValueError:
+            raise ValueError(f'must be a whole number, got "{text}"') from None
+        problem = _check_range(definition, value)
+        if problem:
+            raise ValueError(problem)
+        return value
+    if kind == "FLOAT":
+        try:
+            number = float(text.strip())
+        except ValueError:
+            raise ValueError(f'must be a number, got "{text}"') from None
+        if not math.isfinite(number):
+            raise ValueError(f'must be a finite number, got "{text}"')
+        problem = _check_range(definition, number)
+        if problem:
+            raise ValueError(problem)
+        return number
+    if kind in ("STRING", "PATH"):
+        allowed = definition.get("allowedValues")
+        if allowed is not None and set(allowed) == {"true", "false"}:
+            lowered = text.strip().lower()
+            if lowered in _TRUE:
+                return "true"
+            if lowered in _FALSE:
+                return "false"
+            raise ValueError(f'must be true or false, got "{text}"')
+        if allowed is not None and text not in allowed:
+            raise ValueError(f'must be one of {", ".join(allowed)}, got "{text}"')
+        low = definition.get("minLength", 1 if kind == "PATH" else 0)
+        high = definition.get("maxLength", 1024)
+        if len(text) < low:
+            raise ValueError("must not be empty")
+        if len(text) > high:
+            raise ValueError(f"must be at most {high} characters, got {len(text)}")
+        if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in text):
+            raise ValueError("must not contain control characters (line breaks, tabs...)")
+        return text
+    raise ValueError(f"has unsupported type {kind}")
+
+
+def parse_parameter_values(values: Mapping[str, str]) -> dict[str, Any]:
+    """Check user values against the definitions; every problem names `-p Name`."""
+    definitions = definitions_by_name()
+    parsed: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for name, text in values.items():
+        where = f"-p {name}"
+        definition = definitions.get(name)
+        if definition is None:
+            known = ", ".join(sorted(definitions))
+            problems.append(Problem(where, f"unknown job parameter (known: {known})"))
+            continue
+        try:
+            parsed[name] = coerce_value(definition, text)
+        except ValueError as exc:
+            problems.append(Problem(where, str(exc)))
+    if problems:
+        raise BundleError(problems)
+    return parsed
+
+
+def parse_assignment(text: str) -> tuple[str, str]:
+    """`Name=Value` (the value may contain `=`); raise BundleError naming the argument."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise BundleError([Problem(f"-p {text}", "expected Name=Value")])
+    return name.strip(), value

@@ -1,0 +1,164 @@
+"""Which render queue items go into the job, with which frames and chunks.
+
+Pure: the export and the settings in, a plan plus warnings out. Errors name the
+argument the user typed (`--items 7`, `--frames 3`), so the CLI and the GUI report
+them the same way.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from stmpo.bundle.chunks import MAX_CHUNKS_PER_STEP, effective_chunk_size, frame_chunks
+from stmpo.errors import BundleError, Problem
+from stmpo.export.model import MAX_INT, Export, RenderQueueItem
+
+
+@dataclass(frozen=True)
+class ItemPlan:
+    """One step of the job: an item, the frames it renders and how they are split."""
+
+    item: RenderQueueItem
+    start: int
+    end: int
+    step: int
+    chunks: tuple[str, ...]
+
+    @property
+    def movie(self) -> bool:
+        return self.item.has_movie_output
+
+    @property
+    def frame_count(self) -> int:
+        return len(range(self.start, self.end + 1, self.step))
+
+
+def comp_frame_range(export: Export, item: RenderQueueItem) -> tuple[int, int]:
+    """The comp's whole range in displayed frames (how AE numbers the comp's frames)."""
+    comp = item.comp
+    rate = comp.frame_rate
+    # Round before floor/ceil: 29.97 fps times whole seconds is not exact in binary.
+    first = math.floor(round((comp.display_start_time or 0.0) * rate, 6))
+    first += export.project.display_start_frame
+    count = max(math.ceil(round(comp.duration * rate, 6)), 1)
+    return first, first + count - 1
+
+
+def select_items(export: Export, items: tuple[int, ...] | None) -> list[RenderQueueItem]:
+    if items is None:
+        chosen = export.renderable_items
+        if not chosen:
+            raise BundleError(
+                [
+                    Problem(
+                        "--items",
+                        "the export has no renderable item (checked, QUEUED, with an output "
+                        "module); pick items explicitly",
+                    )
+                ]
+            )
+        return chosen
+    problems: list[Problem] = []
+    chosen = []
+    known = {item.index: item for item in export.render_queue}
+    for index in dict.fromkeys(items):
+        item = known.get(index)
+        if item is None:
+            listed = ", ".join(str(i) for i in sorted(known)) or "none"
+            problems.append(
+                Problem(f"--items {index}", f"no render queue item {index} (items: {listed})")
+            )
+        elif not item.selectable:
+            problems.append(
+                Problem(
+                    f"--items {index}",
+                    f"item {index} cannot be rendered: {item.not_selectable_reason}",
+                )
+            )
+        else:
+            chosen.append(item)
+    if not problems and not chosen:
+        problems.append(Problem("--items", "no item selected"))
+    if problems:
+        raise BundleError(problems)
+    return chosen
+
+
+def _check_override(index: int, override: tuple[int, int, int]) -> tuple[int, int, int] | Problem:
+    where = f"--frames {index}"
+    try:
+        start, end, step = override
+    except (TypeError, ValueError):
+        return Problem(where, "expected (start, end, step)")
+    for value in (start, end, step):
+        if not isinstance(value, int) or isinstance(value, bool):
+            return Problem(where, f"frame numbers must be whole numbers, got {value!r}")
+        if abs(value) > MAX_INT:
+            return Problem(where, f"{value} is beyond any sane frame number (10^9)")
+    if step < 1:
+        return Problem(where, f"step must be at least 1, got {step}")
+    if end < start:
+        return Problem(where, f"end {end} is before start {start}")
+    return start, end, step
+
+
+def plan_items(
+    export: Export,
+    items: tuple[int, ...] | None,
+    frame_overrides: Mapping[int, tuple[int, int, int]],
+    chunk_size: int,
+) -> tuple[list[ItemPlan], list[str]]:
+    """The steps of the job, and warnings the artist should see."""
+    chosen = select_items(export, items)
+    chosen_indexes = {item.index for item in chosen}
+    problems: list[Problem] = []
+    overrides: dict[int, tuple[int, int, int]] = {}
+    for index, override in frame_overrides.items():
+        if index not in chosen_indexes:
+            problems.append(
+                Problem(f"--frames {index}", f"item {index} is not among the selected items")
+            )
+            continue
+        checked = _check_override(index, override)
+        if isinstance(checked, Problem):
+            problems.append(checked)
+        else:
+            overrides[index] = checked
+    if problems:
+        raise BundleError(problems)
+
+    warnings: list[str] = []
+    plans: list[ItemPlan] = []
+    for item in chosen:
+        if item.index in overrides:
+            start, end, step = overrides[item.index]
+            first, last = comp_frame_range(export, item)
+            if start < first or end > last:
+                warnings.append(
+                    f"item {item.index}: frames {start}-{end} go outside the comp "
+                    f'"{item.comp.name}" ({first}-{last}); aerender may fail or render '
+                    "empty frames"
+                )
+        else:
+            start, end, step = item.frames.start, item.frames.end, item.frames.step
+        count = len(range(start, end + 1, step))
+        if item.has_movie_output:
+            size = 0
+            if chunk_size:
+                warnings.append(
+                    f"item {item.index}: writes a movie, which cannot be split; "
+                    "it renders as one task"
+                )
+        else:
+            size = chunk_size
+            if size and effective_chunk_size(count, size) > size:
+                warnings.append(
+                    f"item {item.index}: {count} frames in chunks of {size} would make more "
+                    f"than {MAX_CHUNKS_PER_STEP} tasks; using chunks of "
+                    f"{effective_chunk_size(count, size)}"
+                )
+        chunks = tuple(frame_chunks(start, end, step, size))
+        plans.append(ItemPlan(item=item, start=start, end=end, step=step, chunks=chunks))
+    return plans, warnings

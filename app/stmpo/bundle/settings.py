@@ -1,0 +1,26 @@
+"""What the artist chose on top of the export: items, frame overrides, parameter values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class BundleSettings:
+    """Plain data shared by the CLI, the GUI and the batch submitter.
+
+    Parameter values are kept as the strings the user typed so that every front end gets
+    the same parsing and the same error messages (`stmpo.bundle.parameters`).
+    """
+
+    items: tuple[int, ...] | None = None
+    """Render queue indexes to render; None = the export's renderable items."""
+    frame_overrides: Mapping[int, tuple[int, int, int]] = field(default_factory=dict)
+    """Render queue index -> (start, end, step), in displayed frame numbers."""
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    """Job parameter values by name, as typed by the user."""
+    job_name: str | None = None
+    """Default: "<project stem> (N items)"."""
+    extra_input_files: tuple[str, ...] = ()
+    """More files for job attachments to upload (e.g. a script the project loads)."""

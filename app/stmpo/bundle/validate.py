@@ -1,0 +1,139 @@
+"""Open Job Description validation with openjd-model, before a bundle is written and after.
+
+`decode_job_template` checks the template's shape and format strings; `create_job` with
+the actual parameter values catches what only shows up at job creation (a value outside
+its range, a task parameter range too long, a name too long once resolved). A bundle
+directory is also read the way the deadline library reads it, so a bundle we accept is
+one the submitter accepts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from stmpo.errors import BundleError, Problem
+
+RENDER_SCRIPT = Path("scripts") / "stmpo_render.py"
+
+
+def _problems_from(exc: Exception, where: str) -> list[Problem]:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return [Problem(where, type(exc).__name__)]
+    return [Problem(where, " ".join(lines))]
+
+
+def job_parameter_inputs(
+    template: Mapping[str, Any], parameter_values: Iterable[Mapping[str, Any]]
+) -> dict[str, str]:
+    """The values that belong to the template's own parameters, as OpenJD input strings.
+
+    Queue parameters and `deadline:*` settings share parameter_values.yaml; they are not
+    the template's business and are left out.
+    """
+    names = {d.get("name") for d in template.get("parameterDefinitions", []) or []}
+    inputs: dict[str, str] = {}
+    for entry in parameter_values:
+        name, value = entry.get("name"), entry.get("value")
+        if name in names and value is not None:
+            inputs[str(name)] = value if isinstance(value, str) else json.dumps(value)
+    return inputs
+
+
+def validate_template(
+    template: Mapping[str, Any],
+    parameter_values: Iterable[Mapping[str, Any]],
+    template_dir: Path,
+) -> None:
+    """Raise BundleError unless the template decodes and a job can be created from it."""
+    from openjd.model import (
+        DecodeValidationError,
+        create_job,
+        decode_job_template,
+        preprocess_job_parameters,
+    )
+
+    try:
+        job_template = decode_job_template(template=dict(template))
+    except DecodeValidationError as exc:
+        raise BundleError(_problems_from(exc, "template")) from None
+    inputs = job_parameter_inputs(template, parameter_values)
+    try:
+        values = preprocess_job_parameters(
+            job_template=job_template,
+            job_parameter_values=inputs,
+            job_template_dir=template_dir.absolute(),
+            current_working_dir=template_dir.absolute(),
+        )
+        create_job(job_template=job_template, job_parameter_values=values)
+    except (DecodeValidationError, ValueError) as exc:
+        raise BundleError(_problems_from(exc, "job parameters")) from None
+
+
+def _read_document(bundle: Path, stem: str, *, required: bool) -> Any:
+    for suffix in (".yaml", ".json"):
+        path = bundle / f"{stem}{suffix}"
+        if not path.is_file():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+            return json.loads(text) if suffix == ".json" else yaml.safe_load(text)
+        except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
+            raise BundleError(_problems_from(exc, path.name)) from None
+    if required:
+        raise BundleError([Problem(f"{stem}.yaml", "missing from the bundle")])
+    return None
+
+
+def _deadline_reads(bundle: Path) -> list[Problem]:
+    """The deadline library's own reading of the bundle (parameter UI, PATH defaults)."""
+    from deadline.client.exceptions import DeadlineOperationError
+    from deadline.client.job_bundle.parameters import read_job_bundle_parameters
+
+    try:
+        read_job_bundle_parameters(str(bundle))
+    except (DeadlineOperationError, ValueError, TypeError, KeyError) as exc:
+        return _problems_from(exc, "deadline")
+    return []
+
+
+def validate_bundle_dir(path: str | Path) -> None:
+    """Re-check a written bundle: files present, template valid with its values."""
+    bundle = Path(path)
+    if not bundle.is_dir():
+        raise BundleError([Problem(str(bundle), "is not a folder")])
+    template = _read_document(bundle, "template", required=True)
+    if not isinstance(template, dict):
+        raise BundleError([Problem("template.yaml", "must hold a mapping")])
+    values_doc = _read_document(bundle, "parameter_values", required=False) or {}
+    problems: list[Problem] = []
+    values = values_doc.get("parameterValues", []) if isinstance(values_doc, dict) else None
+    if not isinstance(values, list) or not all(
+        isinstance(v, dict) and "name" in v and "value" in v for v in values
+    ):
+        problems.append(
+            Problem("parameter_values.yaml", "parameterValues must be a list of {name, value}")
+        )
+        values = []
+    assets = _read_document(bundle, "asset_references", required=False)
+    if assets is not None and not (
+        isinstance(assets, dict) and isinstance(assets.get("assetReferences"), dict)
+    ):
+        problems.append(Problem("asset_references.yaml", "must hold assetReferences"))
+    if not (bundle / RENDER_SCRIPT).is_file():
+        problems.append(Problem(str(RENDER_SCRIPT), "the worker entry point is missing"))
+    if not (bundle / "scripts" / "stmpo_worker" / "__init__.py").is_file():
+        problems.append(Problem("scripts/stmpo_worker", "the worker package is missing"))
+    try:
+        validate_template(template, values, bundle)
+    except BundleError as exc:
+        problems += exc.problems
+    if not problems:
+        problems += _deadline_reads(bundle)
+    if problems:
+        raise BundleError(problems, source=str(bundle))

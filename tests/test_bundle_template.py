@@ -1,0 +1,236 @@
+import base64
+import json
+from typing import Any
+
+import pytest
+from bundle_exports import HOSTILE_COMP, hostile_export, item, make_export, many_items
+from stmpo.bundle import BundleSettings, build_bundle
+from stmpo.bundle.parameters import definitions_by_name
+from stmpo.bundle.template import NOTIFY_PERIOD_SECONDS, b64_json, safe_name
+from stmpo.errors import BundleError
+
+
+def decode_b64(text: str) -> Any:
+    return json.loads(base64.urlsafe_b64decode(text.encode("ascii")))
+
+
+def arg_value(args: list[str], option: str) -> str:
+    [value] = [a.split("=", 1)[1] for a in args if a.startswith(f"{option}=")]
+    return value
+
+
+def test_template_shape() -> None:
+    built = build_bundle(make_export([item(1), item(2, end=9)]))
+    template = built.template
+    assert template["specificationVersion"] == "jobtemplate-2023-09"
+    assert "extensions" not in template
+    [env] = template["jobEnvironments"]
+    assert env["name"] == "STMPO Outputs"
+    assert env["script"]["actions"]["onEnter"]["args"][1] == "prepare-outputs"
+    assert env["script"]["actions"]["onExit"]["args"][1] == "remove-fonts"
+    assert [s["name"] for s in template["steps"]] == ["RQ 001 MAIN comp", "RQ 002 MAIN comp"]
+    for step in template["steps"]:
+        assert "hostRequirements" not in step
+        run = step["script"]["actions"]["onRun"]
+        assert run["command"] == "{{Param.Python}}"
+        assert run["args"][:2] == ["{{Param.StmpoScripts}}/stmpo_render.py", "render"]
+        assert run["cancelation"]["mode"] == "NOTIFY_THEN_TERMINATE"
+        [task_param] = step["parameterSpace"]["taskParameterDefinitions"]
+        assert task_param["name"] == "Frames" and task_param["type"] == "STRING"
+
+
+def test_notify_period_covers_the_longest_child_grace() -> None:
+    grace = definitions_by_name()["ChildGraceSec"]
+    assert grace["maxValue"] < NOTIFY_PERIOD_SECONDS <= 600
+
+
+def test_worker_command_line_follows_the_contract() -> None:
+    built = build_bundle(make_export([item(3, start=10, end=29, step=2)]))
+    args = built.template["steps"][0]["script"]["actions"]["onRun"]["args"]
+    options = [a.split("=", 1)[0] for a in args[2:]]
+    assert options == [
+        "--project",
+        "--rqindex",
+        "--frames",
+        "--step",
+        "--item-b64",
+        "--concurrency",
+        "--max-concurrency",
+        "--ram-per-process-gb",
+        "--disable-mfr",
+        "--disable-affinity",
+        "--spawn-delay",
+        "--child-grace-sec",
+        "--no-kill-on-fail",
+        "--aerender-path",
+        "--numa-map",
+        "--path-mapping-rules",
+    ]
+    assert arg_value(args, "--rqindex") == "3"
+    assert arg_value(args, "--step") == "2"
+    assert arg_value(args, "--frames") == "{{Task.Param.Frames}}"
+    assert decode_b64(arg_value(args, "--item-b64")) == {
+        "comp": "MAIN comp",
+        "outputs": [{"index": 1, "path": "/renders/item3/out_[#####].png", "kind": "sequence"}],
+    }
+
+
+def test_hostile_values_travel_only_as_base64() -> None:
+    export = hostile_export()
+    built = build_bundle(export)
+    steps = built.template["steps"]
+    payload = decode_b64(arg_value(steps[0]["script"]["actions"]["onRun"]["args"], "--item-b64"))
+    assert payload["comp"] == HOSTILE_COMP
+    assert payload["outputs"][0]["path"] == export.render_queue[0].output_modules[0].path
+    # Commands and arguments hold only base64 and plain numbers: no user text at all.
+    scripts = [s["script"] for s in steps] + [
+        e["script"] for e in built.template["jobEnvironments"]
+    ]
+    text = json.dumps(scripts, ensure_ascii=False)
+    for fragment in ("$(touch", "`id`", "rm -rf", "日本語", "dq", "Param.ProjectFile}}/", "whoami"):
+        assert fragment not in text
+    for step in steps:
+        assert "{" not in step["name"] and "}" not in step["name"]
+        assert len(step["name"]) <= 64
+        assert "\n" not in step["name"] and "\t" not in step["name"]
+    assert len({s["name"] for s in steps}) == len(steps)
+
+
+def test_movie_items_are_one_task_whatever_the_chunk_size() -> None:
+    export = hostile_export()  # item 1 writes a movie too
+    built = build_bundle(export, BundleSettings(parameters={"ChunkSize": "10"}))
+    ranges = [
+        s["parameterSpace"]["taskParameterDefinitions"][0]["range"] for s in built.template["steps"]
+    ]
+    assert ranges == [["0-47"], ["0-9"], ["0-9"]]
+    assert any("movie" in w and "item 1" in w for w in built.warnings)
+
+
+def test_chunk_size_is_baked_and_recorded() -> None:
+    built = build_bundle(
+        make_export([item(1, end=99)]), BundleSettings(parameters={"ChunkSize": "25"})
+    )
+    step = built.template["steps"][0]
+    assert step["parameterSpace"]["taskParameterDefinitions"][0]["range"] == [
+        "0-24",
+        "25-49",
+        "50-74",
+        "75-99",
+    ]
+    assert {"name": "ChunkSize", "value": 25} in built.parameter_values
+
+
+def test_forty_items_are_forty_steps_and_no_per_item_job_parameters() -> None:
+    built = build_bundle(many_items(40))
+    assert len(built.template["steps"]) == 40
+    assert len(built.template["parameterDefinitions"]) == len(definitions_by_name())
+    dirs = decode_b64(
+        arg_value(
+            built.template["jobEnvironments"][0]["script"]["actions"]["onEnter"]["args"],
+            "--dirs-b64",
+        )
+    )
+    assert dirs == [f"/renders/item{i}" for i in range(1, 41)]
+
+
+@pytest.mark.parametrize(
+    ("requested", "expected"),
+    [
+        (None, "spot_v012 (2 items)"),
+        ("{{Param.Python}} job", "((Param.Python)) job"),
+        ("tab\there\nnewline", "tab here newline"),
+        ("x" * 300, "x" * 127 + "…"),
+    ],
+)
+def test_job_names_are_never_format_strings(requested: str | None, expected: str) -> None:
+    built = build_bundle(make_export([item(1), item(2)]), BundleSettings(job_name=requested))
+    assert built.job_name == expected
+
+
+def test_safe_name_replaces_lone_surrogates_and_falls_back() -> None:
+    assert safe_name("a\ud800b", 64, "x") == "a\ufffdb"
+    assert safe_name(" \n\t ", 64, "fallback") == "fallback"
+
+
+def test_b64_json_round_trips_any_string() -> None:
+    for value in (HOSTILE_COMP, "\ud800 lone", "", "=+/-_"):
+        encoded = b64_json({"comp": value})
+        assert set(encoded) <= set(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_="
+        )
+        assert decode_b64(encoded) == {"comp": value}
+
+
+def test_default_selection_is_the_renderable_items() -> None:
+    export = make_export(
+        [item(1), item(2, render=False), item(3, status="DONE"), item(4, outputs=[], render=False)]
+    )
+    assert [p.item.index for p in build_bundle(export).plans] == [1]
+    chosen = build_bundle(export, BundleSettings(items=(3, 2, 3)))
+    assert [p.item.index for p in chosen.plans] == [3, 2]
+
+
+def test_items_that_do_not_exist_or_cannot_render_are_errors() -> None:
+    export = make_export([item(1), item(4, outputs=[], render=False), item(5, status="RENDERING")])
+    with pytest.raises(BundleError) as info:
+        build_bundle(export, BundleSettings(items=(7, 4, 5)))
+    assert [p.where for p in info.value.problems] == ["--items 7", "--items 4", "--items 5"]
+    assert "no render queue item 7" in info.value.problems[0].message
+    assert "no output module" in info.value.problems[1].message
+    assert "RENDERING" in info.value.problems[2].message
+
+
+def test_no_renderable_item_is_an_error() -> None:
+    export = make_export([item(1, render=False)])
+    with pytest.raises(BundleError) as info:
+        build_bundle(export)
+    assert info.value.problems[0].where == "--items"
+
+
+def test_frame_override_outside_the_comp_is_a_warning() -> None:
+    export = make_export([item(1)])  # comp: 2 s at 25 fps = frames 0-49
+    inside = build_bundle(export, BundleSettings(frame_overrides={1: (10, 49, 1)}))
+    assert not [w for w in inside.warnings if "outside the comp" in w]
+    outside = build_bundle(export, BundleSettings(frame_overrides={1: (-5, 120, 5)}))
+    [warning] = [w for w in outside.warnings if "outside the comp" in w]
+    assert "item 1" in warning and "0-49" in warning
+    assert outside.template["steps"][0]["parameterSpace"]["taskParameterDefinitions"][0][
+        "range"
+    ] == ["-5-120"]
+    run_args = outside.template["steps"][0]["script"]["actions"]["onRun"]["args"]
+    assert arg_value(run_args, "--step") == "5"
+
+
+@pytest.mark.parametrize(
+    ("override", "needle"),
+    [
+        ((10, 5, 1), "before start"),
+        ((0, 10, 0), "at least 1"),
+        ((0, 10**10, 1), "sane"),
+    ],
+)
+def test_bad_frame_overrides_are_errors(override: tuple[int, int, int], needle: str) -> None:
+    with pytest.raises(BundleError) as info:
+        build_bundle(make_export([item(1)]), BundleSettings(frame_overrides={1: override}))
+    [problem] = info.value.problems
+    assert problem.where == "--frames 1" and needle in problem.message
+
+
+def test_frame_override_for_an_unselected_item_is_an_error() -> None:
+    with pytest.raises(BundleError) as info:
+        build_bundle(
+            make_export([item(1), item(2)]),
+            BundleSettings(items=(1,), frame_overrides={2: (0, 5, 1)}),
+        )
+    assert info.value.problems[0].where == "--frames 2"
+
+
+def test_parameter_values_hold_the_project_and_the_user_values() -> None:
+    built = build_bundle(
+        make_export([item(1)]), BundleSettings(parameters={"Concurrency": "4", "DisableMFR": "on"})
+    )
+    assert built.parameter_values == [
+        {"name": "ProjectFile", "value": "/projects/spot/spot_v012.aep"},
+        {"name": "Concurrency", "value": 4},
+        {"name": "DisableMFR", "value": "true"},
+    ]
