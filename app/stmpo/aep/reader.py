@@ -182,7 +182,8 @@ def snapshot_project(py_aep: ModuleType, path: Path, source: str) -> ProjectSnap
         try:
             app = py_aep.parse(path)
             project = app.project
-            queue = list(project.render_queue.items)
+            render_queue = project.render_queue  # None for a file saved without one
+            queue = list(render_queue.items) if render_queue is not None else []
             display_start_frame = int(project.display_start_frame)
         except Exception as exc:
             raise _fail(
