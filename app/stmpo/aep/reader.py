@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stmpo.aep.build import build_export
-from stmpo.aep.frames import clean_rate
+from stmpo.aep.frames import clean_rate, path_style
 from stmpo.aep.snapshot import (
     FootageSnap,
     OutputKind,
@@ -99,7 +99,7 @@ def _read_output_module(
         return None, f"output module {index} is left out: its path cannot be read ({exc})"
     if not path:
         return None, f"output module {index} has no output file set, so it is left out"
-    if not (path.startswith("/") or path.startswith("\\\\") or path[1:3] in (":\\", ":/")):
+    if path_style(path) is None:
         return None, f'output module {index} is left out: "{path}" is not an absolute path'
     try:
         format_name: str | None = str(om.get_settings()["Format"]) or None
