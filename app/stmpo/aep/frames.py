@@ -17,6 +17,21 @@ _ABS_TOLERANCE = 1e-4
 _REL_TOLERANCE = 2e-7
 
 
+#: One step of the 16.16 fixed point AE stores frame rates in.
+_FIXED_16_16_STEP = 1 / 65536
+
+
+def clean_rate(rate: float) -> float:
+    """The rate AE was given (29.97) from its 16.16 copy (29.970001220703125).
+
+    After Effects itself runs a comp on the exact grid of the decimal rate (23976/800
+    for 29.97), so the three-decimal value is the truer one for frame arithmetic; a
+    rate that is no such decimal within one 16.16 step is kept as stored.
+    """
+    rounded = round(rate, 3)
+    return rounded if abs(rate - rounded) <= _FIXED_16_16_STEP else rate
+
+
 def _near_whole(value: float) -> int | None:
     nearest = round(value)
     if abs(value - nearest) <= _ABS_TOLERANCE + abs(value) * _REL_TOLERANCE:
@@ -51,13 +66,13 @@ def frame_range(
     the frame After Effects itself shows for it (`comp.displayStartFrame`), which equals
     `floor(displayStartTime * rate)` for every start the AE UI can set (a whole frame)
     and follows AE's own rounding for a start a script put between two frames.
-    Raises ValueError when the span is shorter than one frame or the rate is not positive.
+    Raises ValueError when the span holds no frame or the rate is not positive.
     """
     if not (frame_rate > 0 and math.isfinite(frame_rate)):
         raise ValueError(f"the comp frame rate {frame_rate!r} is not a positive number")
     count = snap_ceil(span_duration * frame_rate)
     if count < 1:
-        raise ValueError(f"the time span ({span_duration:g} s) is shorter than one frame")
+        raise ValueError(f"the time span ({span_duration:g} s) holds no frame")
     start = (
         comp_display_start_frame + snap_floor(span_start * frame_rate) + project_display_start_frame
     )

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stmpo.aep.build import build_export
+from stmpo.aep.frames import clean_rate, path_style
 from stmpo.aep.snapshot import (
     FootageSnap,
     OutputKind,
@@ -98,7 +99,7 @@ def _read_output_module(
         return None, f"output module {index} is left out: its path cannot be read ({exc})"
     if not path:
         return None, f"output module {index} has no output file set, so it is left out"
-    if not (path.startswith("/") or path.startswith("\\\\") or path[1:3] in (":\\", ":/")):
+    if path_style(path) is None:
         return None, f'output module {index} is left out: "{path}" is not an absolute path'
     try:
         format_name: str | None = str(om.get_settings()["Format"]) or None
@@ -130,7 +131,7 @@ def _read_render_item(py_aep: ModuleType, rqi: Any, index: int) -> RenderItemSna
     settings = rqi.settings
     custom_rate: float | None = None
     if int(settings["Frame Rate"]) == int(py_aep.FrameRateSetting.USE_THIS_FRAME_RATE):
-        custom_rate = float(settings["Use this frame rate"])
+        custom_rate = clean_rate(float(settings["Use this frame rate"]))
     return RenderItemSnap(
         index=index,
         status=_enum_name(rqi.status),
@@ -138,7 +139,7 @@ def _read_render_item(py_aep: ModuleType, rqi: Any, index: int) -> RenderItemSna
         comp_name=str(comp.name),
         width=int(comp.width),
         height=int(comp.height),
-        frame_rate=float(comp.frame_rate),
+        frame_rate=clean_rate(float(comp.frame_rate)),
         duration=float(comp.duration),
         display_start_time=float(comp.display_start_time),
         comp_display_start_frame=int(comp.display_start_frame),
@@ -181,7 +182,8 @@ def snapshot_project(py_aep: ModuleType, path: Path, source: str) -> ProjectSnap
         try:
             app = py_aep.parse(path)
             project = app.project
-            queue = list(project.render_queue.items)
+            render_queue = project.render_queue  # None for a file saved without one
+            queue = list(render_queue.items) if render_queue is not None else []
             display_start_frame = int(project.display_start_frame)
         except Exception as exc:
             raise _fail(
