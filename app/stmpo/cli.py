@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Protocol, cast
 
 from stmpo import __version__
-from stmpo.errors import StmpoError
+from stmpo.errors import StmpoError, os_problem
 
 COMMANDS: tuple[str, ...] = (
     "stmpo.bundle.command_bundle",
@@ -61,6 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except StmpoError as exc:
         print(f"stmpo {args.command}: {exc.render()}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a path the user gave that the OS refused: bad input, not a bug
+        print(f"stmpo {args.command}: {os_problem('', exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"stmpo {args.command}: interrupted", file=sys.stderr)

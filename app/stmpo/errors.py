@@ -6,7 +6,8 @@ JSON path or argument at fault, never a Python traceback.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 
@@ -46,3 +47,19 @@ class ExportError(StmpoError):
 
 class BundleError(StmpoError):
     """A job bundle could not be built, or fails Open Job Description validation."""
+
+
+def os_problem(where: str, exc: OSError) -> Problem:
+    """An OSError as one plain sentence: which file, and what the OS said."""
+    subject = exc.filename if exc.filename is not None else ""
+    reason = exc.strerror or str(exc)
+    return Problem(where, f"{subject}: {reason}" if subject else reason)
+
+
+@contextmanager
+def writing(argument: str) -> Iterator[None]:
+    """A failed write of an output the user named becomes exit 2 naming that argument."""
+    try:
+        yield
+    except OSError as exc:
+        raise StmpoError([os_problem(argument, exc)]) from None

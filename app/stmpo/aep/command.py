@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from stmpo.errors import StmpoError
+from stmpo.errors import StmpoError, writing
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -64,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     if output is None or str(output) == "-":
         sys.stdout.write(text)
     else:
-        _write_atomically(output, text)
+        with writing("--output"):
+            _write_atomically(output, text)
     if not args.quiet:
         for warning in export.warnings:
             print(f"stmpo export-aep: warning: {warning}", file=sys.stderr)

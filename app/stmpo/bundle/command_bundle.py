@@ -7,7 +7,7 @@ import re
 import sys
 from pathlib import Path
 
-from stmpo.errors import BundleError, Problem
+from stmpo.errors import BundleError, Problem, writing
 
 _FRAMES = re.compile(r"^\s*(\d+)\s*=\s*(-?\d+)\s*-\s*(-?\d+)\s*(?::\s*(\d+)\s*)?$")
 
@@ -118,7 +118,8 @@ def run(args: argparse.Namespace) -> int:
     )
     export = load_any(args.export)
     built = build_bundle(export, settings)
-    out = write_bundle(built, args.output, overwrite=args.force)
+    with writing("-o"):
+        out = write_bundle(built, args.output, overwrite=args.force)
     for warning in built.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     steps = len(built.plans)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from stmpo.errors import writing
 from stmpo.locations import resources_dir
 
 SCHEMA_FILE = "stmpo-ae-export.schema.json"
@@ -41,7 +42,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 def run(args: argparse.Namespace) -> int:
     text = schema_text()
     if args.output:
-        args.output.write_text(text, encoding="utf-8")
+        with writing("-o"):
+            args.output.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
     return 0

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from stmpo.errors import Problem, StmpoError
+from stmpo.errors import Problem, StmpoError, writing
 
 EXAMPLE = "image_sequence.json"
 
@@ -128,11 +128,12 @@ def run(args: argparse.Namespace) -> int:
     if args.concurrency < 0:
         raise StmpoError([Problem("--concurrency", "must be 0 (auto) or more")])
     out: Path = args.out.resolve()
-    _prepare_out(out)
+    with writing("--out"):
+        _prepare_out(out)
+        export_path, export = write_demo_inputs(examples_dir() / EXAMPLE, out)
     become_subreaper()
     say = _Say()
 
-    export_path, export = write_demo_inputs(examples_dir() / EXAMPLE, out)
     say(f"export   {export_path}  (from resources/examples/{EXAMPLE})")
     parameters = {
         "AerenderPath": str(aerender_standin()),

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from stmpo.bundle.parameters import parse_parameter_values
-from stmpo.errors import ExportError, StmpoError
+from stmpo.errors import ExportError, StmpoError, writing
 from stmpo.submit.bundles import BundleFactory, BundleRequest, stmpo_bundle_factory
 from stmpo.submit.deadline_submit import Target, resolve_target, submit_bundle
 from stmpo.submit.loading import check_project_file, load_input
@@ -93,6 +93,11 @@ def submit_exports(
         queue_id=target.queue_id if target else options.queue_id,
         dry_run=options.dry_run,
     )
+    if options.report_path is not None:
+        # Prove the report can be written before anything is submitted: a report lost after
+        # CreateJob would make a later --skip-submitted run submit the same job again.
+        with writing("--report"):
+            write_report(merged(previous, report), options.report_path)
     files = [Path(p) for p in paths]
     names = bundle_dir_names(files)
     for number, (path, name) in enumerate(zip(files, names, strict=True), start=1):
