@@ -233,7 +233,8 @@ class AfterEffectsSettingsWidget(QWidget):
                 for cell in (check, comp, frames, outputs, status):
                     cell.setForeground(GREY)
                     cell.setToolTip(f"Cannot render: {reason}")
-                status.setText(f"{item.status or 'QUEUED'} ({reason})")
+                shown = item.status or "QUEUED"
+                status.setText(shown if reason.endswith(shown) else f"{shown} ({reason})")
             check.setCheckState(Qt.CheckState.Unchecked)
             self.queue_table.setItem(row, COL_CHECK, check)
             self.queue_table.setItem(row, COL_COMP, comp)
