@@ -52,7 +52,7 @@ def write_job(root: Path, faults: dict[int, str] | None = None) -> Job:
     patterns = (str(out_dirs[0] / "a_[#####].png"), str(out_dirs[1] / "b_[####].png"))
     comps = (f"MAIN {HOSTILE}{comp_extra}", f"{{{{ {HOSTILE}")
     ranges = ((0, 4, 1), (2, 11, 3))
-    items = [
+    items: list[dict[str, Any]] = [
         {
             "index": index,
             "render": True,
@@ -76,7 +76,10 @@ def write_job(root: Path, faults: dict[int, str] | None = None) -> Job:
     export_path.write_text(json.dumps(export, ensure_ascii=False), encoding="utf-8")
     sidecar: dict[str, Any] = {"frameRate": 25, "items": {}}
     for item in items:
-        entry = {"comp": item["comp"]["name"], "outputs": [item["outputModules"][0]["path"]]}
+        entry: dict[str, Any] = {
+            "comp": item["comp"]["name"],
+            "outputs": [item["outputModules"][0]["path"]],
+        }
         if faults and item["index"] in faults:
             entry["faults"] = faults[item["index"]]
         sidecar["items"][str(item["index"])] = entry
