@@ -178,7 +178,9 @@ def test_openjd_run_fails_when_aerender_reports_an_error_and_exits_0(tmp_path: P
 
     assert done.returncode != 0, done.stdout[-4000:]
     assert re.search(
-        r"openjd_fail: aerender failed for frames c\d f8-8: exited 0 after an error", done.stdout
+        r"openjd_fail: aerender failed for frames c\d f8-8: aerender reported an error: "
+        r"aerender ERROR: .*frame 8",
+        done.stdout,
     )
     assert "ERROR executing action" in done.stdout
     assert "All actions completed successfully" not in done.stdout

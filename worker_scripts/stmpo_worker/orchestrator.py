@@ -286,12 +286,13 @@ class Orchestrator:
         child.done = True
         if child.stopped:
             return
-        if child.exit_code != 0:
+        if child.error_line:
+            # The error line is the cause. How the process ended afterwards is a race with
+            # fail-fast's SIGTERM, so it comes second and never changes the leading words.
+            ended = "exited 0" if child.exit_code == 0 else _exit_text(child.exit_code)
+            child.failure = f"aerender reported an error: {child.error_line} (then {ended})"
+        elif child.exit_code != 0:
             child.failure = _exit_text(child.exit_code)
-            if child.error_line:
-                child.failure += f": {child.error_line}"
-        elif child.error_line:
-            child.failure = f"exited 0 after an error: {child.error_line}"
         elif self.job.verify_outputs and out.checkable(self.job.item):
             missing = out.missing_files(self.job.item, child.frames)
             if missing:
