@@ -336,11 +336,11 @@ class Orchestrator:
         """While `end_trees` waits for processes to go: keep merging their log lines (a
         process that ignores SIGTERM may go on rendering for the whole grace) and keep
         the monitor's progress current."""
-        deadline = self.clock() + seconds
+        deadline = time.monotonic() + seconds  # end_trees' own clock
         while True:
-            self.drain(timeout=max(0.0, deadline - self.clock()))
+            self.drain(timeout=max(0.0, deadline - time.monotonic()))
             self.report_progress()
-            if self.clock() >= deadline:
+            if time.monotonic() >= deadline:
                 return
 
     # -- main loop ----------------------------------------------------------------
