@@ -1,10 +1,10 @@
 import pytest
 from stmpo.bundle.parameters import (
     parameter_definitions,
-    parse_assignment,
     parse_parameter_values,
 )
-from stmpo.errors import BundleError
+from stmpo.cli_args import parse_assignments
+from stmpo.errors import BundleError, StmpoError
 
 # The contract in docs/architecture.md: names, types and defaults of the original STMPO.
 EXPECTED = {
@@ -110,9 +110,10 @@ def test_unknown_parameter_and_all_problems_at_once() -> None:
 
 
 def test_assignment_keeps_equals_in_the_value() -> None:
-    assert parse_assignment("NumaMap=/a=b.json") == ("NumaMap", "/a=b.json")
-    assert parse_assignment("AerenderPath=") == ("AerenderPath", "")
-    for bad in ("Concurrency", "=4"):
-        with pytest.raises(BundleError) as info:
-            parse_assignment(bad)
-        assert info.value.problems[0].where == f"-p {bad}"
+    assert parse_assignments(["NumaMap=/a=b.json", "AerenderPath="]) == {
+        "NumaMap": "/a=b.json",
+        "AerenderPath": "",
+    }
+    with pytest.raises(StmpoError) as info:
+        parse_assignments(["Concurrency", "=4", "A=1", "A=2"])
+    assert [p.where for p in info.value.problems] == ["-p Concurrency", "-p =4", "-p A"]

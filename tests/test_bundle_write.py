@@ -209,3 +209,35 @@ def test_a_template_too_big_for_create_job_is_refused(tmp_path: Path) -> None:
     with pytest.raises(BundleError) as info:
         validate_bundle_dir(out, max_template_chars=size - 1)
     assert "larger ChunkSize" in info.value.render()
+
+
+def test_chunk_size_is_pinned_to_the_value_the_tasks_were_cut_with(tmp_path: Path) -> None:
+    """A different ChunkSize after building would silently change nothing: OpenJD refuses it."""
+    from openjd.model import (
+        DecodeValidationError,
+        ParameterValue,
+        ParameterValueType,
+        create_job,
+        decode_job_template,
+    )
+    from stmpo.bundle import BundleSettings, build_bundle
+    from stmpo.export import load_export
+    from stmpo.locations import examples_dir
+
+    built = build_bundle(
+        load_export(examples_dir() / "several_items.json"),
+        BundleSettings(parameters={"ChunkSize": "10"}),
+    )
+    template = decode_job_template(template=built.template)
+    values = {
+        v["name"]: ParameterValue(
+            type=ParameterValueType.PATH if v["name"] == "ProjectFile" else ParameterValueType.INT,
+            value=str(v["value"]),
+        )
+        for v in built.parameter_values
+        if v["name"] in ("ProjectFile", "ChunkSize")
+    }
+    create_job(job_template=template, job_parameter_values=values)  # the baked value is fine
+    values["ChunkSize"] = ParameterValue(type=ParameterValueType.INT, value="5")
+    with pytest.raises((DecodeValidationError, ValueError), match="ChunkSize"):
+        create_job(job_template=template, job_parameter_values=values)

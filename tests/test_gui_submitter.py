@@ -97,7 +97,9 @@ def test_every_sample_opens_with_renderable_items_preselected(
         enabled = bool(cell.flags() & Qt.ItemFlag.ItemIsEnabled)
         assert enabled == item.selectable, item.index
         if not item.selectable:
-            assert item.not_selectable_reason in tab.queue_table.item(row, 4).text()
+            status = tab.queue_table.item(row, 4)
+            assert item.not_selectable_reason in status.toolTip()
+            assert (item.status or "QUEUED") in status.text()
     assert tab.fonts_table.rowCount() == len(export.fonts)
 
 
@@ -282,3 +284,34 @@ def test_known_asset_paths_cover_the_project_folders_but_never_a_root() -> None:
     assert "/projects/spot" in known and "/plates/sh010" in known
     assert "/renders/spot" in known and "/stray.exr" in known
     assert "/" not in known
+
+
+def test_settings_stick_beside_the_project_when_its_folder_exists(
+    make_dialog: Callable[[Path], Any], tmp_path: Path
+) -> None:
+    """The artist's choices follow the project, not the temporary export file AE wrote."""
+    from stmpo.gui.settings import AfterEffectsSettings, save_sticky, sticky_path
+
+    project = tmp_path / "shots" / "spot_v012.aep"
+    project.parent.mkdir()
+    project.write_bytes(b"RIFX")
+    data = json.loads((examples_dir() / "several_items.json").read_text(encoding="utf-8"))
+    data["project"]["path"] = str(project)
+    export_path = tmp_path / "exports" / "tmp_export.json"
+    export_path.parent.mkdir()
+    export_path.write_text(json.dumps(data), encoding="utf-8")
+    export = load_export(export_path)
+
+    where = sticky_path(export, export_path)
+    assert where == project.with_name("spot_v012.aep.stmpo.json")
+    chosen = AfterEffectsSettings(selected_items=[2], chunk_size=7)
+    chosen.parameters.update(
+        {"DisableMFR": "true", "MaxConcurrency": "32", "RamPerProcessGB": "24.0"}
+    )
+    save_sticky(chosen, where)
+
+    tab = ae_tab(make_dialog(export_path))
+    assert tab.selected_items() == [2]
+    assert tab.chunk_size.value() == 7
+    assert tab.profile_combo.currentText() == "Farm"
+    assert not (export_path.parent / "tmp_export.stmpo.json").exists()

@@ -609,3 +609,77 @@ def test_demo_renders_every_requested_frame(tmp_path: Path) -> None:
     assert re.search(r"STMPO +[0-9.]+s with 2 aerender processes", done.stdout)
     assert re.search(r"one +[0-9.]+s with 1 aerender process ", done.stdout)
     assert "speed-up" in done.stdout
+
+
+def _trace_records(trace: Path) -> list[dict[str, Any]]:
+    if not trace.exists():
+        return []
+    return [json.loads(line) for line in trace.read_text("utf-8").splitlines() if line]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_signal_mid_render_stops_every_standin_and_still_exits_the_environment(
+    tmp_path: Path, sig: int, code: int
+) -> None:
+    """Two stand-ins, each with a grandchild, are mid-render (a frame written, hanging on
+    the next) when `stmpo run-local` gets the signal: no process outlives it, and the
+    `STMPO Outputs` exit still removes the job's font, which the enter installed."""
+    from fontgen import write_font
+
+    export_path, frames_dir = _demo_inputs(tmp_path / "demo")
+    data = json.loads(export_path.read_text("utf-8"))
+    font = write_font(tmp_path / "job-fonts" / "StmpoCancel-Regular.ttf", "StmpoCancel-Regular")
+    data["fonts"] = [{"postScriptName": "StmpoCancel-Regular", "location": str(font)}]
+    export_path.write_text(json.dumps(data), "utf-8")
+    trace, fonts_home = tmp_path / "trace.jsonl", tmp_path / "xdg" / "fonts"
+    env = {
+        **os.environ,
+        "STANDIN_FAIL": "spawn_child,hang@1,hang@4",  # the two children: f0-2 and f3-5
+        "STANDIN_TRACE": str(trace),
+        "XDG_DATA_HOME": str(fonts_home.parent),
+    }
+    args = ["run-local", str(export_path), "--frames", "1=0-5", "-p", "Concurrency=2"]
+    args += ["-p", "ChildGraceSec=2", *_standin_args()]
+    proc = subprocess.Popen(
+        [PY, "-m", "stmpo", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+    def in_progress() -> bool:
+        records = _trace_records(trace)
+        hanging = [r for r in records if r["event"] == "frame" and r["frame"] in (0, 3)]
+        return len(hanging) == 2 and sum(r["event"] == "grandchild" for r in records) == 2
+
+    try:
+        _wait_for(lambda: in_progress() or proc.poll() is not None, "both stand-ins to render")
+        assert proc.poll() is None, "run-local ended before the signal"
+        records = _trace_records(trace)
+        pids = {r["pid"] for r in records} | {r["child_pid"] for r in records if "child_pid" in r}
+        assert len(pids) == 4 and all(_running(p) for p in pids)
+        tree = {p.pid for p in psutil.Process(proc.pid).children(recursive=True)}
+        assert pids <= tree  # the stand-ins and their grandchildren, STMPO, its shell...
+        installed = [p for p in fonts_home.rglob("*") if p.is_file()]
+        assert [p.name for p in installed] == [font.name]
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+    assert proc.returncode == code, err
+    assert "canceled during step 'RQ 001 MAIN comp' task 1/1 (Frames=0-5)" in err
+    for pid in tree:
+        _wait_for(lambda pid=pid: not _running(pid), f"process {pid} to go away", limit=10)
+    # The environment's exit ran after the cancel, and did its work.
+    canceled = out.index("=== stmpo run-local: canceling step 'RQ 001 MAIN comp'")
+    assert out.index("=== stmpo run-local: exiting environment 'STMPO Outputs' ===") > canceled
+    assert not any(p.is_file() for p in fonts_home.rglob("*"))
+    assert sorted(p.name for p in frames_dir.iterdir()) == ["MAIN_00000.png", "MAIN_00003.png"]
+    assert "succeeded" not in err
+    # STMPO got the notify (SIGTERM) and stopped its trees itself.
+    assert "openjd_fail: STMPO cancelled: every aerender process was stopped" in out

@@ -163,6 +163,16 @@ def _install_and_probe(base: Path) -> dict[str, Any]:
     sample = Path(report["examples"]) / "image_sequence.json"
     report["validate"] = run(str(env / "bin" / "stmpo"), "validate-export", str(sample))
     report["schema_text"] = run(str(env / "bin" / "stmpo"), "schema")
+    hostile = Path(report["examples"]) / "hostile_names.json"
+    bundle = base / "hostile-bundle"
+    report["bundle"] = run(str(env / "bin" / "stmpo"), "bundle", str(hostile), "-o", str(bundle))
+    report["bundle_validate"] = run(str(env / "bin" / "stmpo"), "validate", str(bundle))
+    scripts = bundle / "scripts"
+    report["bundle_scripts"] = sorted(
+        str(p.relative_to(scripts))
+        for p in scripts.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    )
     return report
 
 
@@ -233,3 +243,18 @@ def test_installed_cli_runs(installed: dict[str, Any]) -> None:
     validate = installed["validate"]
     assert validate["returncode"] == 0, validate["stderr"]
     assert ": OK, spot_v012.aep: 1 render queue item" in validate["stdout"]
+
+
+def test_installed_cli_bundles_and_validates_the_hostile_example(installed: dict[str, Any]) -> None:
+    """The bundle's worker scripts come from the wheel's own copy, not the checkout."""
+    bundle, validate = installed["bundle"], installed["bundle_validate"]
+    assert bundle["returncode"] == 0, bundle["stderr"]
+    assert '"hostile_names (6 items)", 6 steps' in bundle["stdout"]
+    assert validate["returncode"] == 0, validate["stderr"]
+    assert validate["stdout"].rstrip().endswith(": valid")
+    scripts = installed["bundle_scripts"]
+    assert "stmpo_render.py" in scripts
+    worker = ROOT / PACKAGE_DIRS["stmpo._worker_scripts"] / "stmpo_worker"
+    expected = {f"stmpo_worker/{p.name}" for p in worker.glob("*.py")}
+    assert "stmpo_worker/__init__.py" in expected
+    assert sorted(expected - set(scripts)) == []

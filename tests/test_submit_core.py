@@ -15,6 +15,8 @@ import yaml
 from botocore.exceptions import ClientError, NoCredentialsError
 from deadline.client.exceptions import DeadlineOperationError
 from stmpo.cli import main
+from stmpo.cli_args import parse_assignments as parse_parameters
+from stmpo.cli_args import parse_items
 from stmpo.errors import ExportError, Problem, StmpoError
 from stmpo.export.model import Export
 from stmpo.submit import (
@@ -31,7 +33,6 @@ from stmpo.submit import (
     summary_table,
 )
 from stmpo.submit.batch import bundle_dir_names
-from stmpo.submit.command import parse_items, parse_parameters
 from stmpo.submit.report import (
     BatchReport,
     ExportResult,

@@ -86,7 +86,7 @@ def build_bundle(export: Export, settings: BundleSettings | None = None) -> Buil
         raise BundleError(problems)
     fonts, font_warnings = plan_fonts(export)
     name = job_name(export, len(plans), settings.job_name)
-    template = build_template(plans, name, has_fonts=bool(fonts))
+    template = build_template(plans, name, has_fonts=bool(fonts), chunk_size=chunk_size)
 
     project_file = str(values.get("ProjectFile", export.project.path))
     values["ProjectFile"] = project_file

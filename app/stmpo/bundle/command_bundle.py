@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
-from stmpo.errors import BundleError, Problem, writing
-
-_FRAMES = re.compile(r"^\s*(\d+)\s*=\s*(-?\d+)\s*-\s*(-?\d+)\s*(?::\s*(\d+)\s*)?$")
+from stmpo.cli_args import parse_assignments, parse_frames, parse_items
+from stmpo.errors import writing
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -53,58 +51,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.set_defaults(handler=run)
 
 
-def parse_items(text: str | None) -> tuple[int, ...] | None:
-    if text is None:
-        return None
-    items: list[int] = []
-    problems: list[Problem] = []
-    for part in text.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if not part.isdigit() or int(part) < 1:
-            problems.append(Problem(f"--items {part}", "expected a render queue index (1, 2...)"))
-        else:
-            items.append(int(part))
-    if not items and not problems:
-        problems.append(Problem(f"--items {text}", "no render queue index given"))
-    if problems:
-        raise BundleError(problems)
-    return tuple(items)
-
-
-def parse_frames(values: list[str]) -> dict[int, tuple[int, int, int]]:
-    overrides: dict[int, tuple[int, int, int]] = {}
-    problems: list[Problem] = []
-    for text in values:
-        match = _FRAMES.match(text)
-        if match is None:
-            problems.append(
-                Problem(f"--frames {text}", "expected RQ=START-END or RQ=START-END:STEP")
-            )
-            continue
-        index, start, end, step = match.groups()
-        if int(index) in overrides:
-            problems.append(Problem(f"--frames {text}", f"item {index} is given twice"))
-            continue
-        overrides[int(index)] = (int(start), int(end), int(step) if step else 1)
-    if problems:
-        raise BundleError(problems)
-    return overrides
-
-
-def parse_parameters(values: list[str]) -> dict[str, str]:
-    from stmpo.bundle.parameters import parse_assignment
-
-    parsed: dict[str, str] = {}
-    for text in values:
-        name, value = parse_assignment(text)
-        if name in parsed:
-            raise BundleError([Problem(f"-p {name}", "is given twice")])
-        parsed[name] = value
-    return parsed
-
-
 def run(args: argparse.Namespace) -> int:
     from stmpo.bundle import BundleSettings, build_bundle, write_bundle
     from stmpo.export.sources import load_any
@@ -112,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     settings = BundleSettings(
         items=parse_items(args.items),
         frame_overrides=parse_frames(args.frames),
-        parameters=parse_parameters(args.parameter),
+        parameters=parse_assignments(args.parameter),
         job_name=args.job_name,
         extra_input_files=tuple(args.input_file),
     )

@@ -119,11 +119,3 @@ def parse_parameter_values(values: Mapping[str, str]) -> dict[str, Any]:
     if problems:
         raise BundleError(problems)
     return parsed
-
-
-def parse_assignment(text: str) -> tuple[str, str]:
-    """`Name=Value` (the value may contain `=`); raise BundleError naming the argument."""
-    name, sep, value = text.partition("=")
-    if not sep or not name.strip():
-        raise BundleError([Problem(f"-p {text}", "expected Name=Value")])
-    return name.strip(), value

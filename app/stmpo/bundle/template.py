@@ -178,12 +178,35 @@ def environment_template(plans: list[ItemPlan], has_fonts: bool) -> dict[str, An
     }
 
 
-def build_template(plans: list[ItemPlan], name: str, *, has_fonts: bool) -> dict[str, Any]:
+def pinned_chunk_size(definitions: list[dict[str, Any]], chunk_size: int) -> list[dict[str, Any]]:
+    """The definitions with ChunkSize fixed to the value the tasks were cut with.
+
+    Chunks are baked into the steps when the bundle is built, so a different ChunkSize at
+    submit or run time would silently change nothing; pinning it makes OpenJD refuse it.
+    """
+    pinned = []
+    for definition in definitions:
+        if definition["name"] == "ChunkSize":
+            definition = {
+                **definition,
+                "default": chunk_size,
+                "minValue": chunk_size,
+                "maxValue": chunk_size,
+                "description": f"{definition['description']} This bundle was built with "
+                f"{chunk_size}; rebuild it (stmpo bundle -p ChunkSize=N) to change it.",
+            }
+        pinned.append(definition)
+    return pinned
+
+
+def build_template(
+    plans: list[ItemPlan], name: str, *, has_fonts: bool, chunk_size: int = 0
+) -> dict[str, Any]:
     """The whole job template; `name` must already be sanitized (see `job_name`)."""
     return {
         "specificationVersion": SPECIFICATION_VERSION,
         "name": name,
-        "parameterDefinitions": parameter_definitions(),
+        "parameterDefinitions": pinned_chunk_size(parameter_definitions(), chunk_size),
         "jobEnvironments": [environment_template(plans, has_fonts)],
         "steps": [step_template(plan) for plan in plans],
     }

@@ -34,9 +34,9 @@ from PySide6.QtWidgets import (
 
 from stmpo.export.model import Export, RenderQueueItem
 from stmpo.export.sources import load_any
+from stmpo.frame_text import format_frame_range, parse_frame_range
 from stmpo.gui import profiles
 from stmpo.gui.fonts_view import FontRow, font_rows
-from stmpo.gui.frame_text import format_frame_range, parse_frame_range
 from stmpo.gui.preview import WorkerShape, preview_item
 from stmpo.gui.settings import DEFAULT_PARAMETERS, AfterEffectsSettings
 
@@ -233,7 +233,8 @@ class AfterEffectsSettingsWidget(QWidget):
                 for cell in (check, comp, frames, outputs, status):
                     cell.setForeground(GREY)
                     cell.setToolTip(f"Cannot render: {reason}")
-                status.setText(f"{item.status or 'QUEUED'} ({reason})")
+                shown = item.status or "QUEUED"
+                status.setText(shown if reason.endswith(shown) else f"{shown} ({reason})")
             check.setCheckState(Qt.CheckState.Unchecked)
             self.queue_table.setItem(row, COL_CHECK, check)
             self.queue_table.setItem(row, COL_COMP, comp)

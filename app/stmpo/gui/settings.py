@@ -16,7 +16,7 @@ from typing import Any
 from stmpo.bundle import BundleSettings
 from stmpo.bundle.parameters import default_value
 from stmpo.export.model import Export
-from stmpo.gui.frame_text import parse_frame_range
+from stmpo.frame_text import parse_frame_range
 
 STICKY_VERSION = 1
 

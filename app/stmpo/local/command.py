@@ -129,8 +129,8 @@ def _open_log(path: Path | None) -> contextlib.AbstractContextManager[TextIO]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from stmpo.cli_args import parse_assignments
     from stmpo.local.orphans import become_subreaper
-    from stmpo.local.parameters import parse_assignments
 
     overrides = parse_assignments(args.parameters)
     source = Path(args.input)
@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
             raise StmpoError([Problem("--items/--frames", "only apply to an export input")])
         bundle_dir = source
     elif source.is_file():
-        from stmpo.bundle.command_bundle import parse_frames, parse_items
+        from stmpo.cli_args import parse_frames, parse_items
 
         items, frames = parse_items(args.items), parse_frames(args.frames)
         workdir = Path(tempfile.mkdtemp(prefix="stmpo-run-local-bundle-"))

@@ -63,24 +63,6 @@ class PreparedJob:
     step_symbol_tables: Mapping[str, Any]
 
 
-def parse_assignments(items: Sequence[str]) -> dict[str, str]:
-    """`Name=Value` strings from `-p` into a dict; the value may contain `=`."""
-    result: dict[str, str] = {}
-    problems: list[Problem] = []
-    for item in items:
-        name, sep, value = item.partition("=")
-        name = name.strip()
-        if not sep or not name:
-            problems.append(Problem(f"-p {item}", "expected Name=Value"))
-        elif name in result:
-            problems.append(Problem(f"-p {name}", "given more than once"))
-        else:
-            result[name] = value
-    if problems:
-        raise LocalRunError(problems)
-    return result
-
-
 def _find(directory: Path, names: Sequence[str]) -> Path | None:
     for name in names:
         if (directory / name).is_file():

@@ -7,6 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
+from stmpo.cli_args import parse_assignments, parse_items
 from stmpo.errors import Problem, StmpoError
 
 
@@ -47,40 +48,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.set_defaults(handler=run)
 
 
-def parse_parameters(values: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    problems: list[Problem] = []
-    for text in values:
-        name, sep, value = text.partition("=")
-        name = name.strip()
-        if not sep or not name:
-            problems.append(Problem(f"-p {text}", "expected Name=Value"))
-        elif name in out:
-            problems.append(Problem(f"-p {name}", "given more than once"))
-        else:
-            out[name] = value
-    if problems:
-        raise StmpoError(problems)
-    return out
-
-
-def parse_items(text: str | None) -> tuple[int, ...] | None:
-    if text is None:
-        return None
-    items: list[int] = []
-    for part in text.split(","):
-        part = part.strip()
-        if not part.isdigit() or int(part) < 1:
-            raise StmpoError(
-                [Problem("--items", f'"{part}" is not a render queue index (1, 2, ...)')]
-            )
-        if int(part) not in items:
-            items.append(int(part))
-    if not items:
-        raise StmpoError([Problem("--items", "no render queue index given")])
-    return tuple(items)
-
-
 def run(args: argparse.Namespace) -> int:
     from stmpo.submit.batch import submit_exports
     from stmpo.submit.options import SubmitOptions
@@ -96,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         farm_id=args.farm_id,
         queue_id=args.queue_id,
         profile=args.profile,
-        parameters=parse_parameters(args.parameter),
+        parameters=parse_assignments(args.parameter),
         items=parse_items(args.items),
         job_name=args.job_name,
         dry_run=args.dry_run,

@@ -1,0 +1,70 @@
+"""The arguments several commands share (`-p`, `--items`, `--frames`), parsed one way.
+
+`stmpo bundle`, `stmpo submit` and `stmpo run-local` take the same selections, so a
+wrangler gets the same meaning and the same messages everywhere; every problem is reported
+at once, each naming the argument at fault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from stmpo.errors import Problem, StmpoError
+from stmpo.frame_text import parse_frame_range
+
+
+def parse_assignments(values: Sequence[str]) -> dict[str, str]:
+    """`-p Name=Value` into a dict; the value may contain `=` and may be empty."""
+    result: dict[str, str] = {}
+    problems: list[Problem] = []
+    for text in values:
+        name, sep, value = text.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            problems.append(Problem(f"-p {text}", "expected Name=Value"))
+        elif name in result:
+            problems.append(Problem(f"-p {name}", "given more than once"))
+        else:
+            result[name] = value
+    if problems:
+        raise StmpoError(problems)
+    return result
+
+
+def parse_items(text: str | None) -> tuple[int, ...] | None:
+    """`--items 3,1` into render queue indexes in the order given, without repeats."""
+    if text is None:
+        return None
+    items: list[int] = []
+    problems: list[Problem] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            problems.append(Problem(f"--items {text}", "has an empty entry"))
+        elif not part.isdigit() or int(part) < 1:
+            problems.append(Problem(f"--items {part}", "is not a render queue index (1, 2, ...)"))
+        elif int(part) not in items:
+            items.append(int(part))
+    if problems:
+        raise StmpoError(problems)
+    return tuple(items)
+
+
+def parse_frames(values: Sequence[str]) -> dict[int, tuple[int, int, int]]:
+    """`--frames RQ=START-END[:STEP]` (repeatable) into per-item frame overrides."""
+    overrides: dict[int, tuple[int, int, int]] = {}
+    problems: list[Problem] = []
+    for text in values:
+        index, sep, frames = text.partition("=")
+        parsed = parse_frame_range(frames) if sep else None
+        if not index.strip().isdigit() or parsed is None:
+            problems.append(
+                Problem(f"--frames {text}", "expected RQ=START-END or RQ=START-END:STEP")
+            )
+        elif int(index) in overrides:
+            problems.append(Problem(f"--frames {text}", f"item {int(index)} is given twice"))
+        else:
+            overrides[int(index)] = parsed
+    if problems:
+        raise StmpoError(problems)
+    return overrides
