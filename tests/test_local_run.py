@@ -543,6 +543,11 @@ def test_export_input_is_bundled_and_rendered_by_stmpo(tmp_path: Path) -> None:
     # ChunkSize reached the builder: two tasks of five frames, each fanned out by STMPO.
     assert "task 2/2 | step RQ 001 MAIN comp 2/2 | Frames=5-9: done" in done.stderr
     assert "built bundle" in done.stderr
+    # STMPO's reports reach the display whole: each percentage with its own frame count.
+    shown = re.findall(r": +(\d+)% (\d+)/(\d+) frames", done.stderr)
+    assert shown
+    for percent, frames_done, total in shown:
+        assert int(percent) == round(100 * int(frames_done) / int(total)), shown
 
 
 @pytest.mark.slow

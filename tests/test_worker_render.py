@@ -422,3 +422,85 @@ def test_merged_log_has_whole_lines_and_survives_bad_bytes(tmp_path: Path) -> No
         assert text == letter * 5000, "a line was split or mixed with another child's"
     assert "[c1 f0-0] bad bytes \ufffd\ufffd here" in body
     assert "[c2 f1-1] last line without newline" in body
+
+
+def _between(lines: list[str], start: str, end: str) -> list[str]:
+    """The lines after the first one starting with `start`, up to the first one that
+    contains `end` after it."""
+    first = next(i for i, line in enumerate(lines) if line.startswith(start))
+    last = next(i for i, line in enumerate(lines) if i > first and end in line)
+    return lines[first + 1 : last]
+
+
+def test_a_report_held_by_the_rate_limit_is_sent_before_the_next_frame(tmp_path: Path) -> None:
+    """Frames 0 and 1 come at once (the limit holds the second report), then frame 2
+    takes 2 s: the monitor hears `2/4 frames` during that wait, not after it."""
+    scene = make_scene(tmp_path)
+    argv = render_argv(scene, "0-3", "--concurrency", "1")
+    result = run(argv, base_env(scene, STANDIN_FAIL="slow@2:2"))
+    assert result.returncode == 0, result.stdout
+    lines = result.stdout.splitlines()
+    waiting = _between(lines, "[c1 f0-3] PROGRESS:  0:00:00:01 (2)", "(3): ")
+    assert "openjd_status: 2/4 frames, 1 process" in waiting
+    assert "openjd_progress: 50.0" in waiting
+    # every report is a pair, progress first
+    for at, line in enumerate(lines):
+        if line.startswith("openjd_progress: "):
+            assert lines[at + 1].startswith("openjd_status: ")
+    assert lines[-3:-1] == ["openjd_progress: 100.0", "openjd_status: 4/4 frames, 0 processes"]
+
+
+def test_log_lines_keep_flowing_while_a_stop_waits_for_the_grace(tmp_path: Path) -> None:
+    """A child that ignores SIGTERM renders on through the grace: its frame lines and
+    the progress they make are merged as they come, before the SIGKILL line."""
+    scene = make_scene(tmp_path)
+    slow = ",".join(f"slow@{frame}:0.2" for frame in range(1, 100))
+    argv = render_argv(scene, "0-99", "--concurrency", "1", "--child-grace-sec", "2")
+    proc = subprocess.Popen(
+        argv,
+        env=base_env(scene, STANDIN_FAIL=f"ignore_term,{slow}"),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(lambda: len(scene.events("frame")) >= 2)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 143
+        during = _between(out.splitlines(), "STMPO: cancel: stopping 1 process tree", "SIGKILL")
+        assert any(line.startswith("[c1 f0-99] PROGRESS:  ") for line in during), out
+        assert any(line.startswith("openjd_status: ") for line in during), out
+        lines = out.splitlines()
+        assert lines[-4].startswith("openjd_progress: ")  # the final pair, on a cancel too
+        assert lines[-3].startswith("openjd_status: ") and lines[-3].endswith("0 processes")
+        assert survivors(scene.pids()) == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        cleanup(scene.pids())
+
+
+FRAMES_DISPLAY_AERENDER = """\
+import sys, time
+# a project whose Time Display Style is Frames (first frame 1001), then Feet + Frames
+print("PROGRESS:  Duration: 4", flush=True)
+print("PROGRESS:  1001 (1): 0 Seconds", flush=True)
+print("PROGRESS:  1002 (2): 0 Seconds", flush=True)
+print("PROGRESS:  62+09 (3): 0 Seconds", flush=True)
+time.sleep(1.5)
+print("PROGRESS:  62+10 (4): 0 Seconds", flush=True)
+"""
+
+
+def test_frame_number_and_feet_display_styles_count_as_frames(tmp_path: Path) -> None:
+    scene = make_scene(tmp_path)
+    fake = tmp_path / "frames_display_aerender.py"
+    fake.write_text(FRAMES_DISPLAY_AERENDER)
+    argv = render_argv(
+        scene, "0-3", "--concurrency", "1", item=encode_b64_json({"comp": "x", "outputs": []})
+    )
+    argv[argv.index(str(STANDIN))] = str(fake)
+    result = run(argv, base_env(scene))
+    assert result.returncode == 0, result.stdout
+    waiting = _between(result.stdout.splitlines(), "[c1 f0-3] PROGRESS:  62+09 (3)", "(4): ")
+    assert "openjd_status: 3/4 frames, 1 process" in waiting

@@ -26,7 +26,7 @@ from .affinity import AffinityBackend, AffinityError
 from .jobobject import KillOnCloseJob
 from .planning import RenderPlan, cpu_list_text
 from .procs import Member, StopReport, Tree, children_by_parent, end_trees, spawn
-from .progress import RateLimiter, TaskProgress, is_error_line, progress_lines
+from .progress import ReportThrottle, TaskProgress, is_error_line, progress_lines
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -137,24 +137,27 @@ class Orchestrator:
             for i, ((s, e), cpus) in enumerate(zip(plan.ranges, blocks, strict=True))
         ]
         self.progress = TaskProgress([len(c.frames) for c in self.children])
-        self.limiter = RateLimiter(PROGRESS_INTERVAL, clock)
+        self.throttle = ReportThrottle(PROGRESS_INTERVAL)
         self.events: queue.Queue[tuple[str, int, str]] = queue.Queue()
         self.cancel_requested = threading.Event()
         self.aborting = ""  # "fail-fast" or "cancel" once we stop everything
         self.launched = 0
-        self.reported_done = -1
 
     # -- output -----------------------------------------------------------------
     def say(self, line: str) -> None:
         self.stdout.write(line + "\n")
         self.stdout.flush()
 
-    def report_progress(self, force: bool = False) -> None:
-        done = self.progress.done
-        if (force or done != self.reported_done) and self.limiter.ready(force):
-            self.reported_done = done
-            for line in progress_lines(self.progress, self.running_count()):
-                self.say(line)
+    def report_progress(self, force: bool = False, running: int | None = None) -> None:
+        """Offer the current progress+status pair; called on every change and every
+        poll, so a report the rate limit held goes out once its window expires."""
+        if running is None:
+            running = self.running_count()
+        lines = self.throttle.offer(
+            progress_lines(self.progress, running), self.clock(), force=force
+        )
+        for line in lines or ():
+            self.say(line)
 
     def running_count(self) -> int:
         return sum(1 for c in self.children if c.tree is not None and c.exit_code is None)
@@ -328,7 +331,18 @@ class Orchestrator:
                 f"STMPO: {why}: stopping {len(trees)} process tree(s) "
                 f"(grace {self.job.child_grace:g} s)"
             )
-        self.say_stopped(end_trees(trees, self.job.child_grace))
+        self.say_stopped(end_trees(trees, self.job.child_grace, wait=self.keep_up))
+
+    def keep_up(self, seconds: float) -> None:
+        """While `end_trees` waits for processes to go: keep merging their log lines (a
+        process that ignores SIGTERM may go on rendering for the whole grace) and keep
+        the monitor's progress current."""
+        deadline = time.monotonic() + seconds  # end_trees' own clock
+        while True:
+            self.drain(timeout=max(0.0, deadline - time.monotonic()))
+            self.report_progress()
+            if time.monotonic() >= deadline:
+                return
 
     # -- main loop ----------------------------------------------------------------
     def run(self) -> int:
@@ -359,13 +373,14 @@ class Orchestrator:
             self.refresh_trees()
             if self.all_finished():
                 break
+            self.report_progress()
         self.drain(timeout=0)
         # Last sweep: whatever is still alive in any child's group or among the
         # descendants seen is an orphan now, and nothing may outlive the task.
         leftovers = [c.tree for c in self.children if c.tree is not None and c.tree.group_alive()]
         if leftovers:
             self.say(f"STMPO: ending {len(leftovers)} leftover process tree(s)")
-            self.say_stopped(end_trees(leftovers, self.job.child_grace))
+            self.say_stopped(end_trees(leftovers, self.job.child_grace, wait=self.keep_up))
         return self.summarise(self.clock() - started)
 
     _last_refresh = 0.0
@@ -411,12 +426,7 @@ class Orchestrator:
         failed = self.failed()
         stopped = [c for c in self.children if c.stopped]
         not_started = len(self.children) - self.launched
-        if not failed and not self.aborting:
-            self.report_progress(force=True)
-        else:
-            self.limiter.ready(force=True)
-            for line in progress_lines(self.progress, 0)[1:]:
-                self.say(line)
+        self.report_progress(force=True, running=0)  # the last word, whatever the outcome
         parts = [
             f"{self.progress.done}/{self.progress.total} frames",
             f"{self.launched}/{len(self.children)} processes",

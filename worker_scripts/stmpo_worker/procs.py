@@ -20,7 +20,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 try:
@@ -267,13 +267,20 @@ class StopReport:
     unkillable: list[tuple[Tree, list[Member]]] = field(default_factory=list)
 
 
-def end_trees(trees: Sequence[Tree], grace: float, poll: float = 0.05) -> StopReport:
+def end_trees(
+    trees: Sequence[Tree],
+    grace: float,
+    poll: float = 0.05,
+    wait: Callable[[float], None] = time.sleep,
+) -> StopReport:
     """Terminate every tree at once; SIGKILL only what is still alive when its grace ends.
 
     Returns as soon as every process of every tree is gone. The grace is shared, not
     per tree (a cancel must finish within the notify period), and counts from the
     first SIGTERM a tree got: a tree already asked (orphans of a child that exited)
     does not get a second grace, and one already killed is killed again at once.
+    `wait(poll)` passes the time between looks: the orchestrator keeps merging the
+    children's log lines meanwhile.
     """
     report = StopReport()
     table, parents = process_table(), children_by_parent()
@@ -302,7 +309,7 @@ def end_trees(trees: Sequence[Tree], grace: float, poll: float = 0.05) -> StopRe
             if now >= give_up:
                 report.unkillable = [(t, t.members(table, parents)) for t in pending]
                 break
-        time.sleep(poll)
+        wait(poll)
     for tree in trees:
         with contextlib.suppress(subprocess.TimeoutExpired):  # unkillable (D state)
             tree.proc.wait(timeout=0 if report.unkillable else KILL_WAIT)

@@ -1,8 +1,16 @@
 """aerender output -> task progress, and the lines that fail a render.
 
-aerender reports a finished frame as `PROGRESS:  0:00:01:05 (31): 0 Seconds`. The
-words around it are localized and drop-frame rates use `;`, so a frame is recognised
-by its shape alone: a four-part timecode followed by `(N)`. `N` can be absolute or
+aerender reports a finished frame as `PROGRESS:  0:00:01:05 (31): 0 Seconds`: the
+current time in the project's time display style, then `(N)`. The words around it are
+localized (`PROGRÈS :`, `0 Sekunden`), so a frame line is recognised by its shape:
+
+- timecode, `0:00:01:05 (31)` (drop-frame rates use `;`): the four-part timecode is
+  distinctive enough to be found anywhere in the line;
+- frames, `PROGRESS:  31 (32): 0 Seconds`, and feet + frames (35 mm: 16 frames a foot,
+  16 mm: 40), `PROGRESS:  1+15 (32): 0 Seconds`: a bare number is not, so these must
+  follow the line's leading word and its colon and be followed by `(N):`.
+
+Field renders add the field to the count, `(32U)` or `(32L)`. `N` can be absolute or
 relative to the render and a frame can be reported twice, so each child counts the
 distinct values it has seen (capped at its frame count).
 """
@@ -10,16 +18,20 @@ distinct values it has seen (capped at its frame count).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-_FRAME_LINE = re.compile(r"(?<![\d:;])\d{1,3}[:;]\d{2}[:;]\d{2}[:;]\d{2,3}\s*\((\d+)\)")
+_COUNT = r"\s*\((\d+)[UL]?\)"
+_TIMECODE_LINE = re.compile(r"(?<![\d:;])\d{1,3}[:;]\d{2}[:;]\d{2}[:;]\d{2,3}" + _COUNT)
+_LEADING_WORD = r"^\s*[^\W\d_][^\d:()]*:\s*"  # PROGRESS:, PROGRÈS :, FORTSCHRITT:
+_FEET_OR_FRAME = r"(?:-?\d+\+\d{1,2}|-?\d+)"  # 62+09 or 1001
+_FRAMES_LINE = re.compile(_LEADING_WORD + _FEET_OR_FRAME + _COUNT + r"\s*:")
 _ERROR_MARKERS = ("aerender error", "after effects error:")
 
 
 def frame_marker(line: str) -> int | None:
     """The `(N)` of a frame-done line, or None for any other line."""
-    match = _FRAME_LINE.search(line)
+    match = _TIMECODE_LINE.search(line) or _FRAMES_LINE.match(line)
     return int(match.group(1)) if match else None
 
 
@@ -73,26 +85,40 @@ class TaskProgress:
         self.children[child].finished = True
 
 
-class RateLimiter:
-    """Lets a report through at most once per `interval` seconds, unless forced."""
+Report = tuple[str, ...]
 
-    def __init__(self, interval: float, clock: Callable[[], float]) -> None:
+
+class ReportThrottle:
+    """At most one report per `interval` seconds, and never a stale monitor.
+
+    A report the window blocks is kept, not dropped: offered again (the orchestrator
+    offers the current report on every poll), it goes out as soon as the window has
+    expired, even if nothing changed meanwhile. Pure: the caller passes the time.
+    """
+
+    def __init__(self, interval: float) -> None:
         self.interval = interval
-        self.clock = clock
-        self._last: float | None = None
+        self._sent: Report | None = None
+        self._sent_at: float | None = None
+        self.pending: Report | None = None
 
-    def ready(self, force: bool = False) -> bool:
-        now = self.clock()
-        if force or self._last is None or now - self._last >= self.interval:
-            self._last = now
-            return True
-        return False
+    def offer(self, report: Report, now: float, force: bool = False) -> Report | None:
+        """The report to print now, or None (already sent, or held for the window)."""
+        if report == self._sent and not force:
+            self.pending = None
+            return None
+        if force or self._sent_at is None or now - self._sent_at >= self.interval:
+            self._sent, self._sent_at, self.pending = report, now, None
+            return report
+        self.pending = report
+        return None
 
 
-def progress_lines(progress: TaskProgress, running: int) -> list[str]:
-    """The OpenJD protocol lines for the current state."""
-    return [
+def progress_lines(progress: TaskProgress, running: int) -> Report:
+    """The OpenJD protocol lines for the current state: progress and status always go
+    together, so a monitor never pairs a percentage with another moment's status."""
+    return (
         f"openjd_progress: {progress.percent:.1f}",
         f"openjd_status: {progress.done}/{progress.total} frames, "
         f"{running} process{'es' if running != 1 else ''}",
-    ]
+    )

@@ -37,6 +37,7 @@ from openjd.sessions import (
 )
 
 from stmpo.local.orphans import ActionProcesses
+from stmpo.local.pairing import ProgressPairing, Shown
 from stmpo.local.parameters import LocalRunError, PreparedJob, prepare_job, read_bundle
 from stmpo.local.plan import JobPlan, describe_task, plan_job
 
@@ -46,6 +47,8 @@ _POLL_SECONDS = 0.1
 """How often the waiting thread looks at the cancel event (a signal handler only sets it)."""
 _TRACK_EVERY = 3
 """Record the action's process tree every this many polls: a full process scan costs."""
+_PAIR_HOLD_SECONDS = 0.5
+"""How long a percentage may wait for its status line (see `pairing.py`)."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,8 @@ class ProgressEvent:
     progress: float | None = None
     """Percent 0-100 from the action's last `openjd_progress:` line."""
     status: str | None = None
-    """The action's last `openjd_status:` line."""
+    """The action's `openjd_status:` line that goes with `progress` (a percentage is
+    held back briefly until its status line arrives, so the two always match)."""
     fail_message: str | None = None
     elapsed: float = 0.0
     """Seconds since the action started."""
@@ -225,6 +229,9 @@ class _JobRunner:
         self._canceled = False
         self._tasks_succeeded = 0
         self._orphans: list[int] = []
+        self._pairing = ProgressPairing(_PAIR_HOLD_SECONDS)
+        self._pairing_lock = threading.Lock()  # openjd's I/O thread and the waiting one
+        self._fail_message_seen: str | None = None
 
     # ---- openjd callbacks (called from openjd's threads) --------------------------
 
@@ -252,19 +259,27 @@ class _JobRunner:
 
     def _on_status(self, _session_id: str, status: ActionStatus) -> None:
         if status.state == ActionState.RUNNING:
-            if self._current is not None:
-                self._emit(
-                    ProgressEvent(
-                        action=self._current,
-                        state="running",
-                        progress=status.progress,
-                        status=status.status_message,
-                        fail_message=status.fail_message,
-                        elapsed=time.monotonic() - self._started_at,
-                    )
-                )
+            with self._pairing_lock:
+                self._fail_message_seen = status.fail_message
+                now = time.monotonic()
+                self._show(self._pairing.update(status.progress, status.status_message, now))
         else:
             self._done.set()
+
+    def _show(self, shown: Shown | None) -> None:
+        """Report a coherent progress/status pair (call with `_pairing_lock` held, so
+        the two threads that show pairs keep their order)."""
+        if shown is not None and self._current is not None:
+            self._emit(
+                ProgressEvent(
+                    action=self._current,
+                    state="running",
+                    progress=shown.progress,
+                    status=shown.status,
+                    fail_message=self._fail_message_seen,
+                    elapsed=time.monotonic() - self._started_at,
+                )
+            )
 
     # ---- helpers -------------------------------------------------------------------
 
@@ -285,6 +300,9 @@ class _JobRunner:
     def _run_action(self, session: Session, ref: ActionRef, start: Callable[[], None]) -> bool:
         """Start one action, wait for it (canceling on request), report its end."""
         self._done.clear()
+        with self._pairing_lock:
+            self._pairing.reset()
+            self._fail_message_seen = None
         self._current = ref
         with self._procs_lock:
             self._procs = ActionProcesses()
@@ -301,6 +319,8 @@ class _JobRunner:
         cancel_sent = swept = False
         while not self._done.wait(_POLL_SECONDS):
             polls += 1
+            with self._pairing_lock:
+                self._show(self._pairing.due(time.monotonic()))
             if polls % _TRACK_EVERY == 0:
                 with self._procs_lock:
                     self._procs.track()
@@ -350,6 +370,8 @@ class _JobRunner:
             self._canceled = True
         if succeeded and ref.kind == "task":
             self._tasks_succeeded += 1
+        with self._pairing_lock:
+            self._pairing.reset()  # the end event below carries the final values
         self._emit(
             ProgressEvent(
                 action=ref,
