@@ -68,6 +68,8 @@ def test_an_affinity_failure_is_one_warning_and_the_render_goes_on(tmp_path: Pat
     assert len(warnings) == 1 and "EPERM (simulated)" in warnings[0]
     # Later children are started without a block: pinning is not tried again.
     assert backend.asked == [job.plan.cpu_blocks[0], None, None]
+    starts = [line for line in log.getvalue().splitlines() if "STMPO: starting" in line]
+    assert ["CPUs" in line for line in starts] == [True, False, False]
 
 
 def test_macos_says_once_that_it_cannot_pin_and_renders(tmp_path: Path) -> None:

@@ -182,9 +182,9 @@ class Orchestrator:
         )
         env = dict(job.env)
         env["KMP_DUPLICATE_LIB_OK"] = "TRUE"
-        pinned = f", CPUs {cpu_list_text(child.cpus)}" if child.cpus else ""
+        cpus = child.cpus if self.pinning else None  # no more tries after a failure
+        pinned = f", CPUs {cpu_list_text(cpus)}" if cpus else ""
         self.say(f"STMPO: starting [{child.label}] ({len(child.frames)} frames{pinned})")
-        cpus = child.cpus if self.pinning else None
         try:
             started: Started = self.affinity.start(
                 lambda suspended: spawn(argv, env, suspended), cpus
