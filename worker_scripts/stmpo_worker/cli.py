@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import NoReturn
 
-from . import jobobject
 from . import outputs as out
 from .aerender import AerenderNotFound, resolve_aerender
 from .affinity import default_backend
@@ -189,9 +188,7 @@ def run_render(args: argparse.Namespace) -> int:
         f"STMPO: host: {host.logical_cpus} logical CPUs, {host.total_ram_gb:.0f} GB RAM, "
         f"{len(host.numa_pools or ())} CPU pool(s), {host.os_name}; aerender: {aerender}\n"
     )
-    orchestrator = Orchestrator(
-        job, stdout, default_backend(), job_object=jobobject.for_this_host(warn)
-    )
+    orchestrator = Orchestrator(job, stdout, default_backend(warn))
     orchestrator.install_signal_handlers()
     return orchestrator.run()
 

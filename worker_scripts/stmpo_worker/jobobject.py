@@ -1,10 +1,11 @@
-"""Windows: every child in one job object that dies with the orchestrator.
+"""Windows: every child in a job object that dies with the orchestrator.
 
 Signals cover a cancel the orchestrator hears about. If the orchestrator itself is
 killed outright (TerminateProcess, a crashed worker agent), a job object created with
 JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE still ends every aerender and AfterFX it holds:
 the system closes the orchestrator's handle and kills the job. Processes a child
-starts after it was assigned join the job too.
+starts after it was assigned join the job too, and children are assigned while still
+suspended (see affinity.WindowsAffinity), so none can start one before.
 
 The logic runs against a small `JobApi` (tested with a fake); the ctypes implementation
 only runs on Windows. Any failure is one warning: rendering goes on without the job.
@@ -13,7 +14,6 @@ only runs on Windows. Any failure is one warning: rendering goes on without the 
 from __future__ import annotations
 
 import ctypes
-import sys
 from collections.abc import Callable
 from typing import Protocol
 
@@ -112,10 +112,3 @@ class CtypesJobApi:  # pragma: no cover - runs on Windows only
                 raise self._fail("AssignProcessToJobObject")
         finally:
             self.k32.CloseHandle(ctypes.c_void_p(process))
-
-
-def for_this_host(warn: Callable[[str], None]) -> KillOnCloseJob | None:
-    """A job object on Windows; None elsewhere (process groups and signals do the job)."""
-    if sys.platform != "win32":
-        return None
-    return KillOnCloseJob(CtypesJobApi(), warn)  # pragma: no cover - Windows only

@@ -22,8 +22,7 @@ from typing import IO, TextIO
 
 from . import outputs as out
 from .aerender import child_command
-from .affinity import AffinityBackend, AffinityError
-from .jobobject import KillOnCloseJob
+from .affinity import AffinityBackend, Started
 from .planning import RenderPlan, cpu_list_text
 from .procs import Member, StopReport, Tree, children_by_parent, end_trees, spawn
 from .progress import ReportThrottle, TaskProgress, is_error_line, progress_lines
@@ -121,12 +120,11 @@ class Orchestrator:
         stdout: TextIO,
         affinity: AffinityBackend,
         clock: Callable[[], float] = time.monotonic,
-        job_object: KillOnCloseJob | None = None,
     ) -> None:
         self.job = job
-        self.job_object = job_object
         self.stdout = stdout
-        self.affinity: AffinityBackend | None = affinity
+        self.affinity = affinity
+        self.pinning = True  # until the first pinning failure
         self.clock = clock
         plan = job.plan
         blocks: list[tuple[int, ...] | None] = (
@@ -187,10 +185,13 @@ class Orchestrator:
         )
         env = dict(job.env)
         env["KMP_DUPLICATE_LIB_OK"] = "TRUE"
-        pinned = f", CPUs {cpu_list_text(child.cpus)}" if child.cpus else ""
+        cpus = child.cpus if self.pinning else None  # no more tries after a failure
+        pinned = f", CPUs {cpu_list_text(cpus)}" if cpus else ""
         self.say(f"STMPO: starting [{child.label}] ({len(child.frames)} frames{pinned})")
         try:
-            proc = spawn(argv, env)
+            started: Started = self.affinity.start(
+                lambda suspended: spawn(argv, env, suspended), cpus
+            )
         except OSError as exc:
             child.exit_code = -1
             child.eof = True
@@ -198,19 +199,15 @@ class Orchestrator:
             child.failure = f"could not start {job.aerender}: {exc.strerror or exc}"
             self.say(f"STMPO: [{child.label}] {child.failure}")
             return
-        if self.job_object is not None:
-            self.job_object.add(proc.pid)
+        if started.problem:
+            self.say(f"STMPO: warning: CPU affinity failed ({started.problem}); rendering unpinned")
+            self.pinning = False
+        proc = started.proc
         child.tree = Tree(proc, child.label)
         assert proc.stdout is not None
         threading.Thread(
             target=_read, args=(child.index, proc.stdout, self.events), daemon=True
         ).start()
-        if child.cpus and self.affinity is not None:
-            try:
-                self.affinity.pin(proc.pid, child.cpus)
-            except AffinityError as exc:
-                self.say(f"STMPO: warning: CPU affinity failed ({exc}); rendering unpinned")
-                self.affinity = None
 
     def handle(self, kind: str, index: int, text: str) -> None:
         child = self.children[index]

@@ -270,7 +270,8 @@ def host_pools(host: HostFacts) -> list[list[int]]:
     """CPU pools to pin into: the NUMA pools (none when the topology is unknown).
 
     On Windows a pool is further cut at processor-group boundaries (64 CPUs), so that
-    no block needs two groups: a thread can only be pinned within one group.
+    no block needs two groups: before Windows 11 a process runs in one group, so it
+    would leave the rest of such a block idle.
     """
     pools = [sorted(set(p)) for p in host.numa_pools or () if p]
     if host.os_name == "windows":

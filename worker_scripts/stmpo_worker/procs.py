@@ -31,11 +31,22 @@ except ImportError:  # pragma: no cover - workers without psutil
 WINDOWS = sys.platform == "win32"
 
 
-def spawn(argv: Sequence[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """Start `argv` (a list, no shell) in its own group, stdout+stderr on one pipe."""
+CREATE_SUSPENDED = 0x00000004  # not in the subprocess module
+
+
+def spawn(
+    argv: Sequence[str], env: dict[str, str], suspended: bool = False
+) -> subprocess.Popen[bytes]:
+    """Start `argv` (a list, no shell) in its own group, stdout+stderr on one pipe.
+
+    `suspended` (Windows only): the main thread waits for a resume, so the caller can
+    put the process in a job object before it runs any code."""
     kwargs: dict[str, object] = {}
     if WINDOWS:  # pragma: no cover - Windows only
-        kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
+        flags = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
+        kwargs["creationflags"] = flags | (CREATE_SUSPENDED if suspended else 0)
+    elif suspended:
+        raise ValueError("a suspended start exists on Windows only")
     else:
         kwargs["start_new_session"] = True
     return subprocess.Popen(  # type: ignore[call-overload,no-any-return]
