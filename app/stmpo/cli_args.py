@@ -7,10 +7,41 @@ at once, each naming the argument at fault.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
 
 from stmpo.errors import Problem, StmpoError
 from stmpo.frame_text import parse_frame_range
+
+
+def add_selection_arguments(
+    parser: argparse.ArgumentParser, *, parameter_help: str, scope: str = "", frames: bool = True
+) -> None:
+    """`-p`, `--items` and (optionally) `--frames`, with the same names and metavars everywhere.
+
+    `scope` prefixes the help of the item options (e.g. "with an export: ").
+    """
+    parser.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="Name=Value",
+        help=parameter_help,
+    )
+    parser.add_argument(
+        "--items",
+        metavar="1,3",
+        help=f"{scope}render queue indexes (default: the renderable items)",
+    )
+    if frames:
+        parser.add_argument(
+            "--frames",
+            action="append",
+            default=[],
+            metavar="RQ=S-E[:STEP]",
+            help=f"{scope}frame range override for one item (repeatable), e.g. 3=0-99:2",
+        )
 
 
 def parse_assignments(values: Sequence[str]) -> dict[str, str]:

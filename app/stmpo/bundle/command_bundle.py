@@ -6,7 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from stmpo.cli_args import parse_assignments, parse_frames, parse_items
+from stmpo.cli_args import (
+    add_selection_arguments,
+    parse_assignments,
+    parse_frames,
+    parse_items,
+)
 from stmpo.errors import writing
 
 
@@ -18,25 +23,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         "references, worker scripts, fonts) from an After Effects export, validate it, "
         "and write it to a folder.",
     )
-    p.add_argument("export", type=Path, help="the export JSON (stmpo-ae-export)")
+    p.add_argument("export", type=Path, help="the export JSON (stmpo-ae-export) or a saved .aep")
     p.add_argument("-o", "--output", type=Path, required=True, help="bundle folder to write")
-    p.add_argument(
-        "-p",
-        "--parameter",
-        action="append",
-        default=[],
-        metavar="Name=Value",
-        help="job parameter value (repeatable), e.g. -p Concurrency=8 -p ChunkSize=50",
-    )
-    p.add_argument(
-        "--items", metavar="1,3", help="render queue indexes (default: the renderable items)"
-    )
-    p.add_argument(
-        "--frames",
-        action="append",
-        default=[],
-        metavar="RQ=S-E[:STEP]",
-        help="frame range override for one item (repeatable), e.g. 3=0-99:2",
+    add_selection_arguments(
+        p, parameter_help="job parameter value (repeatable), e.g. -p Concurrency=8 -p ChunkSize=50"
     )
     p.add_argument("--job-name", help='default: "<project> (N items)"')
     p.add_argument(

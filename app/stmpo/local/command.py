@@ -14,6 +14,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
+from stmpo.cli_args import add_selection_arguments
 from stmpo.errors import Problem, StmpoError
 
 if TYPE_CHECKING:
@@ -35,26 +36,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         ),
     )
     p.add_argument("input", help="a job bundle directory, or an export JSON / .aep to bundle first")
-    p.add_argument(
-        "-p",
-        "--parameter",
-        dest="parameters",
-        action="append",
-        default=[],
-        metavar="Name=Value",
-        help="job parameter value (overrides the bundle's parameter_values); repeatable",
-    )
-    p.add_argument(
-        "--items",
-        metavar="1,3",
-        help="with an export: render queue indexes to bundle (default: the renderable items)",
-    )
-    p.add_argument(
-        "--frames",
-        action="append",
-        default=[],
-        metavar="RQ=S-E[:STEP]",
-        help="with an export: frame range override for one item (repeatable)",
+    add_selection_arguments(
+        p,
+        parameter_help="job parameter value (overrides the bundle's parameter_values); repeatable",
+        scope="with an export: ",
     )
     p.add_argument(
         "--log",
@@ -132,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     from stmpo.cli_args import parse_assignments
     from stmpo.local.orphans import become_subreaper
 
-    overrides = parse_assignments(args.parameters)
+    overrides = parse_assignments(args.parameter)
     source = Path(args.input)
     cleanup: Callable[[], None] = lambda: None  # noqa: E731
     if source.is_dir():

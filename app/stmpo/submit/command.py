@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from stmpo.cli_args import parse_assignments, parse_items
+from stmpo.cli_args import add_selection_arguments, parse_assignments, parse_items
 from stmpo.errors import Problem, StmpoError
 
 
@@ -25,15 +25,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.add_argument("--farm-id", help="default: defaults.farm_id of the deadline config")
     p.add_argument("--queue-id", help="default: defaults.queue_id of the deadline config")
     p.add_argument("--profile", help="AWS profile (default: the deadline config's)")
-    p.add_argument(
-        "-p",
-        "--parameter",
-        action="append",
-        default=[],
-        metavar="Name=Value",
-        help="job parameter value for every export (repeatable)",
+    add_selection_arguments(
+        p, parameter_help="job parameter value for every export (repeatable)", frames=False
     )
-    p.add_argument("--items", metavar="1,3", help="render queue indexes to submit")
     p.add_argument("--job-name", help="job name (default: project name and item count)")
     p.add_argument("--dry-run", action="store_true", help="build and validate bundles; no AWS call")
     p.add_argument("--report", type=Path, metavar="report.json", help="write a JSON report")
