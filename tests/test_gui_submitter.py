@@ -132,6 +132,28 @@ def test_profiles_drive_the_stmpo_controls_and_hand_edits_make_custom(
     assert tab.parameter_values()["DisableMFR"] == "false"
 
 
+def test_every_value_the_stmpo_controls_allow_builds_a_bundle(
+    make_dialog: Callable[[Path], Any], tmp_path: Path
+) -> None:
+    """The controls stop where the template's minValue/maxValue do: an artist cannot
+    pick a value that Save bundle or Submit would then refuse."""
+    from stmpo.bundle import build_bundle
+    from stmpo.gui.settings import AfterEffectsSettings, to_bundle_settings
+
+    tab = ae_tab(make_dialog(copy_export("image_sequence.json", tmp_path)))
+    spins = (tab.concurrency, tab.max_concurrency, tab.ram_per_process)
+    spins += (tab.spawn_delay, tab.child_grace, tab.chunk_size)
+    for end in ("minimum", "maximum"):
+        for spin in spins:
+            spin.setValue(getattr(spin, end)())
+        settings = AfterEffectsSettings()
+        tab.update_settings(settings)
+        built = build_bundle(tab.export, to_bundle_settings(settings))
+        values = {v["name"]: v["value"] for v in built.parameter_values}
+        assert float(values["Concurrency"]) == tab.concurrency.value(), end
+        assert float(values["ChildGraceSec"]) == tab.child_grace.value(), end
+
+
 def test_preview_follows_the_worker_shape_and_the_settings(
     make_dialog: Callable[[Path], Any], tmp_path: Path
 ) -> None:

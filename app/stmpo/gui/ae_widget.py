@@ -38,7 +38,7 @@ from stmpo.frame_text import format_frame_range, parse_frame_range
 from stmpo.gui import profiles
 from stmpo.gui.fonts_view import FontRow, font_rows
 from stmpo.gui.preview import WorkerShape, preview_item
-from stmpo.gui.settings import DEFAULT_PARAMETERS, AfterEffectsSettings
+from stmpo.gui.settings import DEFAULT_PARAMETERS, AfterEffectsSettings, parameter_range
 
 COL_CHECK, COL_COMP, COL_FRAMES, COL_OUTPUTS, COL_STATUS = range(5)
 GREY = QBrush(QColor(140, 140, 140))
@@ -51,6 +51,11 @@ _LOADED: dict[str, Export] = {}
 
 def hand_over(export_path: str, export: Export) -> None:
     _LOADED[export_path] = export
+
+
+def _int_range(name: str) -> tuple[int, int]:
+    low, high = parameter_range(name)
+    return int(low), int(high)
 
 
 class AfterEffectsSettingsWidget(QWidget):
@@ -118,20 +123,20 @@ class AfterEffectsSettingsWidget(QWidget):
         form.addRow("Profile", self.profile_combo)
         form.addRow("", self.profile_help)
         self.concurrency = QSpinBox()
-        self.concurrency.setRange(0, 1024)
+        self.concurrency.setRange(*_int_range("Concurrency"))
         self.concurrency.setSpecialValueText("Auto")
         self.max_concurrency = QSpinBox()
-        self.max_concurrency.setRange(1, 1024)
+        self.max_concurrency.setRange(*_int_range("MaxConcurrency"))
         self.ram_per_process = QDoubleSpinBox()
-        self.ram_per_process.setRange(0.5, 4096.0)
+        self.ram_per_process.setRange(*parameter_range("RamPerProcessGB"))
         self.ram_per_process.setSuffix(" GB")
         self.disable_mfr = QCheckBox("Disable Multi-Frame Rendering")
         self.disable_affinity = QCheckBox("Disable CPU affinity (NUMA pinning)")
         self.spawn_delay = QDoubleSpinBox()
-        self.spawn_delay.setRange(0.0, 600.0)
+        self.spawn_delay.setRange(*parameter_range("SpawnDelay"))
         self.spawn_delay.setSuffix(" s")
         self.child_grace = QDoubleSpinBox()
-        self.child_grace.setRange(0.0, 3600.0)
+        self.child_grace.setRange(*parameter_range("ChildGraceSec"))
         self.child_grace.setSuffix(" s")
         self.no_kill_on_fail = QCheckBox("Let the other processes finish when one fails")
         self.aerender_path = QLineEdit()
