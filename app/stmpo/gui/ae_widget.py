@@ -203,6 +203,7 @@ class AfterEffectsSettingsWidget(QWidget):
 
         self._fill_queue_table()
         self._fill_fonts()
+        self._fill_warnings()
 
     def _fill_queue_table(self) -> None:
         self._loading = True
@@ -304,13 +305,13 @@ class AfterEffectsSettingsWidget(QWidget):
 
     def invalid_parameter_names(self) -> list[str]:
         """The dialog asks this before enabling Submit."""
-        bad = []
-        for row, item in enumerate(self.export.render_queue):
-            if item.index in self.selected_items() and not parse_frame_range(
-                self._cell(row, COL_FRAMES).text()
-            ):
-                bad.append(f"frames of item {item.index}")
-        if not self.selected_items():
+        selected = set(self.selected_items())
+        bad = [
+            f"frames of item {item.index}"
+            for row, item in enumerate(self.export.render_queue)
+            if item.index in selected and not parse_frame_range(self._cell(row, COL_FRAMES).text())
+        ]
+        if not selected:
             bad.append("render queue selection (nothing selected)")
         return bad
 
@@ -335,7 +336,10 @@ class AfterEffectsSettingsWidget(QWidget):
         return overrides
 
     def frames_for(self, item: RenderQueueItem) -> tuple[int, int, int]:
-        row = self.export.render_queue.index(item)
+        return self._frames_at(self.export.render_queue.index(item), item)
+
+    def _frames_at(self, row: int, item: RenderQueueItem) -> tuple[int, int, int]:
+        """The frames typed in the item's row, or its own when the text does not parse."""
         parsed = parse_frame_range(self._cell(row, COL_FRAMES).text())
         return parsed or (item.frames.start, item.frames.end, item.frames.step)
 
@@ -441,20 +445,19 @@ class AfterEffectsSettingsWidget(QWidget):
         values = self.parameter_values()
         selected = set(self.selected_items())
         self.previews = []
-        for item in self.export.render_queue:
+        for row, item in enumerate(self.export.render_queue):
             if item.index not in selected:
                 continue
-            preview = preview_item(item, self.frames_for(item), values, shape)
+            preview = preview_item(item, self._frames_at(row, item), values, shape)
             self.previews.append(preview)
             self.preview_list.addItem(preview.summary)
             for line in (*preview.reasons, *preview.children):
                 self.preview_list.addItem(f"    {line}")
         if not selected:
             self.preview_list.addItem("Select render queue items to see the plan.")
-        self._update_warnings()
 
-    def _update_warnings(self) -> None:
-        self.warnings_list.clear()
+    def _fill_warnings(self) -> None:
+        """What the export and the font check found; neither changes while the tab is open."""
         lines = list(self.export.warnings)
         lines += [f"Missing footage: {f.path}" for f in self.export.footage if f.missing]
         lines += [
