@@ -38,7 +38,13 @@ from stmpo.frame_text import format_frame_range, parse_frame_range
 from stmpo.gui import profiles
 from stmpo.gui.fonts_view import FontRow, font_rows
 from stmpo.gui.preview import WorkerShape, preview_item
-from stmpo.gui.settings import DEFAULT_PARAMETERS, AfterEffectsSettings, parameter_range
+from stmpo.gui.settings import (
+    DEFAULT_PARAMETERS,
+    AfterEffectsSettings,
+    parameter_flag,
+    parameter_number,
+    parameter_range,
+)
 
 COL_CHECK, COL_COMP, COL_FRAMES, COL_OUTPUTS, COL_STATUS = range(5)
 GREY = QBrush(QColor(140, 140, 140))
@@ -363,21 +369,21 @@ class AfterEffectsSettingsWidget(QWidget):
 
     def _set_stmpo_controls(self, values: dict[str, str]) -> None:
         def number(name: str) -> float:
-            try:
-                return float(values.get(name, DEFAULT_PARAMETERS[name]))
-            except ValueError:
-                return float(DEFAULT_PARAMETERS[name])
+            return parameter_number(values, name)
+
+        def flag(name: str) -> bool:
+            return parameter_flag(values, name)
 
         was_loading = self._loading
         self._loading = True
         self.concurrency.setValue(int(number("Concurrency")))
         self.max_concurrency.setValue(int(number("MaxConcurrency")))
         self.ram_per_process.setValue(number("RamPerProcessGB"))
-        self.disable_mfr.setChecked(values.get("DisableMFR", "false") == "true")
-        self.disable_affinity.setChecked(values.get("DisableAffinity", "false") == "true")
+        self.disable_mfr.setChecked(flag("DisableMFR"))
+        self.disable_affinity.setChecked(flag("DisableAffinity"))
         self.spawn_delay.setValue(number("SpawnDelay"))
         self.child_grace.setValue(number("ChildGraceSec"))
-        self.no_kill_on_fail.setChecked(values.get("NoKillOnFail", "false") == "true")
+        self.no_kill_on_fail.setChecked(flag("NoKillOnFail"))
         self.aerender_path.setText(values.get("AerenderPath", ""))
         self._loading = was_loading
 

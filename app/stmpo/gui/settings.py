@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,19 @@ def _as_text(value: object) -> str:
 DEFAULT_PARAMETERS: dict[str, str] = {
     name: _as_text(default_value(name)) for name in STMPO_CONTROLS
 }
+
+
+def parameter_number(values: Mapping[str, str], name: str) -> float:
+    """`values[name]` as a number; the template default when it is missing or not one."""
+    try:
+        return float(values.get(name, DEFAULT_PARAMETERS[name]))
+    except ValueError:
+        return float(DEFAULT_PARAMETERS[name])
+
+
+def parameter_flag(values: Mapping[str, str], name: str) -> bool:
+    """A true/false parameter; the template default when it is missing."""
+    return values.get(name, DEFAULT_PARAMETERS[name]).strip().lower() == "true"
 
 
 def parameter_range(name: str) -> tuple[float, float]:
