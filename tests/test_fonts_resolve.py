@@ -242,3 +242,18 @@ def test_stmpo_fonts_command_bad_input_exits_2(
     good = _export_with_fonts(tmp_path, [])
     assert main(["fonts", str(good), "--search-dir", str(tmp_path / "nope")]) == 2
     assert "--search-dir[0]" in capsys.readouterr().err
+
+
+def test_the_fonts_command_module_loads_without_fonttools() -> None:
+    """`stmpo --help` imports every command module; fontTools loads only when used."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, stmpo.fonts.command, stmpo.fonts as f\n"
+        "assert 'fontTools' not in sys.modules, 'loaded by the import'\n"
+        "f.resolve_fonts\n"
+        "assert 'fontTools' in sys.modules, 'not loaded on use'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

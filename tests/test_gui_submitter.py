@@ -103,6 +103,31 @@ def test_every_sample_opens_with_renderable_items_preselected(
     assert tab.fonts_table.rowCount() == len(export.fonts)
 
 
+def test_warnings_list_the_export_footage_and_fonts_whatever_is_selected(
+    make_dialog: Callable[[Path], Any], tmp_path: Path
+) -> None:
+    export = load_export(examples_dir() / "windows_paths.json")
+    tab = ae_tab(make_dialog(copy_export("windows_paths.json", tmp_path)))
+
+    def shown() -> list[str]:
+        return [tab.warnings_list.item(i).text() for i in range(tab.warnings_list.count())]
+
+    from stmpo.gui.fonts_view import font_rows
+
+    expected = [*export.warnings]
+    expected += [f"Missing footage: {f.path}" for f in export.footage if f.missing]
+    expected += [
+        f"Font {row.name}: {row.state}: {row.reason}"
+        for row in font_rows(export)
+        if row.state != "resolved"
+    ]
+    assert any(line.startswith("Missing footage: ") for line in expected)
+    assert shown() == expected
+    tab.select_none_button.click()
+    tab.preview_cpus.setValue(8)
+    assert shown() == expected
+
+
 def test_submit_is_disabled_with_the_library_reason_when_not_logged_in(
     make_dialog: Callable[[Path], Any], tmp_path: Path
 ) -> None:
@@ -130,6 +155,28 @@ def test_profiles_drive_the_stmpo_controls_and_hand_edits_make_custom(
     assert tab.profile_combo.currentText() == "Custom"
     tab.profile_combo.setCurrentText("Hero")
     assert tab.parameter_values()["DisableMFR"] == "false"
+
+
+def test_every_value_the_stmpo_controls_allow_builds_a_bundle(
+    make_dialog: Callable[[Path], Any], tmp_path: Path
+) -> None:
+    """The controls stop where the template's minValue/maxValue do: an artist cannot
+    pick a value that Save bundle or Submit would then refuse."""
+    from stmpo.bundle import build_bundle
+    from stmpo.gui.settings import AfterEffectsSettings, to_bundle_settings
+
+    tab = ae_tab(make_dialog(copy_export("image_sequence.json", tmp_path)))
+    spins = (tab.concurrency, tab.max_concurrency, tab.ram_per_process)
+    spins += (tab.spawn_delay, tab.child_grace, tab.chunk_size)
+    for end in ("minimum", "maximum"):
+        for spin in spins:
+            spin.setValue(getattr(spin, end)())
+        settings = AfterEffectsSettings()
+        tab.update_settings(settings)
+        built = build_bundle(tab.export, to_bundle_settings(settings))
+        values = {v["name"]: v["value"] for v in built.parameter_values}
+        assert float(values["Concurrency"]) == tab.concurrency.value(), end
+        assert float(values["ChildGraceSec"]) == tab.child_grace.value(), end
 
 
 def test_preview_follows_the_worker_shape_and_the_settings(

@@ -432,6 +432,18 @@ def test_not_a_bundle_exits_2(tmp_path: Path) -> None:
     assert "no template.yaml or template.json" in done.stderr
 
 
+@pytest.mark.parametrize("name", ["template.yaml", "parameter_values.yaml"])
+def test_a_bundle_file_that_is_not_utf8_is_named(tmp_path: Path, name: str) -> None:
+    from stmpo.local.parameters import LocalRunError, read_bundle
+
+    bundle = make_bundle(tmp_path, layered_job(), values=[{"name": "Project", "value": "x"}])
+    (bundle / name).write_bytes(b"name: \xff\xfe\n")
+    with pytest.raises(LocalRunError) as caught:
+        read_bundle(bundle)
+    assert caught.value.problems[0].where == str(bundle / name)
+    assert caught.value.problems[0].message.startswith("not UTF-8 text")
+
+
 def test_progress_is_a_redrawn_bar_on_a_terminal(tmp_path: Path) -> None:
     import pty
 

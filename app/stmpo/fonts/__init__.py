@@ -2,24 +2,33 @@
 
 The worker half (installing the attached files for the job) is
 `worker_scripts/stmpo_worker/fonts.py`; `docs/fonts.md` describes both.
+
+The names below load on first use: `stmpo --help` imports `stmpo.fonts.command`, and
+with it this package, which must not pull in fontTools and the export model.
 """
 
-from stmpo.fonts.index import (
-    FontIndex,
-    FontLocation,
-    FontNameCache,
-    default_cache_file,
-    read_font_names,
-    system_font_dirs,
-)
-from stmpo.fonts.resolve import (
-    FontResolution,
-    FontState,
-    attachment_files,
-    copy_font_files,
-    resolve_font,
-    resolve_fonts,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from stmpo.fonts.index import (
+        FontIndex,
+        FontLocation,
+        FontNameCache,
+        default_cache_file,
+        read_font_names,
+        system_font_dirs,
+    )
+    from stmpo.fonts.resolve import (
+        FontResolution,
+        FontState,
+        attachment_files,
+        copy_font_files,
+        resolve_font,
+        resolve_fonts,
+    )
 
 __all__ = [
     "FontIndex",
@@ -35,3 +44,26 @@ __all__ = [
     "resolve_fonts",
     "system_font_dirs",
 ]
+
+#: The submodule that defines each name.
+_HOME: dict[str, str] = {
+    "FontIndex": "stmpo.fonts.index",
+    "FontLocation": "stmpo.fonts.index",
+    "FontNameCache": "stmpo.fonts.index",
+    "default_cache_file": "stmpo.fonts.index",
+    "read_font_names": "stmpo.fonts.index",
+    "system_font_dirs": "stmpo.fonts.index",
+    "FontResolution": "stmpo.fonts.resolve",
+    "FontState": "stmpo.fonts.resolve",
+    "attachment_files": "stmpo.fonts.resolve",
+    "copy_font_files": "stmpo.fonts.resolve",
+    "resolve_font": "stmpo.fonts.resolve",
+    "resolve_fonts": "stmpo.fonts.resolve",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

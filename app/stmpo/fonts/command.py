@@ -14,7 +14,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         "fonts",
         help="resolve an export's fonts to files on this machine (what a bundle attaches)",
     )
-    p.add_argument("export", type=Path, help="the stmpo-ae-export JSON file")
+    p.add_argument("export", type=Path, help="an stmpo-ae-export JSON file or a saved .aep project")
     p.add_argument(
         "--search-dir",
         type=Path,

@@ -38,7 +38,13 @@ from stmpo.frame_text import format_frame_range, parse_frame_range
 from stmpo.gui import profiles
 from stmpo.gui.fonts_view import FontRow, font_rows
 from stmpo.gui.preview import WorkerShape, preview_item
-from stmpo.gui.settings import DEFAULT_PARAMETERS, AfterEffectsSettings
+from stmpo.gui.settings import (
+    DEFAULT_PARAMETERS,
+    AfterEffectsSettings,
+    parameter_flag,
+    parameter_number,
+    parameter_range,
+)
 
 COL_CHECK, COL_COMP, COL_FRAMES, COL_OUTPUTS, COL_STATUS = range(5)
 GREY = QBrush(QColor(140, 140, 140))
@@ -51,6 +57,11 @@ _LOADED: dict[str, Export] = {}
 
 def hand_over(export_path: str, export: Export) -> None:
     _LOADED[export_path] = export
+
+
+def _int_range(name: str) -> tuple[int, int]:
+    low, high = parameter_range(name)
+    return int(low), int(high)
 
 
 class AfterEffectsSettingsWidget(QWidget):
@@ -118,20 +129,20 @@ class AfterEffectsSettingsWidget(QWidget):
         form.addRow("Profile", self.profile_combo)
         form.addRow("", self.profile_help)
         self.concurrency = QSpinBox()
-        self.concurrency.setRange(0, 1024)
+        self.concurrency.setRange(*_int_range("Concurrency"))
         self.concurrency.setSpecialValueText("Auto")
         self.max_concurrency = QSpinBox()
-        self.max_concurrency.setRange(1, 1024)
+        self.max_concurrency.setRange(*_int_range("MaxConcurrency"))
         self.ram_per_process = QDoubleSpinBox()
-        self.ram_per_process.setRange(0.5, 4096.0)
+        self.ram_per_process.setRange(*parameter_range("RamPerProcessGB"))
         self.ram_per_process.setSuffix(" GB")
         self.disable_mfr = QCheckBox("Disable Multi-Frame Rendering")
         self.disable_affinity = QCheckBox("Disable CPU affinity (NUMA pinning)")
         self.spawn_delay = QDoubleSpinBox()
-        self.spawn_delay.setRange(0.0, 600.0)
+        self.spawn_delay.setRange(*parameter_range("SpawnDelay"))
         self.spawn_delay.setSuffix(" s")
         self.child_grace = QDoubleSpinBox()
-        self.child_grace.setRange(0.0, 3600.0)
+        self.child_grace.setRange(*parameter_range("ChildGraceSec"))
         self.child_grace.setSuffix(" s")
         self.no_kill_on_fail = QCheckBox("Let the other processes finish when one fails")
         self.aerender_path = QLineEdit()
@@ -198,6 +209,7 @@ class AfterEffectsSettingsWidget(QWidget):
 
         self._fill_queue_table()
         self._fill_fonts()
+        self._fill_warnings()
 
     def _fill_queue_table(self) -> None:
         self._loading = True
@@ -299,13 +311,13 @@ class AfterEffectsSettingsWidget(QWidget):
 
     def invalid_parameter_names(self) -> list[str]:
         """The dialog asks this before enabling Submit."""
-        bad = []
-        for row, item in enumerate(self.export.render_queue):
-            if item.index in self.selected_items() and not parse_frame_range(
-                self._cell(row, COL_FRAMES).text()
-            ):
-                bad.append(f"frames of item {item.index}")
-        if not self.selected_items():
+        selected = set(self.selected_items())
+        bad = [
+            f"frames of item {item.index}"
+            for row, item in enumerate(self.export.render_queue)
+            if item.index in selected and not parse_frame_range(self._cell(row, COL_FRAMES).text())
+        ]
+        if not selected:
             bad.append("render queue selection (nothing selected)")
         return bad
 
@@ -330,7 +342,10 @@ class AfterEffectsSettingsWidget(QWidget):
         return overrides
 
     def frames_for(self, item: RenderQueueItem) -> tuple[int, int, int]:
-        row = self.export.render_queue.index(item)
+        return self._frames_at(self.export.render_queue.index(item), item)
+
+    def _frames_at(self, row: int, item: RenderQueueItem) -> tuple[int, int, int]:
+        """The frames typed in the item's row, or its own when the text does not parse."""
         parsed = parse_frame_range(self._cell(row, COL_FRAMES).text())
         return parsed or (item.frames.start, item.frames.end, item.frames.step)
 
@@ -354,21 +369,21 @@ class AfterEffectsSettingsWidget(QWidget):
 
     def _set_stmpo_controls(self, values: dict[str, str]) -> None:
         def number(name: str) -> float:
-            try:
-                return float(values.get(name, DEFAULT_PARAMETERS[name]))
-            except ValueError:
-                return float(DEFAULT_PARAMETERS[name])
+            return parameter_number(values, name)
+
+        def flag(name: str) -> bool:
+            return parameter_flag(values, name)
 
         was_loading = self._loading
         self._loading = True
         self.concurrency.setValue(int(number("Concurrency")))
         self.max_concurrency.setValue(int(number("MaxConcurrency")))
         self.ram_per_process.setValue(number("RamPerProcessGB"))
-        self.disable_mfr.setChecked(values.get("DisableMFR", "false") == "true")
-        self.disable_affinity.setChecked(values.get("DisableAffinity", "false") == "true")
+        self.disable_mfr.setChecked(flag("DisableMFR"))
+        self.disable_affinity.setChecked(flag("DisableAffinity"))
         self.spawn_delay.setValue(number("SpawnDelay"))
         self.child_grace.setValue(number("ChildGraceSec"))
-        self.no_kill_on_fail.setChecked(values.get("NoKillOnFail", "false") == "true")
+        self.no_kill_on_fail.setChecked(flag("NoKillOnFail"))
         self.aerender_path.setText(values.get("AerenderPath", ""))
         self._loading = was_loading
 
@@ -436,20 +451,19 @@ class AfterEffectsSettingsWidget(QWidget):
         values = self.parameter_values()
         selected = set(self.selected_items())
         self.previews = []
-        for item in self.export.render_queue:
+        for row, item in enumerate(self.export.render_queue):
             if item.index not in selected:
                 continue
-            preview = preview_item(item, self.frames_for(item), values, shape)
+            preview = preview_item(item, self._frames_at(row, item), values, shape)
             self.previews.append(preview)
             self.preview_list.addItem(preview.summary)
             for line in (*preview.reasons, *preview.children):
                 self.preview_list.addItem(f"    {line}")
         if not selected:
             self.preview_list.addItem("Select render queue items to see the plan.")
-        self._update_warnings()
 
-    def _update_warnings(self) -> None:
-        self.warnings_list.clear()
+    def _fill_warnings(self) -> None:
+        """What the export and the font check found; neither changes while the tab is open."""
         lines = list(self.export.warnings)
         lines += [f"Missing footage: {f.path}" for f in self.export.footage if f.missing]
         lines += [

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from stmpo._worker_scripts.stmpo_worker import planning
 from stmpo.export.model import RenderQueueItem
+from stmpo.gui.settings import parameter_flag, parameter_number
 
 
 @dataclass(frozen=True)
@@ -44,24 +45,13 @@ class ItemPreview:
         )
 
 
-def _flag(values: Mapping[str, str], name: str) -> bool:
-    return values.get(name, "false").strip().lower() == "true"
-
-
-def _number(values: Mapping[str, str], name: str, default: float) -> float:
-    try:
-        return float(values.get(name, default))
-    except ValueError:
-        return default
-
-
 def stmpo_settings(values: Mapping[str, str]) -> planning.StmpoSettings:
     return planning.StmpoSettings(
-        concurrency=int(_number(values, "Concurrency", 0)),
-        max_concurrency=int(_number(values, "MaxConcurrency", 24)),
-        ram_per_process_gb=_number(values, "RamPerProcessGB", 32.0),
-        disable_mfr=_flag(values, "DisableMFR"),
-        disable_affinity=_flag(values, "DisableAffinity"),
+        concurrency=int(parameter_number(values, "Concurrency")),
+        max_concurrency=int(parameter_number(values, "MaxConcurrency")),
+        ram_per_process_gb=parameter_number(values, "RamPerProcessGB"),
+        disable_mfr=parameter_flag(values, "DisableMFR"),
+        disable_affinity=parameter_flag(values, "DisableAffinity"),
     )
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from stmpo.bundle import BundleSettings
-from stmpo.bundle.parameters import default_value
+from stmpo.bundle.parameters import default_value, definitions_by_name
 from stmpo.export.model import Export
 from stmpo.frame_text import parse_frame_range
 
@@ -42,6 +43,26 @@ def _as_text(value: object) -> str:
 DEFAULT_PARAMETERS: dict[str, str] = {
     name: _as_text(default_value(name)) for name in STMPO_CONTROLS
 }
+
+
+def parameter_number(values: Mapping[str, str], name: str) -> float:
+    """`values[name]` as a number; the template default when it is missing or not one."""
+    try:
+        return float(values.get(name, DEFAULT_PARAMETERS[name]))
+    except ValueError:
+        return float(DEFAULT_PARAMETERS[name])
+
+
+def parameter_flag(values: Mapping[str, str], name: str) -> bool:
+    """A true/false parameter; the template default when it is missing."""
+    return values.get(name, DEFAULT_PARAMETERS[name]).strip().lower() == "true"
+
+
+def parameter_range(name: str) -> tuple[float, float]:
+    """The template's minValue and maxValue of a numeric parameter, for its control:
+    a control that allowed more would let the artist pick a value the bundle refuses."""
+    definition = definitions_by_name()[name]
+    return float(definition["minValue"]), float(definition["maxValue"])
 
 
 @dataclass

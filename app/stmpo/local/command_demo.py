@@ -178,11 +178,11 @@ def run(args: argparse.Namespace) -> int:
     if status != 0:
         return status
 
-    missing = [f for f in expected.files if not f.is_file()]
-    on_disk = [f for f in expected.files if f.is_file()]
-    folders = sorted({str(f.parent) for f in expected.files})
+    missing = [f for f in expected if not f.is_file()]
+    on_disk = [f for f in expected if f.is_file()]
+    folders = sorted({str(f.parent) for f in expected})
     say("")
-    say(f"frames   {len(on_disk)} of {len(expected.files)} in {', '.join(folders)}")
+    say(f"frames   {len(on_disk)} of {len(expected)} in {', '.join(folders)}")
     say(f"STMPO    {stmpo.seconds:.1f}s with {_processes(stmpo)}")
     if baseline is not None:
         speedup = baseline.seconds / stmpo.seconds if stmpo.seconds > 0 else 0.0

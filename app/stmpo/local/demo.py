@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import copy
 import json
-import re
-from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
-from stmpo.export.model import Export, RenderQueueItem
+from stmpo._worker_scripts.stmpo_worker.outputs import frame_path
+from stmpo.export.model import Export
 
-_HASHES = re.compile(r"\[(#+)\]")
 DEMO_MARKER = ".stmpo-demo"
 """A folder holding this file was made by `stmpo demo` and may be cleared by it."""
 
@@ -55,35 +53,17 @@ def standin_sidecar(export: Export) -> dict[str, Any]:
     return {"frameRate": rate, "items": items}
 
 
-def frame_file(pattern: str, frame: int) -> str:
-    """aerender's `[#####]` placeholder filled with the zero-padded frame number."""
-    return _HASHES.sub(lambda m: f"{frame:0{len(m.group(1))}d}", pattern)
-
-
-def _selected(item: RenderQueueItem, items: tuple[int, ...] | None) -> bool:
-    return item.renderable if items is None else item.index in items
-
-
-@dataclass(frozen=True)
-class ExpectedFrames:
-    files: tuple[Path, ...]
-    frame_count: int
-
-
-def expected_frames(export: Export, items: tuple[int, ...] | None = None) -> ExpectedFrames:
-    """Every file the selected items' sequence outputs should hold after the render
-    (`items` None: the renderable items, the builder's default selection)."""
-    files: list[Path] = []
-    count = 0
-    for item in export.render_queue:
-        if not _selected(item, items):
-            continue
-        frames = item.frames.numbers
-        count += len(frames)
-        for module in item.output_modules:
-            if module.resolved_kind == "sequence":
-                files += [Path(frame_file(module.path, f)) for f in frames]
-    return ExpectedFrames(files=tuple(files), frame_count=count)
+def expected_frames(export: Export) -> tuple[Path, ...]:
+    """Every file the sequence outputs of the renderable items (the builder's default
+    selection, which the demo renders) should hold after the render; the file names
+    come from the worker's own `frame_path`, so the demo checks what the worker writes."""
+    return tuple(
+        Path(frame_path(module.path, frame))
+        for item in export.renderable_items
+        for module in item.output_modules
+        if module.resolved_kind == "sequence"
+        for frame in item.frames.numbers
+    )
 
 
 def write_demo_inputs(example_path: Path, out: Path) -> tuple[Path, Export]:

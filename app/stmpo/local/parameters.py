@@ -71,7 +71,10 @@ def _find(directory: Path, names: Sequence[str]) -> Path | None:
 
 
 def _load_document(path: Path) -> Any:
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise LocalRunError([Problem(str(path), f"not UTF-8 text: {exc}")]) from exc
     try:
         return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
