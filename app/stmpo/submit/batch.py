@@ -16,9 +16,10 @@ from pathlib import Path
 
 from stmpo.bundle.parameters import parse_parameter_values
 from stmpo.errors import ExportError, StmpoError, writing
+from stmpo.export.sources import load_any
 from stmpo.submit.bundles import BundleFactory, BundleRequest, stmpo_bundle_factory
 from stmpo.submit.deadline_submit import Target, resolve_target, submit_bundle
-from stmpo.submit.loading import check_project_file, load_input
+from stmpo.submit.loading import check_project_file
 from stmpo.submit.messages import describe
 from stmpo.submit.options import SubmitOptions
 from stmpo.submit.progress import ProgressCallback, SubmitProgress
@@ -158,7 +159,7 @@ def _one(
             result.message = f"already submitted as {done.job_id}"
             progress(SubmitProgress("skipped", f"skipped: {result.message}"))
             return result
-        export = load_input(path)
+        export = load_any(path)
         check_project_file(export, str(path))
         progress(SubmitProgress("building", "building bundle"))
         if options.bundles_dir is not None:
