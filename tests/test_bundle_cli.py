@@ -73,6 +73,11 @@ def test_bundle_with_every_option(
         (["--frames", "1=20-10"], "--frames 1"),
         (["--frames", "1:0-10"], "--frames 1:0-10"),
         (["--frames", "2=0-5"], "--frames 2"),  # item 2 is not selected with --items 1
+        # isdigit() but not int(): superscripts, and more digits than int() converts
+        (["--items", "\u00b2"], "--items \u00b2"),
+        (["--items", "9" * 5000], "--items 999"),
+        (["--frames", "\u00b2=0-5"], "--frames \u00b2=0-5"),
+        (["--frames", "1=0-" + "9" * 5000], "--frames 1=0-999"),
     ],
 )
 def test_bad_arguments_exit_2_naming_the_argument(

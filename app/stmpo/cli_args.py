@@ -62,6 +62,21 @@ def parse_assignments(values: Sequence[str]) -> dict[str, str]:
     return result
 
 
+def _whole_number(text: str) -> int | None:
+    """`text` as a non-negative integer, or None.
+
+    `str.isdigit` admits "²", which `int` refuses, and `int` refuses over 4300 digits:
+    either would end a command in a traceback instead of a message naming the argument.
+    """
+    text = text.strip()
+    if not text.isdecimal():
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
 def parse_items(text: str | None) -> tuple[int, ...] | None:
     """`--items 3,1` into render queue indexes in the order given, without repeats."""
     if text is None:
@@ -70,12 +85,13 @@ def parse_items(text: str | None) -> tuple[int, ...] | None:
     problems: list[Problem] = []
     for part in text.split(","):
         part = part.strip()
+        index = _whole_number(part)
         if not part:
             problems.append(Problem(f"--items {text}", "has an empty entry"))
-        elif not part.isdigit() or int(part) < 1:
+        elif index is None or index < 1:
             problems.append(Problem(f"--items {part}", "is not a render queue index (1, 2, ...)"))
-        elif int(part) not in items:
-            items.append(int(part))
+        elif index not in items:
+            items.append(index)
     if problems:
         raise StmpoError(problems)
     return tuple(items)
@@ -86,16 +102,17 @@ def parse_frames(values: Sequence[str]) -> dict[int, tuple[int, int, int]]:
     overrides: dict[int, tuple[int, int, int]] = {}
     problems: list[Problem] = []
     for text in values:
-        index, sep, frames = text.partition("=")
+        head, sep, frames = text.partition("=")
+        index = _whole_number(head)
         parsed = parse_frame_range(frames) if sep else None
-        if not index.strip().isdigit() or parsed is None:
+        if index is None or parsed is None:
             problems.append(
                 Problem(f"--frames {text}", "expected RQ=START-END or RQ=START-END:STEP")
             )
-        elif int(index) in overrides:
-            problems.append(Problem(f"--frames {text}", f"item {int(index)} is given twice"))
+        elif index in overrides:
+            problems.append(Problem(f"--frames {text}", f"item {index} is given twice"))
         else:
-            overrides[int(index)] = parsed
+            overrides[index] = parsed
     if problems:
         raise StmpoError(problems)
     return overrides

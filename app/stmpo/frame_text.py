@@ -12,8 +12,11 @@ def parse_frame_range(text: str) -> tuple[int, int, int] | None:
     match = _RANGE.match(text)
     if not match:
         return None
-    start, end = int(match.group(1)), int(match.group(2))
-    step = int(match.group(3) or 1)
+    try:
+        start, end = int(match.group(1)), int(match.group(2))
+        step = int(match.group(3) or 1)
+    except ValueError:  # more than 4300 digits: Python's int() refuses them
+        return None
     if end < start or step < 1:
         return None
     return start, end, step

@@ -11,22 +11,19 @@ which job attachments carry as part of the `StmpoScripts` folder.
 
 from __future__ import annotations
 
-import ntpath
 import os
-import posixpath
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from stmpo.bundle.selection import ItemPlan
-from stmpo.bundle.template import output_directories
+from stmpo.bundle.template import output_directories, path_flavour
 from stmpo.export.model import Export, Footage
 
 # AE shows a sequence as `name.[0000-0047].exr`; some exporters write `name.[####].exr`.
 _RANGE_PATTERN = re.compile(r"\[(?:(?P<first>\d+)-(?P<last>\d+)|(?P<hashes>#+))\]")
 _DIGITS = re.compile(r"\d+")
-_WINDOWS_PATH = re.compile(r"^(?:[A-Za-z]:|\\\\|//)|\\")
 
 
 class AssetReferencesLike(Protocol):
@@ -93,8 +90,8 @@ class AssetRefs:
 
 
 def _split(path: str) -> tuple[str, str]:
-    module = ntpath if _WINDOWS_PATH.search(path) else posixpath
-    return module.split(path)
+    folder, name = path_flavour(path).split(path)
+    return folder, name
 
 
 def _sequence_matcher(name: str) -> tuple[re.Pattern[str], range | None] | None:

@@ -50,7 +50,7 @@ def frame_chunks(start: int, end: int, step: int, chunk_size: int) -> list[str]:
 
 
 def parse_chunk(text: str) -> tuple[int, int]:
-    """Inverse of `format_chunk` (used by tests and `stmpo validate`)."""
+    """Inverse of `format_chunk` (the tests check every chunk round-trips)."""
     head, sep, tail = text[1:].partition("-")
     if not sep:
         raise ValueError(f'"{text}" is not S-E')

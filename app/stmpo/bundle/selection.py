@@ -26,14 +26,6 @@ class ItemPlan:
     step: int
     chunks: tuple[str, ...]
 
-    @property
-    def movie(self) -> bool:
-        return self.item.has_movie_output
-
-    @property
-    def frame_count(self) -> int:
-        return len(range(self.start, self.end + 1, self.step))
-
 
 def comp_frame_range(export: Export, item: RenderQueueItem) -> tuple[int, int]:
     """The comp's whole range in displayed frames (how AE numbers the comp's frames)."""

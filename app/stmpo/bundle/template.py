@@ -16,6 +16,7 @@ import ntpath
 import posixpath
 import re
 import unicodedata
+from types import ModuleType
 from typing import Any
 
 from stmpo.bundle.parameters import parameter_definitions
@@ -83,10 +84,15 @@ def job_name(export: Export, item_count: int, requested: str | None) -> str:
     return safe_name(text, MAX_JOB_NAME, "After Effects render")
 
 
+def path_flavour(path: str) -> ModuleType:
+    """`ntpath` for a path written on Windows (drive, UNC or a backslash), else `posixpath`:
+    an export's paths follow the artist's OS, not the one building the bundle."""
+    return ntpath if _WINDOWS_PATH.search(path) else posixpath
+
+
 def output_directory(path: str) -> str:
     """The folder an output module writes into, in the path's own OS convention."""
-    module = ntpath if _WINDOWS_PATH.search(path) else posixpath
-    return module.dirname(path) or path
+    return path_flavour(path).dirname(path) or path
 
 
 def item_payload(plan: ItemPlan) -> dict[str, Any]:

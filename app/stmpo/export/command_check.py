@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from stmpo.export.model import Export
+if TYPE_CHECKING:
+    from stmpo.export.model import Export
 
 
 def summary(export: Export) -> str:

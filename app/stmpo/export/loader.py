@@ -20,7 +20,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeGuard
@@ -468,18 +469,26 @@ def parse_export(data: Any, source: str = "") -> Export:
     return model
 
 
-def load_export(path: str | Path) -> Export:
-    """Read and validate an export file. Raises ExportError (never a bare traceback)."""
-    file = Path(path)
-    source = str(path)
+@contextmanager
+def reading_export(source: str) -> Iterator[None]:
+    """A failed read of an export file as an ExportError, in the same words wherever the
+    file is read (loaded here, hashed by `stmpo submit`)."""
     try:
-        if file.stat().st_size > MAX_EXPORT_BYTES:
-            raise ExportError([Problem("", "the file is larger than 64 MiB")], source=source)
-        raw = file.read_bytes()
+        yield
     except FileNotFoundError:
         raise ExportError([Problem("", "no such file")], source=source) from None
     except IsADirectoryError:
         raise ExportError([Problem("", "is a folder, not an export file")], source=source) from None
     except OSError as exc:
         raise ExportError([Problem("", f"cannot read: {exc.strerror}")], source=source) from None
+
+
+def load_export(path: str | Path) -> Export:
+    """Read and validate an export file. Raises ExportError (never a bare traceback)."""
+    file = Path(path)
+    source = str(path)
+    with reading_export(source):
+        if file.stat().st_size > MAX_EXPORT_BYTES:
+            raise ExportError([Problem("", "the file is larger than 64 MiB")], source=source)
+        raw = file.read_bytes()
     return parse_export(decode_json(raw, source), source=source)

@@ -15,10 +15,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from stmpo.bundle.parameters import parse_parameter_values
-from stmpo.errors import ExportError, StmpoError, writing
+from stmpo.errors import StmpoError, writing
+from stmpo.export.loader import reading_export
+from stmpo.export.sources import load_any
 from stmpo.submit.bundles import BundleFactory, BundleRequest, stmpo_bundle_factory
 from stmpo.submit.deadline_submit import Target, resolve_target, submit_bundle
-from stmpo.submit.loading import check_project_file, load_input
+from stmpo.submit.loading import check_project_file
 from stmpo.submit.messages import describe
 from stmpo.submit.options import SubmitOptions
 from stmpo.submit.progress import ProgressCallback, SubmitProgress
@@ -139,14 +141,8 @@ def _one(
     )
     temp_root: Path | None = None
     try:
-        try:
+        with reading_export(str(path)):
             content_sha = file_sha256(path)
-        except FileNotFoundError:
-            raise ExportError("no such file", source=str(path)) from None
-        except IsADirectoryError:
-            raise ExportError("is a folder, not an export file", source=str(path)) from None
-        except OSError as exc:
-            raise ExportError(f"cannot read: {exc.strerror}", source=str(path)) from None
         settings = options.fingerprint_settings(
             target.farm_id if target else None, target.queue_id if target else None
         )
@@ -158,7 +154,7 @@ def _one(
             result.message = f"already submitted as {done.job_id}"
             progress(SubmitProgress("skipped", f"skipped: {result.message}"))
             return result
-        export = load_input(path)
+        export = load_any(path)
         check_project_file(export, str(path))
         progress(SubmitProgress("building", "building bundle"))
         if options.bundles_dir is not None:

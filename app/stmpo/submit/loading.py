@@ -1,4 +1,4 @@
-"""Read one submission input: an export JSON or a saved `.aep` project."""
+"""Checks on a loaded submission input before anything is uploaded."""
 
 from __future__ import annotations
 
@@ -6,11 +6,6 @@ from pathlib import Path
 
 from stmpo.errors import ExportError, Problem
 from stmpo.export.model import Export
-from stmpo.export.sources import load_any
-
-
-def load_input(path: Path) -> Export:
-    return load_any(path)
 
 
 def check_project_file(export: Export, source: str) -> None:
