@@ -9,8 +9,9 @@ with it this package, which must not pull in fontTools and the export model.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from stmpo.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from stmpo.fonts.index import (
@@ -45,25 +46,21 @@ __all__ = [
     "system_font_dirs",
 ]
 
-#: The submodule that defines each name.
-_HOME: dict[str, str] = {
-    "FontIndex": "stmpo.fonts.index",
-    "FontLocation": "stmpo.fonts.index",
-    "FontNameCache": "stmpo.fonts.index",
-    "default_cache_file": "stmpo.fonts.index",
-    "read_font_names": "stmpo.fonts.index",
-    "system_font_dirs": "stmpo.fonts.index",
-    "FontResolution": "stmpo.fonts.resolve",
-    "FontState": "stmpo.fonts.resolve",
-    "attachment_files": "stmpo.fonts.resolve",
-    "copy_font_files": "stmpo.fonts.resolve",
-    "resolve_font": "stmpo.fonts.resolve",
-    "resolve_fonts": "stmpo.fonts.resolve",
-}
-
-
-def __getattr__(name: str) -> object:
-    module = _HOME.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+if not TYPE_CHECKING:  # type checkers see the imports above, so a misspelt name stays an error
+    __getattr__ = lazy_exports(
+        __name__,
+        {
+            "FontIndex": "stmpo.fonts.index",
+            "FontLocation": "stmpo.fonts.index",
+            "FontNameCache": "stmpo.fonts.index",
+            "default_cache_file": "stmpo.fonts.index",
+            "read_font_names": "stmpo.fonts.index",
+            "system_font_dirs": "stmpo.fonts.index",
+            "FontResolution": "stmpo.fonts.resolve",
+            "FontState": "stmpo.fonts.resolve",
+            "attachment_files": "stmpo.fonts.resolve",
+            "copy_font_files": "stmpo.fonts.resolve",
+            "resolve_font": "stmpo.fonts.resolve",
+            "resolve_fonts": "stmpo.fonts.resolve",
+        },
+    )

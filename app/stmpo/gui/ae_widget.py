@@ -74,7 +74,8 @@ class AfterEffectsSettingsWidget(QWidget):
     ) -> None:
         super().__init__(parent=parent)
         self.export_path = initial_settings.export_path
-        self.export: Export = _LOADED.pop(self.export_path, None) or load_any(self.export_path)
+        handed = _LOADED.pop(self.export_path) if self.export_path in _LOADED else None
+        self.export: Export = handed or load_any(self.export_path)
         self._loading = False
         self._build_ui()
         self.refresh_ui(initial_settings)
