@@ -18,6 +18,10 @@ from pydantic.alias_generators import to_camel
 FORMAT_NAME = "stmpo-ae-export"
 FORMAT_VERSION = 1
 MAX_INT = 10**9
+#: AE allows up to 999 fps and comps of a few hours; far beyond either is a broken exporter,
+#: and frame arithmetic on such values would overflow.
+MAX_FRAME_RATE = 1000.0
+MAX_DURATION_SECONDS = 10.0**7
 
 FrameNumber = Annotated[int, Field(ge=-MAX_INT, le=MAX_INT)]
 PositiveIndex = Annotated[int, Field(ge=1, le=MAX_INT)]
@@ -101,6 +105,8 @@ class Comp(_Model):
         _finite(value)
         if value <= 0:
             raise ValueError(f"frame rate must be above 0, got {value:g}")
+        if value > MAX_FRAME_RATE:
+            raise ValueError(f"frame rate must be at most {MAX_FRAME_RATE:g}, got {value:g}")
         return value
 
     @field_validator("duration")
@@ -109,6 +115,10 @@ class Comp(_Model):
         _finite(value)
         if value < 0:
             raise ValueError(f"duration cannot be negative, got {value:g}")
+        if value > MAX_DURATION_SECONDS:
+            raise ValueError(
+                f"duration must be at most {MAX_DURATION_SECONDS:g} seconds, got {value:g}"
+            )
         return value
 
     @field_validator("display_start_time")
