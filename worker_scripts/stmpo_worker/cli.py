@@ -8,14 +8,10 @@ Every failure also prints one `openjd_fail:` line so the Deadline task shows why
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
-import inspect
 import os
 import re
 import sys
 from collections.abc import Sequence
-from types import ModuleType
 from typing import NoReturn
 
 from . import outputs as out
@@ -199,17 +195,6 @@ def _os_name() -> str:
     return os_name()
 
 
-# --- Font hook ---------------------------------------------------------------------
-# `stmpo_worker/fonts.py` is owned by the fonts work (docs/fonts.md). This CLI only
-# calls `fonts.install_fonts(fonts_dir, state_file)` and `fonts.remove_fonts(state_file)`
-# when that module exists, so a bundle without it still creates output folders.
-def _fonts_module() -> ModuleType | None:
-    package = __package__ or "stmpo_worker"
-    if importlib.util.find_spec(f"{package}.fonts") is None:
-        return None
-    return importlib.import_module(f"{package}.fonts")
-
-
 def run_prepare_outputs(args: argparse.Namespace) -> int:
     stdout = write_stdout()
     prog = "stmpo_render.py prepare-outputs"
@@ -247,40 +232,26 @@ def run_prepare_outputs(args: argparse.Namespace) -> int:
         return EXIT_FAILED
 
     if args.fonts_dir:
-        fonts = _fonts_module()
-        if fonts is None:
-            stdout.write("STMPO: warning: this bundle cannot install fonts (no fonts.py)\n")
-        else:
-            install = fonts.install_fonts
-            kwargs = {"strict": True} if args.strict_fonts and _accepts(install, "strict") else {}
-            try:
-                install(args.fonts_dir, args.font_state, **kwargs)
-            except Exception as exc:
-                stdout.write(f"STMPO: warning: installing fonts failed: {exc}\n")
-                if args.strict_fonts:
-                    stdout.write(f"openjd_fail: installing fonts failed: {exc}\n")
-                    stdout.flush()
-                    return EXIT_FAILED
+        from .fonts import install_fonts  # only here: `render` never needs it
+
+        try:
+            install_fonts(args.fonts_dir, args.font_state, strict=args.strict_fonts)
+        except Exception as exc:
+            stdout.write(f"STMPO: warning: installing fonts failed: {exc}\n")
+            if args.strict_fonts:
+                stdout.write(f"openjd_fail: installing fonts failed: {exc}\n")
+                stdout.flush()
+                return EXIT_FAILED
         stdout.flush()
     return EXIT_OK
 
 
-def _accepts(function: object, name: str) -> bool:
-    try:
-        return name in inspect.signature(function).parameters  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
-
-
 def run_remove_fonts(args: argparse.Namespace) -> int:
+    from .fonts import remove_fonts
+
     stdout = write_stdout()
-    fonts = _fonts_module()
-    if fonts is None:
-        stdout.write("STMPO: no fonts.py in this bundle: nothing to remove\n")
-        stdout.flush()
-        return EXIT_OK
     try:
-        fonts.remove_fonts(args.font_state)
+        remove_fonts(args.font_state)
     except Exception as exc:  # cleanup must not fail the finished job
         stdout.write(f"STMPO: warning: removing fonts failed: {exc}\n")
     stdout.flush()
