@@ -20,7 +20,7 @@ from .affinity import default_backend
 from .orchestrator import EXIT_FAILED, EXIT_OK, Orchestrator, RenderJob, write_stdout
 from .pathmap import PathMappingError, load_rules, map_path
 from .planning import StmpoSettings, plan_render
-from .topology import read_host_facts
+from .topology import os_name, read_host_facts
 
 EXIT_USAGE = 2
 _FRAMES = re.compile(r"^\s*(-?\d+)\s*(?:-\s*(-?\d+)\s*)?$")
@@ -144,7 +144,7 @@ def run_render(args: argparse.Namespace) -> int:
     except PathMappingError as exc:
         return _usage_failure(prog, f"--path-mapping-rules: {exc}")
     try:
-        aerender = resolve_aerender(args.aerender_path, dict(os.environ), _os_name())
+        aerender = resolve_aerender(args.aerender_path, dict(os.environ), os_name())
     except AerenderNotFound as exc:
         return _usage_failure(prog, str(exc))
 
@@ -187,12 +187,6 @@ def run_render(args: argparse.Namespace) -> int:
     orchestrator = Orchestrator(job, stdout, default_backend(warn))
     orchestrator.install_signal_handlers()
     return orchestrator.run()
-
-
-def _os_name() -> str:
-    from .topology import os_name
-
-    return os_name()
 
 
 def run_prepare_outputs(args: argparse.Namespace) -> int:
