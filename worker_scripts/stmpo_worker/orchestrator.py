@@ -343,6 +343,17 @@ class Orchestrator:
 
     # -- main loop ----------------------------------------------------------------
     def run(self) -> int:
+        """Render; the exit status. An unexpected error (stdout gone because the agent
+        died, a bug) still ends every tree before it propagates: the children run in
+        sessions of their own and would outlive the task."""
+        try:
+            return self._render()
+        except BaseException:
+            trees = [c.tree for c in self.children if c.tree is not None]
+            end_trees(trees, self.job.child_grace)  # silent: stdout may be what failed
+            raise
+
+    def _render(self) -> int:
         job, plan = self.job, self.job.plan
         started = self.clock()
         self.say(
