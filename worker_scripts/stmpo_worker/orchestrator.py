@@ -140,6 +140,7 @@ class Orchestrator:
         self.cancel_requested = threading.Event()
         self.aborting = ""  # "fail-fast" or "cancel" once we stop everything
         self.launched = 0
+        self.last_refresh = 0.0  # clock() of the last descendant scan
 
     # -- output -----------------------------------------------------------------
     def say(self, line: str) -> None:
@@ -391,13 +392,11 @@ class Orchestrator:
             self.say_stopped(end_trees(leftovers, self.job.child_grace, wait=self.keep_up))
         return self.summarise(self.clock() - started)
 
-    _last_refresh = 0.0
-
     def refresh_trees(self) -> None:
         now = self.clock()
-        if now - self._last_refresh < REFRESH_INTERVAL:
+        if now - self.last_refresh < REFRESH_INTERVAL:
             return
-        self._last_refresh = now
+        self.last_refresh = now
         running = [c.tree for c in self.children if c.tree is not None and c.exit_code is None]
         if running:
             parents = children_by_parent()
