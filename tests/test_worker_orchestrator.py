@@ -19,7 +19,7 @@ from stmpo._worker_scripts.stmpo_worker.affinity import (
 )
 from stmpo._worker_scripts.stmpo_worker.orchestrator import Orchestrator, RenderJob
 from stmpo._worker_scripts.stmpo_worker.planning import HostFacts, StmpoSettings, plan_render
-from stmpo_worker_harness import STANDIN, base_env, make_scene, wait_for
+from stmpo_worker_harness import STANDIN, base_env, cleanup, make_scene, survivors, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -143,3 +143,42 @@ def _trace(path: Path, kind: str, count: int) -> list[dict[str, object]]:
     events = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
     found = [e for e in events if e["event"] == kind]
     return found if len(found) >= count else []
+
+
+class BreaksOn(io.StringIO):
+    """A stdout that fails like a closed pipe once a line containing `text` is written."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def write(self, line: str) -> int:
+        if self.text in line:
+            raise BrokenPipeError(32, "Broken pipe")
+        return super().write(line)
+
+
+def _started_pids(trace: Path) -> list[int]:
+    """Every stand-in and grandchild the trace names."""
+    if not trace.exists():
+        return []
+    events = [json.loads(line) for line in trace.read_text("utf-8").splitlines()]
+    return [e["pid"] for e in events if e["event"] == "start"] + [
+        e["child_pid"] for e in events if e["event"] == "grandchild"
+    ]
+
+
+def test_an_unexpected_error_still_ends_every_process_tree(tmp_path: Path) -> None:
+    """The orchestrator's own failure (here its stdout breaks while c1 hangs with a
+    grandchild) propagates, but only after every child tree has been ended."""
+    job = _job(tmp_path, processes=2, frames=10, cpus=(0, 1))
+    trace = Path(job.env["STANDIN_TRACE"])
+    job.env["STANDIN_FAIL"] = "spawn_child,hang@3"
+    try:
+        with pytest.raises(BrokenPipeError):
+            Orchestrator(job, BreaksOn("hanging at frame 3"), NoAffinity()).run()
+        pids = _started_pids(trace)
+        assert len(pids) >= 2  # c1 and its grandchild at least
+        assert survivors(pids) == []
+    finally:
+        cleanup(_started_pids(trace))

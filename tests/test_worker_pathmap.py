@@ -151,3 +151,11 @@ def test_bad_rules_say_why(text: str, message: str) -> None:
 def test_missing_rules_file(tmp_path: Path) -> None:
     with pytest.raises(PathMappingError, match="cannot read"):
         load_rules(str(tmp_path / "nope.json"))
+
+
+def test_rules_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    """A binary or Latin-1 file is a PathMappingError (exit 2), not a traceback."""
+    latin = tmp_path / "rules.json"
+    latin.write_bytes(b'{"version": "pathmapping-1.0", "path_mapping_rules": ["\xe9"]}')
+    with pytest.raises(PathMappingError, match="not UTF-8"):
+        load_rules(str(latin))

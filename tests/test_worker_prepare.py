@@ -1,53 +1,39 @@
-"""`prepare-outputs` and `remove-fonts`, including the hook into fonts.py."""
+"""`prepare-outputs` and `remove-fonts` through the worker command line, with the
+real fonts.py installing real font files into a temporary home."""
 
 from __future__ import annotations
 
 import json
-import shutil
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from fontgen import write_font
 from stmpo._worker_scripts.stmpo_worker.outputs import encode_b64_json
 from stmpo.locations import worker_scripts_dir
 
-FAKE_FONTS = """
-import json
 
-
-def install_fonts(fonts_dir, state_file, backend=None):
-    with open(state_file, "w") as fh:
-        json.dump({"installed_from": fonts_dir}, fh)
-    print("font installed: Fake-Bold (Fake-Bold.ttf)", flush=True)
-    return ["Fake-Bold"]
-
-
-def remove_fonts(state_file, backend=None):
-    import os
-    os.remove(state_file)
-    print("font removed: Fake-Bold", flush=True)
-"""
-
-
-def _bundle_scripts(tmp_path: Path, with_fonts: bool) -> Path:
-    """A copy of the scripts the bundle ships, with or without a fonts.py."""
-    scripts = tmp_path / "scripts"
-    shutil.copytree(worker_scripts_dir(), scripts, ignore=shutil.ignore_patterns("__pycache__"))
-    fonts = scripts / "stmpo_worker" / "fonts.py"
-    fonts.unlink(missing_ok=True)
-    if with_fonts:
-        fonts.write_text(FAKE_FONTS)
-    return scripts
-
-
-def _run(scripts: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _run(
+    scripts: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(scripts / "stmpo_render.py"), *args],
         capture_output=True,
         text=True,
         encoding="utf-8",
-        timeout=60,
+        timeout=120,
+        env=env,
     )
+
+
+def _font_env(home: Path) -> dict[str, str]:
+    """A worker user whose font folder is `home` (fc-cache's cache goes there too)."""
+    home.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "DEADLINE_"))}
+    env.update(HOME=str(home), DEADLINE_SESSION_ID="session-prep")
+    return env
 
 
 def test_creates_mapped_output_folders(tmp_path: Path) -> None:
@@ -93,45 +79,75 @@ def test_bad_dirs_argument_exits_2(tmp_path: Path) -> None:
     assert result.returncode == 2 and "--dirs-b64" in result.stderr
 
 
-def test_font_hook_calls_fonts_py(tmp_path: Path) -> None:
-    scripts = _bundle_scripts(tmp_path, with_fonts=True)
+def test_fonts_are_installed_for_the_session_and_removed(tmp_path: Path) -> None:
+    fonts = tmp_path / "scripts" / "fonts"
+    write_font(fonts / "Prep-Bold.ttf", "Prep-Bold", family="Prep", style="Bold")
+    home = tmp_path / "home"
+    env = _font_env(home)
     state = tmp_path / "session" / "fonts.json"
-    state.parent.mkdir()
     out = tmp_path / "out"
     result = _run(
-        scripts,
+        worker_scripts_dir(),
         "prepare-outputs",
         "--dirs-b64",
         encode_b64_json([str(out)]),
         "--fonts-dir",
-        str(scripts / "fonts"),
+        str(fonts),
         "--font-state",
         str(state),
+        env=env,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "font installed: Fake-Bold" in result.stdout
-    assert json.loads(state.read_text()) == {"installed_from": str(scripts / "fonts")}
-    removed = _run(scripts, "remove-fonts", "--font-state", str(state))
-    assert removed.returncode == 0 and "font removed" in removed.stdout
-    assert not state.exists()
+    assert out.is_dir()
+    assert "font installed: Prep-Bold (Prep-Bold.ttf)" in result.stdout
+    installed = home / ".local/share/fonts/stmpo-session-prep/Prep-Bold.ttf"
+    assert installed.read_bytes() == (fonts / "Prep-Bold.ttf").read_bytes()
+    assert [r["path"] for r in json.loads(state.read_text())["installed"]] == [str(installed)]
+
+    removed = _run(worker_scripts_dir(), "remove-fonts", "--font-state", str(state), env=env)
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    assert "font removed: Prep-Bold (Prep-Bold.ttf)" in removed.stdout
+    assert not installed.exists() and not state.exists()
 
 
-def test_without_fonts_py_folders_are_still_made(tmp_path: Path) -> None:
-    scripts = _bundle_scripts(tmp_path, with_fonts=False)
-    out = tmp_path / "out"
+@pytest.mark.parametrize("strict", [True, False])
+def test_a_font_that_cannot_be_installed_fails_the_step_only_when_strict(
+    tmp_path: Path, strict: bool
+) -> None:
+    fonts = tmp_path / "scripts" / "fonts"
+    write_font(fonts / "Good-Regular.ttf", "Good-Regular")
+    (fonts / "Broken.ttf").write_bytes(b"not a font at all")
+    home = tmp_path / "home"
+    state = tmp_path / "session" / "fonts.json"
     result = _run(
-        scripts,
+        worker_scripts_dir(),
         "prepare-outputs",
         "--dirs-b64",
-        encode_b64_json([str(out)]),
+        encode_b64_json([str(tmp_path / "out")]),
         "--fonts-dir",
-        str(tmp_path),
+        str(fonts),
         "--font-state",
-        str(tmp_path / "f.json"),
+        str(state),
+        "--strict-fonts",
+        str(strict).lower(),
+        env=_font_env(home),
     )
-    assert result.returncode == 0 and out.is_dir()
-    assert "cannot install fonts" in result.stdout
-    assert _run(scripts, "remove-fonts", "--font-state", str(tmp_path / "f.json")).returncode == 0
+    assert "font not installed: Broken.ttf" in result.stdout
+    good = home / ".local/share/fonts/stmpo-session-prep/Good-Regular.ttf"
+    if strict:
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "openjd_fail: installing fonts failed: 1 attached font(s)" in result.stdout
+        assert not good.exists() and not state.exists()  # rolled back
+    else:
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "openjd_fail" not in result.stdout
+        assert good.is_file()
+
+
+def test_remove_fonts_without_a_state_file_is_a_quiet_success(tmp_path: Path) -> None:
+    result = _run(worker_scripts_dir(), "remove-fonts", "--font-state", str(tmp_path / "none.json"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "warning" not in result.stdout.lower()
 
 
 def test_fonts_dir_needs_font_state(tmp_path: Path) -> None:

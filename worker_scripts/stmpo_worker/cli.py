@@ -8,14 +8,10 @@ Every failure also prints one `openjd_fail:` line so the Deadline task shows why
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
-import inspect
 import os
 import re
 import sys
 from collections.abc import Sequence
-from types import ModuleType
 from typing import NoReturn
 
 from . import outputs as out
@@ -24,7 +20,7 @@ from .affinity import default_backend
 from .orchestrator import EXIT_FAILED, EXIT_OK, Orchestrator, RenderJob, write_stdout
 from .pathmap import PathMappingError, load_rules, map_path
 from .planning import StmpoSettings, plan_render
-from .topology import read_host_facts
+from .topology import os_name, read_host_facts
 
 EXIT_USAGE = 2
 _FRAMES = re.compile(r"^\s*(-?\d+)\s*(?:-\s*(-?\d+)\s*)?$")
@@ -148,7 +144,7 @@ def run_render(args: argparse.Namespace) -> int:
     except PathMappingError as exc:
         return _usage_failure(prog, f"--path-mapping-rules: {exc}")
     try:
-        aerender = resolve_aerender(args.aerender_path, dict(os.environ), _os_name())
+        aerender = resolve_aerender(args.aerender_path, dict(os.environ), os_name())
     except AerenderNotFound as exc:
         return _usage_failure(prog, str(exc))
 
@@ -193,23 +189,6 @@ def run_render(args: argparse.Namespace) -> int:
     return orchestrator.run()
 
 
-def _os_name() -> str:
-    from .topology import os_name
-
-    return os_name()
-
-
-# --- Font hook ---------------------------------------------------------------------
-# `stmpo_worker/fonts.py` is owned by the fonts work (docs/fonts.md). This CLI only
-# calls `fonts.install_fonts(fonts_dir, state_file)` and `fonts.remove_fonts(state_file)`
-# when that module exists, so a bundle without it still creates output folders.
-def _fonts_module() -> ModuleType | None:
-    package = __package__ or "stmpo_worker"
-    if importlib.util.find_spec(f"{package}.fonts") is None:
-        return None
-    return importlib.import_module(f"{package}.fonts")
-
-
 def run_prepare_outputs(args: argparse.Namespace) -> int:
     stdout = write_stdout()
     prog = "stmpo_render.py prepare-outputs"
@@ -247,40 +226,26 @@ def run_prepare_outputs(args: argparse.Namespace) -> int:
         return EXIT_FAILED
 
     if args.fonts_dir:
-        fonts = _fonts_module()
-        if fonts is None:
-            stdout.write("STMPO: warning: this bundle cannot install fonts (no fonts.py)\n")
-        else:
-            install = fonts.install_fonts
-            kwargs = {"strict": True} if args.strict_fonts and _accepts(install, "strict") else {}
-            try:
-                install(args.fonts_dir, args.font_state, **kwargs)
-            except Exception as exc:
-                stdout.write(f"STMPO: warning: installing fonts failed: {exc}\n")
-                if args.strict_fonts:
-                    stdout.write(f"openjd_fail: installing fonts failed: {exc}\n")
-                    stdout.flush()
-                    return EXIT_FAILED
+        from .fonts import install_fonts  # only here: `render` never needs it
+
+        try:
+            install_fonts(args.fonts_dir, args.font_state, strict=args.strict_fonts)
+        except Exception as exc:
+            stdout.write(f"STMPO: warning: installing fonts failed: {exc}\n")
+            if args.strict_fonts:
+                stdout.write(f"openjd_fail: installing fonts failed: {exc}\n")
+                stdout.flush()
+                return EXIT_FAILED
         stdout.flush()
     return EXIT_OK
 
 
-def _accepts(function: object, name: str) -> bool:
-    try:
-        return name in inspect.signature(function).parameters  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
-
-
 def run_remove_fonts(args: argparse.Namespace) -> int:
+    from .fonts import remove_fonts
+
     stdout = write_stdout()
-    fonts = _fonts_module()
-    if fonts is None:
-        stdout.write("STMPO: no fonts.py in this bundle: nothing to remove\n")
-        stdout.flush()
-        return EXIT_OK
     try:
-        fonts.remove_fonts(args.font_state)
+        remove_fonts(args.font_state)
     except Exception as exc:  # cleanup must not fail the finished job
         stdout.write(f"STMPO: warning: removing fonts failed: {exc}\n")
     stdout.flush()

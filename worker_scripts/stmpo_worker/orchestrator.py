@@ -140,6 +140,7 @@ class Orchestrator:
         self.cancel_requested = threading.Event()
         self.aborting = ""  # "fail-fast" or "cancel" once we stop everything
         self.launched = 0
+        self.last_refresh = 0.0  # clock() of the last descendant scan
 
     # -- output -----------------------------------------------------------------
     def say(self, line: str) -> None:
@@ -343,6 +344,17 @@ class Orchestrator:
 
     # -- main loop ----------------------------------------------------------------
     def run(self) -> int:
+        """Render; the exit status. An unexpected error (stdout gone because the agent
+        died, a bug) still ends every tree before it propagates: the children run in
+        sessions of their own and would outlive the task."""
+        try:
+            return self._render()
+        except BaseException:
+            trees = [c.tree for c in self.children if c.tree is not None]
+            end_trees(trees, self.job.child_grace)  # silent: stdout may be what failed
+            raise
+
+    def _render(self) -> int:
         job, plan = self.job, self.job.plan
         started = self.clock()
         self.say(
@@ -380,13 +392,11 @@ class Orchestrator:
             self.say_stopped(end_trees(leftovers, self.job.child_grace, wait=self.keep_up))
         return self.summarise(self.clock() - started)
 
-    _last_refresh = 0.0
-
     def refresh_trees(self) -> None:
         now = self.clock()
-        if now - self._last_refresh < REFRESH_INTERVAL:
+        if now - self.last_refresh < REFRESH_INTERVAL:
             return
-        self._last_refresh = now
+        self.last_refresh = now
         running = [c.tree for c in self.children if c.tree is not None and c.exit_code is None]
         if running:
             parents = children_by_parent()

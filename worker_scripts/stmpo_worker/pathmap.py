@@ -80,6 +80,8 @@ def load_rules(path: str) -> list[Rule]:
             return parse_rules(fh.read())
     except OSError as exc:
         raise PathMappingError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise PathMappingError(f"{path} is not UTF-8 text ({exc.reason})") from None
 
 
 def _apply_one(rule: Rule, path: str, host_posix: bool) -> str | None:

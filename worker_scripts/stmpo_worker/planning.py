@@ -33,7 +33,9 @@ MFR on (CPU-bound: 256 / 16) and 24 with MFR off (RAM allows 25, CPUs 32, the ca
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 #: Threads one aerender keeps busy, by MFR state. See the module docstring.
 THREADS_PER_PROCESS_MFR = 16
@@ -48,6 +50,7 @@ RAM_SAFETY_FACTOR = 0.8
 WINDOWS_GROUP_SIZE = 64
 
 CpuBlock = tuple[int, ...]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -63,17 +66,24 @@ class HostFacts:
     os_name: str
 
 
+def _cut(items: Sequence[_T], parts: int) -> list[Sequence[_T]]:
+    """`items` cut into `parts` contiguous runs whose sizes differ by at most one, the
+    larger runs first: frames into children, CPUs into blocks, CPU ids into pools."""
+    base, extra = divmod(len(items), parts)
+    runs: list[Sequence[_T]] = []
+    at = 0
+    for i in range(parts):
+        size = base + (1 if i < extra else 0)
+        runs.append(items[at : at + size])
+        at += size
+    return runs
+
+
 def even_pools(logical_cpus: int, numa_nodes: int) -> tuple[tuple[int, ...], ...]:
     """CPU ids 0..n-1 cut into `numa_nodes` equal contiguous pools (a typical
     multi-socket layout), for previews of a host that is not this one."""
     nodes = max(1, min(numa_nodes, logical_cpus))
-    base, extra = divmod(max(1, logical_cpus), nodes)
-    pools, at = [], 0
-    for i in range(nodes):
-        size = base + (1 if i < extra else 0)
-        pools.append(tuple(range(at, at + size)))
-        at += size
-    return tuple(pools)
+    return tuple(tuple(pool) for pool in _cut(range(max(1, logical_cpus)), nodes))
 
 
 @dataclass(frozen=True)
@@ -130,16 +140,8 @@ def split_frames(start: int, end: int, step: int, parts: int) -> list[tuple[int,
         raise ValueError(f"end {end} is before start {start}")
     if parts < 1:
         raise ValueError(f"parts must be at least 1, got {parts}")
-    count = frames_in_range(start, end, step)
-    parts = min(parts, count)
-    base, extra = divmod(count, parts)
-    ranges: list[tuple[int, int]] = []
-    first = 0
-    for i in range(parts):
-        size = base + (1 if i < extra else 0)
-        ranges.append((start + first * step, start + (first + size - 1) * step))
-        first += size
-    return ranges
+    frames = range(start, end + 1, step)
+    return [(run[0], run[-1]) for run in _cut(frames, min(parts, len(frames)))]
 
 
 @dataclass(frozen=True)
@@ -298,17 +300,6 @@ def _proportional(counts: list[int], total: int) -> list[int]:
     return out
 
 
-def _contiguous_blocks(pool: list[int], parts: int) -> list[CpuBlock]:
-    base, extra = divmod(len(pool), parts)
-    blocks: list[CpuBlock] = []
-    at = 0
-    for i in range(parts):
-        size = base + (1 if i < extra else 0)
-        blocks.append(tuple(pool[at : at + size]))
-        at += size
-    return blocks
-
-
 def affinity_blocks(pools: list[list[int]], processes: int) -> list[CpuBlock] | None:
     """Disjoint CPU blocks, one per child, spread round-robin across the pools.
 
@@ -329,7 +320,8 @@ def affinity_blocks(pools: list[list[int]], processes: int) -> list[CpuBlock] | 
         ]
     per_pool = _proportional([len(p) for p in pools], processes)
     queues = [
-        _contiguous_blocks(pool, n) if n else [] for pool, n in zip(pools, per_pool, strict=True)
+        [tuple(block) for block in _cut(pool, n)] if n else []
+        for pool, n in zip(pools, per_pool, strict=True)
     ]
     blocks: list[CpuBlock] = []
     depth = 0
