@@ -58,9 +58,11 @@ def decode_b64_json(value: str, arg: str) -> Any:
 
 
 def encode_b64_json(value: Any) -> str:
-    """The inverse of `decode_b64_json` (used by tests and tools)."""
-    data = json.dumps(value, ensure_ascii=False).encode("utf-8")
-    return base64.urlsafe_b64encode(data).decode("ascii")
+    """The inverse of `decode_b64_json`, and what the job template writes (one encoder for
+    both sides): URL-safe base64 of compact JSON, ASCII-escaped so that even a lone
+    surrogate in a comp name survives the round trip."""
+    text = json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode("ascii")).decode("ascii")
 
 
 def parse_item(value: str, arg: str = "--item-b64") -> Item:

@@ -10,8 +10,6 @@ value that starts with `-` (frame `-5`, a user's path) is never read as an optio
 
 from __future__ import annotations
 
-import base64
-import json
 import ntpath
 import posixpath
 import re
@@ -19,6 +17,7 @@ import unicodedata
 from types import ModuleType
 from typing import Any
 
+from stmpo._worker_scripts.stmpo_worker.outputs import encode_b64_json
 from stmpo.bundle.parameters import parameter_definitions
 from stmpo.bundle.selection import ItemPlan
 from stmpo.export.model import Export
@@ -39,10 +38,9 @@ _WINDOWS_PATH = re.compile(r"^(?:[A-Za-z]:|\\\\|//)|\\")
 _SPACES = re.compile(r"\s+")
 
 
-def b64_json(value: Any) -> str:
-    """URL-safe base64 of compact JSON; `ensure_ascii` keeps lone surrogates round-trippable."""
-    text = json.dumps(value, ensure_ascii=True, separators=(",", ":"))
-    return base64.urlsafe_b64encode(text.encode("ascii")).decode("ascii")
+#: Per-item values reach the worker through the worker's own encoder, so the encoding
+#: and its decoder (`decode_b64_json`) live in one file.
+b64_json = encode_b64_json
 
 
 def _clean_char(char: str) -> str:
