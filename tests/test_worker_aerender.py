@@ -158,3 +158,19 @@ def test_output_override_only_for_one_mapped_output() -> None:
     assert out.output_override(unmapped, out.mapped_item(unmapped, rules)) is None
     two = out.Item("c", (*one.outputs, out.Output(2, "C:/r/b.mov", "movie")))
     assert out.output_override(two, out.mapped_item(two, rules)) is None
+
+
+def test_deeply_nested_json_in_any_worker_input_is_a_plain_error() -> None:
+    """Hand-made inputs nested past Python's recursion limit must not end in a traceback."""
+    import base64
+
+    from stmpo._worker_scripts.stmpo_worker import pathmap, topology
+
+    deep = "[" * 100_000 + "]" * 100_000
+    encoded = base64.urlsafe_b64encode(deep.encode()).decode()
+    with pytest.raises(out.ArgumentProblem, match="nested too deeply"):
+        out.decode_b64_json(encoded, "--item-b64")
+    with pytest.raises(pathmap.PathMappingError, match="nested too deeply"):
+        pathmap.parse_rules(deep)
+    with pytest.raises(ValueError, match="nested too deeply"):
+        topology.parse_numa_map(deep)

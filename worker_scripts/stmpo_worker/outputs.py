@@ -52,6 +52,8 @@ def decode_b64_json(value: str, arg: str) -> Any:
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         return json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise ArgumentProblem(arg, "not JSON this worker can read (nested too deeply)") from None
     except (binascii.Error, ValueError) as exc:
         reason = "not URL-safe base64" if isinstance(exc, binascii.Error) else "not UTF-8 JSON"
         raise ArgumentProblem(arg, f"{reason} ({exc})") from None

@@ -40,6 +40,8 @@ def parse_rules(text: str) -> list[Rule]:
         data = json.loads(text) if text.strip() else {}
     except json.JSONDecodeError as exc:
         raise PathMappingError(f"not JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise PathMappingError("not JSON this worker can read (nested too deeply)") from None
     if not isinstance(data, dict):
         raise PathMappingError("must be a JSON object")
     if not data:

@@ -51,6 +51,8 @@ def parse_numa_map(text: str) -> Pools:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise ValueError("not JSON this worker can read (nested too deeply)") from None
     if not isinstance(data, dict) or not data:
         raise ValueError("must be a non-empty JSON object of pool name -> CPU ids")
     pools: list[tuple[int, ...]] = []
