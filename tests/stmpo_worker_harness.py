@@ -176,6 +176,20 @@ def wait_for(predicate: Any, timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
+def write_windows_rules(path: Path, destination: Path) -> Path:
+    """An OpenJD path mapping rules file sending `C:\\renders` to `destination`."""
+    rule = {
+        "source_path_format": "WINDOWS",
+        "source_path": "C:\\renders",
+        "destination_path": str(destination),
+    }
+    path.write_text(
+        json.dumps({"version": "pathmapping-1.0", "path_mapping_rules": [rule]}),
+        encoding="utf-8",
+    )
+    return path
+
+
 def protocol_values(stdout: str, name: str) -> list[str]:
     prefix = f"{name}: "
     return [line[len(prefix) :] for line in stdout.splitlines() if line.startswith(prefix)]

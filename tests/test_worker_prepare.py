@@ -13,6 +13,7 @@ import pytest
 from fontgen import write_font
 from stmpo._worker_scripts.stmpo_worker.outputs import encode_b64_json
 from stmpo.locations import worker_scripts_dir
+from stmpo_worker_harness import write_windows_rules
 
 
 def _run(
@@ -37,21 +38,7 @@ def _font_env(home: Path) -> dict[str, str]:
 
 
 def test_creates_mapped_output_folders(tmp_path: Path) -> None:
-    rules = tmp_path / "rules.json"
-    rules.write_text(
-        json.dumps(
-            {
-                "version": "pathmapping-1.0",
-                "path_mapping_rules": [
-                    {
-                        "source_path_format": "WINDOWS",
-                        "source_path": "C:\\renders",
-                        "destination_path": str(tmp_path / "mnt"),
-                    }
-                ],
-            }
-        )
-    )
+    rules = write_windows_rules(tmp_path / "rules.json", tmp_path / "mnt")
     dirs = ["C:\\renders\\spot {{x}} $(y)", str(tmp_path / "local" / "é;`z`")]
     result = _run(
         worker_scripts_dir(),

@@ -24,6 +24,7 @@ from stmpo_worker_harness import (
     survivors,
     under_subreaper,
     wait_for,
+    write_windows_rules,
 )
 
 pytestmark = pytest.mark.slow
@@ -293,21 +294,7 @@ def test_path_mapping_moves_the_output_with_dash_output(tmp_path: Path) -> None:
     scene = make_scene(tmp_path, sidecar=False)
     mapped_root = tmp_path / "mapped"
     (mapped_root / "shot").mkdir(parents=True)
-    rules = tmp_path / "rules.json"
-    rules.write_text(
-        json.dumps(
-            {
-                "version": "pathmapping-1.0",
-                "path_mapping_rules": [
-                    {
-                        "source_path_format": "WINDOWS",
-                        "source_path": "C:\\renders",
-                        "destination_path": str(mapped_root),
-                    }
-                ],
-            }
-        )
-    )
+    rules = write_windows_rules(tmp_path / "rules.json", mapped_root)
     item = scene.item_b64(path="C:\\renders\\shot\\MAIN_[####].png")
     argv = render_argv(scene, "0-3", "--concurrency", "2", item=item)
     argv[argv.index("--path-mapping-rules") + 1] = str(rules)
