@@ -13,10 +13,9 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-import yaml
-
 from stmpo.errors import BundleError, Problem
 from stmpo.locations import job_bundle_dir
+from stmpo.yaml_text import load_yaml
 
 DEFINITIONS_FILE = "parameter_definitions.yaml"
 
@@ -27,8 +26,7 @@ _FALSE = frozenset({"false", "no", "off", "0"})
 
 @lru_cache(maxsize=1)
 def _load_definitions() -> tuple[dict[str, Any], ...]:
-    with (job_bundle_dir() / DEFINITIONS_FILE).open(encoding="utf-8") as f:
-        data = yaml.safe_load(f)
+    data = load_yaml((job_bundle_dir() / DEFINITIONS_FILE).read_text(encoding="utf-8"))
     return tuple(data)
 
 

@@ -18,6 +18,7 @@ import yaml
 
 from stmpo.bundle.parameters import coerce_value
 from stmpo.errors import BundleError, Problem
+from stmpo.yaml_text import load_yaml
 
 RENDER_SCRIPT = Path("scripts") / "stmpo_render.py"
 #: CreateJob's `template` is at most 1,000,000 characters (botocore's Deadline model).
@@ -110,8 +111,7 @@ def _read_document(bundle: Path, stem: str, *, required: bool) -> Any:
             text = path.read_text(encoding="utf-8")
             if suffix == ".json":
                 return json.loads(text)
-            # libyaml's loader when present: 10x faster on a 100-step template
-            return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            return load_yaml(text)
         except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
             raise BundleError(_problems_from(exc, path.name)) from None
     if required:

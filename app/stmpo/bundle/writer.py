@@ -17,22 +17,18 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from stmpo.bundle.assets import AssetReferencesLike, AssetRefs
 from stmpo.bundle.build import BuiltBundle
 from stmpo.bundle.validate import validate_bundle_dir
 from stmpo.errors import BundleError, Problem
 from stmpo.locations import resources_dir, worker_scripts_dir
+from stmpo.yaml_text import dump_yaml
 
 NUMA_MAP = "numa_map.json"
 
 
 def _dump_yaml(path: Path, data: Any) -> None:
-    # libyaml's dumper when present: 5x faster on a 100-step template (bench_submit.py)
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    text = yaml.dump(data, Dumper=dumper, allow_unicode=True, sort_keys=False, width=1 << 16)
-    path.write_text(text, encoding="utf-8")
+    path.write_text(dump_yaml(data), encoding="utf-8")
 
 
 def _is_empty_dir(path: Path) -> bool:

@@ -29,6 +29,7 @@ from openjd.model import (
 from openjd.model.v2023_09 import ExtensionName
 
 from stmpo.errors import Problem, StmpoError
+from stmpo.yaml_text import load_yaml
 
 SUPPORTED_EXTENSIONS: tuple[str, ...] = tuple(e.value for e in ExtensionName)
 """Every extension openjd-model implements: a local run should accept any valid bundle."""
@@ -76,7 +77,7 @@ def _load_document(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise LocalRunError([Problem(str(path), f"not UTF-8 text: {exc}")]) from exc
     try:
-        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        return json.loads(text) if path.suffix == ".json" else load_yaml(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         kind = path.suffix[1:].upper()
         raise LocalRunError([Problem(str(path), f"not valid {kind}: {exc}")]) from exc
