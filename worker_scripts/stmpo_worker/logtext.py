@@ -1,0 +1,108 @@
+"""The one way outside text reaches the task log.
+
+OpenJD reads every line an action prints: a line starting with `openjd_env:`,
+`openjd_fail:`, `openjd_progress:`, `openjd_status:` or `openjd_unset_env:` is a
+directive (OpenJD specification, "Action stdout/stderr handling"; openjd-sessions'
+`_action_filter.py`), and lines over 64,000 characters are split, so the tail of a long
+line becomes a line of its own. A comp name, a path, a font name or a child's output
+that carried a newline, a carriage return, a Unicode line separator or simply enough
+characters could therefore set environment variables for every later action of the
+session. So no line the worker prints holds raw outside text:
+
+- `escape()` makes any text one physical line: C0 and C1 controls, DEL, Unicode
+  line/paragraph separators and bidi controls become visible `\\n`, `\\x1b`,
+  `\\u202e` escapes;
+- `text_line()` is every ordinary log line: escaped, bounded to `MAX_LINE` characters,
+  and never starting with `openjd_`;
+- `prefixed_lines()` cuts a long text (a child's line) into pieces that each carry the
+  prefix (`[c2 f100-199] `), so even the pieces cannot be read as directives;
+- `directive()` is the only place a line starting with `openjd_` is written.
+
+Standard library only, Python 3.9+: these files run on the worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+# Far below OpenJD's 64,000-character split, and below what a task log viewer shows well.
+MAX_LINE = 4000
+
+DIRECTIVES = frozenset({"progress", "status", "fail", "env", "unset_env"})
+
+# Characters that end a line for some reader (str.splitlines, Unicode) or reorder what
+# a reader sees (bidi controls), besides every C0/C1 control and DEL.
+_LINE_BREAKS = {"\u2028", "\u2029"}
+_BIDI = {"\u061c", "\u200e", "\u200f", *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A))}
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\0": "\\0"}
+
+
+def _needs_escape(char: str) -> bool:
+    code = ord(char)
+    return code < 0x20 or 0x7F <= code <= 0x9F or char in _LINE_BREAKS or char in _BIDI
+
+
+def _escaped(char: str) -> str:
+    named = _NAMED.get(char)
+    if named is not None:
+        return named
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def escape(text: str) -> str:
+    """`text` as one line whose every character is visible; lone surrogates (undecodable
+    file names on POSIX) are shown as escapes too, so printing never raises."""
+    if not any(_needs_escape(c) or 0xD800 <= ord(c) <= 0xDFFF for c in text):
+        return text
+    return "".join(
+        _escaped(c) if _needs_escape(c) or 0xD800 <= ord(c) <= 0xDFFF else c for c in text
+    )
+
+
+def shown(text: object, limit: int = 400) -> str:
+    """A value to quote inside a message: escaped and shortened to `limit` characters,
+    so a message stays one bounded line whatever it quotes."""
+    value = escape(str(text))
+    if len(value) <= limit:
+        return value
+    return value[: max(0, limit - 20)] + f"...(+{len(value) - limit + 20} chars)"
+
+
+def _defused(line: str) -> str:
+    """A line that OpenJD will not read as a directive (its regex is case-sensitive,
+    but any spelling is defused to be safe)."""
+    return " " + line if line[:7].lower() == "openjd_" else line
+
+
+def text_line(text: str, limit: int = MAX_LINE) -> str:
+    """One ordinary log line built from `text`: escaped, defused, at most `limit`."""
+    line = _defused(escape(text))
+    if len(line) > limit:
+        line = line[: limit - 24] + f"...(+{len(line) - limit + 24} chars)"
+    return line
+
+
+def prefixed_lines(prefix: str, text: str, limit: int = MAX_LINE) -> Iterator[str]:
+    """`prefix + text` as lines of at most `limit` characters, every piece carrying the
+    prefix, so a child's over-long line stays attributed and harmless."""
+    body = escape(text)
+    width = max(1, limit - len(prefix))
+    if not body:
+        yield _defused(prefix)
+        return
+    for start in range(0, len(body), width):
+        yield _defused(prefix + body[start : start + width])
+
+
+def directive(kind: str, text: str = "", limit: int = MAX_LINE) -> str:
+    """`openjd_<kind>: <text>`: the worker's own directive, its text escaped and bounded
+    so nothing after it can become a second directive."""
+    if kind not in DIRECTIVES:
+        raise ValueError(f"not an OpenJD directive: {kind!r}")
+    head = f"openjd_{kind}: "
+    body = escape(text)
+    room = limit - len(head)
+    if len(body) > room:
+        body = body[: room - 24] + f"...(+{len(body) - room + 24} chars)"
+    return head + body
