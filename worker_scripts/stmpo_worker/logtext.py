@@ -33,7 +33,13 @@ DIRECTIVES = frozenset({"progress", "status", "fail", "env", "unset_env"})
 # Characters that end a line for some reader (str.splitlines, Unicode) or reorder what
 # a reader sees (bidi controls), besides every C0/C1 control and DEL.
 _LINE_BREAKS = {"\u2028", "\u2029"}
-_BIDI = {"\u061c", "\u200e", "\u200f", *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A))}
+_BIDI = {
+    "\u061c",
+    "\u200e",
+    "\u200f",
+    *map(chr, range(0x202A, 0x202F)),
+    *map(chr, range(0x2066, 0x206A)),
+}
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\0": "\\0"}
 
 
