@@ -34,10 +34,16 @@ Environment
                          stop rendering, exit 0 (as aerender sometimes does)
         hang@F           stop at frame F and sleep forever
         missing_frame@F  render frame F without writing its files
+        empty_frame@F    leave a 0-byte file for frame F (a full disk; AE's
+                         multi-machine "frame in progress" placeholder)
+        skip_existing    every frame whose file already exists is reported but not
+                         written (AE's render setting "Skip existing files")
+        detached_helper  at startup double-fork a helper that calls setsid() and keeps
+                         the stand-in's stdout open while it sleeps (POSIX only)
         slow@F:SEC       sleep SEC seconds at frame F
         spawn_child      start a grandchild that lives as long as the stand-in
                          (like AfterFX under aerender); ended on a normal exit only
-        ignore_term      ignore SIGTERM (stand-in and grandchild): only SIGKILL works
+        ignore_term      ignore SIGTERM (stand-in, grandchild, helper): only SIGKILL works
       A fault without @F fires at the first frame. A fault whose frame is outside
       this process's -s/-e range never fires, so one STANDIN_FAIL can fail exactly
       one child of a fanned-out task.
@@ -203,6 +209,42 @@ def spawn_grandchild(ignore_term: bool) -> subprocess.Popen[bytes]:
     )
 
 
+def spawn_detached_helper(ignore_term: bool) -> None:
+    """A helper that leaves the stand-in's process tree the way a daemon does: fork,
+    setsid() in the child (a session and process group of its own, so a signal to the
+    render's group misses it), fork again and let the middle process exit (so the
+    helper is nobody's descendant: the kernel reparents it to init or to the nearest
+    child subreaper). The classic recipe is daemon(3) and Stevens, "Advanced
+    Programming in the UNIX Environment", 13.3; unlike a proper daemon this helper
+    keeps stdout and stderr, so the render's pipe stays open as long as it lives. That
+    is what crash reporters, IPC brokers and license or font services started by AE
+    and its plugins do on a workstation: they outlive aerender and hold what it gave them.
+    """
+    limit = float(os.environ.get("STANDIN_GRANDCHILD_MAX_SEC", "300"))
+    owner = os.getpid()
+    ready_r, ready_w = os.pipe()  # the stand-in goes on once the helper is traced
+    middle = os.fork()
+    if middle:
+        os.close(ready_w)
+        os.waitpid(middle, 0)
+        os.read(ready_r, 1)
+        os.close(ready_r)
+        return
+    try:
+        os.close(ready_r)
+        os.setsid()
+        if os.fork():
+            os._exit(0)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN if ignore_term else signal.SIG_DFL)
+        trace("helper", stand_in=owner)
+        os.close(ready_w)
+        end = time.monotonic() + limit
+        while time.monotonic() < end:
+            time.sleep(0.2)
+    finally:
+        os._exit(0)
+
+
 def barrier() -> None:
     directory = os.environ.get("STANDIN_BARRIER_DIR")
     if not directory:
@@ -291,6 +333,8 @@ def render(opts: dict[str, list[str]], argv: list[str]) -> int:
     trace("start", rqindex=rqindex, s=start, e=end, i=step, argv=argv)
     began = time.monotonic()
     grandchild = spawn_grandchild(ignore_term) if "spawn_child" in names else None
+    if "detached_helper" in names:
+        spawn_detached_helper(ignore_term)
     if grandchild is not None:
         trace("grandchild", child_pid=grandchild.pid)
     time.sleep(float(os.environ.get("STANDIN_STARTUP_SLEEP_SEC", "0")))
@@ -321,10 +365,15 @@ def render(opts: dict[str, list[str]], argv: list[str]) -> int:
             time.sleep(float(arg or "1"))
         burn(frame_cost)
         if not at("missing_frame", frame)[0]:
+            empty = at("empty_frame", frame)[0]
             for path in outputs:
-                if _HASHES.search(path):
-                    with open(frame_path(path, frame), "wb") as fh:
-                        fh.write(png_bytes(frame))
+                target = frame_path(path, frame)
+                if not _HASHES.search(path) or (
+                    "skip_existing" in names and os.path.exists(target)
+                ):
+                    continue
+                with open(target, "wb") as fh:
+                    fh.write(b"" if empty else png_bytes(frame))
         trace("frame", rqindex=rqindex, frame=frame)
         LOG.line(f"PROGRESS:  {timecode(frame, rate)} ({n}): 0 {words['seconds']}")
     for path in outputs:

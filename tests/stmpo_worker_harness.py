@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from stmpo._worker_scripts.stmpo_worker.outputs import encode_b64_json
+from stmpo._worker_scripts.stmpo_worker.outputs import encode_b64_json, frame_path
 from stmpo.locations import resources_dir, worker_scripts_dir
 
 STANDIN = resources_dir() / "aerender_standin.py"
@@ -54,10 +54,18 @@ class Scene:
         return [r for r in records if kind is None or r["event"] == kind]
 
     def pids(self) -> list[int]:
-        """Every stand-in and grandchild process the render started."""
+        """Every stand-in, grandchild and detached helper process the render started."""
         found = [r["pid"] for r in self.events("start")]
         found += [r["child_pid"] for r in self.events("grandchild")]
+        found += self.helpers()
         return found
+
+    def helpers(self) -> list[int]:
+        """Pids of the helpers the `detached_helper` fault double-forked."""
+        return [r["pid"] for r in self.events("helper")]
+
+    def frame_file(self, frame: int) -> Path:
+        return Path(frame_path(self.pattern, frame))
 
     def frames_on_disk(self) -> set[int]:
         prefix = Path(self.pattern).name.split("[")[0]

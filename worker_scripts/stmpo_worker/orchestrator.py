@@ -23,9 +23,11 @@ from typing import IO, TextIO
 from . import outputs as out
 from .aerender import child_command
 from .affinity import AffinityBackend, Started
+from .logtext import shown
 from .planning import RenderPlan, cpu_list_text
 from .procs import Member, StopReport, Tree, children_by_parent, end_trees, spawn
 from .progress import ReportThrottle, TaskProgress, is_error_line, progress_lines
+from .subreaper import TAG_VAR, adopted, become_subreaper, end_orphans, pipes_of, reap, tag_of
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -35,6 +37,7 @@ PROGRESS_INTERVAL = 0.5  # at most two progress reports a second
 REFRESH_INTERVAL = 2.0  # how often descendants are recorded (psutil)
 EOF_WAIT = 2.0  # after a child exits, how long its pipe may stay open (orphans)
 MAX_LINE = 65536
+SWEEP_ROUNDS = 3  # end-of-task sweeps: a helper's helpers are orphaned in turn
 
 
 @dataclass
@@ -65,6 +68,8 @@ class Child:
     exit_code: int | None = None
     eof: bool = False
     exited_at: float | None = None
+    started_wall: float | None = None  # time.time() just before the spawn: file times
+    pipe: int | None = None  # inode of its output pipe: an orphan holding it is its own
     orphan_kill_at: float | None = None
     error_line: str = ""
     failure: str = ""
@@ -141,6 +146,8 @@ class Orchestrator:
         self.aborting = ""  # "fail-fast" or "cancel" once we stop everything
         self.launched = 0
         self.last_refresh = 0.0  # clock() of the last descendant scan
+        self.subreaper = False  # orphans of the children are reparented to us (Linux)
+        self.strays: dict[int, str] = {}  # adopted orphans no child claims: pid -> name
 
     # -- output -----------------------------------------------------------------
     def say(self, line: str) -> None:
@@ -186,9 +193,11 @@ class Orchestrator:
         )
         env = dict(job.env)
         env["KMP_DUPLICATE_LIB_OK"] = "TRUE"
+        env[TAG_VAR] = self.tag(child)
         cpus = child.cpus if self.pinning else None  # no more tries after a failure
         pinned = f", CPUs {cpu_list_text(cpus)}" if cpus else ""
         self.say(f"STMPO: starting [{child.label}] ({len(child.frames)} frames{pinned})")
+        child.started_wall = time.time()
         try:
             started: Started = self.affinity.start(
                 lambda suspended: spawn(argv, env, suspended), cpus
@@ -206,6 +215,8 @@ class Orchestrator:
         proc = started.proc
         child.tree = Tree(proc, child.label)
         assert proc.stdout is not None
+        with contextlib.suppress(OSError, ValueError):
+            child.pipe = os.fstat(proc.stdout.fileno()).st_ino
         threading.Thread(
             target=_read, args=(child.index, proc.stdout, self.events), daemon=True
         ).start()
@@ -233,6 +244,7 @@ class Orchestrator:
                     continue
                 child.exit_code = code
                 child.exited_at = now
+                self.adopt_orphans()  # its orphans came to us: claim them before looking
                 left = tree.members()
                 if left:  # orphans of a child that is gone: end them
                     self.say(
@@ -249,6 +261,73 @@ class Orchestrator:
             waited = now - child.exited_at
             if child.eof or waited > EOF_WAIT + self.job.child_grace:
                 self.finish(child)
+
+    # -- orphans (child subreaper) ----------------------------------------------------
+    def tag(self, child: Child) -> str:
+        """The TAG_VAR value a child's processes inherit: which child, of which task."""
+        return f"{os.getpid()}.{child.index}"
+
+    def become_subreaper(self) -> None:
+        try:
+            self.subreaper = become_subreaper()
+        except OSError as exc:
+            self.say(
+                f"STMPO: warning: cannot become a child subreaper ({shown(exc)}); "
+                "a helper that detaches with setsid() may outlive the task"
+            )
+
+    def adopt_orphans(self) -> None:
+        """Give each orphan that was reparented to us to the child it came from (its
+        TAG_VAR, else the child pipe it holds), so it is ended with that child's tree;
+        reap the ones that have ended. Orphans nobody claims wait for the task's end."""
+        if not self.subreaper:
+            return
+        own = {
+            c.tree.pid
+            for c in self.children
+            if c.tree is not None and c.tree.proc.returncode is None
+        }
+        strays: dict[int, str] = {}
+        for orphan in adopted(own):
+            if orphan.gone:
+                reap(orphan.pid)
+                continue
+            owner = self.claimant(orphan.pid)
+            if owner is not None and owner.tree is not None:
+                owner.tree.adopt(orphan.pid, orphan.name)
+            else:
+                strays[orphan.pid] = orphan.name
+        self.strays = strays
+
+    def claimant(self, pid: int) -> Child | None:
+        tag = tag_of(pid)
+        for child in self.children:
+            if child.tree is not None and tag == self.tag(child):
+                return child
+        pipes = pipes_of(pid)
+        for child in self.children:
+            if child.tree is not None and child.pipe in pipes:
+                return child
+        return None
+
+    def end_strays(self) -> None:
+        """At the task's end: orphans no child claimed, SIGTERM then SIGKILL."""
+        if not self.strays:
+            return
+        names = ", ".join(shown(Member(p, n)) for p, n in sorted(self.strays.items()))
+        self.say(f"STMPO: ending {len(self.strays)} orphan process(es) no child claims: {names}")
+        ended = end_orphans(list(self.strays), self.job.child_grace, wait=self.keep_up)
+        if ended.killed:
+            self.say(
+                f"STMPO: still running {self.job.child_grace:g} s after SIGTERM, SIGKILL: "
+                + ", ".join(f"pid {p}" for p in ended.killed)
+            )
+        if ended.unkillable:
+            self.say(
+                "STMPO: warning: still running after SIGKILL: "
+                + ", ".join(f"pid {p}" for p in ended.unkillable)
+            )
+        self.strays = {}
 
     def check_orphans(self, child: Child, tree: Tree, now: float) -> None:
         """Orphans of a child that exited got SIGTERM: done as soon as they are gone,
@@ -295,17 +374,24 @@ class Orchestrator:
         elif child.exit_code != 0:
             child.failure = _exit_text(child.exit_code)
         elif self.job.verify_outputs and out.checkable(self.job.item):
-            missing = out.missing_files(self.job.item, child.frames)
-            if missing:
-                child.failure = (
-                    f"exited 0 but {len(missing)} output file(s) are missing, first {missing[0]}"
-                )
+            child.failure = self.output_failure(child)
         if child.failure:
             self.say(f"STMPO: [{child.label}] FAILED: {child.failure}")
         else:
             self.progress.child_finished(child.index)
             self.say(f"STMPO: [{child.label}] done")
             self.report_progress()
+
+    def output_failure(self, child: Child) -> str:
+        """Why a child that exited 0 did not render: '' when each expected file is
+        there, non-empty and modified since the child started (outputs.file_problem)."""
+        assert child.started_wall is not None
+        problems = out.output_problems(self.job.item, child.frames, child.started_wall)
+        if not problems:
+            return ""
+        count = f"{len(problems)}{' or more' if len(problems) >= out.REPORTED_PROBLEMS else ''}"
+        files = "; ".join(f"{shown(p.path)} ({p.why})" for p in problems)
+        return f"exited 0 but {count} expected output file(s) are missing, empty or stale: {files}"
 
     def failed(self) -> list[Child]:
         """Children that failed, or will: an aerender error line already decides it."""
@@ -315,6 +401,7 @@ class Orchestrator:
         """Fail-fast or cancel: no more launches, every tree (and orphan) ended within
         the grace."""
         self.aborting = why
+        self.adopt_orphans()
         trees = []
         for child in self.children:
             if child.tree is None:
@@ -357,6 +444,7 @@ class Orchestrator:
     def _render(self) -> int:
         job, plan = self.job, self.job.plan
         started = self.clock()
+        self.become_subreaper()  # before the first child: its orphans must come to us
         self.say(
             f"STMPO: rendering rq item {job.rqindex} ({job.item.comp!r}) frames "
             f"{plan.ranges[0][0]}-{plan.ranges[-1][1]} step {plan.step}: "
@@ -384,12 +472,21 @@ class Orchestrator:
                 break
             self.report_progress()
         self.drain(timeout=0)
-        # Last sweep: whatever is still alive in any child's group or among the
-        # descendants seen is an orphan now, and nothing may outlive the task.
-        leftovers = [c.tree for c in self.children if c.tree is not None and c.tree.group_alive()]
-        if leftovers:
-            self.say(f"STMPO: ending {len(leftovers)} leftover process tree(s)")
-            self.say_stopped(end_trees(leftovers, self.job.child_grace, wait=self.keep_up))
+        # Last sweep: whatever is still alive in any child's group, among the
+        # descendants seen or among the orphans reparented to us is left over now, and
+        # nothing may outlive the task. Ending a helper can orphan its own children,
+        # which come to us in turn: so look again, a few rounds at most.
+        for _round in range(SWEEP_ROUNDS):
+            self.adopt_orphans()
+            leftovers = [
+                c.tree for c in self.children if c.tree is not None and c.tree.group_alive()
+            ]
+            if not leftovers and not self.strays:
+                break
+            if leftovers:
+                self.say(f"STMPO: ending {len(leftovers)} leftover process tree(s)")
+                self.say_stopped(end_trees(leftovers, self.job.child_grace, wait=self.keep_up))
+            self.end_strays()
         return self.summarise(self.clock() - started)
 
     def refresh_trees(self) -> None:
@@ -397,6 +494,7 @@ class Orchestrator:
         if now - self.last_refresh < REFRESH_INTERVAL:
             return
         self.last_refresh = now
+        self.adopt_orphans()  # claim orphans while their environment can be read; reap
         running = [c.tree for c in self.children if c.tree is not None and c.exit_code is None]
         if running:
             parents = children_by_parent()

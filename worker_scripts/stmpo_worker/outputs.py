@@ -12,8 +12,9 @@ import json
 import ntpath
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from stat import S_ISREG
 from typing import Any
 
 from .pathmap import Rule, map_path
@@ -137,21 +138,87 @@ def is_host_path(path: str) -> bool:
     return path.startswith("/")
 
 
-def expected_files(item: Item, frames: Iterable[int]) -> list[str]:
-    """Files a successful render of `frames` leaves: one per frame of each sequence
-    output with a `[#]` pattern, plus each movie file."""
-    frame_list = list(frames)
-    files: list[str] = []
+MTIME_TOLERANCE = 2.0
+"""Seconds a frame file's mtime may lie before its process started and still count as
+written by it. File times are not the worker's clock: FAT/exFAT store mtimes in 2 s
+steps (rounded down), HFS+ and ext3 in whole seconds, and on SMB/NFS shares the file
+server stamps the time with its own clock, which NTP keeps within a second or so of the
+worker's. A frame left by an earlier render is minutes or days old, far outside this."""
+
+REPORTED_PROBLEMS = 3  # checking stops here: a log line names at most this many files
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """An expected output file that does not prove this render wrote it."""
+
+    path: str
+    why: str  # "missing", "not a file", "empty" or "stale: ..."
+
+
+def iter_expected_files(item: Item, frames: Iterable[int]) -> Iterator[str]:
+    """Files a successful render of `frames` leaves, lazily (a task may hold many
+    thousand frames): each movie file, and one per frame of each sequence output with a
+    `[#]` pattern. `frames` is iterated once per sequence output (pass a range)."""
     for out in item.outputs:
         if out.kind == "movie":
-            files.append(out.path)
+            yield out.path
         elif _HASHES.search(out.path):
-            files.extend(frame_path(out.path, f) for f in frame_list)
-    return files
+            for frame in frames:
+                yield frame_path(out.path, frame)
 
 
-def missing_files(item: Item, frames: Iterable[int]) -> list[str]:
-    return [f for f in expected_files(item, frames) if not os.path.isfile(f)]
+def expected_files(item: Item, frames: Iterable[int]) -> list[str]:
+    return list(iter_expected_files(item, frames))
+
+
+def file_problem(path: str, since: float, tolerance: float = MTIME_TOLERANCE) -> FileProblem | None:
+    """Why `path` does not count as written by a process started at `since` (wall clock,
+    `time.time()`), or None when it does: it must be a non-empty regular file modified
+    at or after `since - tolerance`. A 0-byte placeholder (AE's multi-machine "frame in
+    progress" file, a full disk) or a frame left by an earlier render fails."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return FileProblem(path, "missing")
+    if not S_ISREG(stat.st_mode):
+        return FileProblem(path, "not a file")
+    if stat.st_size == 0:
+        return FileProblem(path, "empty")
+    early = since - stat.st_mtime
+    if early > tolerance:
+        return FileProblem(path, f"stale: modified {_duration(early)} before its process started")
+    return None
+
+
+def output_problems(
+    item: Item,
+    frames: Iterable[int],
+    since: float,
+    limit: int = REPORTED_PROBLEMS,
+    tolerance: float = MTIME_TOLERANCE,
+) -> list[FileProblem]:
+    """The first `limit` expected files that this render did not write; [] when every
+    one is there, non-empty and new. Stops at `limit`: one bad frame is enough to fail
+    a child, and a render that wrote nothing need not cost a stat per frame to say so."""
+    found: list[FileProblem] = []
+    for path in iter_expected_files(item, frames):
+        problem = file_problem(path, since, tolerance)
+        if problem is not None:
+            found.append(problem)
+            if len(found) >= limit:
+                break
+    return found
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} days"
 
 
 def checkable(item: Item) -> bool:

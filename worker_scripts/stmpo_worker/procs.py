@@ -23,6 +23,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from .subreaper import read_stat, running, signal_orphan
+
 try:
     import psutil
 except ImportError:  # pragma: no cover - workers without psutil
@@ -89,20 +91,6 @@ ProcessTable = dict[int, list[Member]]
 _PROC = "/proc"
 
 
-def _proc_stat(pid_text: str) -> tuple[int, str, str] | None:
-    """(pgrp, state, comm) from /proc/PID/stat; comm may hold spaces and parentheses."""
-    try:
-        with open(f"{_PROC}/{pid_text}/stat", "rb") as fh:
-            raw = fh.read().decode("utf-8", "replace")
-    except OSError:
-        return None
-    open_at, close_at = raw.find("("), raw.rfind(")")
-    fields = raw[close_at + 2 :].split()
-    if open_at < 0 or close_at < 0 or len(fields) < 3:
-        return None
-    return int(fields[2]), fields[0], raw[open_at + 1 : close_at]
-
-
 def process_table() -> ProcessTable | None:
     """Live processes by process group, in one scan; None where groups cannot be read
     (Windows, or macOS without psutil)."""
@@ -111,9 +99,9 @@ def process_table() -> ProcessTable | None:
         for name in os.listdir(_PROC):
             if not name.isdigit():
                 continue
-            stat = _proc_stat(name)
-            if stat is not None and stat[1] not in ("Z", "X", "x"):
-                table.setdefault(stat[0], []).append(Member(int(name), stat[2]))
+            stat = read_stat(name)
+            if stat is not None and not stat.gone:
+                table.setdefault(stat.pgrp, []).append(Member(int(name), stat.comm))
         return table
     if WINDOWS or psutil is None:
         return None
@@ -156,6 +144,7 @@ class Tree:
         self.term_sent: float | None = None  # time.monotonic() of the first SIGTERM
         self.kill_sent = False
         self._seen: dict[int, object] = {}
+        self._adopted: dict[int, str] = {}  # orphans reparented to us (subreaper): pid -> name
         self._root: object | None = None
         if psutil is not None:
             try:
@@ -181,6 +170,16 @@ class Tree:
                     self._seen[pid] = psutil.Process(pid)
                 except psutil.Error:
                     continue
+
+    def adopt(self, pid: int, name: str) -> None:
+        """Count an orphan of this child that the orchestrator, as child subreaper,
+        inherited: it is signalled with the tree and reaped once it has ended."""
+        self._adopted[pid] = name
+
+    def _live_adopted(self) -> list[Member]:
+        for pid in [p for p in self._adopted if not running(p)]:
+            del self._adopted[pid]  # ended and reaped
+        return [Member(pid, name) for pid, name in self._adopted.items()]
 
     def _descendants(self, parents: dict[int, list[int]] | None = None) -> list[object]:
         self.refresh(parents)
@@ -218,6 +217,8 @@ class Tree:
         for proc in self._descendants(parents):
             pid = int(proc.pid)  # type: ignore[attr-defined]
             found.setdefault(pid, Member(pid, _name(proc)))
+        for member in self._live_adopted():
+            found.setdefault(member.pid, member)
         return sorted(found.values(), key=lambda m: m.pid)
 
     def group_alive(self) -> bool:
@@ -240,6 +241,8 @@ class Tree:
                 with contextlib.suppress(OSError):
                     self.proc.terminate()
         _each(descendants, "terminate")
+        for member in self._live_adopted():
+            signal_orphan(member.pid, signal.SIGTERM)
 
     def kill(self) -> None:
         """No more asking: SIGKILL to the group and every known descendant."""
@@ -251,6 +254,8 @@ class Tree:
             with contextlib.suppress(OSError):
                 self.proc.kill()
         _each(descendants, "kill")
+        for member in self._live_adopted():
+            signal_orphan(member.pid, signal.SIGKILL)
         if WINDOWS and psutil is None:  # pragma: no cover - Windows without psutil
             subprocess.run(
                 ["taskkill", "/PID", str(self.pid), "/T", "/F"], capture_output=True, check=False
