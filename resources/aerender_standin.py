@@ -40,6 +40,8 @@ Environment
                          written (AE's render setting "Skip existing files")
         detached_helper  at startup double-fork a helper that calls setsid() and keeps
                          the stand-in's stdout open while it sleeps (POSIX only)
+        detached_daemon  the same, but a proper daemon: stdio on /dev/null and an empty
+                         environment (POSIX only)
         slow@F:SEC       sleep SEC seconds at frame F
         spawn_child      start a grandchild that lives as long as the stand-in
                          (like AfterFX under aerender); ended on a normal exit only
@@ -209,18 +211,37 @@ def spawn_grandchild(ignore_term: bool) -> subprocess.Popen[bytes]:
     )
 
 
-def spawn_detached_helper(ignore_term: bool) -> None:
-    """A helper that leaves the stand-in's process tree the way a daemon does: fork,
-    setsid() in the child (a session and process group of its own, so a signal to the
-    render's group misses it), fork again and let the middle process exit (so the
-    helper is nobody's descendant: the kernel reparents it to init or to the nearest
-    child subreaper). The classic recipe is daemon(3) and Stevens, "Advanced
-    Programming in the UNIX Environment", 13.3; unlike a proper daemon this helper
-    keeps stdout and stderr, so the render's pipe stays open as long as it lives. That
-    is what crash reporters, IPC brokers and license or font services started by AE
-    and its plugins do on a workstation: they outlive aerender and hold what it gave them.
+_DAEMON = """
+import json, os, signal, sys, time
+trace, owner, ready, limit, ignore = sys.argv[1:6]
+signal.signal(signal.SIGTERM, signal.SIG_IGN if ignore == "1" else signal.SIG_DFL)
+if trace:
+    record = {"event": "helper", "pid": os.getpid(), "stand_in": int(owner), "daemon": True}
+    with open(trace, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record) + chr(10))
+os.close(int(ready))
+end = time.monotonic() + float(limit)
+while time.monotonic() < end:
+    time.sleep(0.2)
+"""
+
+
+def spawn_detached_helper(ignore_term: bool, daemon: bool) -> None:
+    """A helper that leaves the stand-in's process tree the way a daemon does
+    (daemon(3); Stevens and Rago, "Advanced Programming in the UNIX Environment",
+    section 13.3): fork, setsid() in the child (a session and process group of its
+    own, so a signal to the render's group misses it), fork again and let the middle
+    process exit (so the helper is nobody's descendant: the kernel reparents it to
+    init, or to the nearest child subreaper, prctl(2)). It models a plugin or service
+    started during a render that detaches instead of ending with it; no trace of real
+    AE was taken for this.
+
+    `daemon=False` (fault `detached_helper`): the helper keeps stdout and stderr, so
+    the render's output pipe stays open while it lives. `daemon=True` (fault
+    `detached_daemon`): a proper daemon, stdio on /dev/null and exec'd with an empty
+    environment, so nothing it holds or inherits names the render that started it.
     """
-    limit = float(os.environ.get("STANDIN_GRANDCHILD_MAX_SEC", "300"))
+    limit = os.environ.get("STANDIN_GRANDCHILD_MAX_SEC", "300")
     owner = os.getpid()
     ready_r, ready_w = os.pipe()  # the stand-in goes on once the helper is traced
     middle = os.fork()
@@ -235,10 +256,18 @@ def spawn_detached_helper(ignore_term: bool) -> None:
         os.setsid()
         if os.fork():
             os._exit(0)
+        if daemon:
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(null, fd)
+            os.set_inheritable(ready_w, True)
+            trace_path = os.environ.get("STANDIN_TRACE", "")
+            argv = [sys.executable, "-c", _DAEMON, trace_path, str(owner), str(ready_w)]
+            os.execve(sys.executable, [*argv, limit, "1" if ignore_term else "0"], {})
         signal.signal(signal.SIGTERM, signal.SIG_IGN if ignore_term else signal.SIG_DFL)
         trace("helper", stand_in=owner)
         os.close(ready_w)
-        end = time.monotonic() + limit
+        end = time.monotonic() + float(limit)
         while time.monotonic() < end:
             time.sleep(0.2)
     finally:
@@ -333,8 +362,8 @@ def render(opts: dict[str, list[str]], argv: list[str]) -> int:
     trace("start", rqindex=rqindex, s=start, e=end, i=step, argv=argv)
     began = time.monotonic()
     grandchild = spawn_grandchild(ignore_term) if "spawn_child" in names else None
-    if "detached_helper" in names:
-        spawn_detached_helper(ignore_term)
+    if "detached_helper" in names or "detached_daemon" in names:
+        spawn_detached_helper(ignore_term, daemon="detached_daemon" in names)
     if grandchild is not None:
         trace("grandchild", child_pid=grandchild.pid)
     time.sleep(float(os.environ.get("STANDIN_STARTUP_SLEEP_SEC", "0")))

@@ -216,7 +216,10 @@ def test_a_missing_frame_fails_even_when_aerender_exits_zero(tmp_path: Path) -> 
     )
     assert result.returncode == 1
     [fail] = protocol_values(result.stdout, "openjd_fail")
-    assert "1 output file(s) are missing" in fail and "MAIN_00004.png" in fail
+    assert fail.endswith(
+        "1 expected output file(s) are missing, empty or stale: "
+        f"{scene.pattern.replace('[#####]', '00004')} (missing)"
+    )
 
 
 def test_no_kill_on_fail_lets_the_others_finish(tmp_path: Path) -> None:

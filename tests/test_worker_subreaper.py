@@ -76,3 +76,23 @@ def test_cancel_mid_render_leaves_no_detached_helper(tmp_path: Path, stubborn: b
         if proc.poll() is None:
             proc.kill()
         cleanup(scene.pids())
+
+
+def test_a_daemon_no_child_claims_is_ended_when_the_task_ends(tmp_path: Path) -> None:
+    """A proper daemon (stdio on /dev/null, empty environment) names no child, so it is
+    not ended with one; it still does not outlive the task."""
+    scene = make_scene(tmp_path)
+    argv = render_argv(scene, "0-3", "--concurrency", "1", "--child-grace-sec", GRACE)
+    began = time.monotonic()
+    try:
+        result = run(argv, base_env(scene, STANDIN_FAIL="detached_daemon"))
+        took = time.monotonic() - began
+        [daemon] = scene.helpers()
+        assert result.returncode == 0, result.stdout
+        assert f"STMPO: ending 1 orphan process(es) no child claims: pid {daemon} (" in (
+            result.stdout
+        )
+        assert survivors([daemon], settle=0) == []
+        assert took < 10, f"took {took:.1f} s"
+    finally:
+        cleanup(scene.pids())
