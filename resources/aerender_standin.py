@@ -216,7 +216,7 @@ import json, os, signal, sys, time
 trace, owner, ready, limit, ignore = sys.argv[1:6]
 signal.signal(signal.SIGTERM, signal.SIG_IGN if ignore == "1" else signal.SIG_DFL)
 if trace:
-    record = {"event": "helper", "pid": os.getpid(), "stand_in": int(owner), "daemon": True}
+    record = {"event": "helper", "pid": os.getpid(), "t": time.time(), "stand_in": int(owner)}
     with open(trace, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(record) + chr(10))
 os.close(int(ready))

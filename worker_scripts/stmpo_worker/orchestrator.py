@@ -3,7 +3,7 @@
 One thread per child only reads its pipe into a queue; this (main) thread is the only
 writer of stdout, so log lines are whole and never interleaved, and it alone decides
 about launching, failing and cancelling. Exit status 0 means every child exited 0,
-printed no aerender error and left every expected output file.
+printed no aerender error and wrote every expected output file (outputs.file_problem).
 """
 
 from __future__ import annotations
@@ -279,7 +279,9 @@ class Orchestrator:
     def adopt_orphans(self) -> None:
         """Give each orphan that was reparented to us to the child it came from (its
         TAG_VAR, else the child pipe it holds), so it is ended with that child's tree;
-        reap the ones that have ended. Orphans nobody claims wait for the task's end."""
+        reap the ones that have ended. Orphans nobody claims wait for the task's end.
+        `render` starts no process but the children (host facts are read before), so
+        any other child of this process is an orphan, never one a caller waits for."""
         if not self.subreaper:
             return
         own = {
@@ -438,7 +440,10 @@ class Orchestrator:
             return self._render()
         except BaseException:
             trees = [c.tree for c in self.children if c.tree is not None]
+            with contextlib.suppress(Exception):
+                self.adopt_orphans()
             end_trees(trees, self.job.child_grace)  # silent: stdout may be what failed
+            end_orphans(list(self.strays), self.job.child_grace)
             raise
 
     def _render(self) -> int:
