@@ -40,6 +40,7 @@ Environment
                          written (AE's render setting "Skip existing files")
         detached_helper  at startup double-fork a helper that calls setsid() and keeps
                          the stand-in's stdout open while it sleeps (POSIX only)
+        detached_helper_clean_env   the same, exec'd with an empty environment
         detached_daemon  the same, but a proper daemon: stdio on /dev/null and an empty
                          environment (POSIX only)
         slow@F:SEC       sleep SEC seconds at frame F
@@ -226,7 +227,7 @@ while time.monotonic() < end:
 """
 
 
-def spawn_detached_helper(ignore_term: bool, daemon: bool) -> None:
+def spawn_detached_helper(ignore_term: bool, keep_stdio: bool, keep_env: bool) -> None:
     """A helper that leaves the stand-in's process tree the way a daemon does
     (daemon(3); Stevens and Rago, "Advanced Programming in the UNIX Environment",
     section 13.3): fork, setsid() in the child (a session and process group of its
@@ -236,10 +237,11 @@ def spawn_detached_helper(ignore_term: bool, daemon: bool) -> None:
     started during a render that detaches instead of ending with it; no trace of real
     AE was taken for this.
 
-    `daemon=False` (fault `detached_helper`): the helper keeps stdout and stderr, so
-    the render's output pipe stays open while it lives. `daemon=True` (fault
-    `detached_daemon`): a proper daemon, stdio on /dev/null and exec'd with an empty
-    environment, so nothing it holds or inherits names the render that started it.
+    Fault `detached_helper`: the helper keeps stdout and stderr, so the render's
+    output pipe stays open while it lives. `detached_helper_clean_env`: the same, but
+    exec'd with an empty environment (a launcher that scrubs it), so only the pipe it
+    holds ties it to the render. `detached_daemon`: a proper daemon, stdio on
+    /dev/null and an empty environment, so nothing ties it to the render.
     """
     limit = os.environ.get("STANDIN_GRANDCHILD_MAX_SEC", "300")
     owner = os.getpid()
@@ -256,10 +258,11 @@ def spawn_detached_helper(ignore_term: bool, daemon: bool) -> None:
         os.setsid()
         if os.fork():
             os._exit(0)
-        if daemon:
+        if not keep_stdio:
             null = os.open(os.devnull, os.O_RDWR)
             for fd in (0, 1, 2):
                 os.dup2(null, fd)
+        if not keep_env:
             os.set_inheritable(ready_w, True)
             trace_path = os.environ.get("STANDIN_TRACE", "")
             argv = [sys.executable, "-c", _DAEMON, trace_path, str(owner), str(ready_w)]
@@ -362,8 +365,12 @@ def render(opts: dict[str, list[str]], argv: list[str]) -> int:
     trace("start", rqindex=rqindex, s=start, e=end, i=step, argv=argv)
     began = time.monotonic()
     grandchild = spawn_grandchild(ignore_term) if "spawn_child" in names else None
-    if "detached_helper" in names or "detached_daemon" in names:
-        spawn_detached_helper(ignore_term, daemon="detached_daemon" in names)
+    if "detached_helper" in names:
+        spawn_detached_helper(ignore_term, keep_stdio=True, keep_env=True)
+    if "detached_helper_clean_env" in names:
+        spawn_detached_helper(ignore_term, keep_stdio=True, keep_env=False)
+    if "detached_daemon" in names:
+        spawn_detached_helper(ignore_term, keep_stdio=False, keep_env=False)
     if grandchild is not None:
         trace("grandchild", child_pid=grandchild.pid)
     time.sleep(float(os.environ.get("STANDIN_STARTUP_SLEEP_SEC", "0")))

@@ -30,14 +30,19 @@ pytestmark = [
 GRACE = "30"  # the default: a child's pipe held open used to cost EOF_WAIT + this
 
 
+@pytest.mark.parametrize(
+    "fault",
+    ["detached_helper", "detached_helper_clean_env"],
+    ids=["claimed-by-environment", "claimed-by-pipe"],
+)
 def test_a_detached_helper_holding_the_pipe_neither_delays_nor_outlives_the_task(
-    tmp_path: Path,
+    tmp_path: Path, fault: str
 ) -> None:
     scene = make_scene(tmp_path)
     argv = render_argv(scene, "0-5", "--concurrency", "2", "--child-grace-sec", GRACE)
     began = time.monotonic()
     try:
-        result = run(argv, base_env(scene, STANDIN_FAIL="detached_helper"))
+        result = run(argv, base_env(scene, STANDIN_FAIL=fault))
         took = time.monotonic() - began
         helpers = scene.helpers()
         assert len(helpers) == 2
