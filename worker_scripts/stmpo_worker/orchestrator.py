@@ -440,10 +440,11 @@ class Orchestrator:
             return self._render()
         except BaseException:
             trees = [c.tree for c in self.children if c.tree is not None]
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception):  # the error to report is the first one
                 self.adopt_orphans()
             end_trees(trees, self.job.child_grace)  # silent: stdout may be what failed
-            end_orphans(list(self.strays), self.job.child_grace)
+            with contextlib.suppress(Exception):
+                end_orphans(list(self.strays), self.job.child_grace)
             raise
 
     def _render(self) -> int:
