@@ -94,7 +94,7 @@ def refusal(folder: Path) -> str | None:
             listed = None
     if listed is None:
         names = sorted(os.listdir(folder))
-        return f"it is not a bundle stmpo wrote (no {MARKER} marker) and holds {_some(names)}"
+        return f"it holds files stmpo did not write (not a bundle: no {MARKER}): {_some(names)}"
     foreign = foreign_entries(folder, listed)
     if foreign:
         return f"it holds files stmpo did not write: {_some(foreign)}"
