@@ -267,7 +267,7 @@ def modes(folder: Path) -> tuple[set[int], set[int]]:
     return dirs, files
 
 
-@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+@pytest.mark.parametrize("umask", [0o022, 0o077], ids=["022", "077"])
 def test_bundles_and_reports_follow_the_umask(umask: int, tmp_path: Path) -> None:
     """A farm reads bundles from a shared folder: 0700/0600 broke that."""
     export = make_export(tmp_path, "shot", font=True)
@@ -385,3 +385,112 @@ def test_force_without_bundles_dir_is_a_usage_error(
     code, _, err = submit([str(shot), "--force"], capsys)
     assert code == 2
     one_line_naming(err, "--force")
+
+
+# --- files named with -o / --output, and the demo folder ------------------------------------
+
+
+def stmpo_cli(*args: str, umask: int = 0o022) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "stmpo", *args],
+        capture_output=True,
+        text=True,
+        umask=umask,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_schema_o_replaces_only_an_earlier_schema_and_follows_links(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    notes = tmp_path / "notes.json"
+    notes.write_text('{"mine": true}\n', encoding="utf-8")
+    code, _, err = run(["schema", "-o", str(notes)], capsys)
+    assert code == 2
+    assert str(notes) in one_line_naming(err, "-o")
+    assert notes.read_text(encoding="utf-8") == '{"mine": true}\n'
+
+    real = tmp_path / "schemas" / "export.schema.json"
+    real.parent.mkdir()
+    link = tmp_path / "schema.json"
+    link.symlink_to(real)
+    assert run(["schema", "-o", str(real)], capsys)[0] == 0
+    real.write_text(real.read_text(encoding="utf-8").replace('"title"', '"old_title"', 1))
+    assert run(["schema", "-o", str(link)], capsys)[0] == 0  # through the link: ours, replaced
+    assert link.is_symlink() and '"old_title"' not in real.read_text(encoding="utf-8")
+
+    dangling = tmp_path / "dangling.json"
+    dangling.symlink_to(tmp_path / "elsewhere.json")
+    code, _, err = run(["schema", "-o", str(dangling)], capsys)
+    assert code == 2 and "does not exist" in one_line_naming(err, "-o")
+    assert not (tmp_path / "elsewhere.json").exists()
+    assert temporaries(tmp_path, real.parent) == []
+
+
+def test_export_aep_output_replaces_only_an_earlier_export(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import py_aep  # the aep extra is installed by make test
+
+    project = tmp_path / "shot.aep"
+    py_aep.new().project.save(project)
+    theirs = tmp_path / "shot.json"
+    theirs.write_text('{"client": "notes"}\n', encoding="utf-8")
+    code, _, err = run(["export-aep", str(project), "-o", str(theirs)], capsys)
+    assert code == 2
+    assert str(theirs) in one_line_naming(err, "--output")
+    assert theirs.read_text(encoding="utf-8") == '{"client": "notes"}\n'
+
+    ours = tmp_path / "export.json"
+    for _ in range(2):  # new, then an earlier export replaced
+        done = stmpo_cli("export-aep", str(project), "-o", str(ours), "-q", umask=0o022)
+        assert done.returncode == 0, done.stderr
+        assert stat.S_IMODE(ours.stat().st_mode) == 0o644
+    assert json.loads(ours.read_text(encoding="utf-8"))["format"] == "stmpo-ae-export"
+    assert temporaries(tmp_path) == []
+
+
+def _earlier_demo(tmp_path: Path) -> Path:
+    out = tmp_path / "demo-out"
+    (out / "frames").mkdir(parents=True)
+    (out / ".stmpo-demo").write_text("made by stmpo demo; safe to delete\n", encoding="utf-8")
+    (out / "export.json").write_text("{}", encoding="utf-8")
+    return out
+
+
+def test_demo_never_clears_a_folder_holding_other_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = _earlier_demo(tmp_path)
+    (out / "my_comp_notes.txt").write_text("keep\n", encoding="utf-8")
+    before = snapshot(out)
+    code, _, err = run(["demo", "--out", str(out), "--no-baseline"], capsys)
+    assert code == 2
+    assert "my_comp_notes.txt" in one_line_naming(err, "--out")
+    assert snapshot(out) == before
+
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    code, _, err = run(["demo", "--out", str(loop), "--no-baseline"], capsys)
+    assert code == 2
+    assert "loops" in one_line_naming(err, "--out")
+
+
+@pytest.mark.slow
+def test_demo_clears_an_earlier_demo_but_not_through_a_link(tmp_path: Path) -> None:
+    """An earlier demo's `frames` that is a link to someone's renders: the link goes,
+    their renders stay."""
+    out = _earlier_demo(tmp_path)
+    (out / "frames").rmdir()
+    renders = tmp_path / "renders"
+    renders.mkdir()
+    (renders / "final.0001.exr").write_bytes(b"v/1\x01")
+    (out / "frames").symlink_to(renders, target_is_directory=True)
+    done = stmpo_cli(
+        "demo", "--out", str(out), "--no-baseline", "--frame-sec", "0",
+        "--startup-sec", "0", "--concurrency", "1",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert [p.name for p in renders.iterdir()] == ["final.0001.exr"]
+    assert not (out / "frames").is_symlink() and (out / "frames" / "rq1").is_dir()

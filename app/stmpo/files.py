@@ -26,6 +26,11 @@ def sibling_name(target: Path, suffix: str) -> Path:
     return target.with_name(f".{target.name}.{secrets.token_hex(4)}{suffix}")
 
 
+def about(exc: OSError, target: Path) -> OSError:
+    """The same OS error, told about the user's `target` instead of a temporary."""
+    return OSError(exc.errno, exc.strerror, str(target))
+
+
 def _create_beside(target: Path, suffix: str, create: Callable[[Path], None]) -> Path:
     for _ in range(_ATTEMPTS):
         candidate = sibling_name(target, suffix)
@@ -33,6 +38,8 @@ def _create_beside(target: Path, suffix: str, create: Callable[[Path], None]) ->
             create(candidate)
         except FileExistsError:
             continue
+        except OSError as exc:  # a read-only or missing folder: say which output it was for
+            raise about(exc, target) from None
         return candidate
     raise FileExistsError(f"no free temporary name next to {target}")
 
@@ -57,8 +64,10 @@ def write_text_atomically(target: Path, text: str) -> None:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise about(exc, target) from None
         raise
 
 

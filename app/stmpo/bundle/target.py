@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from stmpo.bundle.marker import refusal
-from stmpo.errors import OutputRefused, Problem
+from stmpo.output_paths import follow_link, refuse
 
 State = Literal["new", "empty", "bundle"]
 
@@ -30,23 +30,10 @@ class Target:
     state: State
 
 
-def refuse(path: Path, why: str) -> OutputRefused:
-    return OutputRefused([Problem(str(path), why)])
-
-
-def follow_link(shown: Path) -> Path:
-    """`shown`, or the folder its symbolic link points to; refused if it leads nowhere."""
-    if not os.path.islink(shown):
-        return shown
-    try:
-        real = shown.resolve(strict=True)
-    except FileNotFoundError:
-        raise refuse(
-            shown, f"is a symbolic link to {os.readlink(shown)}, which does not exist"
-        ) from None
-    except (OSError, RuntimeError):  # ELOOP (RuntimeError before Python 3.13)
-        raise refuse(shown, "is a symbolic link that loops back on itself") from None
-    if not real.is_dir():
+def follow_folder_link(shown: Path) -> Path:
+    """`shown`, or the folder its symbolic link points to; refused if it is no folder."""
+    real = follow_link(shown)
+    if real != shown and not real.is_dir():
         raise refuse(shown, f"is a symbolic link to {real}, which is not a folder")
     return real
 
@@ -54,7 +41,7 @@ def follow_link(shown: Path) -> Path:
 def resolve_target(out_dir: str | Path, *, replace: bool) -> Target:
     """Where to write, and what is there; raises OutputRefused when it must not be used."""
     shown = Path(out_dir).absolute()
-    path = follow_link(shown)
+    path = follow_folder_link(shown)
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:

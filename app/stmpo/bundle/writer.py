@@ -24,7 +24,7 @@ from stmpo.bundle.marker import MARKER, files_in, marker_text, refusal
 from stmpo.bundle.target import Target, resolve_target
 from stmpo.bundle.validate import validate_bundle_dir
 from stmpo.errors import BundleError, OutputRefused, Problem
-from stmpo.files import copy_file, copy_tree, make_dir_beside, sibling_name
+from stmpo.files import about, copy_file, copy_tree, make_dir_beside, sibling_name
 from stmpo.locations import resources_dir, worker_scripts_dir
 from stmpo.yaml_text import dump_yaml
 
@@ -82,15 +82,19 @@ def final_parameter_values(
     return values + [dict(entry) for entry in built.parameter_values]
 
 
-def _as_written(exc: OSError, out: Path) -> OSError:
-    """The OS error of a rename from a staging name, told about the user's path instead."""
-    return OSError(exc.errno, exc.strerror, str(out))
+def _inside(exc: OSError, staging: Path) -> bool:
+    """Is the OS complaining about a staging path (which the user never named)?"""
+    return any(
+        name is not None and os.fspath(name).startswith(str(staging))
+        for name in (exc.filename, exc.filename2)
+    )
 
 
-def _fill_empty(staging: Path, out: Path) -> None:
+def _fill_empty(staging: Path, target: Target) -> None:
     """Move the bundle into the user's empty folder: the folder itself (its owner, mode,
     a mount point) stays. The marker goes last, so a half-moved folder is never marked;
     on failure what was moved goes back."""
+    out = target.path
     names = sorted(os.listdir(staging), key=lambda name: name == MARKER)
     moved: list[str] = []
     try:
@@ -101,7 +105,7 @@ def _fill_empty(staging: Path, out: Path) -> None:
         for name in reversed(moved):
             with contextlib.suppress(OSError):
                 os.rename(out / name, staging / name)
-        raise _as_written(exc, out) from None
+        raise about(exc, target.shown) from None
     staging.rmdir()
 
 
@@ -120,20 +124,20 @@ def _replace_bundle(staging: Path, target: Target) -> None:
         os.rename(staging, out)
     except OSError as exc:
         os.rename(trash, out)
-        raise _as_written(exc, out) from None
+        raise about(exc, target.shown) from None
     shutil.rmtree(trash, ignore_errors=True)
 
 
 def _swap_into_place(staging: Path, target: Target) -> None:
     if target.state == "empty":
-        _fill_empty(staging, target.path)
+        _fill_empty(staging, target)
     elif target.state == "bundle":
         _replace_bundle(staging, target)
     else:
         try:
             os.rename(staging, target.path)
         except OSError as exc:
-            raise _as_written(exc, target.path) from None
+            raise about(exc, target.shown) from None
 
 
 def _make_parents(folder: Path) -> list[Path]:
@@ -171,9 +175,9 @@ def write_bundle(
     made = _make_parents(target.path.parent)
     try:
         staging = make_dir_beside(target.path)
-    except BaseException:
+    except OSError as exc:
         _remove_made(made)
-        raise
+        raise about(exc, target.shown) from None
     try:
         assets = built.asset_references
         if extra_asset_references is not None:
@@ -197,9 +201,11 @@ def write_bundle(
         if again.path != target.path:
             raise OutputRefused([Problem(str(target.shown), "changed while it was written")])
         _swap_into_place(staging, again)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             shutil.rmtree(staging)
         _remove_made(made)
+        if isinstance(exc, OSError) and _inside(exc, staging):
+            raise about(exc, target.shown) from None
         raise
     return target.shown

@@ -54,10 +54,10 @@ def check_bundle_folders(bundles_dir: Path, names: Sequence[str], *, replace: bo
     Every export's folder is checked, including those `--skip-submitted` will skip
     (which are then left alone), so the answer does not depend on the report.
     """
-    from stmpo.bundle.target import follow_link, resolve_target
+    from stmpo.bundle.target import follow_folder_link, resolve_target
 
     try:
-        folder = follow_link(bundles_dir.absolute())
+        folder = follow_folder_link(bundles_dir.absolute())
         if os.path.lexists(folder) and not folder.is_dir():
             raise OutputRefused([Problem(str(bundles_dir), "exists and is not a folder")])
         problems = []
