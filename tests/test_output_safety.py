@@ -475,22 +475,3 @@ def test_demo_never_clears_a_folder_holding_other_files(
     code, _, err = run(["demo", "--out", str(loop), "--no-baseline"], capsys)
     assert code == 2
     assert "loops" in one_line_naming(err, "--out")
-
-
-@pytest.mark.slow
-def test_demo_clears_an_earlier_demo_but_not_through_a_link(tmp_path: Path) -> None:
-    """An earlier demo's `frames` that is a link to someone's renders: the link goes,
-    their renders stay."""
-    out = _earlier_demo(tmp_path)
-    (out / "frames").rmdir()
-    renders = tmp_path / "renders"
-    renders.mkdir()
-    (renders / "final.0001.exr").write_bytes(b"v/1\x01")
-    (out / "frames").symlink_to(renders, target_is_directory=True)
-    done = stmpo_cli(
-        "demo", "--out", str(out), "--no-baseline", "--frame-sec", "0",
-        "--startup-sec", "0", "--concurrency", "1",
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr + done.stdout
-    assert [p.name for p in renders.iterdir()] == ["final.0001.exr"]
-    assert not (out / "frames").is_symlink() and (out / "frames" / "rq1").is_dir()
