@@ -110,18 +110,22 @@ def test_bad_export_reports_the_loader_problems(
     assert not (tmp_path / "b").exists()
 
 
-def test_non_empty_output_needs_force(
+def test_an_earlier_bundle_needs_force_other_folders_are_never_replaced(
     export_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "b"
     out.mkdir()
     (out / "notes.txt").write_text("x", encoding="utf-8")
+    for force in ([], ["--force"]):
+        code, _, err = run_cli(["bundle", str(export_file), "-o", str(out), *force], capsys)
+        assert code == 2 and ": -o: " in err and "stmpo did not write" in err
+        assert (out / "notes.txt").exists()
+    (out / "notes.txt").unlink()
+    assert run_cli(["bundle", str(export_file), "-o", str(out)], capsys)[0] == 0
     code, _, err = run_cli(["bundle", str(export_file), "-o", str(out)], capsys)
     assert code == 2 and "--force" in err
-    assert (out / "notes.txt").exists()
     code, _, _ = run_cli(["bundle", str(export_file), "-o", str(out), "--force"], capsys)
     assert code == 0
-    assert not (out / "notes.txt").exists()
 
 
 def test_warnings_go_to_stderr(

@@ -15,7 +15,7 @@ from stmpo.bundle import (
     validate_bundle_dir,
     write_bundle,
 )
-from stmpo.errors import BundleError
+from stmpo.errors import BundleError, OutputRefused
 from stmpo.export import Export, load_export
 from stmpo.locations import examples_dir
 from test_bundle_assets import make_font
@@ -111,18 +111,23 @@ def test_a_bundle_that_fails_validation_is_not_written(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_existing_folder_needs_overwrite(tmp_path: Path) -> None:
+def test_existing_folder_needs_overwrite_and_must_be_a_bundle(tmp_path: Path) -> None:
     built = build_bundle(make_export([item(1)]))
     target = tmp_path / "b"
     target.mkdir()
     (target / "keep.txt").write_text("mine", encoding="utf-8")
-    with pytest.raises(BundleError) as info:
-        write_bundle(built, target)
-    assert "not empty" in info.value.render()
-    assert files_under(target) == {"keep.txt"}
+    for overwrite in (False, True):
+        with pytest.raises(OutputRefused) as info:
+            write_bundle(built, target, overwrite=overwrite)
+        assert "stmpo did not write" in info.value.render()
+        assert files_under(target) == {"keep.txt"}
 
+    (target / "keep.txt").unlink()
+    write_bundle(built, target)
+    with pytest.raises(OutputRefused) as info:
+        write_bundle(built, target)
+    assert "--force" in info.value.render()
     write_bundle(built, target, overwrite=True)
-    assert "keep.txt" not in files_under(target)
     validate_bundle_dir(target)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b"]
 

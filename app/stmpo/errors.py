@@ -49,6 +49,11 @@ class BundleError(StmpoError):
     """A job bundle could not be built, or fails Open Job Description validation."""
 
 
+class OutputRefused(StmpoError):
+    """An output path stmpo will not write there (it would replace what stmpo did not
+    write); `writing(argument)` puts the argument that named it in front."""
+
+
 def os_problem(where: str, exc: OSError) -> Problem:
     """An OSError as one plain sentence: which file, and what the OS said."""
     subject = exc.filename if exc.filename is not None else ""
@@ -58,8 +63,11 @@ def os_problem(where: str, exc: OSError) -> Problem:
 
 @contextmanager
 def writing(argument: str) -> Iterator[None]:
-    """A failed write of an output the user named becomes exit 2 naming that argument."""
+    """A failed or refused write of an output the user named becomes exit 2 naming that
+    argument."""
     try:
         yield
+    except OutputRefused as exc:
+        raise StmpoError([Problem(argument, str(p)) for p in exc.problems]) from None
     except OSError as exc:
         raise StmpoError([os_problem(argument, exc)]) from None

@@ -8,12 +8,15 @@ stderr as well as into the export, so a script sees them without parsing JSON.
 from __future__ import annotations
 
 import argparse
-import os
+import json
 import sys
-import tempfile
 from pathlib import Path
 
 from stmpo.errors import StmpoError, writing
+from stmpo.files import write_text_atomically
+from stmpo.output_paths import file_target
+
+EXPORT_FORMAT = "stmpo-ae-export"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -35,19 +38,24 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.set_defaults(handler=run)
 
 
-def _write_atomically(target: Path, text: str) -> None:
-    """Write next to the target, then rename: a failed run never leaves half a file."""
-    folder = target.parent if str(target.parent) else Path(".")
+def is_export_text(text: str) -> bool:
+    """An export (from here or the AE bridge): only such a file may `--output` replace."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and data.get("format") == EXPORT_FORMAT
+
+
+def _write_export(output: Path, text: str) -> None:
+    """Write beside the target, then rename: a failed run never leaves half a file, and
+    only an earlier export is ever replaced."""
+    folder = output.parent if str(output.parent) else Path(".")
     if not folder.is_dir():
         raise StmpoError(f"--output: the folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise StmpoError(f"--output: cannot write {target}: {exc.strerror or exc}") from None
+    with writing("--output"):
+        target = file_target(output, ours=is_export_text, what="an export")
+        write_text_atomically(target, text)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,17 +63,16 @@ def run(args: argparse.Namespace) -> int:
 
     output: Path | None = args.output
     if output is not None and str(output) != "-":
-        if output.is_dir():
-            raise StmpoError(f"--output: {output} is a folder; give a file name")
         if output.exists() and output.resolve() == args.project.resolve():
             raise StmpoError("--output: would overwrite the project itself")
+        with writing("--output"):  # refused before the project is read, not after
+            file_target(output, ours=is_export_text, what="an export")
     export = read_aep(args.project)
     text = export_json(export)
     if output is None or str(output) == "-":
         sys.stdout.write(text)
     else:
-        with writing("--output"):
-            _write_atomically(output, text)
+        _write_export(output, text)
     if not args.quiet:
         for warning in export.warnings:
             print(f"stmpo export-aep: warning: {warning}", file=sys.stderr)

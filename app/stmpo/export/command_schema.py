@@ -12,6 +12,8 @@ from stmpo.errors import writing
 from stmpo.locations import resources_dir
 
 SCHEMA_FILE = "stmpo-ae-export.schema.json"
+SCHEMA_ID_PREFIX = "https://stmpo.dev/schemas/stmpo-ae-export-"
+SCHEMA_ID = SCHEMA_ID_PREFIX + "1.json"
 
 
 def export_json_schema() -> dict[str, Any]:
@@ -20,7 +22,7 @@ def export_json_schema() -> dict[str, Any]:
 
     schema = Export.model_json_schema(by_alias=True, mode="validation")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = "https://stmpo.dev/schemas/stmpo-ae-export-1.json"
+    schema["$id"] = SCHEMA_ID
     schema["title"] = "stmpo-ae-export version 1"
     return schema
 
@@ -39,11 +41,24 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.set_defaults(handler=run)
 
 
+def is_schema_text(text: str) -> bool:
+    """Did `stmpo schema` write this (any version)? Only then may `-o` replace it."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and str(data.get("$id", "")).startswith(SCHEMA_ID_PREFIX)
+
+
 def run(args: argparse.Namespace) -> int:
+    from stmpo.files import write_text_atomically
+    from stmpo.output_paths import file_target
+
     text = schema_text()
     if args.output:
         with writing("-o"):
-            args.output.write_text(text, encoding="utf-8")
+            target = file_target(args.output, ours=is_schema_text, what="a schema")
+            write_text_atomically(target, text)
     else:
         sys.stdout.write(text)
     return 0

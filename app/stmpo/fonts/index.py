@@ -19,6 +19,8 @@ from pathlib import Path
 from fontTools.ttLib import TTFont
 from fontTools.ttLib.ttCollection import TTCollection
 
+from stmpo.files import write_text_atomically
+
 FONT_EXTENSIONS = (".ttf", ".otf", ".ttc", ".otc")
 _CACHE_FORMAT = "stmpo-font-index"
 _CACHE_VERSION = 1
@@ -163,9 +165,7 @@ class FontNameCache:
         data = {"format": _CACHE_FORMAT, "version": _CACHE_VERSION, "files": files}
         try:
             self.cache_file.parent.mkdir(parents=True, exist_ok=True)
-            partial = self.cache_file.with_name(self.cache_file.name + ".partial")
-            partial.write_text(json.dumps(data), encoding="utf-8")
-            os.replace(partial, self.cache_file)
+            write_text_atomically(self.cache_file, json.dumps(data))
             self._dirty = False
         except OSError:
             pass

@@ -166,13 +166,29 @@ def load_sticky(settings: AfterEffectsSettings, path: Path, export: Export) -> b
     return True
 
 
+def _is_sticky_text(text: str) -> bool:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and "stmpoStickyVersion" in data
+
+
 def save_sticky(settings: AfterEffectsSettings, path: Path) -> None:
+    """Beside the project, atomically; a file of that name that is not ours is left alone
+    (the settings are a convenience, not worth someone's file)."""
+    from stmpo.errors import OutputRefused
+    from stmpo.files import write_text_atomically
+    from stmpo.output_paths import file_target
+
     data = {key: value for key, value in asdict(settings).items() if key in STICKY_FIELDS}
     data["frame_overrides"] = {str(k): v for k, v in settings.frame_overrides.items()}
     data["stmpoStickyVersion"] = STICKY_VERSION
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        target = file_target(path, ours=_is_sticky_text, what="saved submitter settings")
+    except OutputRefused:
+        return
+    write_text_atomically(target, json.dumps(data, indent=2, sort_keys=True))
 
 
 def to_bundle_settings(settings: AfterEffectsSettings) -> BundleSettings:

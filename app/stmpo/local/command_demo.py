@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from stmpo.errors import Problem, StmpoError, writing
+from stmpo.errors import OutputRefused, Problem, StmpoError, writing
+from stmpo.output_paths import follow_link
 
 EXAMPLE = "image_sequence.json"
 
@@ -99,12 +100,29 @@ def trace_stats(trace: Path, seconds: float) -> RunStats:
 
 
 def _prepare_out(out: Path) -> None:
-    from stmpo.local.demo import DEMO_MARKER
+    """Clear an earlier demo: only the entries the demo writes, and only when nothing
+    else is in the folder (the folder itself, or the link to it, stays)."""
+    from stmpo.local.demo import DEMO_ENTRIES, DEMO_MARKER
 
-    if out.exists() and any(out.iterdir()) and not (out / DEMO_MARKER).is_file():
-        raise StmpoError([Problem("--out", f"{out} is not empty and not a demo folder")])
-    if out.exists():
-        shutil.rmtree(out)
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise OutputRefused([Problem(str(out), "exists and is not a folder")])
+    names = sorted(os.listdir(out))
+    if names and DEMO_MARKER not in names:
+        raise OutputRefused([Problem(str(out), "is not empty and not a demo folder")])
+    foreign = [name for name in names if name not in DEMO_ENTRIES]
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (
+            f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        )
+        raise OutputRefused([Problem(str(out), f"holds files stmpo demo did not write: {shown}")])
+    for name in names:
+        entry = out / name
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 def _clear_frames(out: Path) -> None:
@@ -127,8 +145,8 @@ def run(args: argparse.Namespace) -> int:
         raise StmpoError([Problem("--frame-sec/--startup-sec", "cannot be negative")])
     if args.concurrency < 0:
         raise StmpoError([Problem("--concurrency", "must be 0 (auto) or more")])
-    out: Path = args.out.resolve()
     with writing("--out"):
+        out = follow_link(args.out.absolute())
         _prepare_out(out)
         export_path, export = write_demo_inputs(examples_dir() / EXAMPLE, out)
     become_subreaper()

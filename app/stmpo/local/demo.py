@@ -18,6 +18,8 @@ from stmpo.export.model import Export
 
 DEMO_MARKER = ".stmpo-demo"
 """A folder holding this file was made by `stmpo demo` and may be cleared by it."""
+DEMO_ENTRIES = frozenset({DEMO_MARKER, "export.json", "project", "frames", "bundle", "logs"})
+"""Everything `stmpo demo` writes into its folder; anything else stops it clearing it."""
 
 
 def demo_export(example: dict[str, Any], out: Path) -> dict[str, Any]:

@@ -18,7 +18,12 @@ from stmpo.bundle.parameters import parse_parameter_values
 from stmpo.errors import StmpoError, writing
 from stmpo.export.loader import reading_export
 from stmpo.export.sources import load_any
-from stmpo.submit.bundles import BundleFactory, BundleRequest, stmpo_bundle_factory
+from stmpo.submit.bundles import (
+    BundleFactory,
+    BundleRequest,
+    check_bundle_folders,
+    stmpo_bundle_factory,
+)
 from stmpo.submit.deadline_submit import Target, resolve_target, submit_bundle
 from stmpo.submit.loading import check_project_file
 from stmpo.submit.messages import describe
@@ -79,6 +84,10 @@ def submit_exports(
     if options.parameters:
         # The same values go to every export: a typo is one exit-2 line, not N failures.
         parse_parameter_values(options.parameters)
+    files = [Path(p) for p in paths]
+    names = bundle_dir_names(files)
+    if options.bundles_dir is not None:
+        check_bundle_folders(options.bundles_dir, names, replace=options.force)
     previous = (
         read_report(options.report_path)
         if options.report_path is not None and options.skip_submitted
@@ -100,8 +109,6 @@ def submit_exports(
         # CreateJob would make a later --skip-submitted run submit the same job again.
         with writing("--report"):
             write_report(merged(previous, report), options.report_path)
-    files = [Path(p) for p in paths]
-    names = bundle_dir_names(files)
     for number, (path, name) in enumerate(zip(files, names, strict=True), start=1):
 
         def located(event: SubmitProgress, path: Path = path, number: int = number) -> bool:
@@ -162,7 +169,12 @@ def _one(
         else:
             temp_root = Path(tempfile.mkdtemp(prefix="stmpo-submit-"))
             out_dir = temp_root / name
-        request = BundleRequest(options.items, dict(options.parameters), options.job_name)
+        request = BundleRequest(
+            options.items,
+            dict(options.parameters),
+            options.job_name,
+            replace=options.force and options.bundles_dir is not None,
+        )
         written = factory(export, request, out_dir)
         result.warnings = list(written.warnings)
         if options.bundles_dir is not None:

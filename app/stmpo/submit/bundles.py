@@ -8,10 +8,12 @@ bundle that fails Open Job Description validation.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from stmpo.errors import OutputRefused, Problem, StmpoError, os_problem
 from stmpo.export.model import Export
 
 
@@ -20,6 +22,8 @@ class BundleRequest:
     items: tuple[int, ...] | None = None
     parameters: Mapping[str, str] = field(default_factory=dict)
     job_name: str | None = None
+    replace: bool = False
+    """May an earlier bundle stmpo wrote at the folder be replaced (`--force`)?"""
 
 
 @dataclass(frozen=True)
@@ -39,5 +43,32 @@ def stmpo_bundle_factory(export: Export, request: BundleRequest, out_dir: Path) 
         items=request.items, parameters=dict(request.parameters), job_name=request.job_name
     )
     built = build_bundle(export, settings)
-    path = write_bundle(built, out_dir, overwrite=True)
+    path = write_bundle(built, out_dir, overwrite=request.replace)
     return WrittenBundle(Path(path), built.job_name, tuple(built.warnings))
+
+
+def check_bundle_folders(bundles_dir: Path, names: Sequence[str], *, replace: bool) -> None:
+    """Before anything is built or submitted: every `DIR/<name>` must be new, empty, or
+    (with `replace`) an earlier stmpo bundle; all that are not, named in one error.
+
+    Every export's folder is checked, including those `--skip-submitted` will skip
+    (which are then left alone), so the answer does not depend on the report.
+    """
+    from stmpo.bundle.target import follow_folder_link, resolve_target
+
+    try:
+        folder = follow_folder_link(bundles_dir.absolute())
+        if os.path.lexists(folder) and not folder.is_dir():
+            raise OutputRefused([Problem(str(bundles_dir), "exists and is not a folder")])
+        problems = []
+        for name in names:
+            try:
+                resolve_target(folder / name, replace=replace)
+            except OutputRefused as exc:
+                problems += exc.problems
+    except OutputRefused as exc:
+        problems = exc.problems
+    except OSError as exc:
+        problems = [os_problem("", exc)]
+    if problems:
+        raise StmpoError([Problem("--bundles-dir", str(p)) for p in problems])

@@ -37,7 +37,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         help="with --report: do not submit exports the report already lists as submitted "
         "with the same content and settings",
     )
-    p.add_argument("--bundles-dir", type=Path, metavar="DIR", help="keep the bundles here")
+    p.add_argument(
+        "--bundles-dir",
+        type=Path,
+        metavar="DIR",
+        help="keep the bundles here, one folder DIR/<export name> each; an existing one "
+        "must be empty, or an earlier stmpo bundle replaced with --force",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="with --bundles-dir: replace earlier stmpo bundles (never other folders)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="also print the library's output")
     p.set_defaults(handler=run)
 
@@ -50,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.skip_submitted and args.report is None:
         raise StmpoError([Problem("--skip-submitted", "needs --report FILE to know what went")])
+    if args.force and args.bundles_dir is None:
+        raise StmpoError([Problem("--force", "only applies with --bundles-dir DIR")])
     if args.verbose:
         logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
         logging.getLogger("stmpo").setLevel(logging.DEBUG)
@@ -64,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
         report_path=args.report,
         skip_submitted=args.skip_submitted,
         bundles_dir=args.bundles_dir,
+        force=args.force,
     )
     report = submit_exports(args.exports, options, on_progress=TextProgress(sys.stderr))
     print(summary_table(report))

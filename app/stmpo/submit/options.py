@@ -26,6 +26,8 @@ class SubmitOptions:
     report_path: Path | None = None
     skip_submitted: bool = False
     bundles_dir: Path | None = None
+    force: bool = False
+    """Replace earlier stmpo bundles in `bundles_dir` (never anything else)."""
 
     def fingerprint_settings(self, farm_id: str | None, queue_id: str | None) -> dict[str, object]:
         """The settings that make two submissions of the same export different jobs."""

@@ -13,13 +13,13 @@ import datetime as dt
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from stmpo.errors import Problem, StmpoError
+from stmpo.files import open_new_beside
 
 REPORT_FORMAT = "stmpo-submit-report"
 REPORT_VERSION = 1
@@ -177,7 +177,7 @@ def write_report(report: BatchReport, path: Path) -> None:
     """Atomic: a crash mid-write leaves the previous report, never half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp = open_new_beside(path)  # mkstemp would make the report 0600, not the umask's
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
