@@ -78,7 +78,7 @@ class Recorder:
         self.calls: list[tuple[Path, Target, dict[str, object]]] = []
         self.fail_on = fail_on
 
-    def __call__(self, bundle: Path, target: Target, progress: object) -> str:
+    def __call__(self, bundle: Path, target: Target, progress: object, hooks: object) -> str:
         template = yaml.safe_load((bundle / "template.yaml").read_text())
         self.calls.append((bundle, target, template))
         if self.fail_on and self.fail_on in str(bundle):
@@ -314,10 +314,10 @@ def test_report_is_written_after_each_export(tmp_path: Path) -> None:
     b = make_export(tmp_path, "b", font=False)
 
     class Interrupt(Recorder):
-        def __call__(self, bundle: Path, target: Target, progress: object) -> str:
+        def __call__(self, bundle: Path, target: Target, progress: object, hooks: object) -> str:
             if bundle.name == "b":
                 raise KeyboardInterrupt
-            return super().__call__(bundle, target, progress)
+            return super().__call__(bundle, target, progress, hooks)
 
     with pytest.raises(KeyboardInterrupt):
         submit_exports(

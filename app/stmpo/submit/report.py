@@ -5,6 +5,12 @@ settings (farm, queue, parameter values, items, job name), the job id, ok/error,
 one-line message and timestamps. `--skip-submitted` trusts an entry only when it is
 ok, has a job id and the same hash, so an edited export or a changed parameter is
 submitted again while an unchanged one is not.
+
+An export is known by its resolved path (symlinks and `..` followed, case folded on
+Windows) plus that hash, so `./a.json`, `dir/../a.json` and a link to it are one
+export. An entry whose CreateJob was about to be sent carries the client token and
+the request (`pending`): the next run asks the service what became of it instead of
+submitting again.
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ from stmpo.errors import Problem, StmpoError
 REPORT_FORMAT = "stmpo-submit-report"
 REPORT_VERSION = 1
 
-Status = Literal["ok", "error"]
+#: "submitting" is only ever on disk: the intent written just before CreateJob.
+Status = Literal["ok", "error", "submitting"]
 
 
 def utc_now() -> str:
@@ -45,6 +52,11 @@ def submission_hash(content_sha256: str, settings: Mapping[str, object]) -> str:
     return hashlib.sha256(f"{content_sha256}\n{canonical}".encode()).hexdigest()
 
 
+def export_key(path: str | Path) -> str:
+    """One spelling per file: `os.path.realpath`, case-normalised where the OS ignores case."""
+    return os.path.normcase(os.path.realpath(path))
+
+
 @dataclass
 class ExportResult:
     path: str
@@ -62,10 +74,26 @@ class ExportResult:
     skipped: bool = False
     dry_run: bool = False
     error_kind: str | None = None
+    resolved_path: str | None = None
+    client_token: str | None = None
+    #: The CreateJob parameters (without the token) while its outcome is unknown.
+    create_job_request: dict[str, Any] | None = None
+    recovered: bool = False
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    @property
+    def key(self) -> str:
+        """The export this entry is about (entries written before `resolvedPath` existed
+        are resolved now)."""
+        return self.resolved_path or export_key(self.path)
+
+    @property
+    def pending(self) -> bool:
+        """CreateJob may have been sent for this entry without its answer being recorded."""
+        return not self.ok and bool(self.client_token) and self.create_job_request is not None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -146,13 +174,13 @@ def read_report(path: Path) -> list[ExportResult]:
 
 
 def already_submitted(
-    previous: Iterable[ExportResult], path: str, sha256: str
+    previous: Iterable[ExportResult], key: str, sha256: str
 ) -> ExportResult | None:
     """The last successful real submission of this export with this hash, if any."""
     found = None
     for entry in previous:
         if (
-            entry.path == path
+            entry.key == key
             and entry.sha256 == sha256
             and entry.ok
             and entry.job_id
@@ -162,15 +190,48 @@ def already_submitted(
     return found
 
 
+def pending_submission(
+    previous: Iterable[ExportResult], key: str, sha256: str
+) -> ExportResult | None:
+    """The last entry of this export and hash whose CreateJob outcome is unknown, if any."""
+    found = None
+    for entry in previous:
+        if entry.key == key and entry.sha256 == sha256 and entry.pending:
+            found = entry
+    return found
+
+
+def _same_submission(a: ExportResult, b: ExportResult) -> bool:
+    return a.key == b.key and a.sha256 == b.sha256 and a.dry_run == b.dry_run
+
+
+def upsert(previous: Iterable[ExportResult], updates: Iterable[ExportResult]) -> list[ExportResult]:
+    """Earlier entries with `updates` written in: an entry replaces the one for the same
+    export, hash and mode in place; an older plain failure of that export (no job,
+    nothing pending) is dropped; every job and every pending intent stays."""
+    entries = list(previous)
+    for new in updates:
+        index = next((i for i, old in enumerate(entries) if _same_submission(old, new)), None)
+        if index is None:
+            entries.append(new)
+        else:
+            entries[index] = new
+        entries = [
+            old for old in entries if old is new or old.key != new.key or old.ok or old.pending
+        ]
+    return entries
+
+
 def merged(previous: Iterable[ExportResult], report: BatchReport) -> BatchReport:
-    """This run's entries, plus earlier entries for exports this run did not touch."""
-    current = {entry.path for entry in report.exports}
-    kept = [entry for entry in previous if entry.path not in current]
-    out = BatchReport(
-        report.started_at, report.farm_id, report.queue_id, report.dry_run, kept, report.finished_at
+    """`report`'s header with every earlier entry kept and this run's written in."""
+    return BatchReport(
+        report.started_at,
+        report.farm_id,
+        report.queue_id,
+        report.dry_run,
+        upsert(previous, report.exports),
+        report.finished_at,
     )
-    out.exports += report.exports
-    return out
 
 
 def write_report(report: BatchReport, path: Path) -> None:
@@ -193,6 +254,7 @@ def summary_table(report: BatchReport) -> str:
     for entry in report.exports:
         if entry.ok:
             status = "skipped" if entry.skipped else ("dry-run" if entry.dry_run else "ok")
+            status = "recovered" if entry.recovered else status
             detail = entry.job_id or entry.message
         else:
             status, detail = "error", entry.message.splitlines()[0] if entry.message else ""
