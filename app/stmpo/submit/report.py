@@ -157,13 +157,13 @@ def _snake(name: str) -> str:
 def read_report(path: Path) -> list[ExportResult]:
     """Entries of an earlier report; a missing file is an empty report, a broken one exit 2."""
     try:
-        raw = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return []
     except OSError as exc:
         raise StmpoError([Problem("--report", f"cannot read {path}: {exc.strerror}")]) from None
     try:
-        data = json.loads(raw)
+        data = json.loads(raw.decode("utf-8"))
         if data.get("format") != REPORT_FORMAT:
             raise ValueError(f"not a {REPORT_FORMAT} file")
         return [ExportResult.from_json(entry) for entry in data["exports"]]
