@@ -367,3 +367,18 @@ def test_a_bad_parameter_stops_the_batch_before_any_export(
     assert not bundles.exists()
     assert main([*args, "-p", "Concurrency=4"]) == 0
     assert "a.json  dry-run  bundle validated" in capsys.readouterr().out
+
+
+def test_report_upsert_keeps_jobs_and_pending_intents_and_drops_stale_failures() -> None:
+    from stmpo.submit.report import upsert
+
+    job = ExportResult("/e.json", "ok", "", sha256="h1", job_id="job-1")
+    pending = ExportResult(
+        "/e.json", "error", "x", sha256="h2", client_token="t", create_job_request={"a": 1}
+    )
+    failure = ExportResult("/e.json", "error", "bad", sha256="h3")
+    other = ExportResult("/o.json", "error", "bad", sha256="h9")
+    retry = ExportResult("/e.json", "ok", "", sha256="h4", job_id="job-4")
+    assert upsert([job, pending, failure, other], [retry]) == [job, pending, other, retry]
+    again = ExportResult("/e.json", "ok", "", sha256="h2", job_id="job-2")
+    assert upsert([job, pending, other], [again]) == [job, again, other]
