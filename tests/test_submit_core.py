@@ -370,6 +370,8 @@ def test_a_bad_parameter_stops_the_batch_before_any_export(
 
 
 def test_report_upsert_keeps_jobs_and_pending_intents_and_drops_stale_failures() -> None:
+    from dataclasses import replace
+
     from stmpo.submit.report import upsert
 
     job = ExportResult("/e.json", "ok", "", sha256="h1", job_id="job-1")
@@ -380,5 +382,9 @@ def test_report_upsert_keeps_jobs_and_pending_intents_and_drops_stale_failures()
     other = ExportResult("/o.json", "error", "bad", sha256="h9")
     retry = ExportResult("/e.json", "ok", "", sha256="h4", job_id="job-4")
     assert upsert([job, pending, failure, other], [retry]) == [job, pending, other, retry]
-    again = ExportResult("/e.json", "ok", "", sha256="h2", job_id="job-2")
-    assert upsert([job, pending, other], [again]) == [job, again, other]
+    done = ExportResult("/e.json", "ok", "", sha256="h2", job_id="job-2", client_token="t")
+    assert upsert([job, pending, other], [done]) == [job, done, other]
+    # a deliberate second job of the same export (another batch's token) is a second entry
+    second = ExportResult("/e.json", "ok", "", sha256="h1", job_id="job-5", client_token="u")
+    assert upsert([job, other], [second]) == [job, other, second]
+    assert upsert([pending], [replace(second, sha256="h2")])[0] is pending

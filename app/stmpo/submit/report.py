@@ -204,21 +204,29 @@ def pending_submission(
     return found
 
 
+def _continues(old: ExportResult, new: ExportResult) -> bool:
+    """`new` is a later state of `old`'s submission (or `old` holds nothing worth keeping)."""
+    if old.key != new.key or old.sha256 != new.sha256 or old.dry_run != new.dry_run:
+        return False
+    return old.client_token == new.client_token or not (old.job_id or old.pending)
+
+
 def upsert(previous: Iterable[ExportResult], updates: Iterable[ExportResult]) -> list[ExportResult]:
-    """Earlier entries with `updates` written in: an entry replaces the one for the same
-    export, hash and mode in place; an older plain failure of that export (no job,
-    nothing pending) is dropped; every job and every pending intent stays."""
+    """Earlier entries with `updates` written in. An entry replaces, in place, the entry of
+    the same submission (same export, hash, mode and client token); a job or a pending
+    intent of another submission is never replaced, so a deliberate second job of an
+    export is a second entry; an older plain failure of that export is dropped."""
     entries = list(previous)
     for new in updates:
         key, kept, placed = new.key, [], False
         for old in entries:
             if old.key != key:
                 kept.append(old)
-            elif old.sha256 == new.sha256 and old.dry_run == new.dry_run:
+            elif _continues(old, new):
                 if not placed:
                     kept.append(new)
                     placed = True
-            elif old.ok or old.pending:
+            elif old.ok or old.pending or old.job_id:
                 kept.append(old)
         if not placed:
             kept.append(new)
