@@ -221,6 +221,31 @@ def test_a_report_file_that_is_not_a_stmpo_report_is_never_overwritten(
     assert aws.deadline.calls() == []
 
 
+def test_a_report_clobbered_mid_batch_stops_the_batch_before_create_job(
+    aws: LocalAws, tmp_path: Path
+) -> None:
+    export = make_export(tmp_path, "shot", font=False, footage_frames=0)
+    report = tmp_path / "report.json"
+    foreign = b'{"format": "someone-elses", "exports": []}\n'
+
+    def clobber(operation: str) -> None:
+        # After stmpo has written the report, before it records the CreateJob intent.
+        if not report.read_bytes().startswith(foreign):
+            report.write_bytes(foreign)
+
+    aws.deadline.state.on_request = clobber
+    result = run_submit(aws, tmp_path / "home", export, "--report", report)
+    aws.deadline.state.on_request = None
+    no_traceback(result)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1].startswith(
+        f"stmpo submit: --report: {report} is not a readable submit report"
+    )
+    assert "may exist" not in result.stderr
+    assert aws.deadline.calls("CreateJob") == []
+    assert report.read_bytes() == foreign
+
+
 def test_an_export_of_the_same_command_is_refused_as_report(aws: LocalAws, tmp_path: Path) -> None:
     export = make_export(tmp_path, "shot", font=False, footage_frames=0)
     before = export.read_bytes()

@@ -151,6 +151,8 @@ class DeadlineState:
         #: Test hook, called with each new job before CreateJob answers (e.g. to signal
         #: the client process, as a Ctrl-C that lands before the response would).
         self.on_job_created: Callable[[Job], None] | None = None
+        #: Test hook, called with the operation name of every request before it is handled.
+        self.on_request: Callable[[str], None] | None = None
 
     # -- test controls -----------------------------------------------------------------
 
@@ -162,6 +164,7 @@ class DeadlineState:
         with self.lock:
             self.faults.clear()
         self.on_job_created = None
+        self.on_request = None
 
     def check_fault(self, operation: str) -> None:
         with self.lock:

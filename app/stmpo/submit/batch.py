@@ -16,6 +16,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -254,9 +255,17 @@ class _Batch:
         """Record the intent before CreateJob leaves and the job id as soon as it answers."""
 
         def before_send(request: dict[str, Any]) -> None:
+            message = "CreateJob sent, no answer recorded"
+            intent = replace(
+                result,
+                status="submitting",
+                message=message,
+                client_token=token,
+                create_job_request=request,
+            )
+            self.record(intent)  # raising here keeps CreateJob from being sent
             result.client_token, result.create_job_request = token, request
-            result.status, result.message = "submitting", "CreateJob sent, no answer recorded"
-            self.record(result)
+            result.status, result.message = "submitting", message
 
         def created(job_id: str) -> None:
             result.job_id = job_id
