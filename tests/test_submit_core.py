@@ -78,7 +78,7 @@ class Recorder:
         self.calls: list[tuple[Path, Target, dict[str, object]]] = []
         self.fail_on = fail_on
 
-    def __call__(self, bundle: Path, target: Target, progress: object) -> str:
+    def __call__(self, bundle: Path, target: Target, progress: object, hooks: object) -> str:
         template = yaml.safe_load((bundle / "template.yaml").read_text())
         self.calls.append((bundle, target, template))
         if self.fail_on and self.fail_on in str(bundle):
@@ -314,10 +314,10 @@ def test_report_is_written_after_each_export(tmp_path: Path) -> None:
     b = make_export(tmp_path, "b", font=False)
 
     class Interrupt(Recorder):
-        def __call__(self, bundle: Path, target: Target, progress: object) -> str:
+        def __call__(self, bundle: Path, target: Target, progress: object, hooks: object) -> str:
             if bundle.name == "b":
                 raise KeyboardInterrupt
-            return super().__call__(bundle, target, progress)
+            return super().__call__(bundle, target, progress, hooks)
 
     with pytest.raises(KeyboardInterrupt):
         submit_exports(
@@ -367,3 +367,24 @@ def test_a_bad_parameter_stops_the_batch_before_any_export(
     assert not bundles.exists()
     assert main([*args, "-p", "Concurrency=4"]) == 0
     assert "a.json  dry-run  bundle validated" in capsys.readouterr().out
+
+
+def test_report_upsert_keeps_jobs_and_pending_intents_and_drops_stale_failures() -> None:
+    from dataclasses import replace
+
+    from stmpo.submit.report import upsert
+
+    job = ExportResult("/e.json", "ok", "", sha256="h1", job_id="job-1")
+    pending = ExportResult(
+        "/e.json", "error", "x", sha256="h2", client_token="t", create_job_request={"a": 1}
+    )
+    failure = ExportResult("/e.json", "error", "bad", sha256="h3")
+    other = ExportResult("/o.json", "error", "bad", sha256="h9")
+    retry = ExportResult("/e.json", "ok", "", sha256="h4", job_id="job-4")
+    assert upsert([job, pending, failure, other], [retry]) == [job, pending, other, retry]
+    done = ExportResult("/e.json", "ok", "", sha256="h2", job_id="job-2", client_token="t")
+    assert upsert([job, pending, other], [done]) == [job, done, other]
+    # a deliberate second job of the same export (another batch's token) is a second entry
+    second = ExportResult("/e.json", "ok", "", sha256="h1", job_id="job-5", client_token="u")
+    assert upsert([job, other], [second]) == [job, other, second]
+    assert upsert([pending], [replace(second, sha256="h2")])[0] is pending

@@ -126,6 +126,8 @@ class DeadlineServer:
                 )
             request = parse_request(route, labels, split.query, headers, body)
             params, decoded = request.params, request.body
+            if self.state.on_request is not None:
+                self.state.on_request(operation)
             self.state.check_fault(operation)
             handler = self.state.handler(operation)
             if handler is None:

@@ -3,6 +3,21 @@
 State is plain data (farms, queues, queue environments, jobs) so tests can set it up
 and read it back. CreateJob checks the template with openjd-model like the service
 does, so a template the service would refuse is refused here too.
+
+CreateJob is idempotent on its `clientToken` (the `X-Amz-Client-Token` header), as the
+service model declares it (`idempotencyToken: true` in botocore's
+`data/deadline/2023-10-12/service-2.json`; "The unique token which the server uses to
+recognize retries of the same request"; botocore fills in a random uuid when the caller
+gives none). The service documents no more than that, so the fake follows AWS's general
+idempotency convention ("Ensuring idempotency in Amazon EC2 API requests",
+https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html, and the
+Builders' Library article "Making retries safe with idempotent APIs"): within the
+token's window the same token with the same parameters returns the original job id and
+creates nothing; the same token with different parameters is refused. EC2 calls that
+error IdempotentParameterMismatch; CreateJob's model lists no such error, so the fake
+answers the modeled ValidationException (reason OTHER). The window is not documented
+for Deadline Cloud; `idempotency_window` defaults to 8 hours, the window other AWS
+APIs document (e.g. Lookout for Vision CreateModel, Backup Search).
 """
 
 from __future__ import annotations
@@ -105,11 +120,21 @@ environment:
 """
 
 
+@dataclass(frozen=True)
+class IdempotentCreate:
+    """A CreateJob remembered by its client token: what was asked, what was answered."""
+
+    request: str  # canonical JSON of every parameter but the token
+    job_id: str
+    at: dt.datetime
+
+
 class DeadlineState:
     """The farm plus the handlers, one method per operation name."""
 
     def __init__(self, bucket: str | None, *, validate_templates: bool = True) -> None:
         self.lock = threading.Lock()
+        self.create_lock = threading.Lock()
         self.validate_templates = validate_templates
         self.farm = Farm(new_id("farm"), "STMPO Test Farm")
         queue = Queue(new_id("queue"), "STMPO Test Queue", bucket)
@@ -121,6 +146,13 @@ class DeadlineState:
         self.jobs: dict[str, Job] = {}
         self.faults: dict[str, Fault] = {}
         self.credentials_lifetime = dt.timedelta(hours=2)
+        self.idempotency_window = dt.timedelta(hours=8)
+        self.client_tokens: dict[tuple[str, str, str], IdempotentCreate] = {}
+        #: Test hook, called with each new job before CreateJob answers (e.g. to signal
+        #: the client process, as a Ctrl-C that lands before the response would).
+        self.on_job_created: Callable[[Job], None] | None = None
+        #: Test hook, called with the operation name of every request before it is handled.
+        self.on_request: Callable[[str], None] | None = None
 
     # -- test controls -----------------------------------------------------------------
 
@@ -131,6 +163,8 @@ class DeadlineState:
     def clear_faults(self) -> None:
         with self.lock:
             self.faults.clear()
+        self.on_job_created = None
+        self.on_request = None
 
     def check_fault(self, operation: str) -> None:
         with self.lock:
@@ -313,7 +347,28 @@ class DeadlineState:
         )
 
     def op_CreateJob(self, p: dict[str, Any]) -> dict[str, Any]:
+        # One CreateJob at a time, so two retries racing with one token make one job.
+        with self.create_lock:
+            return self._create_job(p)
+
+    def _create_job(self, p: dict[str, Any]) -> dict[str, Any]:
         self._queue(p["farmId"], p["queueId"])
+        token = p.get("clientToken")
+        request = json.dumps(
+            {k: v for k, v in p.items() if k != "clientToken"}, sort_keys=True, default=str
+        )
+        key = (p["farmId"], p["queueId"], str(token))
+        if token:
+            with self.lock:
+                earlier = self.client_tokens.get(key)
+            if earlier is not None and _now() - earlier.at < self.idempotency_window:
+                if earlier.request != request:
+                    raise ServiceError(
+                        "ValidationException",
+                        f"clientToken {token} was already used with different parameters",
+                        reason="OTHER",
+                    )
+                return {"jobId": earlier.job_id}
         template = p.get("template")
         if not template:
             raise ServiceError("ValidationException", "template is required", reason="OTHER")
@@ -321,6 +376,11 @@ class DeadlineState:
         job = Job(new_id("job"), p["farmId"], p["queueId"], name, dict(p), _now())
         with self.lock:
             self.jobs[job.job_id] = job
+            if token:
+                self.client_tokens[key] = IdempotentCreate(request, job.job_id, job.created_at)
+        hook = self.on_job_created
+        if hook is not None:
+            hook(job)
         return {"jobId": job.job_id}
 
     def op_GetJob(self, p: dict[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Submission to Deadline Cloud through the deadline library, single and batch.
 
-submit_bundle(bundle_dir, *, farm_id, queue_id, profile=None, on_progress=None) -> str
+submit_bundle(bundle_dir, *, farm_id, queue_id, profile=None, on_progress=None, hooks=None) -> str
 submit_exports(paths, options, *, on_progress=None) -> BatchReport
 resolve_target(farm_id=None, queue_id=None, profile=None) -> Target
 describe(exc) -> Failure        # any exception -> one line + input/service kind

@@ -1,8 +1,12 @@
 """Many exports -> one job each: load, fingerprint, build, validate, submit, report.
 
 Each export is independent: a bad one is reported and not submitted, the others go
-on. The report is rewritten after every export, so a batch killed half-way can be
-rerun with `skip_submitted` and submits only what did not go through.
+on. The report is refused before anything is submitted unless it is a stmpo report,
+and written entry by entry: the intent (client token and CreateJob request) just
+before CreateJob is sent, the job id as soon as it answers, the outcome after. A batch
+killed at any point can be rerun with `skip_submitted`: what went through is skipped,
+what may have gone through is asked of the service with its recorded token, and only
+the rest is submitted.
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from stmpo.bundle.parameters import parse_parameter_values
-from stmpo.errors import StmpoError, writing
+from stmpo.errors import StmpoError
 from stmpo.export.loader import reading_export
 from stmpo.export.sources import load_any
 from stmpo.submit.bundles import (
@@ -24,7 +30,8 @@ from stmpo.submit.bundles import (
     check_bundle_folders,
     stmpo_bundle_factory,
 )
-from stmpo.submit.deadline_submit import Target, resolve_target, submit_bundle
+from stmpo.submit.deadline_submit import Target, recreate_job, resolve_target, submit_bundle
+from stmpo.submit.idempotency import CreateJobHooks, client_token, new_batch_id
 from stmpo.submit.loading import check_project_file
 from stmpo.submit.messages import describe
 from stmpo.submit.options import SubmitOptions
@@ -33,28 +40,41 @@ from stmpo.submit.report import (
     BatchReport,
     ExportResult,
     already_submitted,
+    export_key,
     file_sha256,
-    merged,
-    read_report,
+    pending_submission,
     submission_hash,
     utc_now,
-    write_report,
 )
+from stmpo.submit.report_store import ReportStore
 
 log = logging.getLogger("stmpo.submit")
 
-#: (bundle_dir, target, on_progress) -> job id; the real one is `submit_bundle`.
-BundleSubmitter = Callable[[Path, Target, ProgressCallback], str]
+#: (bundle_dir, target, on_progress, hooks) -> job id; the real one is `submit_bundle`.
+BundleSubmitter = Callable[[Path, Target, ProgressCallback, CreateJobHooks], str]
+#: (recorded CreateJob request, hooks, profile) -> job id; the real one is `recreate_job`.
+JobRecreator = Callable[[dict[str, Any], CreateJobHooks, str | None], str]
+#: Persists one entry (the report's, or nothing without --report).
+Record = Callable[[ExportResult], None]
 
 
-def _submit_with_library(bundle: Path, target: Target, on_progress: ProgressCallback) -> str:
+def _submit_with_library(
+    bundle: Path, target: Target, on_progress: ProgressCallback, hooks: CreateJobHooks
+) -> str:
     return submit_bundle(
         bundle,
         farm_id=target.farm_id,
         queue_id=target.queue_id,
         profile=target.profile,
         on_progress=on_progress,
+        hooks=hooks,
     )
+
+
+def _recreate_with_library(
+    request: dict[str, Any], hooks: CreateJobHooks, profile: str | None
+) -> str:
+    return recreate_job(request, hooks, profile=profile)
 
 
 def bundle_dir_names(paths: Sequence[Path]) -> list[str]:
@@ -78,21 +98,21 @@ def submit_exports(
     on_progress: ProgressCallback | None = None,
     factory: BundleFactory = stmpo_bundle_factory,
     submitter: BundleSubmitter = _submit_with_library,
+    recreator: JobRecreator = _recreate_with_library,
 ) -> BatchReport:
     """Submit every export; raise StmpoError only for problems that stop the whole batch
-    (no farm/queue configured, unreadable report); per-export problems go in the report."""
+    (no farm/queue configured, a report that is not ours or cannot be written);
+    per-export problems go in the report."""
     if options.parameters:
         # The same values go to every export: a typo is one exit-2 line, not N failures.
         parse_parameter_values(options.parameters)
     files = [Path(p) for p in paths]
     names = bundle_dir_names(files)
+    store = ReportStore(options.report_path) if options.report_path is not None else None
+    if store is not None:
+        store.check(paths)
     if options.bundles_dir is not None:
         check_bundle_folders(options.bundles_dir, names, replace=options.force)
-    previous = (
-        read_report(options.report_path)
-        if options.report_path is not None and options.skip_submitted
-        else []
-    )
     target = (
         None
         if options.dry_run
@@ -104,11 +124,16 @@ def submit_exports(
         queue_id=target.queue_id if target else options.queue_id,
         dry_run=options.dry_run,
     )
-    if options.report_path is not None:
-        # Prove the report can be written before anything is submitted: a report lost after
-        # CreateJob would make a later --skip-submitted run submit the same job again.
-        with writing("--report"):
-            write_report(merged(previous, report), options.report_path)
+    if store is not None:
+        # Prove the report can be written before anything is submitted: a job the report
+        # cannot record is a job a later --skip-submitted run would submit again.
+        store.save(report)
+
+    def record(entry: ExportResult) -> None:
+        if store is not None:
+            store.save(report, [entry])
+
+    batch = _Batch(options, target, new_batch_id(), factory, submitter, recreator, record)
     for number, (path, name) in enumerate(zip(files, names, strict=True), start=1):
 
         def located(event: SubmitProgress, path: Path = path, number: int = number) -> bool:
@@ -116,87 +141,180 @@ def submit_exports(
                 return True
             return on_progress(event.located(path.name, number, len(files))) is not False
 
-        result = _one(path, name, options, target, previous, located, factory, submitter)
+        # What counts as done: this run's jobs, and with --skip-submitted the report as it
+        # is now (another batch may be writing to it too).
+        known = [*(store.entries() if store and options.skip_submitted else []), *report.exports]
+        result = batch.one(path, name, known, located)
         report.exports.append(result)
-        if options.report_path is not None:
-            write_report(merged(previous, report), options.report_path)
+        record(result)
     report.finished_at = utc_now()
-    if options.report_path is not None:
-        write_report(merged(previous, report), options.report_path)
+    if store is not None:
+        store.save(report)
     return report
 
 
-def _one(
-    path: Path,
-    name: str,
-    options: SubmitOptions,
-    target: Target | None,
-    previous: list[ExportResult],
-    progress: Callable[[SubmitProgress], bool],
-    factory: BundleFactory,
-    submitter: BundleSubmitter,
-) -> ExportResult:
-    shown = str(path.absolute())
-    result = ExportResult(
-        path=shown,
-        status="error",
-        message="",
-        parameters=dict(options.parameters),
-        items=list(options.items) if options.items is not None else None,
-        started_at=utc_now(),
-        dry_run=options.dry_run,
-    )
-    temp_root: Path | None = None
-    try:
-        with reading_export(str(path)):
-            content_sha = file_sha256(path)
-        settings = options.fingerprint_settings(
-            target.farm_id if target else None, target.queue_id if target else None
+class _Batch:
+    """What every export of one batch shares: options, target, batch id, collaborators."""
+
+    def __init__(
+        self,
+        options: SubmitOptions,
+        target: Target | None,
+        batch_id: str,
+        factory: BundleFactory,
+        submitter: BundleSubmitter,
+        recreator: JobRecreator,
+        record: Record,
+    ) -> None:
+        self.options = options
+        self.target = target
+        self.batch_id = batch_id
+        self.factory = factory
+        self.submitter = submitter
+        self.recreator = recreator
+        self.record = record
+
+    def one(
+        self,
+        path: Path,
+        name: str,
+        known: list[ExportResult],
+        progress: Callable[[SubmitProgress], bool],
+    ) -> ExportResult:
+        options, target = self.options, self.target
+        result = ExportResult(
+            path=str(path.absolute()),
+            status="error",
+            message="",
+            parameters=dict(options.parameters),
+            items=list(options.items) if options.items is not None else None,
+            started_at=utc_now(),
+            dry_run=options.dry_run,
+            resolved_path=export_key(path),
         )
-        result.sha256 = submission_hash(content_sha, settings)
-        done = already_submitted(previous, shown, result.sha256) if options.skip_submitted else None
-        if done is not None:
-            result.status, result.job_id, result.skipped = "ok", done.job_id, True
-            result.submitted_at = done.submitted_at
-            result.message = f"already submitted as {done.job_id}"
-            progress(SubmitProgress("skipped", f"skipped: {result.message}"))
-            return result
-        export = load_any(path)
-        check_project_file(export, str(path))
-        progress(SubmitProgress("building", "building bundle"))
-        if options.bundles_dir is not None:
-            out_dir = options.bundles_dir / name
-        else:
-            temp_root = Path(tempfile.mkdtemp(prefix="stmpo-submit-"))
-            out_dir = temp_root / name
-        request = BundleRequest(
-            options.items,
-            dict(options.parameters),
-            options.job_name,
-            replace=options.force and options.bundles_dir is not None,
-        )
-        written = factory(export, request, out_dir)
-        result.warnings = list(written.warnings)
-        if options.bundles_dir is not None:
-            result.bundle_dir = str(written.path)
-        if target is None:
-            result.status = "ok"
-            result.message = "bundle validated" + (
-                f", written to {written.path}" if options.bundles_dir is not None else ""
+        temp_root: Path | None = None
+        try:
+            with reading_export(str(path)):
+                content_sha = file_sha256(path)
+            settings = options.fingerprint_settings(
+                target.farm_id if target else None, target.queue_id if target else None
             )
-            progress(SubmitProgress("validated", result.message))
+            result.sha256 = submission_hash(content_sha, settings)
+            done = already_submitted(known, result.key, result.sha256)
+            if done is not None:
+                result.status, result.job_id, result.skipped = "ok", done.job_id, True
+                result.submitted_at = done.submitted_at
+                result.client_token = done.client_token
+                result.message = f"already submitted as {done.job_id}"
+                progress(SubmitProgress("skipped", f"skipped: {result.message}"))
+                return result
+            pending = pending_submission(known, result.key, result.sha256)
+            if pending is not None and target is not None and options.skip_submitted:
+                return self._recover(result, pending, progress)
+            export = load_any(path)
+            check_project_file(export, str(path))
+            progress(SubmitProgress("building", "building bundle"))
+            if options.bundles_dir is not None:
+                out_dir = options.bundles_dir / name
+            else:
+                temp_root = Path(tempfile.mkdtemp(prefix="stmpo-submit-"))
+                out_dir = temp_root / name
+            request = BundleRequest(
+                options.items,
+                dict(options.parameters),
+                options.job_name,
+                replace=options.force and options.bundles_dir is not None,
+            )
+            written = self.factory(export, request, out_dir)
+            result.warnings = list(written.warnings)
+            if options.bundles_dir is not None:
+                result.bundle_dir = str(written.path)
+            if target is None:
+                result.status = "ok"
+                result.message = "bundle validated" + (
+                    f", written to {written.path}" if options.bundles_dir is not None else ""
+                )
+                progress(SubmitProgress("validated", result.message))
+                return result
+            hooks = self._hooks(result, client_token(result.sha256, self.batch_id))
+            try:
+                result.job_id = self.submitter(written.path, target, progress, hooks)
+            except Exception:
+                self._after_failure(result, hooks)
+                raise
+            result.status, result.submitted_at = "ok", utc_now()
+            result.create_job_request = None
+            result.message = f'submitted "{written.job_name}"'
             return result
-        result.job_id = submitter(written.path, target, progress)
-        result.status, result.submitted_at = "ok", utc_now()
-        result.message = f'submitted "{written.job_name}"'
+        except Exception as exc:
+            log.debug("%s failed", path, exc_info=not isinstance(exc, StmpoError))
+            failure = describe(exc)
+            result.status, result.message, result.error_kind = (
+                "error",
+                failure.message,
+                failure.kind,
+            )
+            if result.pending:
+                result.message += "; the job may exist: rerun with --skip-submitted to find out"
+            progress(SubmitProgress("failed", f"failed: {result.message}"))
+            return result
+        finally:
+            result.finished_at = utc_now()
+            if temp_root is not None:
+                shutil.rmtree(temp_root, ignore_errors=True)
+
+    def _hooks(self, result: ExportResult, token: str) -> CreateJobHooks:
+        """Record the intent before CreateJob leaves and the job id as soon as it answers."""
+
+        def before_send(request: dict[str, Any]) -> None:
+            message = "CreateJob sent, no answer recorded"
+            intent = replace(
+                result,
+                status="submitting",
+                message=message,
+                client_token=token,
+                create_job_request=request,
+            )
+            self.record(intent)  # raising here keeps CreateJob from being sent
+            result.client_token, result.create_job_request = token, request
+            result.status, result.message = "submitting", message
+
+        def created(job_id: str) -> None:
+            result.job_id = job_id
+            result.message = f"CreateJob answered {job_id}; waiting for the job to be created"
+            self.record(result)
+
+        return CreateJobHooks(token, before_send, created)
+
+    @staticmethod
+    def _after_failure(result: ExportResult, hooks: CreateJobHooks) -> None:
+        """A CreateJob the service refused made no job: nothing is left to find out."""
+        if hooks.refused:
+            result.create_job_request = None
+            result.job_id = None
+
+    def _recover(
+        self,
+        result: ExportResult,
+        pending: ExportResult,
+        progress: Callable[[SubmitProgress], bool],
+    ) -> ExportResult:
+        """Send the recorded CreateJob again with its recorded token: the service returns
+        the job that request made, or makes it now; either way there is one."""
+        assert pending.client_token and pending.create_job_request is not None
+        result.client_token = pending.client_token
+        result.create_job_request = pending.create_job_request
+        result.parameters, result.items = pending.parameters, pending.items
+        progress(SubmitProgress("creating", "asking Deadline Cloud about the unanswered CreateJob"))
+        hooks = CreateJobHooks(pending.client_token, lambda _request: None)
+        try:
+            job_id = self.recreator(pending.create_job_request, hooks, self.options.profile)
+        except Exception:
+            self._after_failure(result, hooks)
+            raise
+        result.status, result.job_id, result.recovered = "ok", job_id, True
+        result.submitted_at = pending.submitted_at or utc_now()
+        result.create_job_request = None
+        result.message = f"CreateJob with the recorded client token returned {job_id}"
+        progress(SubmitProgress("submitted", f"recovered {job_id}: {result.message}"))
         return result
-    except Exception as exc:
-        log.debug("%s failed", path, exc_info=not isinstance(exc, StmpoError))
-        failure = describe(exc)
-        result.status, result.message, result.error_kind = "error", failure.message, failure.kind
-        progress(SubmitProgress("failed", f"failed: {failure.message}"))
-        return result
-    finally:
-        result.finished_at = utc_now()
-        if temp_root is not None:
-            shutil.rmtree(temp_root, ignore_errors=True)

@@ -30,12 +30,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     )
     p.add_argument("--job-name", help="job name (default: project name and item count)")
     p.add_argument("--dry-run", action="store_true", help="build and validate bundles; no AWS call")
-    p.add_argument("--report", type=Path, metavar="report.json", help="write a JSON report")
+    p.add_argument(
+        "--report",
+        type=Path,
+        metavar="report.json",
+        help="JSON report, updated as each job is submitted; earlier entries are kept "
+        "(an existing file that is not a stmpo report is refused)",
+    )
     p.add_argument(
         "--skip-submitted",
         action="store_true",
         help="with --report: do not submit exports the report already lists as submitted "
-        "with the same content and settings",
+        "with the same content and settings; ask Deadline Cloud about a submission whose "
+        "answer was never recorded instead of submitting it again",
     )
     p.add_argument(
         "--bundles-dir",

@@ -9,6 +9,7 @@ passed as known asset paths and the library's confirmation prompt is answered ye
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -20,6 +21,7 @@ from typing import Any
 
 from stmpo import __version__
 from stmpo.errors import Problem, StmpoError
+from stmpo.submit.idempotency import CreateJobHooks, create_job_hooks
 from stmpo.submit.progress import ProgressCallback, SubmitProgress
 
 log = logging.getLogger("stmpo.submit")
@@ -170,19 +172,46 @@ def submit_bundle(
     profile: str | None = None,
     on_progress: ProgressCallback | None = None,
     known_asset_paths: Iterable[str] = (),
+    hooks: CreateJobHooks | None = None,
 ) -> str:
     """Submit a written bundle; return the job id. Raises the library's errors as they are
-    (`stmpo.submit.messages.describe` words them) and SubmissionCanceled on Cancel."""
+    (`stmpo.submit.messages.describe` words them) and SubmissionCanceled on Cancel.
+
+    With `hooks`, CreateJob carries `hooks.token` and `hooks.before_send` sees the request
+    before it is sent (`stmpo.submit.idempotency`)."""
     from deadline.client import api
 
     target = Target(farm_id, queue_id, profile)
     bundle = Path(bundle_dir).absolute()
     reporter = _Reporter(on_progress)
     known = [*bundle_paths(bundle), *known_asset_paths]
+    config = _target_config(target)
+    with contextlib.ExitStack() as stack:
+        if hooks is not None:
+            # The library asks the same cached client for the same config (get_boto3_client
+            # is lru-cached per session, service and region), so the handlers see its call.
+            client = api.get_boto3_client("deadline", config=config)
+            stack.enter_context(create_job_hooks(client, hooks))
+        job_id = _create_from_bundle(bundle, config, known, reporter)
+    if hooks is not None and not hooks.sent:
+        log.warning(
+            "job %s was created without the client token (the deadline library used another "
+            "client); it is recorded, but an interrupted run could not have been recovered",
+            job_id,
+        )
+    reporter.emit(SubmitProgress("submitted", f"submitted {job_id}", 1.0))
+    return job_id
+
+
+def _create_from_bundle(
+    bundle: Path, config: ConfigParser, known: list[str], reporter: _Reporter
+) -> str:
+    from deadline.client import api
+
     try:
         job_id = api.create_job_from_job_bundle(
             str(bundle),
-            config=_target_config(target),
+            config=config,
             submitter_name=SUBMITTER_NAME,
             submitter_version=__version__,
             known_asset_paths=known,
@@ -198,5 +227,28 @@ def submit_bundle(
         raise
     if not job_id:
         raise StmpoError("Deadline Cloud did not return a job id")
-    reporter.emit(SubmitProgress("submitted", f"submitted {job_id}", 1.0))
+    return str(job_id)
+
+
+def recreate_job(
+    request: dict[str, Any], hooks: CreateJobHooks, *, profile: str | None = None
+) -> str:
+    """Send a recorded CreateJob request again with its recorded token and return the job
+    id: the service answers with the job that token already made, or makes it now (the
+    attachments it names were uploaded before the first attempt)."""
+    from deadline.client import api
+    from deadline.client.exceptions import DeadlineOperationError
+
+    target = Target(str(request["farmId"]), str(request["queueId"]), profile)
+    client = api.get_boto3_client("deadline", config=_target_config(target))
+    with create_job_hooks(client, hooks):
+        response = client.create_job(**request)
+    job_id = response.get("jobId")
+    if not job_id:
+        raise StmpoError("Deadline Cloud did not return a job id")
+    ok, message = api.wait_for_create_job_to_complete(
+        target.farm_id, target.queue_id, job_id, client, lambda: True
+    )
+    if not ok:
+        raise DeadlineOperationError(message)
     return str(job_id)

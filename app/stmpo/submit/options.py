@@ -11,9 +11,10 @@ from pathlib import Path
 class SubmitOptions:
     """One batch: every export gets the same farm, queue, parameters and item selection.
 
-    `items` None means each export's own renderable items. `report_path` is written
-    after every export, so an interrupted batch still records what went through and
-    `skip_submitted` can resume it without submitting anything twice.
+    `items` None means each export's own renderable items. `report_path` records each
+    CreateJob before it is sent and its answer after, so an interrupted batch still
+    records what went (or may have gone) through, and `skip_submitted` resumes it
+    without submitting anything twice (`stmpo.submit.idempotency`).
     """
 
     farm_id: str | None = None

@@ -5,6 +5,12 @@ settings (farm, queue, parameter values, items, job name), the job id, ok/error,
 one-line message and timestamps. `--skip-submitted` trusts an entry only when it is
 ok, has a job id and the same hash, so an edited export or a changed parameter is
 submitted again while an unchanged one is not.
+
+An export is known by its resolved path (symlinks and `..` followed, case folded on
+Windows) plus that hash, so `./a.json`, `dir/../a.json` and a link to it are one
+export. An entry whose CreateJob was about to be sent carries the client token and
+the request (`pending`): the next run asks the service what became of it instead of
+submitting again.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,7 +30,8 @@ from stmpo.files import open_new_beside
 REPORT_FORMAT = "stmpo-submit-report"
 REPORT_VERSION = 1
 
-Status = Literal["ok", "error"]
+#: "submitting" is only ever on disk: the intent written just before CreateJob.
+Status = Literal["ok", "error", "submitting"]
 
 
 def utc_now() -> str:
@@ -45,6 +52,11 @@ def submission_hash(content_sha256: str, settings: Mapping[str, object]) -> str:
     return hashlib.sha256(f"{content_sha256}\n{canonical}".encode()).hexdigest()
 
 
+def export_key(path: str | Path) -> str:
+    """One spelling per file: `os.path.realpath`, case-normalised where the OS ignores case."""
+    return os.path.normcase(os.path.realpath(path))
+
+
 @dataclass
 class ExportResult:
     path: str
@@ -62,20 +74,35 @@ class ExportResult:
     skipped: bool = False
     dry_run: bool = False
     error_kind: str | None = None
+    resolved_path: str | None = None
+    client_token: str | None = None
+    #: The CreateJob parameters (without the token) while its outcome is unknown.
+    create_job_request: dict[str, Any] | None = None
+    recovered: bool = False
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
 
+    @property
+    def key(self) -> str:
+        """The export this entry is about (entries written before `resolvedPath` existed
+        are resolved now)."""
+        return self.resolved_path or export_key(self.path)
+
+    @property
+    def pending(self) -> bool:
+        """CreateJob may have been sent for this entry without its answer being recorded."""
+        return not self.ok and bool(self.client_token) and self.create_job_request is not None
+
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        return {_camel(k): v for k, v in data.items()}
+        # Field by field, not asdict(): the report is rewritten several times per export
+        # and asdict's deep copy of every entry dominated that (see docs/submit.md).
+        return {camel: getattr(self, name) for name, camel in _CAMEL.items()}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ExportResult:
-        known = {f for f in cls.__dataclass_fields__}
-        values = {_snake(k): v for k, v in data.items() if _snake(k) in known}
-        return cls(**values)
+        return cls(**{_SNAKE[k]: v for k, v in data.items() if k in _SNAKE})
 
 
 @dataclass
@@ -126,16 +153,20 @@ def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
 
 
+_CAMEL = {f.name: _camel(f.name) for f in fields(ExportResult)}
+_SNAKE = {camel: name for name, camel in _CAMEL.items()}
+
+
 def read_report(path: Path) -> list[ExportResult]:
     """Entries of an earlier report; a missing file is an empty report, a broken one exit 2."""
     try:
-        raw = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return []
     except OSError as exc:
         raise StmpoError([Problem("--report", f"cannot read {path}: {exc.strerror}")]) from None
     try:
-        data = json.loads(raw)
+        data = json.loads(raw.decode("utf-8"))
         if data.get("format") != REPORT_FORMAT:
             raise ValueError(f"not a {REPORT_FORMAT} file")
         return [ExportResult.from_json(entry) for entry in data["exports"]]
@@ -146,13 +177,13 @@ def read_report(path: Path) -> list[ExportResult]:
 
 
 def already_submitted(
-    previous: Iterable[ExportResult], path: str, sha256: str
+    previous: Iterable[ExportResult], key: str, sha256: str
 ) -> ExportResult | None:
     """The last successful real submission of this export with this hash, if any."""
     found = None
     for entry in previous:
         if (
-            entry.path == path
+            entry.key == key
             and entry.sha256 == sha256
             and entry.ok
             and entry.job_id
@@ -162,21 +193,79 @@ def already_submitted(
     return found
 
 
+def pending_submission(
+    previous: Iterable[ExportResult], key: str, sha256: str
+) -> ExportResult | None:
+    """The last entry of this export and hash whose CreateJob outcome is unknown, if any."""
+    found = None
+    for entry in previous:
+        if entry.key == key and entry.sha256 == sha256 and entry.pending:
+            found = entry
+    return found
+
+
+def _continues(old: ExportResult, new: ExportResult) -> bool:
+    """`new` is a later state of `old`'s submission (or `old` holds nothing worth keeping)."""
+    if old.key != new.key or old.sha256 != new.sha256 or old.dry_run != new.dry_run:
+        return False
+    return old.client_token == new.client_token or not (old.job_id or old.pending)
+
+
+def upsert(previous: Iterable[ExportResult], updates: Iterable[ExportResult]) -> list[ExportResult]:
+    """Earlier entries with `updates` written in. An entry replaces, in place, the entry of
+    the same submission (same export, hash, mode and client token); a job or a pending
+    intent of another submission is never replaced, so a deliberate second job of an
+    export is a second entry; an older plain failure of that export is dropped."""
+    entries = list(previous)
+    for new in updates:
+        key, kept, placed = new.key, [], False
+        for old in entries:
+            if old.key != key:
+                kept.append(old)
+            elif _continues(old, new):
+                if not placed:
+                    kept.append(new)
+                    placed = True
+            elif old.ok or old.pending or old.job_id:
+                kept.append(old)
+        if not placed:
+            kept.append(new)
+        entries = kept
+    return entries
+
+
 def merged(previous: Iterable[ExportResult], report: BatchReport) -> BatchReport:
-    """This run's entries, plus earlier entries for exports this run did not touch."""
-    current = {entry.path for entry in report.exports}
-    kept = [entry for entry in previous if entry.path not in current]
-    out = BatchReport(
-        report.started_at, report.farm_id, report.queue_id, report.dry_run, kept, report.finished_at
+    """`report`'s header with every earlier entry kept and this run's written in."""
+    return BatchReport(
+        report.started_at,
+        report.farm_id,
+        report.queue_id,
+        report.dry_run,
+        upsert(previous, report.exports),
+        report.finished_at,
     )
-    out.exports += report.exports
-    return out
+
+
+def report_text(report: BatchReport) -> str:
+    """The header indented, then one export per line: readable, diffable, and written
+    with json's C encoder (`indent` would switch to the pure-Python one, which made a
+    1000-entry report cost ~65 ms per write)."""
+    data = report.to_json()
+    exports = data.pop("exports")
+    head = json.dumps(data, indent=2, ensure_ascii=False)[:-2]
+    lines = [json.dumps(entry, ensure_ascii=False) for entry in exports]
+    body = ",\n    ".join(lines)
+    return (
+        f'{head},\n  "exports": [\n    {body}\n  ]\n}}\n'
+        if lines
+        else f'{head},\n  "exports": []\n}}\n'
+    )
 
 
 def write_report(report: BatchReport, path: Path) -> None:
     """Atomic: a crash mid-write leaves the previous report, never half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+    text = report_text(report)
     fd, tmp = open_new_beside(path)  # mkstemp would make the report 0600, not the umask's
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -193,6 +282,7 @@ def summary_table(report: BatchReport) -> str:
     for entry in report.exports:
         if entry.ok:
             status = "skipped" if entry.skipped else ("dry-run" if entry.dry_run else "ok")
+            status = "recovered" if entry.recovered else status
             detail = entry.job_id or entry.message
         else:
             status, detail = "error", entry.message.splitlines()[0] if entry.message else ""
