@@ -42,14 +42,21 @@ log = logging.getLogger("stmpo.submit")
 BundleSubmitter = Callable[[Path, Target, ProgressCallback], str]
 
 
-def _submit_with_library(bundle: Path, target: Target, on_progress: ProgressCallback) -> str:
-    return submit_bundle(
-        bundle,
-        farm_id=target.farm_id,
-        queue_id=target.queue_id,
-        profile=target.profile,
-        on_progress=on_progress,
-    )
+def library_submitter(options: SubmitOptions) -> BundleSubmitter:
+    """`submit_bundle` with the batch's known asset paths and `--yes`."""
+
+    def submit(bundle: Path, target: Target, on_progress: ProgressCallback) -> str:
+        return submit_bundle(
+            bundle,
+            farm_id=target.farm_id,
+            queue_id=target.queue_id,
+            profile=target.profile,
+            on_progress=on_progress,
+            known_asset_paths=options.known_asset_paths,
+            yes=options.yes,
+        )
+
+    return submit
 
 
 def bundle_dir_names(paths: Sequence[Path]) -> list[str]:
@@ -72,7 +79,7 @@ def submit_exports(
     *,
     on_progress: ProgressCallback | None = None,
     factory: BundleFactory = stmpo_bundle_factory,
-    submitter: BundleSubmitter = _submit_with_library,
+    submitter: BundleSubmitter | None = None,
 ) -> BatchReport:
     """Submit every export; raise StmpoError only for problems that stop the whole batch
     (no farm/queue configured, unreadable report); per-export problems go in the report."""
@@ -100,6 +107,7 @@ def submit_exports(
         # CreateJob would make a later --skip-submitted run submit the same job again.
         with writing("--report"):
             write_report(merged(previous, report), options.report_path)
+    submitter = submitter or library_submitter(options)
     files = [Path(p) for p in paths]
     names = bundle_dir_names(files)
     for number, (path, name) in enumerate(zip(files, names, strict=True), start=1):
@@ -162,9 +170,21 @@ def _one(
         else:
             temp_root = Path(tempfile.mkdtemp(prefix="stmpo-submit-"))
             out_dir = temp_root / name
-        request = BundleRequest(options.items, dict(options.parameters), options.job_name)
+        request = BundleRequest(
+            options.items,
+            dict(options.parameters),
+            options.job_name,
+            allow_secret_paths=options.allow_secret_paths,
+            allow_broad_assets=options.allow_broad_assets,
+        )
         written = factory(export, request, out_dir)
         result.warnings = list(written.warnings)
+        uploads = ""
+        if written.uploads is not None:
+            result.upload_files = written.uploads.files
+            result.upload_bytes = written.uploads.bytes
+            result.upload_complete = written.uploads.complete
+            uploads = f"; uploads {written.uploads.text()} before deduplication"
         if options.bundles_dir is not None:
             result.bundle_dir = str(written.path)
         if target is None:
@@ -172,8 +192,9 @@ def _one(
             result.message = "bundle validated" + (
                 f", written to {written.path}" if options.bundles_dir is not None else ""
             )
-            progress(SubmitProgress("validated", result.message))
+            progress(SubmitProgress("validated", result.message + uploads))
             return result
+        progress(SubmitProgress("validated", "bundle validated" + uploads))
         result.job_id = submitter(written.path, target, progress)
         result.status, result.submitted_at = "ok", utc_now()
         result.message = f'submitted "{written.job_name}"'

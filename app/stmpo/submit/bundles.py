@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from stmpo.bundle.upload_policy import UploadSummary
 from stmpo.export.model import Export
 
 
@@ -20,6 +21,8 @@ class BundleRequest:
     items: tuple[int, ...] | None = None
     parameters: Mapping[str, str] = field(default_factory=dict)
     job_name: str | None = None
+    allow_secret_paths: bool = False
+    allow_broad_assets: bool = False
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class WrittenBundle:
     path: Path
     job_name: str
     warnings: tuple[str, ...] = ()
+    uploads: UploadSummary | None = None
 
 
 BundleFactory = Callable[[Export, BundleRequest, Path], WrittenBundle]
@@ -36,8 +40,12 @@ def stmpo_bundle_factory(export: Export, request: BundleRequest, out_dir: Path) 
     from stmpo.bundle import BundleSettings, build_bundle, write_bundle
 
     settings = BundleSettings(
-        items=request.items, parameters=dict(request.parameters), job_name=request.job_name
+        items=request.items,
+        parameters=dict(request.parameters),
+        job_name=request.job_name,
+        allow_secret_paths=request.allow_secret_paths,
+        allow_broad_assets=request.allow_broad_assets,
     )
     built = build_bundle(export, settings)
     path = write_bundle(built, out_dir, overwrite=True)
-    return WrittenBundle(Path(path), built.job_name, tuple(built.warnings))
+    return WrittenBundle(Path(path), built.job_name, tuple(built.warnings), built.uploads)

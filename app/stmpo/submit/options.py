@@ -26,6 +26,13 @@ class SubmitOptions:
     report_path: Path | None = None
     skip_submitted: bool = False
     bundles_dir: Path | None = None
+    allow_secret_paths: bool = False
+    allow_broad_assets: bool = False
+    known_asset_paths: tuple[str, ...] = ()
+    """Folders whose uploads need no confirmation, like `deadline bundle submit`'s."""
+    yes: bool = False
+    """Accept the library's prompts whose default is yes (submission hooks), as
+    `deadline bundle submit --yes` does; uploads outside known paths stay refused."""
 
     def fingerprint_settings(self, farm_id: str | None, queue_id: str | None) -> dict[str, object]:
         """The settings that make two submissions of the same export different jobs."""
