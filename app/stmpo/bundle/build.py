@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stmpo.bundle.assets import AssetRefs, collect_assets
+from stmpo.bundle.assets import AssetRefs, AssetScan, collect_assets
 from stmpo.bundle.parameters import default_value, parse_parameter_values
 from stmpo.bundle.selection import ItemPlan, plan_items
 from stmpo.bundle.settings import BundleSettings
 from stmpo.bundle.template import build_template, job_name
-from stmpo.bundle.upload_policy import UploadRules, UploadSummary, check_uploads
+from stmpo.bundle.upload_policy import UploadCheck, UploadRules, UploadSummary, check_uploads
 from stmpo.errors import BundleError, Problem
 from stmpo.export.model import Export
 
@@ -105,11 +105,7 @@ def build_bundle(export: Export, settings: BundleSettings | None = None) -> Buil
         extra_input_files=settings.extra_input_files,
     )
     asset_warnings = scan.warnings
-    check = check_uploads(
-        scan.sources,
-        UploadRules(settings.allow_secret_paths, settings.allow_broad_assets),
-        also_uploaded=[*(font.source for font in fonts), *bundled_script_files()],
-    )
+    check = _check(scan, settings, fonts)
     if check.problems:  # before anything is written, let alone uploaded
         raise BundleError(list(check.problems))
     return BuiltBundle(
@@ -123,6 +119,26 @@ def build_bundle(export: Export, settings: BundleSettings | None = None) -> Buil
         fonts=tuple(fonts),
         uploads=check.summary,
     )
+
+
+def _check(scan: AssetScan, settings: BundleSettings, fonts: list[FontFile]) -> UploadCheck:
+    return check_uploads(
+        scan.sources,
+        UploadRules(settings.allow_secret_paths, settings.allow_broad_assets),
+        also_uploaded=[*(font.source for font in fonts), *bundled_script_files()],
+    )
+
+
+def check_export_uploads(export: Export, settings: BundleSettings | None = None) -> UploadCheck:
+    """What the export's job would upload, and what is refused, whatever items are chosen
+    (inputs do not depend on them): the submitter shows this before Submit."""
+    settings = settings or BundleSettings()
+    fonts, _ = plan_fonts(export)
+    project_file = str(settings.parameters.get("ProjectFile") or export.project.path)
+    scan = collect_assets(
+        export, [], project_file=project_file, extra_input_files=settings.extra_input_files
+    )
+    return _check(scan, settings, fonts)
 
 
 def bundled_script_files() -> list[str]:

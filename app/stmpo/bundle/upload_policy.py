@@ -19,6 +19,7 @@ Walks are bounded (`WALK_LIMIT` entries), so checking never reads a whole disk.
 
 from __future__ import annotations
 
+import functools
 import ntpath
 import os
 import posixpath
@@ -154,8 +155,17 @@ def _views(path: str) -> list[str]:
     """The path as written and, on this machine, with symlinks resolved."""
     if path_flavour(path) is not os.path and not sys.platform.startswith("win"):
         return [path]
-    real = os.path.realpath(path)
+    folder, name = os.path.split(path)
+    if os.path.islink(path):
+        real = os.path.realpath(path)
+    else:  # the frames of a sequence share one folder: resolve it once
+        real = os.path.join(_real_folder(folder), name) if name else _real_folder(folder)
     return [path] if real == path else [path, real]
+
+
+@functools.lru_cache(maxsize=1024)
+def _real_folder(folder: str) -> str:
+    return os.path.realpath(folder)
 
 
 def _secret_location(path: str, environ: Mapping[str, str]) -> bool:
@@ -267,20 +277,22 @@ def check_uploads(
     """Refusals (one Problem per input, naming its JSON path and the flag that allows it)
     and the upload summary; `also_uploaded` are files stmpo adds itself (fonts, scripts)."""
     environ = os.environ if environ is None else environ
+    _real_folder.cache_clear()  # a folder re-pointed since the last check is seen anew
     sources = list(sources)
     problems: list[Problem] = []
-    files = {s.path: s for s in sources if not s.is_dir}
-    own_bytes = sum(_size(path) for path in files)
-    extra = list(dict.fromkeys(also_uploaded))
-    total_files, total_bytes, complete = len(files) + len(extra), own_bytes, True
-    total_bytes += sum(_size(path) for path in extra)
-    max_files = max(BROAD_MIN_FILES, BROAD_FACTOR * len(files))
-    max_bytes = max(BROAD_MIN_BYTES, BROAD_FACTOR * own_bytes)
+    sizes = {s.path: _size(s.path) for s in sources if not s.is_dir}
+    extra = [path for path in dict.fromkeys(also_uploaded) if path not in sizes]
+    total_files, total_bytes, complete = len(extra), sum(_size(path) for path in extra), True
+    # The project's own size, for "far wider than the project": the files it names.
+    max_files = max(BROAD_MIN_FILES, BROAD_FACTOR * len(sizes))
+    max_bytes = max(BROAD_MIN_BYTES, BROAD_FACTOR * sum(sizes.values()))
     for source in sources:
         if not rules.allow_secret_paths and _secret_location(source.path, environ):
             problems.append(_refusal(source, SECRET, "is in a credentials location"))
             continue
         if not source.is_dir:
+            total_files += 1
+            total_bytes += sizes[source.path]
             continue
         broad = broad_folder_reason(source.path)
         if broad is not None and not rules.allow_broad_assets:
