@@ -191,3 +191,42 @@ def test_project_file_in_dot_ssh_via_parameter_names_the_argument(
     assert code == 2
     assert err.startswith("stmpo bundle: -p ProjectFile: refusing to upload the file")
     assert os.path.exists(key)
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/", "a filesystem or drive root"),
+        ("C:\\", "a filesystem or drive root"),
+        ("\\\\server\\share", "a filesystem or drive root"),
+        ("/home", "the folder holding the home folders"),
+        ("/Users/ana", "a home folder"),
+        ("D:\\Users\\ana", "a home folder"),
+        ("/projects/spot/plates", None),
+        ("C:\\Users\\ana\\Documents\\spot", None),
+    ],
+)
+def test_broad_folders_in_either_os_convention(path: str, reason: str | None) -> None:
+    """Exports follow the artist's OS, so a Windows path is judged on Linux too."""
+    from stmpo.bundle.upload_policy import broad_folder_reason
+
+    assert broad_folder_reason(path) == reason
+
+
+@pytest.mark.parametrize(
+    ("path", "secret"),
+    [
+        ("C:\\Users\\ana\\AppData\\Roaming\\Microsoft\\Credentials\\AB12", True),
+        ("C:\\Users\\ana\\.aws\\credentials", True),
+        ("/Users/ana/Library/Keychains/login.keychain-db", True),
+        ("/etc/shadow", True),
+        ("/mnt/backup/bob/.gnupg/secring.gpg", True),
+        ("/projects/spot/.sshots/frame.png", False),
+        ("C:\\Users\\ana\\Documents\\spot.aep", False),
+    ],
+)
+def test_credentials_locations_in_either_os_convention(path: str, secret: bool) -> None:
+    from stmpo.bundle.upload_policy import UploadRules, UploadSource, check_uploads
+
+    check = check_uploads([UploadSource(path, "footage[0].path")], UploadRules(), environ={})
+    assert bool(check.problems) is secret

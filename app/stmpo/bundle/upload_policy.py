@@ -168,14 +168,34 @@ def _real_folder(folder: str) -> str:
     return os.path.realpath(folder)
 
 
-def _secret_location(path: str, environ: Mapping[str, str]) -> bool:
+def _secret_location(path: str, environ: Mapping[str, str], *, is_dir: bool = True) -> bool:
+    """Is `path` in (or, for a symlink, pointing into) a credentials location? A file's
+    folder is judged once per folder: a 10 000-frame sequence costs one lookup."""
+    if is_dir:
+        return _secret_path(path, _env_key(environ))
+    flavour = path_flavour(path)
+    folder, name = flavour.split(path)
+    if name in SECRET_FILE_NAMES or name in SECRET_DIR_NAMES:
+        return True
+    if _secret_path(folder, _env_key(environ)):
+        return True
+    if flavour is os.path and os.path.islink(path):
+        return _secret_path(os.path.realpath(path), _env_key(environ))
+    return False
+
+
+def _env_key(environ: Mapping[str, str]) -> tuple[str, str]:
+    return environ.get("APPDATA", ""), environ.get("LOCALAPPDATA", "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _secret_path(path: str, env: tuple[str, str]) -> bool:
     for view in _views(path):
         if _secret_in_parts(_parts(view)):
             return True
         if path_flavour(view) is posixpath and any(_under(view, root) for root in SECRET_ROOTS):
             return True
-        for variable in ("APPDATA", "LOCALAPPDATA"):
-            base = environ.get(variable)
+        for base in env:
             if base and any(
                 _under(view, ntpath.join(base, "Microsoft", sub))
                 for sub in ("Credentials", "Protect", "Crypto")
@@ -223,6 +243,10 @@ def _walk(folder: str, *, max_files: int, max_bytes: int, environ: Mapping[str, 
     pending = [folder]
     while pending:
         current = pending.pop()
+        # A folder's whole path is judged once; its entries by name (cheap), and a symlink
+        # by its target.
+        if _secret_location(current, environ):
+            walk.secret = True
         try:
             with os.scandir(current) as entries:
                 for entry in entries:
@@ -234,21 +258,22 @@ def _walk(folder: str, *, max_files: int, max_bytes: int, environ: Mapping[str, 
                     ):
                         walk.complete = False
                         return walk
-                    path = entry.path
                     try:
                         info = entry.stat(follow_symlinks=False)
                     except OSError:
                         continue
-                    link = stat.S_ISLNK(info.st_mode)
-                    # Names only, except for a symlink: resolving every entry would cost a
-                    # syscall per path component on a large folder.
-                    if _secret_in_parts(_parts(path)) or (link and _secret_location(path, environ)):
+                    name, link = entry.name, stat.S_ISLNK(info.st_mode)
+                    named = name in SECRET_DIR_NAMES or name in SECRET_FILE_NAMES
+                    if named or (link and _secret_location(entry.path, environ, is_dir=False)):
                         walk.secret = True
                     if stat.S_ISDIR(info.st_mode):
-                        pending.append(path)
-                    elif stat.S_ISREG(info.st_mode) or link:
+                        pending.append(entry.path)
+                    elif stat.S_ISREG(info.st_mode):
                         walk.files += 1
-                        walk.bytes += _size(path)
+                        walk.bytes += info.st_size
+                    elif link:
+                        walk.files += 1
+                        walk.bytes += _size(entry.path)
         except OSError:
             continue
     return walk
@@ -278,6 +303,7 @@ def check_uploads(
     and the upload summary; `also_uploaded` are files stmpo adds itself (fonts, scripts)."""
     environ = os.environ if environ is None else environ
     _real_folder.cache_clear()  # a folder re-pointed since the last check is seen anew
+    _secret_path.cache_clear()
     sources = list(sources)
     problems: list[Problem] = []
     sizes = {s.path: _size(s.path) for s in sources if not s.is_dir}
@@ -287,7 +313,8 @@ def check_uploads(
     max_files = max(BROAD_MIN_FILES, BROAD_FACTOR * len(sizes))
     max_bytes = max(BROAD_MIN_BYTES, BROAD_FACTOR * sum(sizes.values()))
     for source in sources:
-        if not rules.allow_secret_paths and _secret_location(source.path, environ):
+        secret = _secret_location(source.path, environ, is_dir=source.is_dir)
+        if not rules.allow_secret_paths and secret:
             problems.append(_refusal(source, SECRET, "is in a credentials location"))
             continue
         if not source.is_dir:
