@@ -168,7 +168,9 @@ def _real_folder(folder: str) -> str:
     return os.path.realpath(folder)
 
 
-def _secret_location(path: str, environ: Mapping[str, str], *, is_dir: bool = True) -> bool:
+def _secret_location(
+    path: str, environ: Mapping[str, str], *, is_dir: bool = True, link: bool | None = None
+) -> bool:
     """Is `path` in (or, for a symlink, pointing into) a credentials location? A file's
     folder is judged once per folder: a 10 000-frame sequence costs one lookup."""
     if is_dir:
@@ -179,7 +181,9 @@ def _secret_location(path: str, environ: Mapping[str, str], *, is_dir: bool = Tr
         return True
     if _secret_path(folder, _env_key(environ)):
         return True
-    if flavour is os.path and os.path.islink(path):
+    if link is None:
+        link = flavour is os.path and os.path.islink(path)
+    if link:
         return _secret_path(os.path.realpath(path), _env_key(environ))
     return False
 
@@ -264,7 +268,9 @@ def _walk(folder: str, *, max_files: int, max_bytes: int, environ: Mapping[str, 
                         continue
                     name, link = entry.name, stat.S_ISLNK(info.st_mode)
                     named = name in SECRET_DIR_NAMES or name in SECRET_FILE_NAMES
-                    if named or (link and _secret_location(entry.path, environ, is_dir=False)):
+                    if named or (
+                        link and _secret_location(entry.path, environ, is_dir=False, link=True)
+                    ):
                         walk.secret = True
                     if stat.S_ISDIR(info.st_mode):
                         pending.append(entry.path)
@@ -277,6 +283,17 @@ def _walk(folder: str, *, max_files: int, max_bytes: int, environ: Mapping[str, 
         except OSError:
             continue
     return walk
+
+
+def _lstat_size(path: str, links: set[str]) -> int:
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return 0
+    if stat.S_ISLNK(info.st_mode):
+        links.add(path)
+        return _size(path)
+    return info.st_size
 
 
 def _size(path: str) -> int:
@@ -306,14 +323,19 @@ def check_uploads(
     _secret_path.cache_clear()
     sources = list(sources)
     problems: list[Problem] = []
-    sizes = {s.path: _size(s.path) for s in sources if not s.is_dir}
+    sizes: dict[str, int] = {}
+    links: set[str] = set()
+    for source in sources:  # one lstat per file: its size, and whether it is a symlink
+        if not source.is_dir and source.path not in sizes:
+            sizes[source.path] = _lstat_size(source.path, links)
     extra = [path for path in dict.fromkeys(also_uploaded) if path not in sizes]
     total_files, total_bytes, complete = len(extra), sum(_size(path) for path in extra), True
     # The project's own size, for "far wider than the project": the files it names.
     max_files = max(BROAD_MIN_FILES, BROAD_FACTOR * len(sizes))
     max_bytes = max(BROAD_MIN_BYTES, BROAD_FACTOR * sum(sizes.values()))
     for source in sources:
-        secret = _secret_location(source.path, environ, is_dir=source.is_dir)
+        link = source.path in links if not source.is_dir else None
+        secret = _secret_location(source.path, environ, is_dir=source.is_dir, link=link)
         if not rules.allow_secret_paths and secret:
             problems.append(_refusal(source, SECRET, "is in a credentials location"))
             continue
