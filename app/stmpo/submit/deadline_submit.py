@@ -183,7 +183,14 @@ def refusal(messages: list[str]) -> ConfirmationRefused:
             ]
         )
     return ConfirmationRefused(
-        [Problem("--yes", "the deadline library asked for a confirmation; nothing was uploaded")]
+        [
+            Problem(
+                "--known-asset-path",
+                "the deadline library canceled the submission for want of a confirmation; "
+                "nothing was uploaded: pass --known-asset-path for folders outside the "
+                "project's, or --yes for submission hooks (-v shows its message)",
+            )
+        ]
     )
 
 
