@@ -319,18 +319,45 @@ def test_dialog_screenshot_renders(make_dialog: Callable[[Path], Any], tmp_path:
     assert len({image.pixel(x, 300) for x in range(0, 900, 7)}) > 3  # not a blank window
 
 
-def test_known_asset_paths_cover_the_project_folders_but_never_a_root() -> None:
-    from stmpo.bundle import AssetRefs
+def test_known_asset_paths_are_the_project_folder_never_a_root_or_home(gui_home: Path) -> None:
+    """Only the project's folder passes unasked; the library's own dialog asks the artist
+    about footage anywhere else (it used to list every footage folder as known)."""
     from stmpo.gui.app import known_asset_paths
 
-    refs = AssetRefs(
-        input_filenames=("/projects/spot/spot.aep", "/plates/sh010/p.0001.exr", "/stray.exr"),
-        output_directories=("/renders/spot",),
+    assert known_asset_paths("/projects/spot/spot.aep") == ["/projects/spot"]
+    assert known_asset_paths("/spot.aep") == []
+    assert known_asset_paths(str(gui_home / "spot.aep")) == []
+
+
+def test_the_tab_counts_uploads_and_a_secret_blocks_submit_until_allowed(
+    make_dialog: Callable[[Path], Any], gui_home: Path, tmp_path: Path
+) -> None:
+    from submit_samples import make_export
+
+    key = gui_home / ".ssh" / "id_ed25519"
+    key.parent.mkdir()
+    key.write_bytes(b"-----BEGIN OPENSSH PRIVATE KEY-----\nfake\n")
+    export_path = make_export(tmp_path, "spot", font=False, footage_frames=2)
+    data = json.loads(export_path.read_text(encoding="utf-8"))
+    data["footage"].append({"path": str(key), "sequence": False, "missing": False})
+    export_path.write_text(json.dumps(data), encoding="utf-8")
+
+    dialog = make_dialog(export_path)
+    tab = ae_tab(dialog)
+    refused = [tab.uploads_refused.item(i).text() for i in range(tab.uploads_refused.count())]
+    assert len(refused) == 1 and refused[0].startswith(
+        f"footage[2].path: refusing to upload the file {key}"
     )
-    known = known_asset_paths(refs)
-    assert "/projects/spot" in known and "/plates/sh010" in known
-    assert "/renders/spot" in known and "/stray.exr" in known
-    assert "/" not in known
+    assert "upload refused: footage[2].path" in tab.invalid_parameter_names()
+    before = tab.upload_summary
+    assert f"Uploads {before.files} files, " in tab.uploads_label.text()
+
+    tab.allow_secret_paths.setChecked(True)
+    assert tab.uploads_refused.count() == 0
+    assert not any(name.startswith("upload refused") for name in tab.invalid_parameter_names())
+    after = tab.upload_summary
+    assert (after.files, after.bytes) == (before.files + 1, before.bytes + key.stat().st_size)
+    assert f"Uploads {after.files} files, " in tab.uploads_label.text()
 
 
 def test_settings_stick_beside_the_project_when_its_folder_exists(

@@ -44,6 +44,22 @@ def add_selection_arguments(
         )
 
 
+def add_upload_arguments(parser: argparse.ArgumentParser) -> None:
+    """The per-category opt-ins for uploads `stmpo.bundle.upload_policy` refuses."""
+    parser.add_argument(
+        "--allow-secret-paths",
+        action="store_true",
+        help="upload inputs inside credentials locations (~/.ssh, ~/.aws, ~/.gnupg, /etc, ...); "
+        "refused by default",
+    )
+    parser.add_argument(
+        "--allow-broad-assets",
+        action="store_true",
+        help="upload folders far wider than the project (a home folder, a drive root, "
+        "one with 10x the project's files or bytes); refused by default",
+    )
+
+
 def parse_assignments(values: Sequence[str]) -> dict[str, str]:
     """`-p Name=Value` into a dict; the value may contain `=` and may be empty."""
     result: dict[str, str] = {}

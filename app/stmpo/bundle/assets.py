@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from stmpo.bundle.selection import ItemPlan
 from stmpo.bundle.template import output_directories, path_flavour
+from stmpo.bundle.upload_policy import UploadSource
 from stmpo.export.model import Export, Footage
 
 # AE shows a sequence as `name.[0000-0047].exr`; some exporters write `name.[####].exr`.
@@ -142,30 +143,35 @@ class _Collector:
     dirs: dict[str, None]
     referenced: dict[str, None]
     warnings: list[str]
+    sources: dict[tuple[str, bool], UploadSource]
 
-    def input_file(self, path: str, what: str) -> None:
+    def input_file(self, path: str, what: str, where: str) -> None:
         if os.path.isfile(path):
             self.files[path] = None
+            self.sources.setdefault((path, False), UploadSource(path, where))
         else:
             self.referenced[path] = None
             self.warnings.append(f"{what} not found on this computer: {path}")
 
 
-def _footage(collector: _Collector, footage: Footage) -> None:
+def _footage(collector: _Collector, footage: Footage, where: str) -> None:
     if footage.missing:
         collector.referenced[footage.path] = None
         collector.warnings.append(f"footage missing in After Effects: {footage.path}")
         return
     if not footage.sequence:
-        collector.input_file(footage.path, "footage")
+        collector.input_file(footage.path, "footage", where)
         return
     frames = expand_sequence(footage.path)
     if frames:
         collector.files.update(dict.fromkeys(frames))
+        for frame in frames:
+            collector.sources.setdefault((frame, False), UploadSource(frame, where))
         return
     folder, _ = _split(footage.path)
     if os.path.isdir(folder):
         collector.dirs[folder] = None
+        collector.sources.setdefault((folder, True), UploadSource(folder, where, is_dir=True))
         collector.warnings.append(
             f"no frame of the sequence {footage.path} found; attaching its folder {folder}"
         )
@@ -174,24 +180,33 @@ def _footage(collector: _Collector, footage: Footage) -> None:
         collector.warnings.append(f"footage sequence not found on this computer: {footage.path}")
 
 
+@dataclass(frozen=True)
+class AssetScan:
+    refs: AssetRefs
+    warnings: list[str]
+    sources: tuple[UploadSource, ...]
+    """Every uploaded input with the JSON path (or argument) that named it."""
+
+
 def collect_assets(
     export: Export,
     plans: list[ItemPlan],
     *,
     project_file: str,
+    project_where: str = "project.path",
     extra_input_files: Iterable[str] = (),
-) -> tuple[AssetRefs, list[str]]:
+) -> AssetScan:
     """Inputs (project, footage, extra files), outputs (output folders), and warnings."""
-    collector = _Collector({}, {}, {}, [])
-    collector.input_file(project_file, "project file")
-    for footage in export.footage:
-        _footage(collector, footage)
+    collector = _Collector({}, {}, {}, [], {})
+    collector.input_file(project_file, "project file", project_where)
+    for index, footage in enumerate(export.footage):
+        _footage(collector, footage, f"footage[{index}].path")
     for path in extra_input_files:
-        collector.input_file(path, "extra input file")
+        collector.input_file(path, "extra input file", "--input-file")
     refs = AssetRefs(
         input_filenames=tuple(collector.files),
         input_directories=tuple(collector.dirs),
         output_directories=tuple(output_directories(plans)),
         referenced_paths=tuple(collector.referenced),
     )
-    return refs, collector.warnings
+    return AssetScan(refs, collector.warnings, tuple(collector.sources.values()))

@@ -6,15 +6,16 @@ written. The GUI previews a BuiltBundle and `write_bundle` turns it into files.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stmpo.bundle.assets import AssetRefs, collect_assets
+from stmpo.bundle.assets import AssetRefs, AssetScan, collect_assets
 from stmpo.bundle.parameters import default_value, parse_parameter_values
 from stmpo.bundle.selection import ItemPlan, plan_items
 from stmpo.bundle.settings import BundleSettings
 from stmpo.bundle.template import build_template, job_name
+from stmpo.bundle.upload_policy import UploadCheck, UploadRules, UploadSummary, check_uploads
 from stmpo.errors import BundleError, Problem
 from stmpo.export.model import Export
 
@@ -37,6 +38,8 @@ class BuiltBundle:
     warnings: tuple[str, ...]
     plans: tuple[ItemPlan, ...]
     fonts: tuple[FontFile, ...]
+    uploads: UploadSummary = field(default_factory=UploadSummary)
+    """What job attachments will upload from this machine, before deduplication."""
 
     @property
     def job_name(self) -> str:
@@ -94,16 +97,62 @@ def build_bundle(export: Export, settings: BundleSettings | None = None) -> Buil
     parameter_values += [
         {"name": key, "value": value} for key, value in values.items() if key != "ProjectFile"
     ]
-    assets, asset_warnings = collect_assets(
-        export, plans, project_file=project_file, extra_input_files=settings.extra_input_files
+    scan = collect_assets(
+        export,
+        plans,
+        project_file=project_file,
+        project_where="-p ProjectFile" if "ProjectFile" in settings.parameters else "project.path",
+        extra_input_files=settings.extra_input_files,
     )
+    asset_warnings = scan.warnings
+    check = _check(scan, settings, fonts)
+    if check.problems:  # before anything is written, let alone uploaded
+        raise BundleError(list(check.problems))
     return BuiltBundle(
         template=template,
         parameter_values=parameter_values,
-        asset_references=assets,
+        asset_references=scan.refs,
         warnings=tuple(
             [*(f"export: {w}" for w in export.warnings), *warnings, *font_warnings, *asset_warnings]
         ),
         plans=tuple(plans),
         fonts=tuple(fonts),
+        uploads=check.summary,
     )
+
+
+def _check(scan: AssetScan, settings: BundleSettings, fonts: list[FontFile]) -> UploadCheck:
+    return check_uploads(
+        scan.sources,
+        UploadRules(settings.allow_secret_paths, settings.allow_broad_assets),
+        also_uploaded=[*(font.source for font in fonts), *bundled_script_files()],
+    )
+
+
+def check_export_uploads(export: Export, settings: BundleSettings | None = None) -> UploadCheck:
+    """What the export's job would upload, and what is refused, whatever items are chosen
+    (inputs do not depend on them): the submitter shows this before Submit."""
+    settings = settings or BundleSettings()
+    fonts, _ = plan_fonts(export)
+    project_file = str(settings.parameters.get("ProjectFile") or export.project.path)
+    scan = collect_assets(
+        export, [], project_file=project_file, extra_input_files=settings.extra_input_files
+    )
+    return _check(scan, settings, fonts)
+
+
+def bundled_script_files() -> list[str]:
+    """The worker scripts every bundle carries in `scripts/` (uploaded with the job)."""
+    from stmpo.bundle.writer import NUMA_MAP
+    from stmpo.locations import resources_dir, worker_scripts_dir
+
+    source = worker_scripts_dir()
+    files = [source / "stmpo_render.py", resources_dir() / NUMA_MAP]
+    files += [
+        path
+        for path in sorted((source / "stmpo_worker").rglob("*"))
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        and path.suffix not in (".pyc", ".pyo")
+    ]
+    return [str(path) for path in files if path.is_file()]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from stmpo.cli_args import (
     add_selection_arguments,
+    add_upload_arguments,
     parse_assignments,
     parse_frames,
     parse_items,
@@ -37,6 +38,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         metavar="PATH",
         help="another file for job attachments to upload (repeatable)",
     )
+    add_upload_arguments(p)
     p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     p.set_defaults(handler=run)
 
@@ -51,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
         parameters=parse_assignments(args.parameter),
         job_name=args.job_name,
         extra_input_files=tuple(args.input_file),
+        allow_secret_paths=args.allow_secret_paths,
+        allow_broad_assets=args.allow_broad_assets,
     )
     export = load_any(args.export)
     built = build_bundle(export, settings)
@@ -62,6 +66,6 @@ def run(args: argparse.Namespace) -> int:
     tasks = sum(len(plan.chunks) for plan in built.plans)
     print(
         f'{out}: "{built.job_name}", {steps} step{"s" if steps != 1 else ""}, '
-        f"{tasks} task{'s' if tasks != 1 else ''}"
+        f"{tasks} task{'s' if tasks != 1 else ''}, uploads {built.uploads.text()}"
     )
     return 0

@@ -24,3 +24,7 @@ class BundleSettings:
     """Default: "<project stem> (N items)"."""
     extra_input_files: tuple[str, ...] = ()
     """More files for job attachments to upload (e.g. a script the project loads)."""
+    allow_secret_paths: bool = False
+    """Upload inputs inside credentials locations (~/.ssh, ~/.aws, ...); refused otherwise."""
+    allow_broad_assets: bool = False
+    """Upload folders far wider than the project (a home folder, a drive root)."""

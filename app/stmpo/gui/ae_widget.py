@@ -32,6 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stmpo.bundle.upload_policy import UploadSummary
+from stmpo.errors import Problem
 from stmpo.export.model import Export, RenderQueueItem
 from stmpo.export.sources import load_any
 from stmpo.frame_text import format_frame_range, parse_frame_range
@@ -77,6 +79,8 @@ class AfterEffectsSettingsWidget(QWidget):
         handed = _LOADED.pop(self.export_path) if self.export_path in _LOADED else None
         self.export: Export = handed or load_any(self.export_path)
         self._loading = False
+        self.upload_problems: list[Problem] = []
+        self.upload_summary = UploadSummary()
         self._build_ui()
         self.refresh_ui(initial_settings)
 
@@ -200,6 +204,25 @@ class AfterEffectsSettingsWidget(QWidget):
         fonts_layout.addWidget(self.fonts_table)
         layout.addWidget(fonts_box)
 
+        uploads_box = QGroupBox("Uploads (job attachments)")
+        uploads_layout = QVBoxLayout(uploads_box)
+        self.uploads_label = QLabel()
+        self.uploads_label.setWordWrap(True)
+        uploads_layout.addWidget(self.uploads_label)
+        self.uploads_refused = QListWidget()
+        self.uploads_refused.setMaximumHeight(90)
+        uploads_layout.addWidget(self.uploads_refused)
+        self.allow_secret_paths = QCheckBox(
+            "Upload files in credentials locations (~/.ssh, ~/.aws, /etc, ...)"
+        )
+        self.allow_broad_assets = QCheckBox(
+            "Upload folders far wider than the project (a home folder, a drive root)"
+        )
+        for box in (self.allow_secret_paths, self.allow_broad_assets):
+            box.toggled.connect(self._update_uploads)
+            uploads_layout.addWidget(box)
+        layout.addWidget(uploads_box)
+
         warnings_box = QGroupBox("Warnings")
         warnings_layout = QVBoxLayout(warnings_box)
         self.warnings_list = QListWidget()
@@ -294,10 +317,12 @@ class AfterEffectsSettingsWidget(QWidget):
         self.preview_ram.setValue(settings.preview_ram_gb)
         self.preview_numa.setValue(settings.preview_numa_nodes)
         self.profile_combo.setCurrentText(profiles.profile_for(values))
+        self.allow_secret_paths.setChecked(settings.allow_secret_paths)
+        self.allow_broad_assets.setChecked(settings.allow_broad_assets)
         self._loading = False
         self._update_profile_help()
         self._update_preview()
-        self._report_validity()
+        self._update_uploads()
 
     def update_settings(self, settings: AfterEffectsSettings) -> None:
         settings.export_path = self.export_path
@@ -309,6 +334,8 @@ class AfterEffectsSettingsWidget(QWidget):
         settings.preview_cpus = self.preview_cpus.value()
         settings.preview_ram_gb = self.preview_ram.value()
         settings.preview_numa_nodes = self.preview_numa.value()
+        settings.allow_secret_paths = self.allow_secret_paths.isChecked()
+        settings.allow_broad_assets = self.allow_broad_assets.isChecked()
 
     def invalid_parameter_names(self) -> list[str]:
         """The dialog asks this before enabling Submit."""
@@ -320,6 +347,7 @@ class AfterEffectsSettingsWidget(QWidget):
         ]
         if not selected:
             bad.append("render queue selection (nothing selected)")
+        bad += [f"upload refused: {problem.where}" for problem in self.upload_problems]
         return bad
 
     # ---- reading the controls -------------------------------------------------------
@@ -462,6 +490,33 @@ class AfterEffectsSettingsWidget(QWidget):
                 self.preview_list.addItem(f"    {line}")
         if not selected:
             self.preview_list.addItem("Select render queue items to see the plan.")
+
+    def _update_uploads(self, *_: object) -> None:
+        """Count what the job uploads and list what is refused; a refusal disables Submit
+        until the artist ticks the opt-in for its category."""
+        if self._loading:
+            return
+        from stmpo.bundle import BundleSettings
+        from stmpo.bundle.build import check_export_uploads
+
+        check = check_export_uploads(
+            self.export,
+            BundleSettings(
+                allow_secret_paths=self.allow_secret_paths.isChecked(),
+                allow_broad_assets=self.allow_broad_assets.isChecked(),
+            ),
+        )
+        self.upload_problems = list(check.problems)
+        self.upload_summary = check.summary
+        self.uploads_label.setText(
+            f"Uploads {check.summary.text()} before deduplication (files already in the "
+            "queue's bucket are skipped)"
+        )
+        self.uploads_refused.clear()
+        for problem in self.upload_problems:
+            self.uploads_refused.addItem(str(problem))
+        self.uploads_refused.setVisible(bool(self.upload_problems))
+        self._report_validity()
 
     def _fill_warnings(self) -> None:
         """What the export and the font check found; neither changes while the tab is open."""

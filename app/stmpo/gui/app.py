@@ -12,7 +12,7 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Sequence
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
 from stmpo import __version__
@@ -114,24 +114,20 @@ def make_bundle_callback(export: Export, export_path: str, auto_detected: Any = 
         )
         with contextlib.suppress(OSError):  # a read-only project folder must not block
             save_sticky(settings, sticky_path(export, export_path))
-        return {"known_asset_paths": known_asset_paths(built.asset_references)}
+        project = next(v["value"] for v in built.parameter_values if v["name"] == "ProjectFile")
+        return {"known_asset_paths": known_asset_paths(str(project))}
 
     return on_create_job_bundle
 
 
-def known_asset_paths(refs: AssetRefs) -> list[str]:
-    """The paths the project itself names, so the library does not ask about them.
-
-    The library asks the artist to confirm uploads by folder, so the folders holding the
-    project and its footage are listed too; a filesystem root never is, so a stray file
-    at `C:\\` or `/` still gets the library's warning.
+def known_asset_paths(project_file: str) -> list[str]:
+    """The project's folder only, as for `stmpo submit`: the library then asks the artist
+    about every other folder it would upload from, in its own confirmation dialog (the
+    artist answers it; we never do). A root or home folder is never known.
     """
-    known = {*refs.input_filenames, *refs.input_directories, *refs.output_directories}
-    for file in refs.input_filenames:
-        parent = PurePath(file).parent
-        if parent != PurePath(parent.anchor):
-            known.add(str(parent))
-    return sorted(known)
+    from stmpo.submit.deadline_submit import project_folder_known
+
+    return project_folder_known(project_file)
 
 
 def build_dialog(export: Export, export_path: str, parent: Any = None) -> Any:

@@ -88,6 +88,10 @@ class AfterEffectsSettings:
     preview_cpus: int = 64
     preview_ram_gb: float = 256.0
     preview_numa_nodes: int = 2
+    # The upload opt-ins are per submission: never in STICKY_FIELDS, so a yes once given
+    # beside a project does not silently apply to the next artist opening it.
+    allow_secret_paths: bool = False
+    allow_broad_assets: bool = False
 
 
 STICKY_FIELDS: tuple[str, ...] = (
@@ -206,4 +210,6 @@ def to_bundle_settings(settings: AfterEffectsSettings) -> BundleSettings:
         frame_overrides=overrides,
         parameters=parameters,
         job_name=settings.name or None,
+        allow_secret_paths=settings.allow_secret_paths,
+        allow_broad_assets=settings.allow_broad_assets,
     )

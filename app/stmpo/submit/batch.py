@@ -58,17 +58,24 @@ JobRecreator = Callable[[dict[str, Any], CreateJobHooks, str | None], str]
 Record = Callable[[ExportResult], None]
 
 
-def _submit_with_library(
-    bundle: Path, target: Target, on_progress: ProgressCallback, hooks: CreateJobHooks
-) -> str:
-    return submit_bundle(
-        bundle,
-        farm_id=target.farm_id,
-        queue_id=target.queue_id,
-        profile=target.profile,
-        on_progress=on_progress,
-        hooks=hooks,
-    )
+def library_submitter(options: SubmitOptions) -> BundleSubmitter:
+    """`submit_bundle` with the batch's known asset paths and `--yes`."""
+
+    def submit(
+        bundle: Path, target: Target, on_progress: ProgressCallback, hooks: CreateJobHooks
+    ) -> str:
+        return submit_bundle(
+            bundle,
+            farm_id=target.farm_id,
+            queue_id=target.queue_id,
+            profile=target.profile,
+            on_progress=on_progress,
+            known_asset_paths=options.known_asset_paths,
+            hooks=hooks,
+            yes=options.yes,
+        )
+
+    return submit
 
 
 def _recreate_with_library(
@@ -97,7 +104,7 @@ def submit_exports(
     *,
     on_progress: ProgressCallback | None = None,
     factory: BundleFactory = stmpo_bundle_factory,
-    submitter: BundleSubmitter = _submit_with_library,
+    submitter: BundleSubmitter | None = None,
     recreator: JobRecreator = _recreate_with_library,
 ) -> BatchReport:
     """Submit every export; raise StmpoError only for problems that stop the whole batch
@@ -133,6 +140,7 @@ def submit_exports(
         if store is not None:
             store.save(report, [entry])
 
+    submitter = submitter or library_submitter(options)
     batch = _Batch(options, target, new_batch_id(), factory, submitter, recreator, record)
     for number, (path, name) in enumerate(zip(files, names, strict=True), start=1):
 
@@ -224,9 +232,17 @@ class _Batch:
                 dict(options.parameters),
                 options.job_name,
                 replace=options.force and options.bundles_dir is not None,
+                allow_secret_paths=options.allow_secret_paths,
+                allow_broad_assets=options.allow_broad_assets,
             )
             written = self.factory(export, request, out_dir)
             result.warnings = list(written.warnings)
+            uploads = ""
+            if written.uploads is not None:
+                result.upload_files = written.uploads.files
+                result.upload_bytes = written.uploads.bytes
+                result.upload_complete = written.uploads.complete
+                uploads = f"; uploads {written.uploads.text()} before deduplication"
             if options.bundles_dir is not None:
                 result.bundle_dir = str(written.path)
             if target is None:
@@ -234,8 +250,9 @@ class _Batch:
                 result.message = "bundle validated" + (
                     f", written to {written.path}" if options.bundles_dir is not None else ""
                 )
-                progress(SubmitProgress("validated", result.message))
+                progress(SubmitProgress("validated", result.message + uploads))
                 return result
+            progress(SubmitProgress("validated", "bundle validated" + uploads))
             hooks = self._hooks(result, client_token(result.sha256, self.batch_id))
             try:
                 result.job_id = self.submitter(written.path, target, progress, hooks)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from stmpo.bundle.upload_policy import UploadSummary
 from stmpo.errors import OutputRefused, Problem, StmpoError, os_problem
 from stmpo.export.model import Export
 
@@ -24,6 +25,8 @@ class BundleRequest:
     job_name: str | None = None
     replace: bool = False
     """May an earlier bundle stmpo wrote at the folder be replaced (`--force`)?"""
+    allow_secret_paths: bool = False
+    allow_broad_assets: bool = False
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class WrittenBundle:
     path: Path
     job_name: str
     warnings: tuple[str, ...] = ()
+    uploads: UploadSummary | None = None
 
 
 BundleFactory = Callable[[Export, BundleRequest, Path], WrittenBundle]
@@ -40,11 +44,15 @@ def stmpo_bundle_factory(export: Export, request: BundleRequest, out_dir: Path) 
     from stmpo.bundle import BundleSettings, build_bundle, write_bundle
 
     settings = BundleSettings(
-        items=request.items, parameters=dict(request.parameters), job_name=request.job_name
+        items=request.items,
+        parameters=dict(request.parameters),
+        job_name=request.job_name,
+        allow_secret_paths=request.allow_secret_paths,
+        allow_broad_assets=request.allow_broad_assets,
     )
     built = build_bundle(export, settings)
     path = write_bundle(built, out_dir, overwrite=request.replace)
-    return WrittenBundle(Path(path), built.job_name, tuple(built.warnings))
+    return WrittenBundle(Path(path), built.job_name, tuple(built.warnings), built.uploads)
 
 
 def check_bundle_folders(bundles_dir: Path, names: Sequence[str], *, replace: bool) -> None:

@@ -7,7 +7,12 @@ import logging
 import sys
 from pathlib import Path
 
-from stmpo.cli_args import add_selection_arguments, parse_assignments, parse_items
+from stmpo.cli_args import (
+    add_selection_arguments,
+    add_upload_arguments,
+    parse_assignments,
+    parse_items,
+)
 from stmpo.errors import Problem, StmpoError
 
 
@@ -56,6 +61,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         action="store_true",
         help="with --bundles-dir: replace earlier stmpo bundles (never other folders)",
     )
+    add_upload_arguments(p)
+    p.add_argument(
+        "--known-asset-path",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a folder whose files may be uploaded without confirmation, as with "
+        "`deadline bundle submit` (repeatable); the project's folder always is. Uploads "
+        "from any other folder are refused",
+    )
+    p.add_argument(
+        "--yes",
+        action="store_true",
+        help="accept the deadline library's prompts that default to yes (run submission "
+        "hooks), as `deadline bundle submit --yes`; never accepts unknown upload paths",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="also print the library's output")
     p.set_defaults(handler=run)
 
@@ -85,6 +106,10 @@ def run(args: argparse.Namespace) -> int:
         skip_submitted=args.skip_submitted,
         bundles_dir=args.bundles_dir,
         force=args.force,
+        allow_secret_paths=args.allow_secret_paths,
+        allow_broad_assets=args.allow_broad_assets,
+        known_asset_paths=tuple(args.known_asset_path),
+        yes=args.yes,
     )
     report = submit_exports(args.exports, options, on_progress=TextProgress(sys.stderr))
     print(summary_table(report))

@@ -3,8 +3,15 @@
 This is the only module that talks to AWS. It never touches the user's
 `~/.deadline/config`: farm, queue and profile go into a copy of that config passed
 to `create_job_from_job_bundle`. Job attachments upload the project, footage and
-fonts; every path the bundle names was chosen by the artist, so all of them are
-passed as known asset paths and the library's confirmation prompt is answered yes.
+fonts.
+
+No prompt of the library is ever answered on the user's behalf: no confirmation callback
+is passed, so the library itself applies the rules of `deadline bundle submit` run
+without a terminal. Uploads from folders outside the known asset paths (the project's
+folder, `--known-asset-path`, the deadline setting `settings.known_asset_paths`, the
+storage profile's LOCAL locations) are refused; submission hooks run only with `yes`
+(`--yes`, which sets `settings.auto_accept` in our copy of the config, exactly what
+`deadline bundle submit --yes` does) or the user's own `settings.auto_accept`.
 """
 
 from __future__ import annotations
@@ -107,23 +114,86 @@ def _target_config(target: Target) -> ConfigParser:
     return config
 
 
-def bundle_paths(bundle_dir: Path) -> list[str]:
-    """Every local path the bundle references (inputs, outputs, PATH values), as folders."""
+def project_folder_known(project_file: str) -> list[str]:
+    """The project's folder as a known asset path: the artist chose it by saving the
+    project there. Never a filesystem root or a home folder, whose every subfolder would
+    then pass unasked."""
+    from stmpo.bundle.upload_policy import broad_folder_reason
+
+    folder = os.path.dirname(os.path.abspath(project_file))
+    return [] if broad_folder_reason(folder) is not None else [folder]
+
+
+def bundle_project_file(bundle_dir: Path) -> str | None:
+    """The ProjectFile value of a written bundle's parameter_values."""
     from deadline.client.job_bundle.loader import read_yaml_or_json_object
 
-    refs = read_yaml_or_json_object(str(bundle_dir), "asset_references", required=False) or {}
     values = read_yaml_or_json_object(str(bundle_dir), "parameter_values", required=False) or {}
-    assets = refs.get("assetReferences", {}) if isinstance(refs, dict) else {}
-    folders: list[str] = []
-    inputs = assets.get("inputs", {}) or {}
-    folders += [os.path.dirname(p) for p in inputs.get("filenames", []) or []]
-    folders += list(inputs.get("directories", []) or [])
-    folders += list((assets.get("outputs", {}) or {}).get("directories", []) or [])
     for entry in values.get("parameterValues", []) if isinstance(values, dict) else []:
-        value = entry.get("value") if isinstance(entry, dict) else None
-        if isinstance(value, str) and os.path.isabs(value):
-            folders.append(value if os.path.isdir(value) else os.path.dirname(value))
-    return sorted({f for f in folders if f})
+        if isinstance(entry, dict) and entry.get("name") == "ProjectFile":
+            value = entry.get("value")
+            return value if isinstance(value, str) and value else None
+    return None
+
+
+class ConfirmationRefused(StmpoError):
+    """The library wanted a yes that only the user can give (stmpo never answers it)."""
+
+
+def _unknown_paths(messages: Iterable[str]) -> list[str]:
+    """The folders the library listed under "Unknown paths:" in its upload message."""
+    found: list[str] = []
+    for message in messages:
+        lines = str(message).splitlines()
+        for number, line in enumerate(lines):
+            if line.strip() != "Unknown paths:":
+                continue
+            for entry in lines[number + 1 :]:
+                if not entry.strip():
+                    break
+                found.append(entry.strip())
+    return list(dict.fromkeys(found))
+
+
+def refusal(messages: list[str]) -> ConfirmationRefused:
+    """Why the library canceled, as one Problem naming the argument that allows it."""
+    text = "\n".join(messages)
+    unknown = _unknown_paths(messages)
+    if unknown:
+        shown = ", ".join(unknown)
+        return ConfirmationRefused(
+            [
+                Problem(
+                    "--known-asset-path",
+                    f"would upload from {shown}, outside the known asset paths (the "
+                    "project's folder, --known-asset-path, the deadline setting "
+                    "settings.known_asset_paths, the storage profile); nothing was "
+                    f"uploaded: pass --known-asset-path {unknown[0].removeprefix('(output) ')} "
+                    "for each folder "
+                    "that is meant to be uploaded",
+                )
+            ]
+        )
+    if "hooks" in text:
+        return ConfirmationRefused(
+            [
+                Problem(
+                    "--yes",
+                    "the job would run submission hooks, which need your confirmation; "
+                    "nothing was uploaded: pass --yes to run them",
+                )
+            ]
+        )
+    return ConfirmationRefused(
+        [
+            Problem(
+                "--known-asset-path",
+                "the deadline library canceled the submission for want of a confirmation; "
+                "nothing was uploaded: pass --known-asset-path for folders outside the "
+                "project's, or --yes for submission hooks (-v shows its message)",
+            )
+        ]
+    )
 
 
 class _Reporter:
@@ -173,19 +243,28 @@ def submit_bundle(
     on_progress: ProgressCallback | None = None,
     known_asset_paths: Iterable[str] = (),
     hooks: CreateJobHooks | None = None,
+    yes: bool = False,
 ) -> str:
     """Submit a written bundle; return the job id. Raises the library's errors as they are
-    (`stmpo.submit.messages.describe` words them) and SubmissionCanceled on Cancel.
+    (`stmpo.submit.messages.describe` words them), SubmissionCanceled on Cancel and
+    ConfirmationRefused when the library wanted a yes.
 
     With `hooks`, CreateJob carries `hooks.token` and `hooks.before_send` sees the request
     before it is sent (`stmpo.submit.idempotency`)."""
     from deadline.client import api
+    from deadline.client.config import config_file
 
     target = Target(farm_id, queue_id, profile)
     bundle = Path(bundle_dir).absolute()
     reporter = _Reporter(on_progress)
-    known = [*bundle_paths(bundle), *known_asset_paths]
+    project_file = bundle_project_file(bundle)
+    known = [
+        *(project_folder_known(project_file) if project_file else []),
+        *(os.path.abspath(os.path.expanduser(path)) for path in known_asset_paths),
+    ]
     config = _target_config(target)
+    if yes:
+        config_file.set_setting("settings.auto_accept", "true", config=config)
     with contextlib.ExitStack() as stack:
         if hooks is not None:
             # The library asks the same cached client for the same config (get_boto3_client
@@ -207,6 +286,7 @@ def _create_from_bundle(
     bundle: Path, config: ConfigParser, known: list[str], reporter: _Reporter
 ) -> str:
     from deadline.client import api
+    from deadline.client.exceptions import DeadlineOperationCanceled
 
     try:
         job_id = api.create_job_from_job_bundle(
@@ -216,7 +296,7 @@ def _create_from_bundle(
             submitter_version=__version__,
             known_asset_paths=known,
             print_function_callback=reporter.print,
-            interactive_confirmation_callback=lambda _message, _default: True,
+            interactive_confirmation_callback=None,
             hashing_progress_callback=reporter.hashing,
             upload_progress_callback=reporter.uploading,
             create_job_result_callback=reporter.creating,
@@ -224,6 +304,8 @@ def _create_from_bundle(
     except Exception as exc:
         if reporter.cancel_requested:
             raise SubmissionCanceled(f"canceled while {reporter.stage or 'starting'}") from exc
+        if isinstance(exc, DeadlineOperationCanceled):
+            raise refusal(reporter.messages) from exc
         raise
     if not job_id:
         raise StmpoError("Deadline Cloud did not return a job id")

@@ -29,6 +29,13 @@ class SubmitOptions:
     bundles_dir: Path | None = None
     force: bool = False
     """Replace earlier stmpo bundles in `bundles_dir` (never anything else)."""
+    allow_secret_paths: bool = False
+    allow_broad_assets: bool = False
+    known_asset_paths: tuple[str, ...] = ()
+    """Folders whose uploads need no confirmation, like `deadline bundle submit`'s."""
+    yes: bool = False
+    """Accept the library's prompts whose default is yes (submission hooks), as
+    `deadline bundle submit --yes` does; uploads outside known paths stay refused."""
 
     def fingerprint_settings(self, farm_id: str | None, queue_id: str | None) -> dict[str, object]:
         """The settings that make two submissions of the same export different jobs."""

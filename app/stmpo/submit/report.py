@@ -79,6 +79,11 @@ class ExportResult:
     #: The CreateJob parameters (without the token) while its outcome is unknown.
     create_job_request: dict[str, Any] | None = None
     recovered: bool = False
+    upload_files: int | None = None
+    """Files job attachments upload from this machine (before deduplication)."""
+    upload_bytes: int | None = None
+    upload_complete: bool | None = None
+    """False when a bounded walk stopped early: the counts are then lower bounds."""
 
     @property
     def ok(self) -> bool:
@@ -284,6 +289,8 @@ def summary_table(report: BatchReport) -> str:
             status = "skipped" if entry.skipped else ("dry-run" if entry.dry_run else "ok")
             status = "recovered" if entry.recovered else status
             detail = entry.job_id or entry.message
+            uploads = upload_text(entry)
+            detail += f"; uploads {uploads}" if uploads else ""
         else:
             status, detail = "error", entry.message.splitlines()[0] if entry.message else ""
         rows.append((Path(entry.path).name, status, detail))
@@ -292,3 +299,13 @@ def summary_table(report: BatchReport) -> str:
     done = sum(1 for e in report.exports if e.ok)
     lines.append(f"{done} of {len(report.exports)} exports succeeded")
     return "\n".join(lines)
+
+
+def upload_text(entry: ExportResult) -> str:
+    """ "12 files, 3.4 MB" (what the export uploads), or "-" when it was not counted."""
+    from stmpo.bundle.upload_policy import UploadSummary
+
+    if entry.upload_files is None or entry.upload_bytes is None:
+        return "-"
+    complete = entry.upload_complete is not False
+    return UploadSummary(entry.upload_files, entry.upload_bytes, complete).text()
