@@ -34,6 +34,9 @@ Environment
                          stop rendering, exit 0 (as aerender sometimes does)
         hang@F           stop at frame F and sleep forever
         missing_frame@F  render frame F without writing its files
+        quiet_exit0@F    stop at frame F with no error line and exit 0: aerender's
+                         exit status does not prove the frames exist (what the
+                         worker's --verify-outputs check is for)
         slow@F:SEC       sleep SEC seconds at frame F
         spawn_child      start a grandchild that lives as long as the stand-in
                          (like AfterFX under aerender); ended on a normal exit only
@@ -275,7 +278,7 @@ def render(opts: dict[str, list[str]], argv: list[str]) -> int:
             return 1
 
     faults = faults_from(os.environ.get("STANDIN_FAIL", "")) + faults_from(item.get("faults"))
-    frames = list(range(start, end + 1, step))
+    frames = range(start, end + 1, step)  # lazy: a task may span 10^9 frames
     names = {name for name, _, _ in faults}
 
     def at(name: str, frame: int) -> tuple[bool, str]:
@@ -311,6 +314,8 @@ def render(opts: dict[str, list[str]], argv: list[str]) -> int:
             LOG.line(
                 f"aerender ERROR: After Effects error: simulated render error at frame {frame}."
             )
+            break
+        if at("quiet_exit0", frame)[0]:
             break
         if at("hang", frame)[0]:
             LOG.line(f"PROGRESS:  (hanging at frame {frame})")

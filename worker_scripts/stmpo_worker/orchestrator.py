@@ -297,8 +297,10 @@ class Orchestrator:
         elif self.job.verify_outputs and out.checkable(self.job.item):
             missing = out.missing_files(self.job.item, child.frames)
             if missing:
+                count = len(missing)
+                many = f"at least {count}" if count >= out.MAX_MISSING_LISTED else str(count)
                 child.failure = (
-                    f"exited 0 but {len(missing)} output file(s) are missing, first {missing[0]}"
+                    f"exited 0 but {many} output file(s) are missing, first {missing[0]}"
                 )
         if child.failure:
             self.say(f"STMPO: [{child.label}] FAILED: {child.failure}")

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import json
 import ntpath
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from .pathmap import Rule, map_path
 
 _HASHES = re.compile(r"\[(#+)\]")
+#: Missing outputs a check lists before it stops looking.
+MAX_MISSING_LISTED = 100
 
 
 class ArgumentProblem(ValueError):
@@ -137,21 +140,23 @@ def is_host_path(path: str) -> bool:
     return path.startswith("/")
 
 
-def expected_files(item: Item, frames: Iterable[int]) -> list[str]:
+def expected_files(item: Item, frames: range) -> Iterator[str]:
     """Files a successful render of `frames` leaves: one per frame of each sequence
-    output with a `[#]` pattern, plus each movie file."""
-    frame_list = list(frames)
-    files: list[str] = []
+    output with a `[#]` pattern, plus each movie file. Lazy: a task may span 2 x 10^9
+    frames, far more names than fit in memory."""
     for out in item.outputs:
         if out.kind == "movie":
-            files.append(out.path)
+            yield out.path
         elif _HASHES.search(out.path):
-            files.extend(frame_path(out.path, f) for f in frame_list)
-    return files
+            for frame in frames:
+                yield frame_path(out.path, frame)
 
 
-def missing_files(item: Item, frames: Iterable[int]) -> list[str]:
-    return [f for f in expected_files(item, frames) if not os.path.isfile(f)]
+def missing_files(item: Item, frames: range, limit: int = MAX_MISSING_LISTED) -> list[str]:
+    """The first `limit` expected files that are not there: enough to report, and the
+    check stops early when a child left (almost) nothing."""
+    missing = (f for f in expected_files(item, frames) if not os.path.isfile(f))
+    return list(itertools.islice(missing, limit))
 
 
 def checkable(item: Item) -> bool:
