@@ -193,9 +193,9 @@ def test_frame_override_reaches_the_worker_as_given() -> None:
     export = make_export([raw])
     built = build_bundle(export, BundleSettings(frame_overrides={1: (-5, 120, 5)}))
     assert not [w for w in built.warnings if "outside the comp" in w]
-    assert built.template["steps"][0]["parameterSpace"]["taskParameterDefinitions"][0][
-        "range"
-    ] == ["-5-120"]
+    assert built.template["steps"][0]["parameterSpace"]["taskParameterDefinitions"][0]["range"] == [
+        "-5-120"
+    ]
     run_args = built.template["steps"][0]["script"]["actions"]["onRun"]["args"]
     assert arg_value(run_args, "--step") == "5"
 
