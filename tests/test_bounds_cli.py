@@ -78,6 +78,18 @@ def test_dev_zero_is_exit_2_quickly() -> None:
     assert cpu < 10
 
 
+def test_submit_of_dev_zero_fails_quickly(tmp_path: Path) -> None:
+    """`stmpo submit` hashes the export before reading it (for --skip-submitted): that
+    read is capped too."""
+    report = tmp_path / "report.json"
+    result, cpu = stmpo("submit", "/dev/zero", "--dry-run", "--report", str(report), timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    [entry] = json.loads(report.read_text(encoding="utf-8"))["exports"]
+    assert entry["status"] == "error"
+    assert entry["message"] == "the file is larger than 64 MiB"
+    assert cpu < 10
+
+
 @pytest.fixture
 def endless_fifo(tmp_path: Path) -> Iterator[Path]:
     """A FIFO whose writer (`yes`) never stops."""
