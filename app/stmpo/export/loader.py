@@ -401,12 +401,17 @@ def _frames_vs_comp(export: Export) -> list[tuple[Loc, str]]:
     found: list[tuple[Loc, str]] = []
     for pos, item in enumerate(export.render_queue):
         first, last = comp_frame_range(item.comp, export.project.display_start_frame)
+        hint = (
+            "; the comp has no displayStartTime, so it is taken to start at 0"
+            if item.comp.display_start_time is None
+            else ""
+        )
         for field, frame in frames_far_outside(item.frames, first, last):
             found.append(
                 (
                     ("renderQueue", pos, "frames", field),
                     f"frame {frame} is further from the comp's frames {first}-{last} than "
-                    f"the comp is long ({last - first + 1} frames)",
+                    f"the comp is long ({last - first + 1} frames){hint}",
                 )
             )
     return found
