@@ -43,6 +43,9 @@ Environment
         detached_helper_clean_env   the same, exec'd with an empty environment
         detached_daemon  the same, but a proper daemon: stdio on /dev/null and an empty
                          environment (POSIX only)
+        quiet_exit0@F    stop at frame F with no error line and exit 0: aerender's
+                         exit status does not prove the frames exist (what the
+                         worker's --verify-outputs check is for)
         slow@F:SEC       sleep SEC seconds at frame F
         spawn_child      start a grandchild that lives as long as the stand-in
                          (like AfterFX under aerender); ended on a normal exit only
@@ -349,7 +352,7 @@ def render(opts: dict[str, list[str]], argv: list[str]) -> int:
             return 1
 
     faults = faults_from(os.environ.get("STANDIN_FAIL", "")) + faults_from(item.get("faults"))
-    frames = list(range(start, end + 1, step))
+    frames = range(start, end + 1, step)  # lazy: a task may span 10^9 frames
     names = {name for name, _, _ in faults}
 
     def at(name: str, frame: int) -> tuple[bool, str]:
@@ -391,6 +394,8 @@ def render(opts: dict[str, list[str]], argv: list[str]) -> int:
             LOG.line(
                 f"aerender ERROR: After Effects error: simulated render error at frame {frame}."
             )
+            break
+        if at("quiet_exit0", frame)[0]:
             break
         if at("hang", frame)[0]:
             LOG.line(f"PROGRESS:  (hanging at frame {frame})")

@@ -310,6 +310,8 @@ def _items(draw: st.DrawFn) -> RenderItemSnap:
     first = draw(st.integers(0, frames - 1))
     count = draw(st.integers(1, frames - first))
     modules = draw(_modules)
+    # AE keeps the two in step: displayStartFrame is displayStartTime in frames.
+    comp_start = draw(st.integers(-300_000, 2_000_000))
     return _item(
         status=draw(st.sampled_from(["QUEUED", "UNQUEUED", "NEEDS_OUTPUT", "DONE", "ERR_STOPPED"])),
         render=draw(st.booleans()),
@@ -318,8 +320,8 @@ def _items(draw: st.DrawFn) -> RenderItemSnap:
         height=draw(st.integers(4, 30000)),
         frame_rate=rate,
         duration=frames / rate,
-        display_start_time=0.0,
-        comp_display_start_frame=draw(st.integers(-300_000, 2_000_000)),
+        display_start_time=comp_start / rate,
+        comp_display_start_frame=comp_start,
         span_start=first / rate,
         span_duration=count / rate,
         custom_frame_rate=draw(st.one_of(st.none(), st.floats(1.0, 99.0))),

@@ -187,17 +187,16 @@ def test_no_renderable_item_is_an_error() -> None:
     assert info.value.problems[0].where == "--items"
 
 
-def test_frame_override_outside_the_comp_is_a_warning() -> None:
-    export = make_export([item(1)])  # comp: 2 s at 25 fps = frames 0-49
-    inside = build_bundle(export, BundleSettings(frame_overrides={1: (10, 49, 1)}))
-    assert not [w for w in inside.warnings if "outside the comp" in w]
-    outside = build_bundle(export, BundleSettings(frame_overrides={1: (-5, 120, 5)}))
-    [warning] = [w for w in outside.warnings if "outside the comp" in w]
-    assert "item 1" in warning and "0-49" in warning
-    assert outside.template["steps"][0]["parameterSpace"]["taskParameterDefinitions"][0][
-        "range"
-    ] == ["-5-120"]
-    run_args = outside.template["steps"][0]["script"]["actions"]["onRun"]["args"]
+def test_frame_override_reaches_the_worker_as_given() -> None:
+    raw = item(1)
+    raw["comp"].update(displayStartTime=-1.0, duration=6.0)  # 25 fps: frames -25..124
+    export = make_export([raw])
+    built = build_bundle(export, BundleSettings(frame_overrides={1: (-5, 120, 5)}))
+    assert not [w for w in built.warnings if "outside the comp" in w]
+    assert built.template["steps"][0]["parameterSpace"]["taskParameterDefinitions"][0]["range"] == [
+        "-5-120"
+    ]
+    run_args = built.template["steps"][0]["script"]["actions"]["onRun"]["args"]
     assert arg_value(run_args, "--step") == "5"
 
 

@@ -139,7 +139,7 @@ def test_frame_path_and_expected_files() -> None:
     item = out.Item(
         "c", (out.Output(1, "/o/A_[##].png", "sequence"), out.Output(2, "/o/m.mov", "movie"))
     )
-    assert out.expected_files(item, range(0, 5, 2)) == [
+    assert list(out.expected_files(item, range(0, 5, 2))) == [
         "/o/A_00.png",
         "/o/A_02.png",
         "/o/A_04.png",

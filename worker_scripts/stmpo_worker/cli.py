@@ -17,13 +17,17 @@ from typing import NoReturn
 from . import outputs as out
 from .aerender import AerenderNotFound, resolve_aerender
 from .affinity import default_backend
+from .logtext import shown
 from .orchestrator import EXIT_FAILED, EXIT_OK, Orchestrator, RenderJob, write_stdout
 from .pathmap import PathMappingError, load_rules, map_path
-from .planning import StmpoSettings, plan_render
+from .planning import MAX_FRAME_NUMBER, MAX_PROCESSES, StmpoSettings, plan_render
 from .topology import os_name, read_host_facts
 
 EXIT_USAGE = 2
-_FRAMES = re.compile(r"^\s*(-?\d+)\s*(?:-\s*(-?\d+)\s*)?$")
+#: Longer numbers are beyond every bound below (and int() of 4300+ digits raises).
+_MAX_DIGITS = 12
+_INTEGER = re.compile(rf"^[+-]?\d{{1,{_MAX_DIGITS}}}\Z", re.ASCII)
+_FRAMES = re.compile(r"^\s*(-?\d+)\s*(?:-\s*(-?\d+)\s*)?$", re.ASCII)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,14 +47,17 @@ def _bool(value: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
 
 
-def _int_at_least(low: int) -> type[int]:
+def _int_between(low: int, high: int) -> type[int]:
+    """An integer in `low..high`: the bound keeps what the value sizes (processes, frame
+    ranges) within what one host can hold."""
+
     def parse(value: str) -> int:
-        try:
-            number = int(value.strip())
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {value!r}") from None
-        if number < low:
-            raise argparse.ArgumentTypeError(f"must be at least {low}, got {number}")
+        text = value.strip()
+        if not _INTEGER.match(text):
+            raise argparse.ArgumentTypeError(f"expected an integer, got {shown(value, 40)}")
+        number = int(text)
+        if number < low or number > high:
+            raise argparse.ArgumentTypeError(f"must be {low} to {high}, got {number}")
         return number
 
     return parse  # type: ignore[return-value]
@@ -76,9 +83,15 @@ def _float_at_least(low: float, strict: bool = False) -> type[float]:
 def _frames(value: str) -> tuple[int, int]:
     match = _FRAMES.match(value)
     if not match:
-        raise argparse.ArgumentTypeError(f"expected S-E (for example 0-99), got {value!r}")
-    start = int(match.group(1))
-    end = int(match.group(2)) if match.group(2) is not None else start
+        raise argparse.ArgumentTypeError(f"expected S-E (for example 0-99), got {shown(value)}")
+    numbers = [g for g in match.groups() if g is not None]
+    for text in numbers:
+        if len(text.lstrip("-")) > _MAX_DIGITS or abs(int(text)) > MAX_FRAME_NUMBER:
+            raise argparse.ArgumentTypeError(
+                f"frame {shown(text, 40)} is beyond +-{MAX_FRAME_NUMBER} (the export's frame bound)"
+            )
+    start = int(numbers[0])
+    end = int(numbers[-1])
     if end < start:
         raise argparse.ArgumentTypeError(f"end {end} is before start {start}")
     return start, end
@@ -90,12 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     render = sub.add_parser("render", help="render a frame range with N aerender processes")
     render.add_argument("--project", required=True, help="the .aep to render")
-    render.add_argument("--rqindex", required=True, type=_int_at_least(1))
+    render.add_argument("--rqindex", required=True, type=_int_between(1, MAX_FRAME_NUMBER))
     render.add_argument("--frames", required=True, type=_frames, help="S-E, inclusive")
-    render.add_argument("--step", type=_int_at_least(1), default=1)
+    render.add_argument("--step", type=_int_between(1, MAX_FRAME_NUMBER), default=1)
     render.add_argument("--item-b64", default="", help="base64 JSON {comp, outputs}")
-    render.add_argument("--concurrency", type=_int_at_least(0), default=0)
-    render.add_argument("--max-concurrency", type=_int_at_least(1), default=24)
+    render.add_argument("--concurrency", type=_int_between(0, MAX_PROCESSES), default=0)
+    render.add_argument("--max-concurrency", type=_int_between(1, MAX_PROCESSES), default=24)
     render.add_argument("--ram-per-process-gb", type=_float_at_least(0, strict=True), default=32.0)
     render.add_argument("--disable-mfr", type=_bool, default=False)
     render.add_argument("--disable-affinity", type=_bool, default=False)

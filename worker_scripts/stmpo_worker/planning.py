@@ -48,6 +48,12 @@ SMALL_HOST_PROCESSES = 4
 RAM_SAFETY_FACTOR = 0.8
 #: Windows schedules threads in processor groups of at most 64 logical CPUs.
 WINDOWS_GROUP_SIZE = 64
+#: Frame numbers a task may name: the export contract's bound (stmpo.export.model.MAX_INT).
+#: Ranges are never materialised, so a task of 2 x 10^9 frames costs no memory.
+MAX_FRAME_NUMBER = 10**9
+#: Processes one task may start: the job template's maxValue of Concurrency and
+#: MaxConcurrency. Every child costs a thread, a pipe and a plan entry.
+MAX_PROCESSES = 256
 
 CpuBlock = tuple[int, ...]
 _T = TypeVar("_T")

@@ -76,6 +76,8 @@ class TaskProgress:
         if marker is None:
             return False
         state = self.children[child]
+        if len(state.seen) >= state.total:
+            return False  # already complete: a chatty child cannot grow the set further
         before = state.done
         state.seen.add(marker)
         return state.done != before

@@ -15,11 +15,27 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from .logtext import shown
 from .planning import WINDOWS_GROUP_SIZE, HostFacts
 
 Pools = tuple[tuple[int, ...], ...]
 
-_CPULIST_ITEM = re.compile(r"^(\d+)(?:-(\d+)(?::(\d+))?)?$")
+_CPULIST_ITEM = re.compile(r"^(\d{1,12})(?:-(\d{1,12})(?::(\d{1,12}))?)?$", re.ASCII)
+#: CPU ids a host can have: Linux's largest NR_CPUS is 8192 (x86-64 MAXSMP, powerpc);
+#: Windows Server has at most 2048 logical processors. A larger id is a typo, and
+#: expanding `0-4000000000` would exhaust memory before anything could be pinned.
+MAX_CPUS = 8192
+#: A NUMA map is a few KB (the job parameter holds at most 1024 characters).
+MAX_NUMA_MAP_BYTES = 1 << 20
+
+
+def _cpu_id(text: str, item: str) -> int:
+    cpu = int(text)
+    if cpu >= MAX_CPUS:
+        raise ValueError(
+            f"CPU {cpu} in {shown(item, 40)} is beyond the {MAX_CPUS} CPUs a host can have"
+        )
+    return cpu
 
 
 def parse_cpulist(text: str) -> list[int]:
@@ -31,12 +47,12 @@ def parse_cpulist(text: str) -> list[int]:
             continue
         match = _CPULIST_ITEM.match(item)
         if not match:
-            raise ValueError(f"not a CPU list item: {item!r}")
-        first = int(match.group(1))
-        last = int(match.group(2)) if match.group(2) is not None else first
+            raise ValueError(f"not a CPU list item: {shown(item, 40)}")
+        first = _cpu_id(match.group(1), item)
+        last = _cpu_id(match.group(2), item) if match.group(2) is not None else first
         stride = int(match.group(3)) if match.group(3) is not None else 1
         if last < first or stride < 1:
-            raise ValueError(f"bad CPU range: {item!r}")
+            raise ValueError(f"bad CPU range: {shown(item, 40)}")
         cpus.update(range(first, last + 1, stride))
     return sorted(cpus)
 
@@ -64,11 +80,13 @@ def parse_numa_map(text: str) -> Pools:
             except ValueError as exc:
                 raise ValueError(f"{name}: {exc}") from None
         elif isinstance(value, list) and all(
-            isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in value
+            isinstance(c, int) and not isinstance(c, bool) and 0 <= c < MAX_CPUS for c in value
         ):
             cpus = sorted(set(value))
         else:
-            raise ValueError(f"{name}: must be a list of CPU ids (integers >= 0) or '0-3,8-11'")
+            raise ValueError(
+                f"{name}: must be a list of CPU ids (integers 0 to {MAX_CPUS - 1}) or '0-3,8-11'"
+            )
         if not cpus:
             raise ValueError(f"{name}: has no CPUs")
         overlap = seen.intersection(cpus)
@@ -91,9 +109,16 @@ def load_numa_map(value: str) -> Pools:
     if stripped.startswith("{"):
         return parse_numa_map(stripped)
     try:
-        text = Path(stripped).read_text(encoding="utf-8-sig")
+        with open(stripped, "rb") as fh:
+            raw = fh.read(MAX_NUMA_MAP_BYTES + 1)  # /dev/zero or a FIFO must not hang us
     except OSError as exc:
         raise ValueError(f"cannot read {stripped}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_NUMA_MAP_BYTES:
+        raise ValueError(f"{stripped} is larger than {MAX_NUMA_MAP_BYTES // 1024} KiB")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError(f"{stripped} is not UTF-8 text") from None
     return parse_numa_map(text)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from stmpo.bundle.assets import AssetRefs, AssetScan, collect_assets
+from stmpo.bundle.limits import template_size_problem
 from stmpo.bundle.parameters import default_value, parse_parameter_values
 from stmpo.bundle.selection import ItemPlan, plan_items
 from stmpo.bundle.settings import BundleSettings
@@ -90,6 +91,9 @@ def build_bundle(export: Export, settings: BundleSettings | None = None) -> Buil
     fonts, font_warnings = plan_fonts(export)
     name = job_name(export, len(plans), settings.job_name)
     template = build_template(plans, name, has_fonts=bool(fonts), chunk_size=chunk_size)
+    too_large = template_size_problem(template, plans, chunk_size)
+    if too_large is not None:  # before assets, writing and openjd-model: seconds, not minutes
+        raise BundleError([too_large])
 
     project_file = str(values.get("ProjectFile", export.project.path))
     values["ProjectFile"] = project_file

@@ -7,13 +7,14 @@ them the same way.
 
 from __future__ import annotations
 
-import math
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from stmpo.bundle.chunks import MAX_CHUNKS_PER_STEP, effective_chunk_size, frame_chunks
 from stmpo.errors import BundleError, Problem
 from stmpo.export.model import MAX_INT, Export, RenderQueueItem
+from stmpo.export.model import comp_frame_range as model_comp_frame_range
 
 
 @dataclass(frozen=True)
@@ -29,13 +30,7 @@ class ItemPlan:
 
 def comp_frame_range(export: Export, item: RenderQueueItem) -> tuple[int, int]:
     """The comp's whole range in displayed frames (how AE numbers the comp's frames)."""
-    comp = item.comp
-    rate = comp.frame_rate
-    # Round before floor/ceil: 29.97 fps times whole seconds is not exact in binary.
-    first = math.floor(round((comp.display_start_time or 0.0) * rate, 6))
-    first += export.project.display_start_frame
-    count = max(math.ceil(round(comp.duration * rate, 6)), 1)
-    return first, first + count - 1
+    return model_comp_frame_range(item.comp, export.project.display_start_frame)
 
 
 def select_items(export: Export, items: tuple[int, ...] | None) -> list[RenderQueueItem]:
@@ -121,18 +116,27 @@ def plan_items(
     if problems:
         raise BundleError(problems)
 
+    for item in chosen:
+        if item.index in overrides:
+            start, end, _ = overrides[item.index]
+            first, last = comp_frame_range(export, item)
+            if start < first or end > last:
+                problems.append(
+                    Problem(
+                        f"--frames {item.index}",
+                        f"frames {start}-{end} go outside the comp "
+                        f"{json.dumps(item.comp.name[:80], ensure_ascii=False)} ({first}-{last}): "
+                        f"aerender has no such frames; use {first}-{last} or a part of it",
+                    )
+                )
+    if problems:
+        raise BundleError(problems)
+
     warnings: list[str] = []
     plans: list[ItemPlan] = []
     for item in chosen:
         if item.index in overrides:
             start, end, step = overrides[item.index]
-            first, last = comp_frame_range(export, item)
-            if start < first or end > last:
-                warnings.append(
-                    f"item {item.index}: frames {start}-{end} go outside the comp "
-                    f'"{item.comp.name}" ({first}-{last}); aerender may fail or render '
-                    "empty frames"
-                )
         else:
             start, end, step = item.frames.start, item.frames.end, item.frames.step
         count = len(range(start, end + 1, step))

@@ -23,6 +23,9 @@ from stmpo.yaml_text import load_yaml
 RENDER_SCRIPT = Path("scripts") / "stmpo_render.py"
 #: CreateJob's `template` is at most 1,000,000 characters (botocore's Deadline model).
 MAX_TEMPLATE_CHARS = 1_000_000
+#: A bundle file read beyond this is not one we wrote (the template is capped above,
+#: asset references of 100,000 files stay well below).
+MAX_DOCUMENT_BYTES = 64 << 20
 
 
 def _problems_from(exc: Exception, where: str) -> list[Problem]:
@@ -102,15 +105,49 @@ def validate_template(
         raise BundleError(_problems_from(exc, "job parameters")) from None
 
 
+def _read_text(path: Path) -> str:
+    """The file as text, read with a cap: its size says nothing for a FIFO or a device."""
+    with open(path, "rb") as fh:
+        raw = fh.read(MAX_DOCUMENT_BYTES + 1)
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise BundleError(
+            [
+                Problem(
+                    path.name, f"larger than {MAX_DOCUMENT_BYTES >> 20} MiB: not a job bundle file"
+                )
+            ]
+        )
+    return raw.decode("utf-8")
+
+
+def _load_json(path: Path, text: str) -> Any:
+    from stmpo.export.loader import json_path
+    from stmpo.json_depth import MAX_JSON_DEPTH, too_deep
+
+    deep = too_deep(text)
+    if deep is not None:
+        where = json_path(deep.loc)
+        raise BundleError(
+            [
+                Problem(
+                    f"{path.name}: {where}",
+                    f"nested more than {MAX_JSON_DEPTH} levels deep "
+                    f"(line {deep.line} column {deep.column})",
+                )
+            ]
+        )
+    return json.loads(text)
+
+
 def _read_document(bundle: Path, stem: str, *, required: bool) -> Any:
     for suffix in (".yaml", ".json"):
         path = bundle / f"{stem}{suffix}"
         if not path.is_file():
             continue
         try:
-            text = path.read_text(encoding="utf-8")
+            text = _read_text(path)
             if suffix == ".json":
-                return json.loads(text)
+                return _load_json(path, text)
             return load_yaml(text)
         except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
             raise BundleError(_problems_from(exc, path.name)) from None
@@ -135,7 +172,10 @@ def _template_size_problems(bundle: Path, limit: int) -> list[Problem]:
     for name in ("template.yaml", "template.json"):
         path = bundle / name
         if path.is_file():
-            size = len(path.read_text(encoding="utf-8"))
+            try:
+                size = len(_read_text(path))
+            except (OSError, UnicodeDecodeError):
+                return []  # reading it again for the template says what is wrong
             if size > limit:
                 return [
                     Problem(
@@ -153,11 +193,15 @@ def validate_bundle_dir(path: str | Path, *, max_template_chars: int = MAX_TEMPL
     bundle = Path(path)
     if not bundle.is_dir():
         raise BundleError([Problem(str(bundle), "is not a folder")])
+    # Too large for CreateJob: say so before the slow part (openjd-model's checks take
+    # seconds for thousands of steps) and before parsing what cannot be submitted anyway.
+    problems: list[Problem] = _template_size_problems(bundle, max_template_chars)
+    if problems:
+        raise BundleError(problems, source=str(bundle))
     template = _read_document(bundle, "template", required=True)
     if not isinstance(template, dict):
         raise BundleError([Problem("template.yaml", "must hold a mapping")])
     values_doc = _read_document(bundle, "parameter_values", required=False) or {}
-    problems: list[Problem] = _template_size_problems(bundle, max_template_chars)
     values = values_doc.get("parameterValues", []) if isinstance(values_doc, dict) else None
     if not isinstance(values, list) or not all(
         isinstance(v, dict) and "name" in v and "value" in v for v in values

@@ -29,7 +29,15 @@ from typing import Any, TypeGuard
 from pydantic import ValidationError
 
 from stmpo.errors import ExportError, Problem
-from stmpo.export.model import FORMAT_NAME, FORMAT_VERSION, Export, is_absolute_path
+from stmpo.export.model import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    Export,
+    comp_frame_range,
+    frames_far_outside,
+    is_absolute_path,
+)
+from stmpo.json_depth import MAX_JSON_DEPTH, too_deep
 
 MAX_EXPORT_BYTES = 64 * 1024 * 1024
 #: Longer integer literals are out of any sane range (and Python refuses over 4300 digits).
@@ -155,6 +163,18 @@ def decode_json(raw: bytes, source: str) -> Any:
     if not text.strip():
         what = "empty" if not text else "empty (only whitespace)"
         raise ExportError([Problem("", f"the file is {what}")], source=source)
+    deep = too_deep(text)
+    if deep is not None:
+        raise ExportError(
+            [
+                Problem(
+                    json_path(deep.loc),
+                    f"nested too deeply: more than {MAX_JSON_DEPTH} levels (at line "
+                    f"{deep.line} column {deep.column}); an export nests a few levels",
+                )
+            ],
+            source=source,
+        )
     try:
         return json.loads(
             text,
@@ -376,6 +396,27 @@ def _cross_field_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
     return found
 
 
+def _frames_vs_comp(export: Export) -> list[tuple[Loc, str]]:
+    """Frame ranges reaching further beyond their comp than the comp is long."""
+    found: list[tuple[Loc, str]] = []
+    for pos, item in enumerate(export.render_queue):
+        first, last = comp_frame_range(item.comp, export.project.display_start_frame)
+        hint = (
+            "; the comp has no displayStartTime, so it is taken to start at 0"
+            if item.comp.display_start_time is None
+            else ""
+        )
+        for field, frame in frames_far_outside(item.frames, first, last):
+            found.append(
+                (
+                    ("renderQueue", pos, "frames", field),
+                    f"frame {frame} is further from the comp's frames {first}-{last} than "
+                    f"the comp is long ({last - first + 1} frames){hint}",
+                )
+            )
+    return found
+
+
 # --- putting it together ----------------------------------------------------------------
 
 
@@ -461,6 +502,8 @@ def parse_export(data: Any, source: str = "") -> Export:
     model, typed = _pydantic_problems(plain)
     found += [(loc, msg) for loc, msg in typed if not _under(loc, already)]
     found += [(loc, msg) for loc, msg in _cross_field_problems(plain) if not _under(loc, already)]
+    if model is not None:
+        found += _frames_vs_comp(model)
     if found:
         found.sort(key=lambda pair: _document_order(plain, pair[0]))
         problems = [Problem(_item_label(plain, loc), message) for loc, message in found]
@@ -483,12 +526,20 @@ def reading_export(source: str) -> Iterator[None]:
         raise ExportError([Problem("", f"cannot read: {exc.strerror}")], source=source) from None
 
 
+def read_export_bytes(path: str | Path) -> bytes:
+    """The file's bytes, at most MAX_EXPORT_BYTES: read with a cap rather than trusting
+    its size, which is 0 for /dev/zero, a pipe or a FIFO that never ends."""
+    source = str(path)
+    with reading_export(source), open(path, "rb") as fh:
+        raw = fh.read(MAX_EXPORT_BYTES + 1)
+    if len(raw) > MAX_EXPORT_BYTES:
+        raise ExportError(
+            [Problem("", f"the file is larger than {MAX_EXPORT_BYTES >> 20} MiB")], source=source
+        )
+    return raw
+
+
 def load_export(path: str | Path) -> Export:
     """Read and validate an export file. Raises ExportError (never a bare traceback)."""
-    file = Path(path)
     source = str(path)
-    with reading_export(source):
-        if file.stat().st_size > MAX_EXPORT_BYTES:
-            raise ExportError([Problem("", "the file is larger than 64 MiB")], source=source)
-        raw = file.read_bytes()
-    return parse_export(decode_json(raw, source), source=source)
+    return parse_export(decode_json(read_export_bytes(path), source), source=source)

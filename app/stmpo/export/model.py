@@ -198,6 +198,29 @@ class RenderQueueItem(_Model):
         return any(om.resolved_kind == "movie" for om in self.output_modules)
 
 
+def comp_frame_range(comp: Comp, display_start_frame: int) -> tuple[int, int]:
+    """The comp's whole range in displayed frames (how AE numbers the comp's frames)."""
+    rate = comp.frame_rate
+    # Round before floor/ceil: 29.97 fps times whole seconds is not exact in binary.
+    first = math.floor(round((comp.display_start_time or 0.0) * rate, 6))
+    first += display_start_frame
+    count = max(math.ceil(round(comp.duration * rate, 6)), 1)
+    return first, first + count - 1
+
+
+def frames_far_outside(frames: Frames, first: int, last: int) -> list[tuple[str, int]]:
+    """("start" or "end", frame) for each end of a range that reaches further beyond the
+    comp than the comp is long: no exporter writes that, and the farm would be asked for
+    frames that do not exist (10^9 of them, at worst). A little beyond is AE's business."""
+    count = last - first + 1
+    far: list[tuple[str, int]] = []
+    if frames.start < first - count:
+        far.append(("start", frames.start))
+    if frames.end > last + count:
+        far.append(("end", frames.end))
+    return far
+
+
 class Footage(_Model):
     path: str
     sequence: bool = False

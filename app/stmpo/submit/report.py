@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
-from stmpo.errors import Problem, StmpoError
+from stmpo.errors import ExportError, Problem, StmpoError
 from stmpo.files import open_new_beside
 
 REPORT_FORMAT = "stmpo-submit-report"
@@ -39,9 +39,18 @@ def utc_now() -> str:
 
 
 def file_sha256(path: Path) -> str:
+    """The hash of an export's bytes, read no further than an export may be long: a
+    size says nothing for /dev/zero or a FIFO that never ends."""
+    from stmpo.export.loader import MAX_EXPORT_BYTES  # here: pydantic only when hashing
+
     digest = hashlib.sha256()
+    read = 0
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
+            read += len(block)
+            if read > MAX_EXPORT_BYTES:
+                message = f"the file is larger than {MAX_EXPORT_BYTES >> 20} MiB"
+                raise ExportError([Problem("", message)], source=str(path))
             digest.update(block)
     return digest.hexdigest()
 
