@@ -206,13 +206,13 @@ def test_macos_backend_is_a_flat_folder(tmp_path: Path, attached: Path) -> None:
     assert files_under(fonts_dir) == ["Instmpo-Bold.ttf"] and users.is_file()
 
 
-def test_session_tag_prefers_the_deadline_session() -> None:
-    assert session_tag({"DEADLINE_SESSION_ID": "session-1a2b", "DEADLINE_JOB_ID": "job-9"}) == (
-        "session-1a2b"
-    )
-    assert session_tag({"DEADLINE_JOB_ID": "job-9"}) == "job-9"
-    assert session_tag({"DEADLINE_SESSION_ID": "a/b\\c:d"}) == "a_b_c_d"
-    assert session_tag({}, pid=42) == "pid42"
+def test_session_tag_is_the_deadline_session_plus_a_random_token() -> None:
+    env = {"DEADLINE_SESSION_ID": "session-1a2b", "DEADLINE_JOB_ID": "job-9"}
+    assert session_tag(env, token="t0") == "session-1a2b-t0"
+    assert session_tag({"DEADLINE_JOB_ID": "job-9"}, token="t0") == "job-9-t0"
+    assert session_tag({"DEADLINE_SESSION_ID": "a/b\\c:d"}, token="t0") == "a_b_c_d-t0"
+    assert session_tag({}, token="t0") == "local-t0"
+    assert session_tag(env) != session_tag(env)
 
 
 # --- Windows, through a fake of the registry / gdi32 / user32 calls -------------------
@@ -392,11 +392,12 @@ def test_subprocess_install_is_seen_by_fontconfig_and_removed(
         "font installed: Minion-It (Minion-It.otf)",
         "font installed: Pair-One, Pair-Two (Pair.ttc)",
     ]
-    assert (home / ".local/share/fonts/stmpo-session-0123abcd/Instmpo-Bold.ttf").is_file()
+    (folder,) = (home / ".local/share/fonts").glob("stmpo-session-0123abcd-*")
+    assert (folder / "Instmpo-Bold.ttf").is_file()
     assert {"Instmpo-Bold", "Minion-It", "Pair-One", "Pair-Two"} <= _fc_families(env)
 
     assert len(run("remove")) == 3
-    assert not (home / ".local/share/fonts/stmpo-session-0123abcd").exists()
+    assert not folder.exists()
     assert not state.exists()
     assert {"Instmpo-Bold", "Minion-It", "Pair-One"}.isdisjoint(_fc_families(env))
 
