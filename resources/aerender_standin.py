@@ -70,16 +70,31 @@ output folder, output not writable (disk full); 3 crash; 4 barrier timeout; 130 
 killed by a signal when killed.
 """
 
+# ruff: noqa: E402 - the Ctrl+C handler goes in before the other imports, to cover them
 from __future__ import annotations
+
+import os
+import signal
+import sys
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    """Ctrl+C at any moment, the imports below included: one line, exit 130, no
+    traceback. `os.write`, not print: safe inside a signal handler mid-write."""
+    try:
+        os.write(2, b"aerender: interrupted\n")
+    finally:
+        os._exit(130)
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, _interrupted)
 
 import errno
 import json
-import os
 import re
-import signal
 import struct
 import subprocess
-import sys
 import time
 import zlib
 from datetime import datetime
@@ -410,19 +425,6 @@ def main(argv: list[str]) -> int:
         return 1
 
 
-def interrupted() -> int:
-    try:
-        sys.stderr.write("aerender: interrupted\n")
-        sys.stderr.flush()
-    except (ValueError, OSError):
-        pass
-    return 130
-
-
 if __name__ == "__main__":
-    try:
-        setup_streams()
-        code = main(sys.argv[1:])
-    except KeyboardInterrupt:
-        code = interrupted()
-    sys.exit(code)
+    setup_streams()
+    sys.exit(main(sys.argv[1:]))
