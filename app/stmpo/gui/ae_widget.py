@@ -78,6 +78,8 @@ class AfterEffectsSettingsWidget(QWidget):
         self.export: Export = handed or load_any(self.export_path)
         self._loading = False
         self._build_ui()
+        for notice in initial_settings.notices:  # what loading the saved settings ignored
+            self.warnings_list.addItem(notice)
         self.refresh_ui(initial_settings)
 
     # ---- construction -------------------------------------------------------------

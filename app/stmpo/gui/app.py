@@ -9,7 +9,6 @@ official Maya, Nuke and Blender submitters do it.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path, PurePath
@@ -112,8 +111,10 @@ def make_bundle_callback(export: Export, export_path: str, auto_detected: Any = 
             ),
             host_requirements=host_requirements,
         )
-        with contextlib.suppress(OSError):  # a read-only project folder must not block
+        try:
             save_sticky(settings, sticky_path(export, export_path))
+        except OSError as exc:  # a read-only project folder, a file not ours: never blocks
+            print(f"stmpo-submitter: warning: settings not saved: {exc}", file=sys.stderr)
         return {"known_asset_paths": known_asset_paths(built.asset_references)}
 
     return on_create_job_bundle
@@ -148,9 +149,12 @@ def build_dialog(export: Export, export_path: str, parent: Any = None) -> Any:
 
     host = export.host
     detected = auto_detected_attachments(export)
+    settings = initial_settings(export, export_path)
+    for notice in settings.notices:  # also in the tab's Warnings
+        print(f"stmpo-submitter: warning: {notice}", file=sys.stderr)
     dialog = SubmitJobToDeadlineDialog(
         job_setup_widget_type=AfterEffectsSettingsWidget,
-        initial_job_settings=initial_settings(export, export_path),
+        initial_job_settings=settings,
         initial_shared_parameter_values={},
         auto_detected_attachments=detected,
         attachments=AssetReferences(),
