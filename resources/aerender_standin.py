@@ -87,8 +87,8 @@ def _interrupted(signum: int, frame: object) -> None:
         os._exit(130)
 
 
-if __name__ == "__main__":
-    signal.signal(signal.SIGINT, _interrupted)
+if __name__ == "__main__" and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+    signal.signal(signal.SIGINT, _interrupted)  # (a parent that ignores Ctrl+C wins)
 
 import errno
 import json

@@ -4,9 +4,9 @@ never crashes one. Covers `stmpo`, `stmpo-submitter`, the worker's commands and 
 aerender stand-in, each started the way a user or the job template starts it.
 
 "At any moment" is made deterministic without hooks in the product: a module the
-command imports is shadowed on PYTHONPATH by one that says "ready" and sleeps, so the
-interrupt lands mid-import; "mid-work" waits inside a real external step (fc-cache, a
-FIFO being read, a hung render).
+command imports is shadowed on PYTHONPATH by one that says "ready", sleeps, then turns
+into the real module, so the interrupt lands mid-import; "mid-work" waits inside a
+real external step (fc-cache, a FIFO being read, a hung render, an idle window).
 """
 
 from __future__ import annotations
@@ -30,9 +30,14 @@ WORKER = worker_scripts_dir() / "stmpo_render.py"
 STANDIN = aerender_standin()
 
 PAUSE = """\
-import os, time
+import importlib, os, sys, time
 open(os.environ["STMPO_TEST_READY"], "w").close()
-time.sleep(60)
+time.sleep(1.0)  # a slow import: the interrupt lands here
+# Then become the real module, as if its import had only been slow.
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
+del sys.modules[__name__]
+sys.modules[__name__] = importlib.import_module(__name__)
 """
 
 
@@ -177,6 +182,56 @@ def test_ctrl_c_while_the_submitter_reads_its_export(tmp_path: Path) -> None:
     finally:
         if writer >= 0:
             os.close(writer)
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    result = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    assert_interrupted(result, "stmpo-submitter: interrupted")
+
+
+def _cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_ctrl_c_while_the_submitter_window_is_open(tmp_path: Path) -> None:
+    """Once the window is up, Qt's loop runs in C++: Ctrl+C must still end it.
+
+    The window is taken as up when the process has gone idle (its CPU time stops
+    growing); an interrupt that came earlier would be a start-up one, also 130."""
+    env = clean_env(tmp_path)
+    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        env.pop(name, None)
+    home = Path(env["HOME"])
+    (home / ".deadline").mkdir()
+    (home / ".aws").mkdir()
+    env.update(
+        AWS_CONFIG_FILE=str(home / ".aws" / "config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(home / ".aws" / "credentials"),
+        DEADLINE_CONFIG_FILE_PATH=str(home / ".deadline" / "config"),
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    proc = subprocess.Popen(
+        [str(BIN / "stmpo-submitter"), str(sample_export(tmp_path))],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        last, quiet_since = -1, time.monotonic()
+        while time.monotonic() - quiet_since < 1.0:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the submitter never went idle"
+            ticks = _cpu_ticks(proc.pid)
+            if ticks != last:
+                last, quiet_since = ticks, time.monotonic()
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()

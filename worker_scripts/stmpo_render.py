@@ -1,34 +1,38 @@
 """Entry point the job template runs on the worker: `python stmpo_render.py COMMAND ...`.
 
 It only puts its own folder on sys.path, so the `stmpo_worker` package shipped beside it
-in the job bundle is importable with whatever Python the worker has. The import itself
-is inside the Ctrl+C guard: an interrupt at any moment after this file starts running
-exits 130 with one line, never a traceback.
+in the job bundle is importable with whatever Python the worker has.
+
+Ctrl+C from the first line of this file on exits 130 with one line, never a traceback.
+While the worker's modules load, an interrupt is held until they have loaded (a
+KeyboardInterrupt raised mid-import can come out wrapped in another exception, from
+a dataclass for one, and leaves modules half-built); after that, `stmpo_worker.cli`
+handles it. Only the interpreter's own start-up (site, .pth files) comes before.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
+
+_held: list[int] = []
+_holding = __name__ == "__main__" and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+if _holding:  # a parent that ignores Ctrl+C (SIG_IGN) keeps it ignored
+    signal.signal(signal.SIGINT, lambda signum, frame: _held.append(signum))
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
 def _run() -> int:
     try:
-        from stmpo_worker.cli import main
-
-        return main()
-    except KeyboardInterrupt:
-        # Written here, not imported: the interrupt may have stopped that very import.
-        # The same two lines as `stmpo_worker.cli.interrupted`; all ASCII, so no
-        # stream setup is needed for them.
-        try:
-            print("openjd_fail: interrupted (Ctrl+C)", flush=True)
-            print("stmpo_render.py: interrupted", file=sys.stderr, flush=True)
-        except Exception:
-            pass
-        return 130
+        from stmpo_worker.cli import interrupted, main
+    finally:
+        if _holding:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+    if _held:
+        return interrupted()
+    return main()
 
 
 if __name__ == "__main__":

@@ -7,13 +7,18 @@ Two things only a process entry may do, kept here so library callers of
   cannot encode (cp1252 on Windows, `PYTHONIOENCODING=ascii`) is written as a
   backslash escape instead of raising `UnicodeEncodeError`;
 - turn Ctrl+C at any moment, including while the command's modules are still being
-  imported, into exit 130 with one line on stderr instead of a traceback.
+  imported, into exit 130 with one line on stderr instead of a traceback. Only the
+  interpreter's own start-up (site, .pth files) and the two lines of the generated
+  script that import this module come before.
 
-Nothing is imported at module level but `sys`, so the guard covers every import.
+Nothing is imported at module level but `os`, `signal` and `sys` (loaded with the
+interpreter), so the guard covers every import.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from collections.abc import Callable
 
@@ -39,12 +44,42 @@ def interrupted(prog: str) -> int:
     return EXIT_INTERRUPTED
 
 
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    """A KeyboardInterrupt that came out wrapped (Python 3.11 wraps one raised while a
+    class is created, `__set_name__`, in a RuntimeError)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def _guarded(prog: str, load: Callable[[], Callable[[], int]]) -> int:
+    """Run the command `load()` returns; Ctrl+C while loading it is held until the
+    imports are done (no half-imported modules), then exits 130 like one during work."""
+    held: list[int] = []
+    holding = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    if holding:
+        signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
     try:
         setup_streams()
-        return int(load()())
+        main = load()
+    finally:
+        if holding:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+    if held:
+        return interrupted(prog)
+    try:
+        return int(main())
     except KeyboardInterrupt:
         return interrupted(prog)
+    except Exception as exc:
+        if _caused_by_interrupt(exc):
+            return interrupted(prog)
+        raise
 
 
 def _stmpo_main() -> Callable[[], int]:
@@ -64,6 +99,20 @@ def stmpo() -> int:
     return _guarded("stmpo", _stmpo_main)
 
 
+def _end_submitter_now(signum: int, frame: object) -> None:
+    """Ctrl+C in the submitter ends it at once, at any moment.
+
+    Not a KeyboardInterrupt: one unwinding through Qt's C++ frames (a slot, a widget
+    half-built) crashed the process with SIGSEGV in 1 of 4 runs. Nothing is lost:
+    settings stick only when a bundle is written, and without this exit the deadline
+    library's background look-ups kept the process alive ~20 s after the window went.
+    """
+    interrupted("stmpo-submitter")
+    os._exit(EXIT_INTERRUPTED)
+
+
 def submitter() -> int:
     """`stmpo-submitter ...`"""
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # a parent may ignore it
+        signal.signal(signal.SIGINT, _end_submitter_now)
     return _guarded("stmpo-submitter", _submitter_main)

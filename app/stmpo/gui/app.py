@@ -193,7 +193,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     dialog = build_dialog(export, str(Path(args.export).resolve()))
     dialog.show()
-    return int(app.exec())
+    return run_until_closed(app)
+
+
+def run_until_closed(app: Any) -> int:
+    """`app.exec()`, with Python given a moment to run a few times a second.
+
+    Qt's event loop runs in C++, where Python's signal handlers run only when some
+    Python code does: without this timer, Ctrl+C (handled by `stmpo.entry`) would wait
+    for the next mouse move.
+    """
+    from PySide6.QtCore import QTimer
+
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
+    try:
+        return int(app.exec())
+    finally:
+        wake.stop()
 
 
 if __name__ == "__main__":
