@@ -426,7 +426,13 @@ def test_install_killed_midway_is_still_cleaned_up(tmp_path: Path, attached: Pat
 
 @pytest.mark.parametrize(
     "content",
-    ["{broken json", '{"format": "something-else"}', '{"format": "stmpo-font-state"}', "[]"],
+    [
+        "{broken json",
+        '{"format": "something-else"}',
+        '{"format": "stmpo-font-state"}',
+        "[]",
+        "[" * 100_000,
+    ],
 )
 def test_unreadable_state_file_is_ignored_with_a_warning(
     tmp_path: Path, attached: Path, content: str, capsys: pytest.CaptureFixture[str]

@@ -104,7 +104,7 @@ def load_state(state_file: Path) -> dict[str, Any] | None:
         state = json.loads(state_file.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: nested too deep
         say(f"WARNING: font state {shown(state_file)} is unreadable ({shown(exc)}); ignoring it")
         return None
     if (
