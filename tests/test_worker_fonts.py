@@ -3,6 +3,7 @@ through a fake `WindowsFontApi`, and a real install in a subprocess seen by font
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -458,3 +459,51 @@ def test_damaged_record_is_skipped_the_rest_removed(
     assert len(remove_fonts(state, backend)) == 3
     assert "damaged entries" in capsys.readouterr().out
     assert files_under(backend.fonts_root) == []
+
+
+def test_windows_tampered_record_cannot_remove_the_users_font_or_its_registry_value(
+    tmp_path: Path, attached: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The flat folders (Windows, macOS): only `stmpo-<tag>-*` files are ever ours."""
+    users = write_font(tmp_path / "LocalAppData" / "Fonts" / "Arial.ttf", "ArialMT", size=120)
+    api = FakeWindowsFontApi({"Arial (TrueType)": str(users)})
+    backend = windows(tmp_path, api)
+    state = tmp_path / "fonts.json"
+    install_fonts(attached, state, backend, tag="s")
+    data = json.loads(state.read_text())
+    digest = hashlib.sha256(users.read_bytes()).hexdigest()
+    data["installed"].append(
+        {
+            "file": "Arial.ttf",
+            "label": "ArialMT",
+            "sha256": digest,
+            "path": str(users),
+            "registry_value": "Arial (TrueType)",
+        }
+    )
+    state.write_text(json.dumps(data))
+
+    assert len(remove_fonts(state, backend)) == 3
+    assert users.is_file() and api.registry == {"Arial (TrueType)": str(users)}
+    assert "WARNING: font not removed: ArialMT (Arial.ttf)" in capsys.readouterr().out
+    assert not state.exists()
+
+
+def test_macos_tampered_record_cannot_remove_another_sessions_font(
+    tmp_path: Path, attached: Path
+) -> None:
+    fonts_dir = tmp_path / "Library" / "Fonts"
+    backend = MacBackend(fonts_dir=fonts_dir, system_dirs=[])
+    state_a, state_b = tmp_path / "a.json", tmp_path / "b.json"
+    install_fonts(attached, state_a, backend, tag="a")
+    install_fonts(attached, state_b, backend, tag="b")
+    data = json.loads(state_a.read_text())
+    data["installed"] += json.loads(state_b.read_text())["installed"]
+    state_a.write_text(json.dumps(data))
+
+    assert len(remove_fonts(state_a, backend)) == 3
+    assert files_under(fonts_dir) == [
+        "stmpo-b-Instmpo-Bold.ttf",
+        "stmpo-b-Minion-It.otf",
+        "stmpo-b-Pair.ttc",
+    ]
