@@ -58,28 +58,44 @@ def _caused_by_interrupt(exc: BaseException) -> bool:
 
 
 def _guarded(prog: str, load: Callable[[], Callable[[], int]]) -> int:
-    """Run the command `load()` returns; Ctrl+C while loading it is held until the
-    imports are done (no half-imported modules), then exits 130 like one during work."""
+    """Run the command `load()` returns, Ctrl+C giving 130 and one line at any moment.
+
+    While the command loads, an interrupt is held until the imports are done (no
+    half-imported modules). While it runs, an interrupt raises KeyboardInterrupt as
+    usual, but is also recorded: one that lands inside a C extension's import can come
+    out as another exception (pydantic-core's PanicException, seen once in 40 random
+    interrupts), and it is still the user's Ctrl+C.
+    """
     held: list[int] = []
-    holding = signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    if holding:
+    ours = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    if ours:
         signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
     try:
         setup_streams()
         main = load()
     finally:
-        if holding:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+        if ours:
+            signal.signal(signal.SIGINT, _raise_and_record)
     if held:
         return interrupted(prog)
     try:
         return int(main())
     except KeyboardInterrupt:
         return interrupted(prog)
-    except Exception as exc:
-        if _caused_by_interrupt(exc):
+    except (SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:
+        if _received or _caused_by_interrupt(exc):
             return interrupted(prog)
         raise
+
+
+_received: list[int] = []
+
+
+def _raise_and_record(signum: int, frame: object) -> None:
+    _received.append(signum)
+    raise KeyboardInterrupt
 
 
 def _stmpo_main() -> Callable[[], int]:
