@@ -51,6 +51,9 @@ def _run() -> int:
         if _received:
             return interrupted()
         raise
+    finally:
+        if _holding:  # done: a late Ctrl+C, during interpreter shutdown, changes nothing
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 if __name__ == "__main__":

@@ -88,6 +88,9 @@ def _guarded(prog: str, load: Callable[[], Callable[[], int]]) -> int:
         if _received or _caused_by_interrupt(exc):
             return interrupted(prog)
         raise
+    finally:
+        if ours:  # done: a late Ctrl+C, during interpreter shutdown, changes nothing
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 _received: list[int] = []
