@@ -46,6 +46,9 @@ Environment
         quiet_exit0@F    stop at frame F with no error line and exit 0: aerender's
                          exit status does not prove the frames exist (what the
                          worker's --verify-outputs check is for)
+        disk_full@F      writing frame F fails with ENOSPC, as on a full disk (a real
+                         OSError from any write, e.g. `-output /dev/full`, is handled
+                         the same way): `aerender ERROR: ...`, exit 1
         slow@F:SEC       sleep SEC seconds at frame F
         spawn_child      start a grandchild that lives as long as the stand-in
                          (like AfterFX under aerender); ended on a normal exit only
@@ -62,19 +65,48 @@ Environment
     STANDIN_LANG=de                German progress words (the frame lines keep their shape)
     STANDIN_GRANDCHILD_MAX_SEC=300 safety limit for a leaked grandchild
 
+Output that cannot be written (a full disk, a vanished share) ends the render the way
+aerender reports it, one `aerender ERROR: After Effects error: ...` line naming the file,
+as in these real aerender logs:
+    aerender Error: After Effects error: Error in output for render queue item 1, output
+    module 1. Can not create a file in directory ... Try checking write permissions.
+        (github.com/inlife/nexrender issue 116)
+    After Effects warning: logged one error  error: Rendering error while writing to
+    file ...\result.mov. An output module failed. The file may be damaged or corrupted.
+        (github.com/inlife/nexrender issue 62)
+never with a Python traceback. Ctrl+C exits 130 with one line on stderr. Output that
+the console encoding cannot show (a CJK comp name under cp1252) is escaped, not fatal.
+
 Exit status: 0 rendered (or error_exit0); 1 bad arguments, missing project, item or
-output folder; 3 crash; 4 barrier timeout; killed by a signal when killed.
+output folder, output not writable (disk full); 3 crash; 4 barrier timeout; 130 Ctrl+C;
+killed by a signal when killed.
 """
 
+# ruff: noqa: E402 - the Ctrl+C handler goes in before the other imports, to cover them
 from __future__ import annotations
 
-import json
 import os
-import re
 import signal
+import sys
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    """Ctrl+C at any moment, the imports below included: one line, exit 130, no
+    traceback. `os.write`, not print: safe inside a signal handler mid-write."""
+    try:
+        os.write(2, b"aerender: interrupted\n")
+    finally:
+        os._exit(130)
+
+
+if __name__ == "__main__" and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+    signal.signal(signal.SIGINT, _interrupted)  # (a parent that ignores Ctrl+C wins)
+
+import errno
+import json
+import re
 import struct
 import subprocess
-import sys
 import time
 import zlib
 from datetime import datetime
@@ -97,6 +129,28 @@ _HASHES = re.compile(r"\[(#+)\]")
 
 class Usage(Exception):
     pass
+
+
+class WriteFailed(Exception):
+    """An output file could not be written: AE stops the render and says which file."""
+
+    def __init__(self, path: str, exc: OSError) -> None:
+        reason = exc.strerror or str(exc)
+        super().__init__(
+            f'After Effects error: Rendering error while writing to file "{path}". '
+            f"An output module failed. The file may be damaged or corrupted. ({reason})"
+        )
+
+
+def write_output(path: str, data: bytes, disk_full: bool = False) -> None:
+    """Write one output file; any OSError (ENOSPC above all) becomes `WriteFailed`."""
+    try:
+        with open(path, "wb") as fh:
+            if disk_full:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
+            fh.write(data)
+    except OSError as exc:
+        raise WriteFailed(path, exc) from None
 
 
 class Log:
@@ -407,20 +461,20 @@ def render(opts: dict[str, list[str]], argv: list[str]) -> int:
         burn(frame_cost)
         if not at("missing_frame", frame)[0]:
             empty = at("empty_frame", frame)[0]
+            full = at("disk_full", frame)[0]
             for path in outputs:
                 target = frame_path(path, frame)
                 if not _HASHES.search(path) or (
                     "skip_existing" in names and os.path.exists(target)
                 ):
                     continue
-                with open(target, "wb") as fh:
-                    fh.write(b"" if empty else png_bytes(frame))
+                write_output(target, b"" if empty else png_bytes(frame), full)
         trace("frame", rqindex=rqindex, frame=frame)
         LOG.line(f"PROGRESS:  {timecode(frame, rate)} ({n}): 0 {words['seconds']}")
     for path in outputs:
         if not _HASHES.search(path):
-            with open(path, "wb") as fh:
-                fh.write(b"STMPO-STANDIN-MOVIE\n" + ",".join(map(str, frames)).encode())
+            movie = b"STMPO-STANDIN-MOVIE\n" + ",".join(map(str, frames)).encode()
+            write_output(path, movie, any(at("disk_full", f)[0] for f in frames))
     elapsed = int(time.monotonic() - began)
     LOG.line(f"PROGRESS:  {stamp}: {words['done']} “{comp}”.")
     LOG.line(f"PROGRESS:  {words['total']}: {elapsed} {words['seconds']}")
@@ -429,6 +483,18 @@ def render(opts: dict[str, list[str]], argv: list[str]) -> int:
         grandchild.wait()
     trace("end", rqindex=rqindex, s=start, e=end)
     return 0
+
+
+def setup_streams() -> None:
+    """Keep the console's encoding (as aerender does) but never die on a character it
+    cannot show: a CJK comp name under cp1252 is written as an escape."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                continue
 
 
 def main(argv: list[str]) -> int:
@@ -444,7 +510,11 @@ def main(argv: list[str]) -> int:
         LOG.line(f"aerender ERROR: {exc}")
         LOG.line("Usage: aerender -project PATH -rqindex N -s START -e END [...]")
         return 1
+    except WriteFailed as exc:
+        LOG.line(f"aerender ERROR: {exc}")
+        return 1
 
 
 if __name__ == "__main__":
+    setup_streams()
     sys.exit(main(sys.argv[1:]))

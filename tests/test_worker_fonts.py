@@ -3,6 +3,7 @@ through a fake `WindowsFontApi`, and a real install in a subprocess seen by font
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -206,13 +207,13 @@ def test_macos_backend_is_a_flat_folder(tmp_path: Path, attached: Path) -> None:
     assert files_under(fonts_dir) == ["Instmpo-Bold.ttf"] and users.is_file()
 
 
-def test_session_tag_prefers_the_deadline_session() -> None:
-    assert session_tag({"DEADLINE_SESSION_ID": "session-1a2b", "DEADLINE_JOB_ID": "job-9"}) == (
-        "session-1a2b"
-    )
-    assert session_tag({"DEADLINE_JOB_ID": "job-9"}) == "job-9"
-    assert session_tag({"DEADLINE_SESSION_ID": "a/b\\c:d"}) == "a_b_c_d"
-    assert session_tag({}, pid=42) == "pid42"
+def test_session_tag_is_the_deadline_session_plus_a_random_token() -> None:
+    env = {"DEADLINE_SESSION_ID": "session-1a2b", "DEADLINE_JOB_ID": "job-9"}
+    assert session_tag(env, token="t0") == "session-1a2b-t0"
+    assert session_tag({"DEADLINE_JOB_ID": "job-9"}, token="t0") == "job-9-t0"
+    assert session_tag({"DEADLINE_SESSION_ID": "a/b\\c:d"}, token="t0") == "a_b_c_d-t0"
+    assert session_tag({}, token="t0") == "local-t0"
+    assert session_tag(env) != session_tag(env)
 
 
 # --- Windows, through a fake of the registry / gdi32 / user32 calls -------------------
@@ -392,11 +393,12 @@ def test_subprocess_install_is_seen_by_fontconfig_and_removed(
         "font installed: Minion-It (Minion-It.otf)",
         "font installed: Pair-One, Pair-Two (Pair.ttc)",
     ]
-    assert (home / ".local/share/fonts/stmpo-session-0123abcd/Instmpo-Bold.ttf").is_file()
+    (folder,) = (home / ".local/share/fonts").glob("stmpo-session-0123abcd-*")
+    assert (folder / "Instmpo-Bold.ttf").is_file()
     assert {"Instmpo-Bold", "Minion-It", "Pair-One", "Pair-Two"} <= _fc_families(env)
 
     assert len(run("remove")) == 3
-    assert not (home / ".local/share/fonts/stmpo-session-0123abcd").exists()
+    assert not folder.exists()
     assert not state.exists()
     assert {"Instmpo-Bold", "Minion-It", "Pair-One"}.isdisjoint(_fc_families(env))
 
@@ -425,7 +427,13 @@ def test_install_killed_midway_is_still_cleaned_up(tmp_path: Path, attached: Pat
 
 @pytest.mark.parametrize(
     "content",
-    ["{broken json", '{"format": "something-else"}', '{"format": "stmpo-font-state"}', "[]"],
+    [
+        "{broken json",
+        '{"format": "something-else"}',
+        '{"format": "stmpo-font-state"}',
+        "[]",
+        "[" * 100_000,
+    ],
 )
 def test_unreadable_state_file_is_ignored_with_a_warning(
     tmp_path: Path, attached: Path, content: str, capsys: pytest.CaptureFixture[str]
@@ -451,3 +459,51 @@ def test_damaged_record_is_skipped_the_rest_removed(
     assert len(remove_fonts(state, backend)) == 3
     assert "damaged entries" in capsys.readouterr().out
     assert files_under(backend.fonts_root) == []
+
+
+def test_windows_tampered_record_cannot_remove_the_users_font_or_its_registry_value(
+    tmp_path: Path, attached: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The flat folders (Windows, macOS): only `stmpo-<tag>-*` files are ever ours."""
+    users = write_font(tmp_path / "LocalAppData" / "Fonts" / "Arial.ttf", "ArialMT", size=120)
+    api = FakeWindowsFontApi({"Arial (TrueType)": str(users)})
+    backend = windows(tmp_path, api)
+    state = tmp_path / "fonts.json"
+    install_fonts(attached, state, backend, tag="s")
+    data = json.loads(state.read_text())
+    digest = hashlib.sha256(users.read_bytes()).hexdigest()
+    data["installed"].append(
+        {
+            "file": "Arial.ttf",
+            "label": "ArialMT",
+            "sha256": digest,
+            "path": str(users),
+            "registry_value": "Arial (TrueType)",
+        }
+    )
+    state.write_text(json.dumps(data))
+
+    assert len(remove_fonts(state, backend)) == 3
+    assert users.is_file() and api.registry == {"Arial (TrueType)": str(users)}
+    assert "WARNING: font not removed: ArialMT (Arial.ttf)" in capsys.readouterr().out
+    assert not state.exists()
+
+
+def test_macos_tampered_record_cannot_remove_another_sessions_font(
+    tmp_path: Path, attached: Path
+) -> None:
+    fonts_dir = tmp_path / "Library" / "Fonts"
+    backend = MacBackend(fonts_dir=fonts_dir, system_dirs=[])
+    state_a, state_b = tmp_path / "a.json", tmp_path / "b.json"
+    install_fonts(attached, state_a, backend, tag="a")
+    install_fonts(attached, state_b, backend, tag="b")
+    data = json.loads(state_a.read_text())
+    data["installed"] += json.loads(state_b.read_text())["installed"]
+    state_a.write_text(json.dumps(data))
+
+    assert len(remove_fonts(state_a, backend)) == 3
+    assert files_under(fonts_dir) == [
+        "stmpo-b-Instmpo-Bold.ttf",
+        "stmpo-b-Minion-It.otf",
+        "stmpo-b-Pair.ttc",
+    ]

@@ -87,7 +87,8 @@ def test_fonts_are_installed_for_the_session_and_removed(tmp_path: Path) -> None
     assert result.returncode == 0, result.stdout + result.stderr
     assert out.is_dir()
     assert "font installed: Prep-Bold (Prep-Bold.ttf)" in result.stdout
-    installed = home / ".local/share/fonts/stmpo-session-prep/Prep-Bold.ttf"
+    (folder,) = (home / ".local/share/fonts").glob("stmpo-session-prep-*")
+    installed = folder / "Prep-Bold.ttf"
     assert installed.read_bytes() == (fonts / "Prep-Bold.ttf").read_bytes()
     assert [r["path"] for r in json.loads(state.read_text())["installed"]] == [str(installed)]
 
@@ -120,15 +121,16 @@ def test_a_font_that_cannot_be_installed_fails_the_step_only_when_strict(
         env=_font_env(home),
     )
     assert "font not installed: Broken.ttf" in result.stdout
-    good = home / ".local/share/fonts/stmpo-session-prep/Good-Regular.ttf"
+    owned = list((home / ".local/share/fonts").glob("stmpo-session-prep-*/Good-Regular.ttf"))
     if strict:
+        assert owned == []
         assert result.returncode == 1, result.stdout + result.stderr
         assert "openjd_fail: installing fonts failed: 1 attached font(s)" in result.stdout
-        assert not good.exists() and not state.exists()  # rolled back
+        assert not state.exists()  # rolled back
     else:
         assert result.returncode == 0, result.stdout + result.stderr
         assert "openjd_fail" not in result.stdout
-        assert good.is_file()
+        assert len(owned) == 1 and owned[0].is_file()
 
 
 def test_remove_fonts_without_a_state_file_is_a_quiet_success(tmp_path: Path) -> None:

@@ -2,6 +2,6 @@
 
 import sys
 
-from stmpo.cli import main
+from stmpo.entry import stmpo
 
-sys.exit(main())
+sys.exit(stmpo())

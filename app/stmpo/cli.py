@@ -55,8 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except KeyboardInterrupt:  # while the command modules load (see stmpo.entry)
+        print("stmpo: interrupted", file=sys.stderr)
+        return 130
     try:
         return int(args.handler(args))
     except StmpoError as exc:
@@ -71,4 +74,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from stmpo.entry import stmpo
+
+    sys.exit(stmpo())

@@ -8,6 +8,7 @@ Every failure also prints one `openjd_fail:` line so the Deadline task shows why
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import sys
@@ -17,7 +18,7 @@ from typing import NoReturn
 from . import outputs as out
 from .aerender import AerenderNotFound, resolve_aerender
 from .affinity import default_backend
-from .logtext import shown
+from .logtext import directive, shown
 from .orchestrator import EXIT_FAILED, EXIT_OK, Orchestrator, RenderJob, write_stdout
 from .pathmap import PathMappingError, load_rules, map_path
 from .planning import MAX_FRAME_NUMBER, MAX_PROCESSES, StmpoSettings, plan_render
@@ -28,6 +29,7 @@ EXIT_USAGE = 2
 _MAX_DIGITS = 12
 _INTEGER = re.compile(rf"^[+-]?\d{{1,{_MAX_DIGITS}}}\Z", re.ASCII)
 _FRAMES = re.compile(r"^\s*(-?\d+)\s*(?:-\s*(-?\d+)\s*)?$", re.ASCII)
+EXIT_INTERRUPTED = 130  # 128 + SIGINT; `render` turns SIGINT into 143 once it has started
 
 
 class _Parser(argparse.ArgumentParser):
@@ -265,10 +267,31 @@ def run_remove_fonts(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def setup_streams() -> None:
+    """The one place the worker's output streams are set up: UTF-8 (what the worker
+    agent reads), and a character that cannot be written becomes an escape instead of
+    an exception, whatever PYTHONIOENCODING or the console code page says."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(encoding="utf-8", errors="backslashreplace")
+
+
+def interrupted() -> int:
+    """Ctrl+C before `render` installed its handlers (or in the other commands): the
+    reason for the task log, one line on stderr, no traceback, and 130 (128 + SIGINT)."""
+    with contextlib.suppress(Exception):
+        print(directive("fail", "interrupted (Ctrl+C)"), flush=True)
+    with contextlib.suppress(Exception):
+        print("stmpo_render.py: interrupted", file=sys.stderr, flush=True)
+    return EXIT_INTERRUPTED
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        setup_streams()
+        args = build_parser().parse_args(argv)
         return int(args.handler(args))
     except KeyboardInterrupt:
-        print("openjd_fail: interrupted", flush=True)
-        return 130
+        return interrupted()

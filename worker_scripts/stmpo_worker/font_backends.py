@@ -4,6 +4,11 @@ Every file STMPO installs carries the session's tag in its name (`stmpo-<tag>...
 two sessions on one worker never share a file and one session's clean-up cannot pull a
 font from under another's render. Files named `stmpo-*` are therefore never taken as
 "already installed": they belong to some session and may vanish at any moment.
+
+Removal trusts the state file for nothing but the tag and the content hashes: where a
+session's files may be is worked out again from the tag (`FontBackend.owned`), and a
+recorded path outside that place is refused (`ownership_problem`), so a damaged or
+tampered state file cannot make the clean-up delete or rmdir anything else.
 """
 
 from __future__ import annotations
@@ -23,6 +28,17 @@ from .sfnt import FaceNames, read_faces
 FONT_EXTENSIONS = (".ttf", ".otf", ".ttc", ".otc")
 OWNED_PREFIX = "stmpo-"
 _FC_CACHE_TIMEOUT_SEC = 120.0
+_TAG = re.compile(r"[A-Za-z0-9_.-]{1,160}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class Ownership:
+    """Where the files of one session's install may be, derived from its tag alone."""
+
+    folder: Path  # the files sit directly in it
+    prefix: str  # and every name starts with this
+    own_folder: bool  # the install created the folder itself, so may rmdir it when empty
 
 
 @dataclass(frozen=True)
@@ -76,6 +92,52 @@ def read_font_file(path: Path) -> FontFile:
 def safe_tag(value: str) -> str:
     """A session/job id made safe for a file name (ids are already tame; paranoia is cheap)."""
     return re.sub(r"[^A-Za-z0-9_.-]", "_", value)[:80] or "job"
+
+
+def valid_tag(tag: object) -> bool:
+    """A tag read back from a state file: one plain name part, never a path."""
+    return isinstance(tag, str) and _TAG.fullmatch(tag) is not None and tag not in (".", "..")
+
+
+def valid_sha256(value: object) -> bool:
+    return isinstance(value, str) and _SHA256.fullmatch(value) is not None
+
+
+def _same_path(a: str, b: str) -> bool:
+    return os.path.normcase(a) == os.path.normcase(b)
+
+
+def ownership_problem(path_text: str, owned: Ownership) -> str | None:
+    """Why `path_text` is not a file this session's install may have made, or None.
+
+    Resolved paths are compared, so neither `..` nor a symbolic link (the file's or
+    the folder's) can lead outside the session's own place.
+    """
+    if not os.path.isabs(path_text):
+        return "not an absolute path"
+    folder = os.path.realpath(owned.folder)
+    if owned.own_folder and not _same_path(
+        folder, os.path.join(os.path.realpath(owned.folder.parent), owned.folder.name)
+    ):
+        return f"{owned.folder} is a link, not the folder the install created"
+    if os.path.islink(path_text):
+        return "is a symbolic link"
+    real = os.path.realpath(path_text)
+    name = os.path.basename(real)
+    if not _same_path(os.path.dirname(real), folder) or not name.startswith(owned.prefix):
+        where = f"{owned.folder}{os.sep}{owned.prefix}*" if owned.prefix else str(owned.folder)
+        return f"not inside {where}, where this session installs"
+    return None
+
+
+def remove_owned_folder(owned: Ownership) -> None:
+    """rmdir the session's own folder once it is empty; never any other folder."""
+    if not owned.own_folder or ownership_problem(str(owned.folder / "x"), owned) is not None:
+        return
+    try:
+        owned.folder.rmdir()
+    except OSError:  # not empty (a file kept for a later attempt) or already gone
+        return
 
 
 def _font_files_under(folders: Iterable[Path]) -> Iterator[Path]:
@@ -134,6 +196,10 @@ class FontBackend(Protocol):
         """An identical font the user already has (left alone, never removed), or None."""
         ...
 
+    def owned(self, tag: str) -> Ownership:
+        """Where this backend puts the files of the install tagged `tag`."""
+        ...
+
     def plan(self, font: FontFile, tag: str) -> dict[str, str]:
         """The record of an install: `path` (where the file goes) and backend details.
 
@@ -180,18 +246,17 @@ class LinuxBackend:
     def find_installed(self, font: FontFile) -> Path | None:
         return find_identical(font, self.search_dirs)
 
+    def owned(self, tag: str) -> Ownership:
+        return Ownership(self.fonts_root / f"{OWNED_PREFIX}{tag}", "", own_folder=True)
+
     def plan(self, font: FontFile, tag: str) -> dict[str, str]:
-        folder = self.fonts_root / f"{OWNED_PREFIX}{tag}"
-        return {"path": str(folder / font.path.name), "folder": str(folder)}
+        return {"path": str(self.owned(tag).folder / font.path.name)}
 
     def install(self, font: FontFile, record: Mapping[str, str]) -> None:
         copy_atomically(font.path, Path(record["path"]))
 
     def remove(self, record: Mapping[str, str]) -> None:
         remove_installed_file(record)
-        folder = Path(record["folder"])
-        if folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
 
     def refresh(self) -> None:
         if not self.fc_cache or not self.fonts_root.is_dir():
@@ -228,10 +293,14 @@ class MacBackend:
     def find_installed(self, font: FontFile) -> Path | None:
         return find_identical(font, self.search_dirs)
 
-    def plan(self, font: FontFile, tag: str) -> dict[str, str]:
+    def owned(self, tag: str) -> Ownership:
         # Flat, not a sub-folder: files directly in ~/Library/Fonts are activated on
         # every macOS version.
-        return {"path": str(self.fonts_dir / f"{OWNED_PREFIX}{tag}-{font.path.name}")}
+        return Ownership(self.fonts_dir, f"{OWNED_PREFIX}{tag}-", own_folder=False)
+
+    def plan(self, font: FontFile, tag: str) -> dict[str, str]:
+        owned = self.owned(tag)
+        return {"path": str(owned.folder / f"{owned.prefix}{font.path.name}")}
 
     def install(self, font: FontFile, record: Mapping[str, str]) -> None:
         copy_atomically(font.path, Path(record["path"]))

@@ -18,6 +18,7 @@ from typing import Protocol
 from .font_backends import (
     OWNED_PREFIX,
     FontFile,
+    Ownership,
     copy_atomically,
     find_identical,
     remove_installed_file,
@@ -88,6 +89,9 @@ class WindowsBackend:
                 return path
         return None
 
+    def owned(self, tag: str) -> Ownership:
+        return Ownership(self.user_fonts_dir, f"{OWNED_PREFIX}{tag}-", own_folder=False)
+
     def plan(self, font: FontFile, tag: str) -> dict[str, str]:
         path = self.user_fonts_dir / f"{OWNED_PREFIX}{tag}-{font.path.name}"
         value = f"{font.display_name} ({font.kind})"
@@ -107,8 +111,9 @@ class WindowsBackend:
     def remove(self, record: Mapping[str, str]) -> None:
         path = record["path"]
         self.api.remove_font_resource(path)
-        if self.api.list_font_values().get(record["registry_value"]) == path:
-            self.api.delete_font_value(record["registry_value"])
+        value = record.get("registry_value")
+        if value and self.api.list_font_values().get(value) == path:
+            self.api.delete_font_value(value)
         try:
             remove_installed_file(record)
         except PermissionError as exc:

@@ -82,6 +82,8 @@ class AfterEffectsSettingsWidget(QWidget):
         self.upload_problems: list[Problem] = []
         self.upload_summary = UploadSummary()
         self._build_ui()
+        for notice in initial_settings.notices:  # what loading the saved settings ignored
+            self.warnings_list.addItem(notice)
         self.refresh_ui(initial_settings)
 
     # ---- construction -------------------------------------------------------------

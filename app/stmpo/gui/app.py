@@ -9,7 +9,6 @@ official Maya, Nuke and Blender submitters do it.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -112,8 +111,10 @@ def make_bundle_callback(export: Export, export_path: str, auto_detected: Any = 
             ),
             host_requirements=host_requirements,
         )
-        with contextlib.suppress(OSError):  # a read-only project folder must not block
+        try:
             save_sticky(settings, sticky_path(export, export_path))
+        except OSError as exc:  # a read-only project folder, a file not ours: never blocks
+            print(f"stmpo-submitter: warning: settings not saved: {exc}", file=sys.stderr)
         project = next(v["value"] for v in built.parameter_values if v["name"] == "ProjectFile")
         return {"known_asset_paths": known_asset_paths(str(project))}
 
@@ -144,9 +145,12 @@ def build_dialog(export: Export, export_path: str, parent: Any = None) -> Any:
 
     host = export.host
     detected = auto_detected_attachments(export)
+    settings = initial_settings(export, export_path)
+    for notice in settings.notices:  # also in the tab's Warnings
+        print(f"stmpo-submitter: warning: {notice}", file=sys.stderr)
     dialog = SubmitJobToDeadlineDialog(
         job_setup_widget_type=AfterEffectsSettingsWidget,
-        initial_job_settings=initial_settings(export, export_path),
+        initial_job_settings=settings,
         initial_shared_parameter_values={},
         auto_detected_attachments=detected,
         attachments=AssetReferences(),
@@ -185,7 +189,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     dialog = build_dialog(export, str(Path(args.export).resolve()))
     dialog.show()
-    return int(app.exec())
+    return run_until_closed(app)
+
+
+def run_until_closed(app: Any) -> int:
+    """`app.exec()`, with Python given a moment to run a few times a second.
+
+    Qt's event loop runs in C++, where Python's signal handlers run only when some
+    Python code does: without this timer, Ctrl+C (handled by `stmpo.entry`) would wait
+    for the next mouse move.
+    """
+    from PySide6.QtCore import QTimer
+
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
+    try:
+        return int(app.exec())
+    finally:
+        wake.stop()
 
 
 if __name__ == "__main__":

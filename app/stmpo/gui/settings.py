@@ -3,14 +3,20 @@
 Settings are saved beside the project (`<project>.stmpo.json`) so that the next artist
 opening the same project gets the same choices. When the project folder is not reachable
 from this machine (an export made on another OS), they go beside the export instead.
+
+That file is outside input: anyone may have edited, truncated or replaced it. Loading
+takes each value only when it has the type and range the control shows, and reports
+what it ignored (`AfterEffectsSettings.notices`), so a damaged file never stops the
+submitter. Saving never replaces a file that is not STMPO's own settings.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,11 +52,13 @@ DEFAULT_PARAMETERS: dict[str, str] = {
 
 
 def parameter_number(values: Mapping[str, str], name: str) -> float:
-    """`values[name]` as a number; the template default when it is missing or not one."""
+    """`values[name]` as a number; the template default when it is missing or not a
+    finite one (`int(inf)` in a spin box would end the submitter)."""
     try:
-        return float(values.get(name, DEFAULT_PARAMETERS[name]))
+        number = float(values.get(name, DEFAULT_PARAMETERS[name]))
     except ValueError:
         return float(DEFAULT_PARAMETERS[name])
+    return number if math.isfinite(number) else float(DEFAULT_PARAMETERS[name])
 
 
 def parameter_flag(values: Mapping[str, str], name: str) -> bool:
@@ -92,6 +100,8 @@ class AfterEffectsSettings:
     # beside a project does not silently apply to the next artist opening it.
     allow_secret_paths: bool = False
     allow_broad_assets: bool = False
+    #: What loading the sticky file found wrong; shown in the tab, never saved.
+    notices: list[str] = field(default_factory=list)
 
 
 STICKY_FIELDS: tuple[str, ...] = (
@@ -115,8 +125,11 @@ STICKY_FIELDS: tuple[str, ...] = (
 
 def sticky_path(export: Export, export_path: str | os.PathLike[str]) -> Path:
     project = Path(export.project.path.replace("\\", "/"))
-    if project.parent.is_dir():
-        return project.with_name(project.name + ".stmpo.json")
+    try:
+        if project.name and project.parent.is_dir():
+            return project.with_name(project.name + ".stmpo.json")
+    except (OSError, ValueError):  # a project path this OS cannot even ask about
+        pass
     export_file = Path(export_path)
     return export_file.with_name(export_file.stem + ".stmpo.json")
 
@@ -129,45 +142,162 @@ def initial_settings(export: Export, export_path: str | os.PathLike[str]) -> Aft
         export_path=str(export_path),
         selected_items=[item.index for item in export.renderable_items],
     )
-    load_sticky(settings, sticky_path(export, export_path), export)
+    settings.notices = load_sticky(settings, sticky_path(export, export_path), export)
     return settings
 
 
-def load_sticky(settings: AfterEffectsSettings, path: Path, export: Export) -> bool:
-    """Apply saved settings; ignore a damaged or foreign file rather than refuse to start."""
+class _Bad(Exception):
+    """A saved value that does not fit its control: ignored, the default stays."""
+
+
+_INT32 = 2**31 - 1
+#: Ranges of the controls that show each number (ours and the deadline dialog's).
+_INT_RANGES: dict[str, tuple[int, int]] = {
+    "priority": (0, 100),
+    "max_failed_tasks_count": (0, _INT32),
+    "max_retries_per_task": (0, _INT32),
+    "max_worker_count": (-1, _INT32),
+    "chunk_size": (0, 1_000_000),
+    "preview_cpus": (1, 4096),
+    "preview_numa_nodes": (1, 64),
+}
+_TEXT_LIMIT = 10_000
+
+
+def _int(key: str, value: object) -> int:
+    low, high = _INT_RANGES[key]
+    if (
+        type(value) is not int
+        or not low <= value <= high
+        or (key == "max_worker_count" and value == 0)
+    ):
+        raise _Bad
+    return value
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str) or len(value) > _TEXT_LIMIT:
+        raise _Bad
+    return value
+
+
+def _status(value: object) -> str:
+    if value not in ("READY", "SUSPENDED"):
+        raise _Bad
+    return str(value)
+
+
+def _ram(value: object) -> float:
+    if type(value) not in (int, float) or not 1.0 <= float(value) <= 65536.0:  # type: ignore[arg-type]
+        raise _Bad
+    return float(value)  # type: ignore[arg-type]
+
+
+def _parameter(name: str, value: object) -> str:
+    """A saved job parameter value as the template would accept it, else `_Bad`."""
+    text = _text(value)
+    default = DEFAULT_PARAMETERS[name]
+    if default in ("true", "false"):
+        if text not in ("true", "false"):
+            raise _Bad
+        return text
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
+        float(default)
+    except ValueError:
+        return text  # a free text parameter (AerenderPath)
+    try:
+        number = float(text)
+    except ValueError:
+        raise _Bad from None
+    low, high = parameter_range(name)
+    if not math.isfinite(number) or not low <= number <= high:
+        raise _Bad
+    return text
+
+
+def _parameters(value: object) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise _Bad
+    merged = dict(DEFAULT_PARAMETERS)
+    for name, text in value.items():
+        if name in DEFAULT_PARAMETERS:
+            merged[name] = _parameter(name, text)
+    return merged
+
+
+def _frame_overrides(value: object) -> dict[int, str]:
+    if not isinstance(value, dict):
+        raise _Bad
+    overrides: dict[int, str] = {}
+    for key, text in value.items():
+        if not (isinstance(key, str) and key.isdigit() and len(key) < 10):
+            raise _Bad
+        if not isinstance(text, str) or parse_frame_range(text) is None:
+            raise _Bad
+        overrides[int(key)] = text
+    return overrides
+
+
+def _selected(value: object, valid_items: set[int]) -> list[int]:
+    if not isinstance(value, list) or any(type(i) is not int for i in value):
+        raise _Bad
+    # An item the project no longer has (or no longer renders) is simply not selected.
+    return [i for i in value if i in valid_items]
+
+
+def _checkers(valid_items: set[int]) -> dict[str, Callable[[object], Any]]:
+    def selected(value: object) -> list[int]:
+        return _selected(value, valid_items)
+
+    def int_field(key: str) -> Callable[[object], int]:
+        return lambda value: _int(key, value)
+
+    checkers: dict[str, Callable[[object], Any]] = {key: int_field(key) for key in _INT_RANGES}
+    checkers.update(
+        name=_text,
+        description=_text,
+        profile=_text,
+        initial_status=_status,
+        preview_ram_gb=_ram,
+        parameters=_parameters,
+        frame_overrides=_frame_overrides,
+        selected_items=selected,
+    )
+    return checkers
+
+
+def load_sticky(settings: AfterEffectsSettings, path: Path, export: Export) -> list[str]:
+    """Apply the saved settings that fit their controls; returns what was ignored and
+    why, one line each. No file is no warning; a damaged one never stops the submitter."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError) as exc:  # a folder in its place, no permission, binary
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return [f"Saved settings {path} cannot be read ({reason}): ignored, defaults used"]
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        return [f"Saved settings {path} are not valid JSON ({exc}): ignored, defaults used"]
     if not isinstance(data, dict) or data.get("stmpoStickyVersion") != STICKY_VERSION:
-        return False
-    known = {f.name: f for f in fields(AfterEffectsSettings)}
+        return [
+            f"Saved settings {path} are not STMPO submitter settings (version "
+            f"{STICKY_VERSION}): ignored, defaults used"
+        ]
     valid_items = {item.index for item in export.render_queue if item.selectable}
+    checkers = _checkers(valid_items)
+    ignored = []
     for key in STICKY_FIELDS:
         if key not in data:
             continue
-        value: Any = data[key]
-        if key == "selected_items":
-            if not isinstance(value, list):
-                continue
-            value = [i for i in value if isinstance(i, int) and i in valid_items]
-        elif key == "frame_overrides":
-            if not isinstance(value, dict):
-                continue
-            value = {int(k): str(v) for k, v in value.items() if str(k).isdigit()}
-        elif key == "parameters":
-            if not isinstance(value, dict):
-                continue
-            merged = dict(DEFAULT_PARAMETERS)
-            merged.update({str(k): str(v) for k, v in value.items() if k in DEFAULT_PARAMETERS})
-            value = merged
-        default = getattr(AfterEffectsSettings(), known[key].name)
-        if not isinstance(value, type(default)) and not (
-            isinstance(default, float) and isinstance(value, int)
-        ):
-            continue
-        setattr(settings, key, value)
-    return True
+        try:
+            setattr(settings, key, checkers[key](data[key]))
+        except _Bad:
+            ignored.append(key)
+    if not ignored:
+        return []
+    return [f"Saved settings {path}: damaged {', '.join(ignored)} ignored, defaults used"]
 
 
 def _is_sticky_text(text: str) -> bool:
@@ -179,7 +309,8 @@ def _is_sticky_text(text: str) -> bool:
 
 
 def save_sticky(settings: AfterEffectsSettings, path: Path) -> None:
-    """Beside the project, atomically; a file of that name that is not ours is left alone
+    """Beside the project, atomically; raises OSError when that cannot be done or when
+    `path` is something other than STMPO's own settings file, which is never replaced
     (the settings are a convenience, not worth someone's file)."""
     from stmpo.errors import OutputRefused
     from stmpo.files import write_text_atomically
@@ -190,8 +321,8 @@ def save_sticky(settings: AfterEffectsSettings, path: Path) -> None:
     data["stmpoStickyVersion"] = STICKY_VERSION
     try:
         target = file_target(path, ours=_is_sticky_text, what="saved submitter settings")
-    except OutputRefused:
-        return
+    except OutputRefused as exc:
+        raise OSError(f"{path} exists and is not STMPO submitter settings: left as it is") from exc
     write_text_atomically(target, json.dumps(data, indent=2, sort_keys=True))
 
 
