@@ -30,6 +30,7 @@ from .font_backends import (
     safe_tag,
     same_content,
 )
+from .logtext import text_line
 from .sfnt import SfntError
 
 STATE_FORMAT = "stmpo-font-state"
@@ -40,9 +41,10 @@ class FontInstallError(Exception):
     """Some attached fonts could not be installed and the job asked for strict fonts."""
 
 
-def say(line: str) -> None:
-    """One log line, flushed, so it shows in the task log as it happens."""
-    print(line, flush=True)
+def say(text: str) -> None:
+    """One log line, flushed, so it shows in the task log as it happens. Font names and
+    file names come from the font files themselves: escaped to one bounded line."""
+    print(text_line(text), flush=True)
 
 
 def default_backend() -> FontBackend:
