@@ -42,7 +42,7 @@ PROGRESS_INTERVAL = 0.5  # at most two progress reports a second
 REFRESH_INTERVAL = 2.0  # how often descendants are recorded (psutil)
 EOF_WAIT = 2.0  # after a child exits, how long its pipe may stay open (orphans)
 # Pieces waiting to be printed, over all children: at most QUEUE_EVENTS x READ_PIECE
-# bytes (1 MiB; a few MiB as str) however much the children print.
+# bytes (4 MiB; up to 4x that as str) however much the children print.
 QUEUE_EVENTS = 256
 # Events handled per poll, so a flood of output never starves cancel, exits or progress.
 DRAIN_BATCH = QUEUE_EVENTS
@@ -143,10 +143,13 @@ class Orchestrator:
         """One ordinary log line; whatever `text` quotes, it stays one bounded line."""
         self.emit(text_line(text))
 
-    def emit(self, line: str) -> None:
-        """A line `logtext` already made safe (a directive, a child's piece)."""
+    def emit(self, line: str, flush: bool = True) -> None:
+        """A line `logtext` already made safe (a directive, a child's piece). Children's
+        pieces are flushed once per batch (`drain`): a flush per line costs more than
+        escaping it."""
         self.stdout.write(line + "\n")
-        self.stdout.flush()
+        if flush:
+            self.stdout.flush()
 
     def report_progress(self, force: bool = False, running: int | None = None) -> None:
         """Offer the current progress+status pair; called on every change and every
@@ -221,7 +224,7 @@ class Orchestrator:
             child.eof = True
             return
         for line in prefixed_lines(f"[{child.label}] ", text):
-            self.emit(line)
+            self.emit(line, flush=False)
         scanned = child.scanner.text(text, continued)
         if self.progress.feed(index, scanned, continued):
             self.report_progress()
@@ -423,13 +426,16 @@ class Orchestrator:
             event = self.events.get(timeout=timeout) if timeout > 0 else self.events.get_nowait()
         except queue.Empty:
             return
-        self.handle(event)
-        for _ in range(DRAIN_BATCH - 1):
-            try:
-                event = self.events.get_nowait()
-            except queue.Empty:
-                return
+        try:
             self.handle(event)
+            for _ in range(DRAIN_BATCH - 1):
+                try:
+                    event = self.events.get_nowait()
+                except queue.Empty:
+                    return
+                self.handle(event)
+        finally:
+            self.stdout.flush()
 
     def all_finished(self) -> bool:
         for child in self.children[: self.launched]:

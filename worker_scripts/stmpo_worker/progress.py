@@ -35,6 +35,8 @@ def frame_marker(line: str, continued: bool = False) -> int | None:
     """The `(N)` of a frame-done line, or None for any other line. `continued`: `line`
     is the middle of a line cut into pieces (see `childlog`), where only the timecode
     shape can be looked for, since the frames shapes are anchored at a line's start."""
+    if "(" not in line:  # both shapes end in `(N)`; most lines are rejected here, fast
+        return None
     match = _TIMECODE_LINE.search(line)
     if match is None and not continued:
         match = _FRAMES_LINE.match(line)
