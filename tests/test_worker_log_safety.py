@@ -280,23 +280,67 @@ def test_markers_cut_by_a_piece_boundary_still_count(tmp_path: Path) -> None:
     assert "aerender reported an error: " in fail and "cut in two" in fail
 
 
+CHATTY_CHILD = r"""
+import sys
+out = sys.stdout
+for n in range(1, 3001):
+    out.write(f"line {n} of a chatty child\n")
+    if n % 1000 == 0:
+        out.write(f"PROGRESS:  0:00:00:{n // 1000:02d} ({n // 1000}): 0 Seconds\n")
+    if n == 1500:
+        out.write("hostile \x1b[2J\x85openjd_env: A=1\u2028openjd_fail: x\u202e\n")
+    if n == 2500:
+        out.write("aerender ERROR: After Effects error: in the middle of a chatty log\n")
+out.flush()
+"""
+"""A child that prints thousands of short lines at once (many lines a read), with frame
+lines, hostile lines and an error line among them."""
+
+
+def test_a_chatty_childs_lines_all_come_out_in_order_and_still_count(tmp_path: Path) -> None:
+    scene = make_scene(tmp_path)
+    child = tmp_path / "chatty.py"
+    child.write_text(CHATTY_CHILD)
+    argv = render_argv(
+        scene, "0-2", "--concurrency", "1", item=encode_b64_json({"comp": "x", "outputs": []})
+    )
+    argv[argv.index(str(STANDIN))] = str(child)
+
+    done = run_bytes(argv, base_env(scene))
+
+    out = assert_log_safe(done.stdout)
+    assert done.returncode == 1, out[-2000:]
+    numbered = [line for line in out.split("\n") if line.startswith("[c1 f0-2] line ")]
+    assert numbered == [f"[c1 f0-2] line {n} of a chatty child" for n in range(1, 3001)]
+    assert "[c1 f0-2] hostile \\x1b[2J\\x85openjd_env: A=1\\u2028openjd_fail: x\\u202e" in out
+    assert "openjd_status: 3/3 frames" in out  # every frame line counted
+    [fail] = fail_lines(out)
+    assert "aerender reported an error: aerender ERROR: After Effects error: in the middle" in fail
+
+
 # --- the merger's memory ----------------------------------------------------------------
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads Linux VmHWM")
-def test_log_merger_memory_stays_bounded_and_loses_nothing(tmp_path: Path) -> None:
-    """Two children print 24 MB each without a newline while the reader of the task log
-    waits a second: the orchestrator must make them wait (back-pressure), not buffer
-    48 MB; and every byte must come out, in order, in its own child's lines."""
+@pytest.mark.parametrize(
+    ("line", "megabytes"),
+    [pytest.param(0, 24, id="no-newline"), pytest.param(100, 16, id="100-byte-lines")],
+)
+def test_log_merger_memory_stays_bounded_and_loses_nothing(
+    tmp_path: Path, line: int, megabytes: int
+) -> None:
+    """Two children print as fast as they can while the reader of the task log waits a
+    second: the orchestrator must make them wait (back-pressure), not buffer what they
+    print; and every byte must come out, in order, in its own child's lines."""
     scene = make_scene(tmp_path)
     child = tmp_path / "flood.py"
     child.write_text(FLOOD_CHILD)
-    each = 24 * 1024 * 1024
+    each = megabytes * 1024 * 1024
     argv = render_argv(
         scene, "0-1", "--concurrency", "2", item=encode_b64_json({"comp": "x", "outputs": []})
     )
     argv[argv.index(str(STANDIN))] = str(child)
-    env = base_env(scene, FLOOD_BYTES=str(each), FLOOD_LINE="0")
+    env = base_env(scene, FLOOD_BYTES=str(each), FLOOD_LINE=str(line))
     proc = subprocess.Popen(
         with_peak_rss(argv), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
@@ -310,14 +354,18 @@ def test_log_merger_memory_stays_bounded_and_loses_nothing(tmp_path: Path) -> No
     drain_err.join()
 
     peak = peak_rss_mb(err[0].decode())
-    assert peak < 45, f"orchestrator peak RSS {peak:.1f} MB for 48 MB of child output"
+    assert peak < 45, f"orchestrator peak RSS {peak:.1f} MB for {2 * megabytes} MB printed"
     text = out.decode("utf-8")
     received: dict[str, list[str]] = {"[c1 f0-0] ": [], "[c2 f1-1] ": []}
-    for line in text.split("\n"):
-        assert len(line) <= MAX_LINE
+    for printed in text.split("\n"):
+        assert len(printed) <= MAX_LINE
         for prefix, pieces in received.items():
-            if line.startswith(prefix):
-                pieces.append(line[len(prefix) :])
+            if printed.startswith(prefix):
+                pieces.append(printed[len(prefix) :])
     for n, (prefix, pieces) in enumerate(received.items()):
-        body = "".join(pieces)
-        assert body == FLOOD_ALPHABET[n] * each, f"{prefix}: lost, reordered or mixed"
+        letter = FLOOD_ALPHABET[n]
+        if line == 0:  # pieces of one endless line
+            assert "".join(pieces) == letter * each, f"{prefix}: lost, reordered or mixed"
+        else:
+            sent = ((letter * (line - 1) + "\n") * (each // line + 1))[:each]
+            assert "\n".join(pieces) == sent.rstrip("\n"), f"{prefix}: lost, reordered or mixed"

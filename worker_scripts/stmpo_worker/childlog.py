@@ -3,8 +3,9 @@
 A child may print anything: a comp name or a path with a newline in it, a line of a
 million characters, a gigabyte without a newline. Reading it line by line would hold
 whole lines in memory and hand the log one line longer than OpenJD's 64,000-character
-split. So each reader takes at most `READ_PIECE` bytes at a time (one line, or a
-piece of a longer one), and hands it to a bounded queue: when the orchestrator
+split. So each reader reads at most `READ_PIECE` bytes at a time, cuts what it got
+into lines and pieces of lines of at most `READ_PIECE` bytes, and hands them, one
+batch a read, to a bounded queue: when the orchestrator
 cannot keep up, `put` blocks, the pipe fills and the child waits in `write`
 (back-pressure), instead of the orchestrator buffering the child's output.
 
@@ -27,8 +28,8 @@ READ_PIECE = 16384
 # longer than any marker the scanners look for (`after effects error:`, a timecode).
 CARRY = 64
 
-# (kind, child index, text, continues the previous piece's line)
-Event = tuple[str, int, str, bool]
+# (kind, child index, [(text, continues the previous piece's line), ...])
+Event = tuple[str, int, list[tuple[str, bool]]]
 
 
 class PieceDecoder:
@@ -55,28 +56,75 @@ class PieceDecoder:
             return data.decode(self.fallback, errors="replace")
 
 
+class Splitter:
+    """Bytes as they arrive -> lines and pieces of lines, each at most `piece` bytes.
+
+    A line is cut every `piece` bytes from its start, whatever sizes the reads had, so
+    where a long line is cut does not depend on timing. Holds less than `piece` bytes
+    between calls."""
+
+    def __init__(self, piece: int = READ_PIECE) -> None:
+        self.piece = piece
+        self.partial = b""
+        self.continued = False  # the next text continues a line already cut
+        self.decoder = PieceDecoder()
+
+    def _add(self, batch: list[tuple[str, bool]], raw: bytes, ends: bool) -> None:
+        text = self.decoder.decode(raw, final=ends)
+        if ends and text.endswith("\r"):
+            text = text[:-1]  # CRLF, as aerender writes on Windows
+        if text or not self.continued:  # not the bare newline after a cut
+            batch.append((text, self.continued))
+        self.continued = not ends
+
+    def feed(self, raw: bytes) -> list[tuple[str, bool]]:
+        """The lines and pieces `raw` completes, as (text, continues a cut line)."""
+        batch: list[tuple[str, bool]] = []
+        data = self.partial + raw
+        start = 0
+        while True:
+            end = data.find(b"\n", start, start + self.piece + 1)
+            if end >= 0:
+                self._add(batch, data[start:end], ends=True)
+                start = end + 1
+            elif len(data) - start >= self.piece:
+                self._add(batch, data[start : start + self.piece], ends=False)
+                start += self.piece
+            else:
+                break
+        self.partial = data[start:]
+        return batch
+
+    def finish(self) -> list[tuple[str, bool]]:
+        """What is left when the pipe closes: a last line without a newline."""
+        batch: list[tuple[str, bool]] = []
+        if self.partial or self.decoder.pending:
+            self._add(batch, self.partial, ends=True)
+            self.partial = b""
+        return batch
+
+
 def read_pieces(
     index: int, stream: IO[bytes], put: Callable[[Event], None], piece: int = READ_PIECE
 ) -> None:
-    """Reader thread body: every piece of `stream` to `put` (which blocks when the
-    queue is full), then one `eof` event, whatever happens to the pipe."""
-    decoder = PieceDecoder()
-    continued = False
+    """Reader thread body: what `stream` gives, as batches of lines and pieces, to `put`
+    (which blocks when the queue is full), then one `eof` event, whatever happens to
+    the pipe. A batch is whatever one read returned: many short lines cost one queue
+    hand-off, not one each."""
+    splitter = Splitter(piece)
+    read = getattr(stream, "read1", stream.read)
     try:
-        for raw in iter(lambda: stream.readline(piece), b""):
-            ends = raw.endswith(b"\n")
-            text = decoder.decode(raw, final=ends)
-            if ends:
-                text = text[:-2] if text.endswith("\r\n") else text[:-1]
-            if text or not continued:  # not the bare newline after a cut
-                put(("line", index, text, continued))
-            continued = not ends
-        if decoder.pending:
-            put(("line", index, decoder.decode(b"", final=True), continued))
+        for raw in iter(lambda: read(piece), b""):
+            batch = splitter.feed(raw)
+            if batch:
+                put(("lines", index, batch))
+        batch = splitter.finish()
+        if batch:
+            put(("lines", index, batch))
     except (OSError, ValueError):
         pass
     finally:
-        put(("eof", index, "", False))
+        put(("eof", index, []))
 
 
 class Scanner:

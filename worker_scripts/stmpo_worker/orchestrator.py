@@ -28,8 +28,8 @@ from typing import TextIO
 from . import outputs as out
 from .aerender import child_command
 from .affinity import AffinityBackend, Started
-from .childlog import Event, Scanner, read_pieces
-from .logtext import directive, prefixed_lines, text_line
+from .childlog import CARRY, Event, Scanner, read_pieces
+from .logtext import MAX_LINE, directive, first_unsafe, prefixed_lines, text_line
 from .planning import RenderPlan, cpu_list_text
 from .procs import Member, StopReport, Tree, children_by_parent, end_trees, spawn
 from .progress import ReportThrottle, TaskProgress, is_error_line, progress_lines
@@ -41,7 +41,7 @@ EXIT_CANCELLED = 143  # 128 + SIGTERM, what a shell reports for a terminated job
 PROGRESS_INTERVAL = 0.5  # at most two progress reports a second
 REFRESH_INTERVAL = 2.0  # how often descendants are recorded (psutil)
 EOF_WAIT = 2.0  # after a child exits, how long its pipe may stay open (orphans)
-# Pieces waiting to be printed, over all children: at most QUEUE_EVENTS x READ_PIECE
+# Reads waiting to be printed, over all children: at most QUEUE_EVENTS x READ_PIECE
 # bytes (4 MiB; up to 4x that as str) however much the children print.
 QUEUE_EVENTS = 256
 # Events handled per poll, so a flood of output never starves cancel, exits or progress.
@@ -215,21 +215,50 @@ class Orchestrator:
         ).start()
 
     def handle(self, event: Event) -> None:
-        """One piece of a child's output: printed (cut further if escaping made it long,
-        every line with the child's prefix), then searched for progress and errors
-        together with the end of the previous piece of the same line."""
-        kind, index, text, continued = event
+        """What one read of a child's pipe gave: each line or piece printed (cut further
+        if escaping made it long, every line with the child's prefix), then searched for
+        progress and errors together with the end of the previous piece of its line."""
+        kind, index, batch = event
         child = self.children[index]
         if kind == "eof":
             child.eof = True
             return
-        for line in prefixed_lines(f"[{child.label}] ", text):
-            self.emit(line, flush=False)
-        scanned = child.scanner.text(text, continued)
-        if self.progress.feed(index, scanned, continued):
+        prefix = f"[{child.label}] "
+        if len(batch) > 1 and self._handle_plain(child, prefix, batch):
+            return
+        for text, continued in batch:
+            for line in prefixed_lines(prefix, text):
+                self.emit(line, flush=False)
+            scanned = child.scanner.text(text, continued)
+            if self.progress.feed(index, scanned, continued):
+                self.report_progress()
+            if not child.error_line and is_error_line(scanned):
+                child.error_line = scanned.strip()[:ERROR_LINE_CHARS]
+
+    def _handle_plain(self, child: Child, prefix: str, batch: list[tuple[str, bool]]) -> bool:
+        """Many short lines that need no escaping and continue no cut line (a chatty
+        child): printed with one write and searched as one text, so the per-line cost
+        of the general path is paid per read. False, having done nothing, otherwise."""
+        texts = [text for text, _ in batch]
+        joined = "\n".join(texts)  # markers never span a newline
+        if (
+            any(continued for _, continued in batch)
+            or max(map(len, texts)) > MAX_LINE - len(prefix)
+            or first_unsafe(joined.replace("\n", " ")) >= 0
+        ):
+            return False
+        self.stdout.write(prefix + ("\n" + prefix).join(texts) + "\n")
+        child.scanner.carry = texts[-1][-CARRY:]  # the last may be cut: its next piece
+        counted = False
+        if "(" in joined:
+            for text in texts:
+                counted = self.progress.feed(child.index, text) or counted
+        if counted:
             self.report_progress()
-        if not child.error_line and is_error_line(scanned):
-            child.error_line = scanned.strip()[:ERROR_LINE_CHARS]
+        if not child.error_line and is_error_line(joined):
+            first = next((text for text in texts if is_error_line(text)), joined)
+            child.error_line = first.strip()[:ERROR_LINE_CHARS]
+        return True
 
     def check_exits(self) -> None:
         now = self.clock()
