@@ -7,7 +7,8 @@ that grew the orchestrator to 1.9 GB for 1 GB) or in 100-byte lines. The orchest
 runs under a wrapper that reports its own peak RSS (Linux VmHWM), and its stdout is a
 pipe read as the OpenJD runtime reads it, so back-pressure is real.
 
-Usage: python bench/bench_log_flood.py [--children 64] [--mb 8] [--script PATH]
+Usage: python bench/bench_log_flood.py [--children 64] [--mb 8] [--lines both|none|100]
+                                       [--script PATH]
 (`--script` runs another checkout's stmpo_render.py, to compare with older code.)
 Results go to docs/performance.md, section "Log merger under a flood".
 """
@@ -71,11 +72,15 @@ def main() -> None:
     parser.add_argument("--children", type=int, default=64)
     parser.add_argument("--mb", type=int, default=8, help="megabytes each child prints")
     parser.add_argument("--script", type=Path, default=SCRIPT)
+    parser.add_argument("--lines", choices=("both", "none", "100"), default="both")
     args = parser.parse_args()
+    modes = [("no newline at all", 0), ("100-byte lines", 100)]
+    if args.lines != "both":
+        modes = [mode for mode in modes if str(mode[1]) == {"none": "0"}.get(args.lines, "100")]
     print(f"{args.children} children x {args.mb} MB, {args.script}")
     print("| output | child MB total | orchestrator peak RSS | wall | merged |")
     print("|---|---|---|---|---|")
-    for label, line in (("no newline at all", 0), ("100-byte lines", 100)):
+    for label, line in modes:
         with tempfile.TemporaryDirectory() as tmp:
             r = flood(args.script, args.children, args.mb, line, Path(tmp))
         print(
