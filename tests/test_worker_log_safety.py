@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -314,6 +315,35 @@ def test_a_chatty_childs_lines_all_come_out_in_order_and_still_count(tmp_path: P
     assert numbered == [f"[c1 f0-2] line {n} of a chatty child" for n in range(1, 3001)]
     assert "[c1 f0-2] hostile \\x1b[2J\\x85openjd_env: A=1\\u2028openjd_fail: x\\u202e" in out
     assert "openjd_status: 3/3 frames" in out  # every frame line counted
+    [fail] = fail_lines(out)
+    assert "aerender reported an error: aerender ERROR: After Effects error: in the middle" in fail
+
+
+def _python39() -> str | None:
+    """The oldest Python the worker supports, when this machine has it (pyenv)."""
+    found = sorted(Path.home().glob(".pyenv/versions/3.9*/bin/python"))
+    return str(found[-1]) if found else shutil.which("python3.9")
+
+
+@pytest.mark.skipif(_python39() is None, reason="no Python 3.9 on this machine")
+def test_the_merger_and_its_escaping_run_on_python_3_9(tmp_path: Path) -> None:
+    """The worker runs on whatever Python the farm has, down to 3.9 (no zip(strict=),
+    no match, no `X | Y` at runtime); the chatty child runs on it too."""
+    scene = make_scene(tmp_path)
+    child = tmp_path / "chatty.py"
+    child.write_text(CHATTY_CHILD)
+    item = encode_b64_json({"comp": ARG, "outputs": []})
+    argv = render_argv(scene, "0-2", "--concurrency", "1", "--disable-affinity", "true", item=item)
+    argv[0] = str(_python39())
+    argv[argv.index(str(STANDIN))] = str(child)
+
+    done = run_bytes(argv, base_env(scene))
+
+    assert b"Traceback" not in done.stderr, done.stderr.decode()[-2000:]
+    out = assert_log_safe(done.stdout)
+    assert_log_safe(done.stderr)
+    assert done.returncode == 1, out[-2000:]
+    assert "[c1 f0-2] line 3000 of a chatty child" in out
     [fail] = fail_lines(out)
     assert "aerender reported an error: aerender ERROR: After Effects error: in the middle" in fail
 
