@@ -5,9 +5,9 @@ million characters, a gigabyte without a newline. Reading it line by line would 
 whole lines in memory and hand the log one line longer than OpenJD's 64,000-character
 split. So each reader reads at most `READ_PIECE` bytes at a time, cuts what it got
 into lines and pieces of lines of at most `READ_PIECE` bytes, and hands them, one
-batch a read, to a bounded queue: when the orchestrator
-cannot keep up, `put` blocks, the pipe fills and the child waits in `write`
-(back-pressure), instead of the orchestrator buffering the child's output.
+batch a read, to a bounded queue: when the orchestrator cannot keep up, `put`
+blocks, the pipe fills and the child waits in `write` (back-pressure), instead of
+the orchestrator buffering the child's output.
 
 The pieces of one line keep their order and say whether they continue a line, so
 progress and error detection can look across the cut (`Scanner`).
@@ -21,8 +21,8 @@ import locale
 from collections.abc import Callable
 from typing import IO
 
-# Bytes per read: a whole aerender line (they are short) or one piece of a long one.
-# Bigger pieces cost fewer queue hand-offs (16 KiB: 31 MB/s merged vs 25 MB/s at 4 KiB).
+# Bytes per read, and the longest piece of a line: aerender's lines are far shorter.
+# Bigger reads cost fewer queue hand-offs (16 KiB: 31 MB/s merged vs 25 MB/s at 4 KiB).
 READ_PIECE = 16384
 # How much of a piece's end is looked at again with the next piece of the same line:
 # longer than any marker the scanners look for (`after effects error:`, a timecode).
