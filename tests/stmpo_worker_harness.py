@@ -201,3 +201,49 @@ def write_windows_rules(path: Path, destination: Path) -> Path:
 def protocol_values(stdout: str, name: str) -> list[str]:
     prefix = f"{name}: "
     return [line[len(prefix) :] for line in stdout.splitlines() if line.startswith(prefix)]
+
+
+FLOOD_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+FLOOD_CHILD = r'''"""A child that prints as fast as it can: not aerender's behaviour, the worst case
+for the log merger (a runaway plugin, a verbose build). Takes aerender's flags and
+ignores all but -s; prints FLOOD_BYTES bytes of one letter (its -s picks which), in
+lines of FLOOD_LINE bytes (0: no newline at all), then exits 0."""
+import os, sys
+args = sys.argv[1:]
+start = int(args[args.index("-s") + 1])
+letter = "ALPHABET"[start % 64].encode()
+total = int(os.environ["FLOOD_BYTES"])
+line = int(os.environ.get("FLOOD_LINE", "0"))
+chunk = letter * 65536 if line == 0 else (letter * (line - 1) + b"\n") * max(1, 65536 // line)
+out = sys.stdout.buffer
+sent = 0
+while sent < total:
+    piece = chunk[: total - sent]
+    out.write(piece)
+    sent += len(piece)
+out.flush()
+'''.replace("ALPHABET", FLOOD_ALPHABET)
+"""Source of the flooding child, written to a `.py` file and given as `--aerender-path`."""
+
+PEAK_RSS = (
+    "import atexit, runpy, sys\n"
+    "def peak():\n"
+    "    with open('/proc/self/status') as status:\n"
+    "        kb = [l.split()[1] for l in status if l.startswith('VmHWM:')][0]\n"
+    "    sys.stderr.write(f'PEAK_RSS_KB {kb}\\n')\n"
+    "atexit.register(peak)\n"
+    "sys.argv = sys.argv[1:]\n"
+    "runpy.run_path(sys.argv[0], run_name='__main__')\n"
+)
+"""Runs a script (its arguments follow) and prints its peak RSS (Linux VmHWM) at exit:
+the orchestrator's own peak, not its children's."""
+
+
+def with_peak_rss(argv: list[str]) -> list[str]:
+    """`argv` (python, script, args...) run under PEAK_RSS."""
+    return [argv[0], "-c", PEAK_RSS, *argv[1:]]
+
+
+def peak_rss_mb(stderr: str) -> float:
+    [kb] = [line.split()[1] for line in stderr.splitlines() if line.startswith("PEAK_RSS_KB ")]
+    return int(kb) / 1024

@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from stmpo._worker_scripts.stmpo_worker.logtext import first_unsafe
 from stmpo.aep.build import MAX_LISTED_MISSING, build_export, infer_host_os
 from stmpo.aep.frames import (
     clean_rate,
@@ -18,6 +19,7 @@ from stmpo.aep.frames import (
     snap_floor,
 )
 from stmpo.aep.snapshot import FootageSnap, OutputModuleSnap, ProjectSnap, RenderItemSnap
+from stmpo.errors import ExportError
 from stmpo.export.loader import parse_export
 
 NOW = "2026-11-21T10:00:00Z"
@@ -334,7 +336,8 @@ def _items(draw: st.DrawFn) -> RenderItemSnap:
     st.lists(_items(), max_size=4),
     st.sampled_from([0, 1]),
     st.lists(_paths, max_size=3),
-    st.lists(st.text(min_size=1, max_size=20), max_size=3),
+    # A font name with a control character is refused (test below); any other text goes.
+    st.lists(st.text(min_size=1, max_size=20).filter(lambda t: first_unsafe(t) < 0), max_size=3),
 )
 def test_any_project_ae_can_save_builds_an_export_the_loader_accepts(
     items: list[RenderItemSnap], project_start: int, footage: list[str], fonts: list[str]
@@ -353,3 +356,12 @@ def test_any_project_ae_can_save_builds_an_export_the_loader_accepts(
     for item, source in zip(export.render_queue, snap.render_items, strict=True):
         expected_count = round(source.span_duration * source.frame_rate)
         assert item.frames.count == expected_count
+
+
+def test_a_font_name_with_a_control_character_is_refused_at_its_path() -> None:
+    """What the worker would print (a font name) must not carry a line break into the
+    task log (docs/export-format.md): the .aep path refuses it like the JSON path."""
+    snap = _project(render_items=(), fonts=("Inter-Bold", "Evil\nopenjd_env: A=1"))
+    with pytest.raises(ExportError) as caught:
+        parse_export(build_export(snap, exists=_never, exported_at=NOW))
+    assert [p.where for p in caught.value.problems] == ["fonts[1].postScriptName"]

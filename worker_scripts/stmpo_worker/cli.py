@@ -3,6 +3,8 @@
 Exit status: 0 success; 1 a render or preparation failed; 2 bad arguments or setup
 (named argument, aerender not found, unreadable path mapping rules); 143 cancelled.
 Every failure also prints one `openjd_fail:` line so the Deadline task shows why.
+Every line printed here, on stdout or stderr, is made by `logtext`: argument values,
+paths, font names and exception texts are outside text and must not steer OpenJD.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ import contextlib
 import os
 import re
 import sys
+import traceback
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 from . import outputs as out
 from .aerender import AerenderNotFound, resolve_aerender
 from .affinity import default_backend
-from .logtext import directive, shown
+from .logtext import directive, shown, text_line
 from .orchestrator import EXIT_FAILED, EXIT_OK, Orchestrator, RenderJob, write_stdout
 from .pathmap import PathMappingError, load_rules, map_path
 from .planning import MAX_FRAME_NUMBER, MAX_PROCESSES, StmpoSettings, plan_render
@@ -36,8 +39,9 @@ class _Parser(argparse.ArgumentParser):
     """argparse whose errors name the argument, exit 2, and tell OpenJD why."""
 
     def error(self, message: str) -> NoReturn:
-        print(f"openjd_fail: {self.prog}: {message}", flush=True)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        # `message` quotes the command line (unrecognized arguments, invalid choices).
+        print(directive("fail", f"{self.prog}: {message}"), flush=True)
+        self.exit(EXIT_USAGE, text_line(f"{self.prog}: error: {message}") + "\n")
 
 
 def _bool(value: str) -> bool:
@@ -142,9 +146,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _say(stream: TextIO, text: str) -> None:
+    """One ordinary log line, escaped and bounded, flushed."""
+    stream.write(text_line(text) + "\n")
+    stream.flush()
+
+
+def _fail(stream: TextIO, text: str) -> None:
+    """The one `openjd_fail:` line of a failed command."""
+    stream.write(directive("fail", text) + "\n")
+    stream.flush()
+
+
 def _usage_failure(parser_prog: str, message: str) -> int:
-    print(f"openjd_fail: {message}", flush=True)
-    print(f"{parser_prog}: error: {message}", file=sys.stderr, flush=True)
+    _fail(sys.stdout, message)
+    _say(sys.stderr, f"{parser_prog}: error: {message}")
     return EXIT_USAGE
 
 
@@ -164,8 +180,7 @@ def run_render(args: argparse.Namespace) -> int:
         return _usage_failure(prog, str(exc))
 
     def warn(message: str) -> None:
-        stdout.write(f"STMPO: warning: {message}\n")
-        stdout.flush()
+        _say(stdout, f"STMPO: warning: {message}")
 
     settings = StmpoSettings(
         concurrency=args.concurrency,
@@ -195,9 +210,10 @@ def run_render(args: argparse.Namespace) -> int:
         fail_fast=not settings.no_kill_on_fail,
         verify_outputs=args.verify_outputs,
     )
-    stdout.write(
+    _say(
+        stdout,
         f"STMPO: host: {host.logical_cpus} logical CPUs, {host.total_ram_gb:.0f} GB RAM, "
-        f"{len(host.numa_pools or ())} CPU pool(s), {host.os_name}; aerender: {aerender}\n"
+        f"{len(host.numa_pools or ())} CPU pool(s), {host.os_name}; aerender: {aerender}",
     )
     orchestrator = Orchestrator(job, stdout, default_backend(warn))
     orchestrator.install_signal_handlers()
@@ -231,13 +247,11 @@ def run_prepare_outputs(args: argparse.Namespace) -> int:
             failures.append(f"{mapped}: {exc.strerror or exc}")
             continue
         shown = f"{directory} -> {mapped}" if mapped != directory else mapped
-        stdout.write(f"STMPO: output folder ready: {shown}\n")
-        stdout.flush()
+        _say(stdout, f"STMPO: output folder ready: {shown}")
     for failure in failures:
-        stdout.write(f"STMPO: cannot create output folder {failure}\n")
+        _say(stdout, f"STMPO: cannot create output folder {failure}")
     if failures:
-        stdout.write(f"openjd_fail: cannot create output folder {failures[0]}\n")
-        stdout.flush()
+        _fail(stdout, f"cannot create output folder {failures[0]}")
         return EXIT_FAILED
 
     if args.fonts_dir:
@@ -246,12 +260,10 @@ def run_prepare_outputs(args: argparse.Namespace) -> int:
         try:
             install_fonts(args.fonts_dir, args.font_state, strict=args.strict_fonts)
         except Exception as exc:
-            stdout.write(f"STMPO: warning: installing fonts failed: {exc}\n")
+            _say(stdout, f"STMPO: warning: installing fonts failed: {exc}")
             if args.strict_fonts:
-                stdout.write(f"openjd_fail: installing fonts failed: {exc}\n")
-                stdout.flush()
+                _fail(stdout, f"installing fonts failed: {exc}")
                 return EXIT_FAILED
-        stdout.flush()
     return EXIT_OK
 
 
@@ -262,8 +274,7 @@ def run_remove_fonts(args: argparse.Namespace) -> int:
     try:
         remove_fonts(args.font_state)
     except Exception as exc:  # cleanup must not fail the finished job
-        stdout.write(f"STMPO: warning: removing fonts failed: {exc}\n")
-    stdout.flush()
+        _say(stdout, f"STMPO: warning: removing fonts failed: {exc}")
     return EXIT_OK
 
 
@@ -295,3 +306,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except KeyboardInterrupt:
         return interrupted()
+    except Exception as exc:
+        # A bug or an unexpected OSError: Python's own report would print the exception
+        # text (maybe a path) raw on stderr, which OpenJD reads too.
+        with contextlib.suppress(OSError, ValueError):
+            for line in traceback.format_exc().splitlines():
+                _say(sys.stderr, line)
+            _fail(sys.stdout, f"STMPO worker error: {type(exc).__name__}: {exc}")
+        return EXIT_FAILED

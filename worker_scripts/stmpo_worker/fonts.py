@@ -53,10 +53,10 @@ class FontInstallError(Exception):
     """Some attached fonts could not be installed and the job asked for strict fonts."""
 
 
-def say(line: str) -> None:
-    """One log line, flushed, so it shows in the task log as it happens; the values in
-    it are already `shown()`, and `text_line` keeps the whole one harmless line."""
-    print(text_line(line), flush=True)
+def say(text: str) -> None:
+    """One log line, flushed, so it shows in the task log as it happens. Font names and
+    file names come from the font files themselves: escaped to one bounded line."""
+    print(text_line(text), flush=True)
 
 
 def default_backend() -> FontBackend:

@@ -1,15 +1,20 @@
 """The imperative shell: start the children, merge their logs, report, fail fast, cancel.
 
-One thread per child only reads its pipe into a queue; this (main) thread is the only
+One thread per child only reads its pipe, in bounded pieces, into a bounded queue
+(`childlog`): when this thread falls behind, the readers block and the children wait
+in `write`, so memory stays bounded whatever they print. This (main) thread is the only
 writer of stdout, so log lines are whole and never interleaved, and it alone decides
-about launching, failing and cancelling. Exit status 0 means every child exited 0,
-printed no aerender error and wrote every expected output file (outputs.file_problem).
+about launching, failing and cancelling. Every line it prints goes through `logtext`:
+outside text (a child's output, paths, comp and process names) is escaped to one
+bounded line, and only the worker's own directives start with `openjd_`.
+
+Exit status 0 means every child exited 0, printed no aerender error and wrote every
+expected output file (outputs.file_problem).
 """
 
 from __future__ import annotations
 
 import contextlib
-import locale
 import os
 import queue
 import signal
@@ -18,12 +23,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO, TextIO
+from typing import TextIO
 
 from . import outputs as out
 from .aerender import child_command
 from .affinity import AffinityBackend, Started
-from .logtext import shown
+from .childlog import CARRY, Event, Scanner, read_pieces
+from .logtext import MAX_LINE, directive, first_unsafe, prefixed_lines, shown, text_line
 from .planning import RenderPlan, cpu_list_text
 from .procs import Member, StopReport, Tree, children_by_parent, end_trees, spawn
 from .progress import ReportThrottle, TaskProgress, is_error_line, progress_lines
@@ -36,8 +42,13 @@ EXIT_CANCELLED = 143  # 128 + SIGTERM, what a shell reports for a terminated job
 PROGRESS_INTERVAL = 0.5  # at most two progress reports a second
 REFRESH_INTERVAL = 2.0  # how often descendants are recorded (psutil)
 EOF_WAIT = 2.0  # after a child exits, how long its pipe may stay open (orphans)
-MAX_LINE = 65536
 SWEEP_ROUNDS = 3  # end-of-task sweeps: a helper's helpers are orphaned in turn
+# Reads waiting to be printed, over all children: at most QUEUE_EVENTS x READ_PIECE
+# bytes (4 MiB; up to 4x that as str) however much the children print.
+QUEUE_EVENTS = 256
+# Events handled per poll, so a flood of output never starves cancel, exits or progress.
+DRAIN_BATCH = QUEUE_EVENTS
+ERROR_LINE_CHARS = 1000  # of an aerender error line, kept for the summary
 
 
 @dataclass
@@ -75,6 +86,7 @@ class Child:
     failure: str = ""
     done: bool = False
     stopped: bool = False  # ended by fail-fast or cancel, not by itself
+    scanner: Scanner = field(default_factory=Scanner)
 
     @property
     def label(self) -> str:
@@ -83,24 +95,6 @@ class Child:
     @property
     def frames(self) -> range:
         return range(self.start, self.end + 1, self.step)
-
-
-def _decode(raw: bytes) -> str:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = raw.decode(locale.getpreferredencoding(False) or "utf-8", errors="replace")
-    return text.rstrip("\r\n").replace("\r", " ")
-
-
-def _read(index: int, stream: IO[bytes], events: queue.Queue[tuple[str, int, str]]) -> None:
-    try:
-        for raw in iter(lambda: stream.readline(MAX_LINE), b""):
-            events.put(("line", index, _decode(raw)))
-    except (OSError, ValueError):
-        pass
-    finally:
-        events.put(("eof", index, ""))
 
 
 def _exit_text(code: int | None) -> str:
@@ -135,13 +129,14 @@ class Orchestrator:
         blocks: list[tuple[int, ...] | None] = (
             list(plan.cpu_blocks) if plan.cpu_blocks else [None] * plan.processes
         )
-        self.children = [
-            Child(i, s, e, plan.step, cpus)
-            for i, ((s, e), cpus) in enumerate(zip(plan.ranges, blocks, strict=True))
+        if len(blocks) != len(plan.ranges):
+            raise ValueError("a CPU block for every frame range")
+        self.children = [  # not zip(strict=True): the worker runs on Python 3.9
+            Child(i, s, e, plan.step, blocks[i]) for i, (s, e) in enumerate(plan.ranges)
         ]
         self.progress = TaskProgress([len(c.frames) for c in self.children])
         self.throttle = ReportThrottle(PROGRESS_INTERVAL)
-        self.events: queue.Queue[tuple[str, int, str]] = queue.Queue()
+        self.events: queue.Queue[Event] = queue.Queue(maxsize=QUEUE_EVENTS)
         self.cancel_requested = threading.Event()
         self.aborting = ""  # "fail-fast" or "cancel" once we stop everything
         self.launched = 0
@@ -150,9 +145,17 @@ class Orchestrator:
         self.strays: dict[int, str] = {}  # adopted orphans no child claims: pid -> name
 
     # -- output -----------------------------------------------------------------
-    def say(self, line: str) -> None:
+    def say(self, text: str) -> None:
+        """One ordinary log line; whatever `text` quotes, it stays one bounded line."""
+        self.emit(text_line(text))
+
+    def emit(self, line: str, flush: bool = True) -> None:
+        """A line `logtext` already made safe (a directive, a child's piece). Children's
+        pieces are flushed once per batch (`drain`): a flush per line costs more than
+        escaping it."""
         self.stdout.write(line + "\n")
-        self.stdout.flush()
+        if flush:
+            self.stdout.flush()
 
     def report_progress(self, force: bool = False, running: int | None = None) -> None:
         """Offer the current progress+status pair; called on every change and every
@@ -163,7 +166,7 @@ class Orchestrator:
             progress_lines(self.progress, running), self.clock(), force=force
         )
         for line in lines or ():
-            self.say(line)
+            self.emit(line)
 
     def running_count(self) -> int:
         return sum(1 for c in self.children if c.tree is not None and c.exit_code is None)
@@ -218,19 +221,54 @@ class Orchestrator:
         with contextlib.suppress(OSError, ValueError):
             child.pipe = os.fstat(proc.stdout.fileno()).st_ino
         threading.Thread(
-            target=_read, args=(child.index, proc.stdout, self.events), daemon=True
+            target=read_pieces, args=(child.index, proc.stdout, self.events.put), daemon=True
         ).start()
 
-    def handle(self, kind: str, index: int, text: str) -> None:
+    def handle(self, event: Event) -> None:
+        """What one read of a child's pipe gave: each line or piece printed (cut further
+        if escaping made it long, every line with the child's prefix), then searched for
+        progress and errors together with the end of the previous piece of its line."""
+        kind, index, batch = event
         child = self.children[index]
         if kind == "eof":
             child.eof = True
             return
-        self.say(f"[{child.label}] {text}")
-        if self.progress.feed(index, text):
+        prefix = f"[{child.label}] "
+        if len(batch) > 1 and self._handle_plain(child, prefix, batch):
+            return
+        for text, continued in batch:
+            for line in prefixed_lines(prefix, text):
+                self.emit(line, flush=False)
+            scanned = child.scanner.text(text, continued)
+            if self.progress.feed(index, scanned, continued):
+                self.report_progress()
+            if not child.error_line and is_error_line(scanned):
+                child.error_line = scanned.strip()[:ERROR_LINE_CHARS]
+
+    def _handle_plain(self, child: Child, prefix: str, batch: list[tuple[str, bool]]) -> bool:
+        """Many short lines that need no escaping and continue no cut line (a chatty
+        child): printed with one write and searched as one text, so the per-line cost
+        of the general path is paid per read. False, having done nothing, otherwise."""
+        texts = [text for text, _ in batch]
+        joined = "\n".join(texts)  # markers never span a newline
+        if (
+            any(continued for _, continued in batch)
+            or max(map(len, texts)) > MAX_LINE - len(prefix)
+            or first_unsafe(joined.replace("\n", " ")) >= 0
+        ):
+            return False
+        self.stdout.write(prefix + ("\n" + prefix).join(texts) + "\n")
+        child.scanner.carry = texts[-1][-CARRY:]  # the last may be cut: its next piece
+        counted = False
+        if "(" in joined:
+            for text in texts:
+                counted = self.progress.feed(child.index, text) or counted
+        if counted:
             self.report_progress()
-        if is_error_line(text) and not child.error_line:
-            child.error_line = text.strip()
+        if not child.error_line and is_error_line(joined):
+            first = next((text for text in texts if is_error_line(text)), joined)
+            child.error_line = first.strip()[:ERROR_LINE_CHARS]
+        return True
 
     def check_exits(self) -> None:
         now = self.clock()
@@ -513,19 +551,23 @@ class Orchestrator:
         return max(0.0, min(0.1, next_launch - self.clock()))
 
     def drain(self, timeout: float) -> None:
+        """Handle what the readers queued: wait up to `timeout` for the first event,
+        then at most a batch, so children that print without pause cannot keep this
+        loop from launching, checking exits or noticing a cancel."""
         try:
-            kind, index, text = (
-                self.events.get(timeout=timeout) if timeout > 0 else self.events.get_nowait()
-            )
+            event = self.events.get(timeout=timeout) if timeout > 0 else self.events.get_nowait()
         except queue.Empty:
             return
-        self.handle(kind, index, text)
-        while True:
-            try:
-                kind, index, text = self.events.get_nowait()
-            except queue.Empty:
-                return
-            self.handle(kind, index, text)
+        try:
+            self.handle(event)
+            for _ in range(DRAIN_BATCH - 1):
+                try:
+                    event = self.events.get_nowait()
+                except queue.Empty:
+                    return
+                self.handle(event)
+        finally:
+            self.stdout.flush()
 
     def all_finished(self) -> bool:
         for child in self.children[: self.launched]:
@@ -555,13 +597,13 @@ class Orchestrator:
             parts.append(f"not started: {not_started}")
         self.say("STMPO summary: " + ", ".join(parts))
         if self.aborting == "cancel":
-            self.say("openjd_fail: STMPO cancelled: every aerender process was stopped")
+            self.emit(directive("fail", "STMPO cancelled: every aerender process was stopped"))
             return EXIT_CANCELLED
         if failed:
             first = failed[0]
             more = f" (+{len(failed) - 1} more)" if len(failed) > 1 else ""
             why = first.failure or first.error_line
-            self.say(f"openjd_fail: aerender failed for frames {first.label}: {why}{more}")
+            self.emit(directive("fail", f"aerender failed for frames {first.label}: {why}{more}"))
             return EXIT_FAILED
         return EXIT_OK
 

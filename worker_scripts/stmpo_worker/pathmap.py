@@ -96,7 +96,7 @@ def _apply_one(rule: Rule, path: str, host_posix: bool) -> str | None:
         src_parts, parts = rule.source.parts, pure.parts
         if len(parts) < len(src_parts) or any(
             a.translate(_ASCII_LOWER) != b.translate(_ASCII_LOWER)
-            for a, b in zip(src_parts, parts, strict=False)
+            for a, b in zip(src_parts, parts)  # no strict= on Python 3.9
         ):
             return None
     dest = PurePosixPath(rule.destination) if host_posix else PureWindowsPath(rule.destination)

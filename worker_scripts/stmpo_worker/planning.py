@@ -327,7 +327,7 @@ def affinity_blocks(pools: list[list[int]], processes: int) -> list[CpuBlock] | 
     per_pool = _proportional([len(p) for p in pools], processes)
     queues = [
         [tuple(block) for block in _cut(pool, n)] if n else []
-        for pool, n in zip(pools, per_pool, strict=True)
+        for pool, n in zip(pools, per_pool)  # same length by construction; no strict= on 3.9
     ]
     blocks: list[CpuBlock] = []
     depth = 0

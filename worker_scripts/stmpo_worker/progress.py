@@ -21,6 +21,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from .logtext import directive
+
 _COUNT = r"\s*\((\d+)[UL]?\)"
 _TIMECODE_LINE = re.compile(r"(?<![\d:;])\d{1,3}[:;]\d{2}[:;]\d{2}[:;]\d{2,3}" + _COUNT)
 _LEADING_WORD = r"^\s*[^\W\d_][^\d:()]*:\s*"  # PROGRESS:, PROGRÈS :, FORTSCHRITT:
@@ -29,9 +31,15 @@ _FRAMES_LINE = re.compile(_LEADING_WORD + _FEET_OR_FRAME + _COUNT + r"\s*:")
 _ERROR_MARKERS = ("aerender error", "after effects error:")
 
 
-def frame_marker(line: str) -> int | None:
-    """The `(N)` of a frame-done line, or None for any other line."""
-    match = _TIMECODE_LINE.search(line) or _FRAMES_LINE.match(line)
+def frame_marker(line: str, continued: bool = False) -> int | None:
+    """The `(N)` of a frame-done line, or None for any other line. `continued`: `line`
+    is the middle of a line cut into pieces (see `childlog`), where only the timecode
+    shape can be looked for, since the frames shapes are anchored at a line's start."""
+    if "(" not in line:  # both shapes end in `(N)`; most lines are rejected here, fast
+        return None
+    match = _TIMECODE_LINE.search(line)
+    if match is None and not continued:
+        match = _FRAMES_LINE.match(line)
     return int(match.group(1)) if match else None
 
 
@@ -70,9 +78,10 @@ class TaskProgress:
     def percent(self) -> float:
         return 100.0 * self.done / self.total if self.total else 100.0
 
-    def feed(self, child: int, line: str) -> bool:
-        """Account one output line of `child`; True when the frame count changed."""
-        marker = frame_marker(line)
+    def feed(self, child: int, line: str, continued: bool = False) -> bool:
+        """Account one output line (or piece of one) of `child`; True when the frame
+        count changed."""
+        marker = frame_marker(line, continued)
         if marker is None:
             return False
         state = self.children[child]
@@ -120,7 +129,10 @@ def progress_lines(progress: TaskProgress, running: int) -> Report:
     """The OpenJD protocol lines for the current state: progress and status always go
     together, so a monitor never pairs a percentage with another moment's status."""
     return (
-        f"openjd_progress: {progress.percent:.1f}",
-        f"openjd_status: {progress.done}/{progress.total} frames, "
-        f"{running} process{'es' if running != 1 else ''}",
+        directive("progress", f"{progress.percent:.1f}"),
+        directive(
+            "status",
+            f"{progress.done}/{progress.total} frames, "
+            f"{running} process{'es' if running != 1 else ''}",
+        ),
     )

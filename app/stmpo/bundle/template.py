@@ -17,6 +17,7 @@ import unicodedata
 from types import ModuleType
 from typing import Any
 
+from stmpo._worker_scripts.stmpo_worker.logtext import first_unsafe
 from stmpo._worker_scripts.stmpo_worker.outputs import encode_b64_json
 from stmpo.bundle.parameters import parameter_definitions
 from stmpo.bundle.selection import ItemPlan
@@ -44,17 +45,19 @@ b64_json = encode_b64_json
 
 
 def _clean_char(char: str) -> str:
-    category = unicodedata.category(char)
-    if category in ("Cc", "Zl", "Zp"):
-        return " "
-    return "\ufffd" if category == "Cs" else char  # lone surrogates cannot be written
+    if unicodedata.category(char) == "Cs":
+        return "\ufffd"  # lone surrogates cannot be written
+    # What the worker log escapes (controls, line separators, bidi controls such as
+    # U+202E) has no place in a name OpenJD shows and logs.
+    return " " if first_unsafe(char) == 0 else char
 
 
 def safe_name(text: str, max_length: int, fallback: str) -> str:
     """A name OpenJD accepts and never reads as a format string.
 
-    Control characters become spaces and braces become parentheses (OpenJD 2023-09 has no
-    escape for `{{`); whitespace is collapsed and the result cut to `max_length` characters.
+    Control, line-separator and bidi characters become spaces and braces become
+    parentheses (OpenJD 2023-09 has no escape for `{{`); whitespace is collapsed and the
+    result cut to `max_length` characters.
     """
     cleaned = "".join(_clean_char(c) for c in text)
     cleaned = cleaned.replace("{", "(").replace("}", ")")

@@ -8,8 +8,8 @@ top to bottom like the file:
    rather than a file-level refusal without a location.
 2. pydantic: types and ranges.
 3. Cross-field checks on the raw JSON (end before start, duplicate indexes, relative
-   paths, a renderable item with no output module), tolerant of wrong types so they
-   run even when pass 2 failed.
+   paths, a renderable item with no output module, control characters in paths and
+   font fields), tolerant of wrong types so they run even when pass 2 failed.
 
 JSON names are camelCase only: `render_queue` is an unknown (kept, ignored) field and
 `renderQueue` is then reported missing, with a hint.
@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from typing import Any, TypeGuard
 
 from pydantic import ValidationError
 
+from stmpo._worker_scripts.stmpo_worker.logtext import escape, first_unsafe
 from stmpo.errors import ExportError, Problem
 from stmpo.export.model import (
     FORMAT_NAME,
@@ -223,7 +225,7 @@ def _show(value: Any) -> str:
         return "null"
     if isinstance(value, _BadNumber):
         return value.text[:40]
-    text = json.dumps(value, ensure_ascii=False, default=str)
+    text = escape(json.dumps(value, ensure_ascii=False, default=str))
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -315,12 +317,64 @@ def _is_int(value: object) -> TypeGuard[int]:
 
 def _not_absolute(path: str, os_name: str | None) -> str:
     where = f" {_ABSOLUTE_HINT[os_name]}" if os_name else ""
-    return f'"{path}" is not an absolute path{where}'
+    return f'"{escape(path)}" is not an absolute path{where}'
+
+
+def _control_problem(text: str) -> str | None:
+    """Why `text` cannot be a path or a font field: it holds a character that ends a
+    line or reorders text (C0/C1 controls, line separators, bidi controls, a lone
+    surrogate). Such a value printed by the worker could be read by Open Job
+    Description as a directive, and shown to a person it lies about what it says.
+    The definition is the worker log's own (`logtext`), so what the loader lets
+    through the worker prints as it is."""
+    at = first_unsafe(text)
+    if at < 0:
+        return None
+    char = text[at]
+    name = unicodedata.name(char, "")
+    if not name:
+        name = "a lone surrogate" if 0xD800 <= ord(char) <= 0xDFFF else "a control character"
+    return (
+        f"holds U+{ord(char):04X} ({name}) at character {at + 1}; paths and font names "
+        "may not contain control, line-separator or bidirectional-override characters"
+    )
+
+
+def _text_fields(data: Mapping[str, Any]) -> Iterator[tuple[Loc, Any]]:
+    """Every path and font field of the export and where it stands (any JSON type)."""
+    project = data.get("project")
+    if isinstance(project, Mapping):
+        yield ("project", "path"), project.get("path")
+    queue = data.get("renderQueue")
+    for pos, item in enumerate(queue if isinstance(queue, list) else []):
+        modules = item.get("outputModules") if isinstance(item, Mapping) else None
+        for om_pos, module in enumerate(modules if isinstance(modules, list) else []):
+            if isinstance(module, Mapping):
+                yield ("renderQueue", pos, "outputModules", om_pos, "path"), module.get("path")
+    footage = data.get("footage")
+    for pos, entry in enumerate(footage if isinstance(footage, list) else []):
+        if isinstance(entry, Mapping):
+            yield ("footage", pos, "path"), entry.get("path")
+    fonts = data.get("fonts")
+    for pos, font in enumerate(fonts if isinstance(fonts, list) else []):
+        if isinstance(font, Mapping):
+            for key in ("postScriptName", "familyName", "styleName", "location"):
+                yield ("fonts", pos, key), font.get(key)
+
+
+def _control_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
+    found: list[tuple[Loc, str]] = []
+    for loc, value in _text_fields(data):
+        problem = _control_problem(value) if isinstance(value, str) else None
+        if problem:
+            found.append((loc, problem))
+    return found
 
 
 def _cross_field_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
     """Checks that need more than one field; tolerant of wrong types (pydantic reports those)."""
-    found: list[tuple[Loc, str]] = []
+    found = _control_problems(data)
+    refused = {loc for loc, _ in found}  # said once: not also "not an absolute path"
     host = data.get("host")
     os_name = host.get("os") if isinstance(host, Mapping) else None
     os_name = os_name if os_name in ("windows", "macos", "linux") else None
@@ -328,7 +382,12 @@ def _cross_field_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
     project = data.get("project")
     if isinstance(project, Mapping):
         path = project.get("path")
-        if isinstance(path, str) and path and not is_absolute_path(path, os_name):
+        if (
+            isinstance(path, str)
+            and path
+            and ("project", "path") not in refused
+            and not is_absolute_path(path, os_name)
+        ):
             found.append((("project", "path"), _not_absolute(path, os_name)))
 
     queue = data.get("renderQueue")
@@ -388,7 +447,11 @@ def _cross_field_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
                     else:
                         om_seen[om_index] = om_pos
                 om_path = module.get("path")
-                if isinstance(om_path, str) and not is_absolute_path(om_path, os_name):
+                if (
+                    isinstance(om_path, str)
+                    and (*om_here, "path") not in refused
+                    and not is_absolute_path(om_path, os_name)
+                ):
                     message = (
                         "must not be empty" if not om_path else _not_absolute(om_path, os_name)
                     )
