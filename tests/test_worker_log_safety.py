@@ -232,7 +232,7 @@ def test_prepare_outputs_fonts_and_remove_fonts_print_hostile_names_safely(
     assert_log_safe(done.stderr)
     assert "font installed: Evil\\nopenjd_env: AERENDER_PATH" in out
     assert "(f\\nopenjd_env: AERENDER_PATH" in out
-    assert re.search(r"\nfont installed: A{3000}.*\.\.\.\(\+\d+ chars\)\n", out)  # cut short
+    assert re.search(r"\nfont installed: A{300,}\.\.\.\(\+\d+ chars\)", out)  # cut short
 
     done = worker("remove-fonts", f"--font-state={state}", env=env)
     assert done.returncode == 0
