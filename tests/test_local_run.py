@@ -695,3 +695,24 @@ def test_signal_mid_render_stops_every_standin_and_still_exits_the_environment(
     assert "succeeded" not in err
     # STMPO got the notify (SIGTERM) and stopped its trees itself.
     assert "openjd_fail: STMPO cancelled: every aerender process was stopped" in out
+
+
+def test_log_replaces_only_a_log_it_wrote(tmp_path: Path) -> None:
+    """`--log` names a file by mistake (an export, notes): it is refused, untouched, before
+    anything runs; an earlier run-local log is replaced."""
+    bundle = make_bundle(tmp_path, two_step_job())
+    notes = tmp_path / "notes.txt"
+    notes.write_text("the artist's notes\n")
+    done = stmpo("run-local", bundle, "--log", notes)
+    assert done.returncode == 2, done.stderr
+    assert "--log" in done.stderr and "Traceback" not in done.stderr
+    assert notes.read_text() == "the artist's notes\n"
+    assert not (bundle / "journal.txt").exists()  # nothing ran
+
+    log = tmp_path / "job.log"
+    assert stmpo("run-local", bundle, "--log", log).returncode == 0
+    first = log.read_text()
+    assert "rendered 2" in first
+    (bundle / "journal.txt").unlink()
+    assert stmpo("run-local", bundle, "--log", log).returncode == 0  # its own log: replaced
+    assert log.read_text().count("rendered 2") == first.count("rendered 2")

@@ -38,10 +38,14 @@ def follow_link(shown: Path) -> Path:
         raise refuse(shown, "is a symbolic link that loops back on itself") from None
 
 
-def file_target(path: str | Path, *, ours: Callable[[str], bool], what: str) -> Path:
+def file_target(
+    path: str | Path, *, ours: Callable[[str], bool], what: str, head: int | None = None
+) -> Path:
     """The file to write for the output `path`: new, empty, or one `ours` recognises.
 
     `what` names what stmpo writes there ("an export", "a schema") for the refusal.
+    With `head`, `ours` sees only the file's first `head` bytes (a log of any size is
+    recognised by its first line).
     """
     shown = Path(path).absolute()
     real = follow_link(shown)
@@ -53,10 +57,13 @@ def file_target(path: str | Path, *, ours: Callable[[str], bool], what: str) -> 
         raise refuse(shown, "is a folder; give a file name")
     if info.st_size == 0:
         return real
-    if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_OURS_BYTES:
+    too_big = head is None and info.st_size > _MAX_OURS_BYTES
+    if not stat.S_ISREG(info.st_mode) or too_big:
         raise refuse(shown, f"exists and is not {what} stmpo wrote")
-    try:
-        text = real.read_text(encoding="utf-8")
+    with open(real, "rb") as handle:
+        data = handle.read(-1 if head is None else head)
+    try:  # a cut at `head` may split a character: ignore only that
+        text = data.decode("utf-8", errors="strict" if head is None else "ignore")
     except UnicodeDecodeError:
         text = ""
     if not ours(text):

@@ -103,14 +103,27 @@ def cancel_on_signals(
             signal.signal(sig, old)
 
 
+#: The first line of every log `--log` writes: what lets a later run replace it, and
+#: refuse any other file (an export, a shot's notes) named by mistake.
+LOG_HEADER = "# stmpo run-local log"
+
+
+def _is_log_text(text: str) -> bool:
+    return text.startswith(LOG_HEADER)
+
+
 def _open_log(path: Path | None) -> contextlib.AbstractContextManager[TextIO]:
     if path is None:
         return contextlib.nullcontext(sys.stdout)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return path.open("w", encoding="utf-8")
-    except OSError as exc:
-        raise StmpoError([Problem("--log", f"cannot write {path}: {exc.strerror}")]) from exc
+    from stmpo.errors import writing
+    from stmpo.output_paths import file_target
+
+    with writing("--log"):
+        target = file_target(path, ours=_is_log_text, what="a run-local log", head=256)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle = target.open("w", encoding="utf-8")
+    handle.write(f"{LOG_HEADER}: {path}\n")
+    return handle
 
 
 def run(args: argparse.Namespace) -> int:
