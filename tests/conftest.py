@@ -7,8 +7,9 @@ at import or first use): no instance-metadata lookups, no telemetry, Qt offscree
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -43,3 +44,38 @@ def aws(local_aws: LocalAws) -> Iterator[LocalAws]:
     unhandled = list(local_aws.deadline.unhandled)
     local_aws.deadline.reset()
     assert unhandled == [], f"the client called operations the server lacks: {unhandled}"
+
+
+@pytest.fixture
+def gui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A HOME of its own for the deadline library: no real config, profile or keys."""
+    home = tmp_path / "home"
+    (home / ".deadline").mkdir(parents=True)
+    (home / ".aws").mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(home / ".aws" / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / ".aws" / "credentials"))
+    monkeypatch.setenv("DEADLINE_CONFIG_FILE_PATH", str(home / ".deadline" / "config"))
+    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+@pytest.fixture
+def make_dialog(qtbot: Any, gui_home: Path) -> Iterator[Callable[[Path], Any]]:
+    """Opens the real submitter on an export, closed when the test ends."""
+    from stmpo.export import load_export
+    from stmpo.gui.app import build_dialog
+
+    dialogs: list[Any] = []
+
+    def factory(export_path: Path) -> Any:
+        dialog = build_dialog(load_export(export_path), str(export_path))
+        qtbot.addWidget(dialog)
+        dialog.show()
+        dialogs.append(dialog)
+        return dialog
+
+    yield factory
+    for dialog in dialogs:
+        dialog.close()

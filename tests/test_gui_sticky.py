@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -108,42 +108,10 @@ def test_saving_never_replaces_what_is_not_stmpo_settings(tmp_path: Path, damage
 # --- the real submitter, offscreen ------------------------------------------------------
 
 
-@pytest.fixture
-def gui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    (home / ".deadline").mkdir(parents=True)
-    (home / ".aws").mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(home / ".aws" / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / ".aws" / "credentials"))
-    monkeypatch.setenv("DEADLINE_CONFIG_FILE_PATH", str(home / ".deadline" / "config"))
-    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    return home
-
-
-@pytest.fixture
-def open_submitter(qtbot: Any, gui_home: Path) -> Iterator[Callable[[Path], Any]]:
-    from stmpo.gui.app import build_dialog
-
-    dialogs: list[Any] = []
-
-    def factory(export_path: Path) -> Any:
-        dialog = build_dialog(load_export(export_path), str(export_path))
-        qtbot.addWidget(dialog)
-        dialog.show()
-        dialogs.append(dialog)
-        return dialog
-
-    yield factory
-    for dialog in dialogs:
-        dialog.close()
-
-
 @pytest.mark.gui
 @pytest.mark.parametrize("damage", ["wrong types and ranges", "nested too deep", "binary"])
 def test_the_submitter_opens_on_a_damaged_sticky_file_and_says_so(
-    open_submitter: Callable[[Path], Any],
+    make_dialog: Callable[[Path], Any],
     tmp_path: Path,
     damage: str,
     capsys: pytest.CaptureFixture[str],
@@ -152,7 +120,7 @@ def test_the_submitter_opens_on_a_damaged_sticky_file_and_says_so(
     where = sticky_path(load_export(export_path), export_path)
     DAMAGED[damage](where)
 
-    tab = open_submitter(export_path).job_settings
+    tab = make_dialog(export_path).job_settings
 
     warnings = [tab.warnings_list.item(i).text() for i in range(tab.warnings_list.count())]
     assert any(str(where) in line and "ignored" in line for line in warnings), warnings

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,43 +23,11 @@ pytestmark = pytest.mark.gui
 SAMPLES = sorted(examples_dir().glob("*.json"))
 
 
-@pytest.fixture
-def gui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    (home / ".deadline").mkdir(parents=True)
-    (home / ".aws").mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(home / ".aws" / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / ".aws" / "credentials"))
-    monkeypatch.setenv("DEADLINE_CONFIG_FILE_PATH", str(home / ".deadline" / "config"))
-    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    return home
-
-
 def copy_export(name: str, tmp_path: Path) -> Path:
     """Sticky settings are written beside the export: keep the repo's samples untouched."""
     target = tmp_path / name
     shutil.copy(examples_dir() / name, target)
     return target
-
-
-@pytest.fixture
-def make_dialog(qtbot: Any, gui_home: Path) -> Iterator[Callable[[Path], Any]]:
-    from stmpo.gui.app import build_dialog
-
-    dialogs: list[Any] = []
-
-    def factory(export_path: Path) -> Any:
-        dialog = build_dialog(load_export(export_path), str(export_path))
-        qtbot.addWidget(dialog)
-        dialog.show()
-        dialogs.append(dialog)
-        return dialog
-
-    yield factory
-    for dialog in dialogs:
-        dialog.close()
 
 
 def ae_tab(dialog: Any) -> Any:
