@@ -247,3 +247,16 @@ def with_peak_rss(argv: list[str]) -> list[str]:
 def peak_rss_mb(stderr: str) -> float:
     [kb] = [line.split()[1] for line in stderr.splitlines() if line.startswith("PEAK_RSS_KB ")]
     return int(kb) / 1024
+
+
+def standin(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The aerender stand-in run on its own, with a bare PATH and the given environment."""
+    return subprocess.run(
+        [sys.executable, str(STANDIN), *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env={"PATH": "/usr/bin:/bin", **(env or {})},
+        timeout=60,
+        check=False,
+    )

@@ -4,27 +4,12 @@ worker fails the task with that reason (docs/aerender-standin.md, "Faults")."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from stmpo.locations import aerender_standin
-from stmpo_worker_harness import base_env, make_scene, protocol_values, render_argv, run
+from stmpo_worker_harness import base_env, make_scene, protocol_values, render_argv, run, standin
 
 WRITE_ERROR = "aerender ERROR: After Effects error: Rendering error while writing to file"
-
-
-def standin(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(aerender_standin()), *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env={"PATH": "/usr/bin:/bin", **(env or {})},
-        timeout=60,
-        check=False,
-    )
 
 
 def test_disk_full_fault_is_an_aerender_error_not_a_traceback(tmp_path: Path) -> None:

@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from stmpo._worker_scripts.stmpo_worker.progress import frame_marker, is_error_line
 from stmpo.locations import aerender_standin
-
-
-def standin(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(aerender_standin()), *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env={"PATH": "/usr/bin:/bin", **(env or {})},
-        timeout=60,
-    )
+from stmpo_worker_harness import standin
 
 
 def _project(tmp_path: Path, item: dict[str, object], rate: float = 25) -> Path:
