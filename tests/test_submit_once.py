@@ -204,6 +204,7 @@ def test_skip_submitted_knows_an_export_however_its_path_is_spelled(
         ("other JSON", b'{"format": "something-else", "exports": []}\n'),
         ("binary", bytes(range(256))),
         ("empty", b""),
+        ("nested too deeply", b"[" * 5000 + b"]" * 5000),
     ],
 )
 def test_a_report_file_that_is_not_a_stmpo_report_is_never_overwritten(

@@ -29,6 +29,8 @@ from stmpo.files import open_new_beside
 
 REPORT_FORMAT = "stmpo-submit-report"
 REPORT_VERSION = 1
+#: A report is a line per export; far larger is not one we wrote (and is not read whole).
+MAX_REPORT_BYTES = 64 * 1024 * 1024
 
 #: "submitting" is only ever on disk: the intent written just before CreateJob.
 Status = Literal["ok", "error", "submitting"]
@@ -173,14 +175,22 @@ _SNAKE = {camel: name for name, camel in _CAMEL.items()}
 
 def read_report(path: Path) -> list[ExportResult]:
     """Entries of an earlier report; a missing file is an empty report, a broken one exit 2."""
+    from stmpo.json_depth import too_deep
+
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_REPORT_BYTES + 1)
     except FileNotFoundError:
         return []
     except OSError as exc:
         raise StmpoError([Problem("--report", f"cannot read {path}: {exc.strerror}")]) from None
     try:
-        data = json.loads(raw.decode("utf-8"))
+        if len(raw) > MAX_REPORT_BYTES:
+            raise ValueError(f"larger than {MAX_REPORT_BYTES // (1024 * 1024)} MiB")
+        text = raw.decode("utf-8")
+        if too_deep(text) is not None:
+            raise ValueError("nested too deeply")
+        data = json.loads(text)
         if data.get("format") != REPORT_FORMAT:
             raise ValueError(f"not a {REPORT_FORMAT} file")
         return [ExportResult.from_json(entry) for entry in data["exports"]]
