@@ -251,3 +251,7 @@ def test_a_template_json_nested_too_deeply_names_its_path(tmp_path: Path) -> Non
     result, _ = stmpo("validate", str(out))
     line = one_line_exit_2(result)
     assert "template.json: steps[0][0][0]" in line and "nested more than 64 levels" in line
+    # run-local reads bundles with the same bounds: exit 2 naming the place, nothing run.
+    result, _ = stmpo("run-local", str(out))
+    line = one_line_exit_2(result)
+    assert "nested more than 64 levels" in line

@@ -105,7 +105,7 @@ def validate_template(
         raise BundleError(_problems_from(exc, "job parameters")) from None
 
 
-def _read_text(path: Path) -> str:
+def read_bundle_text(path: Path) -> str:
     """The file as text, read with a cap: its size says nothing for a FIFO or a device."""
     with open(path, "rb") as fh:
         raw = fh.read(MAX_DOCUMENT_BYTES + 1)
@@ -120,7 +120,7 @@ def _read_text(path: Path) -> str:
     return raw.decode("utf-8")
 
 
-def _load_json(path: Path, text: str) -> Any:
+def load_bundle_json(path: Path, text: str) -> Any:
     from stmpo.export.loader import json_path
     from stmpo.json_depth import MAX_JSON_DEPTH, too_deep
 
@@ -145,9 +145,9 @@ def _read_document(bundle: Path, stem: str, *, required: bool) -> Any:
         if not path.is_file():
             continue
         try:
-            text = _read_text(path)
+            text = read_bundle_text(path)
             if suffix == ".json":
-                return _load_json(path, text)
+                return load_bundle_json(path, text)
             return load_yaml(text)
         except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
             raise BundleError(_problems_from(exc, path.name)) from None
@@ -173,7 +173,7 @@ def _template_size_problems(bundle: Path, limit: int) -> list[Problem]:
         path = bundle / name
         if path.is_file():
             try:
-                size = len(_read_text(path))
+                size = len(read_bundle_text(path))
             except (OSError, UnicodeDecodeError):
                 return []  # reading it again for the template says what is wrong
             if size > limit:

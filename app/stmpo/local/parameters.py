@@ -72,12 +72,16 @@ def _find(directory: Path, names: Sequence[str]) -> Path | None:
 
 
 def _load_document(path: Path) -> Any:
+    """Read with the same bounds as `stmpo validate` (a byte cap, JSON nesting, YAML
+    without aliases), so a bundle that could hang or crash one cannot the other."""
+    from stmpo.bundle.validate import load_bundle_json, read_bundle_text
+
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bundle_text(path)
     except UnicodeDecodeError as exc:
         raise LocalRunError([Problem(str(path), f"not UTF-8 text: {exc}")]) from exc
     try:
-        return json.loads(text) if path.suffix == ".json" else load_yaml(text)
+        return load_bundle_json(path, text) if path.suffix == ".json" else load_yaml(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         kind = path.suffix[1:].upper()
         raise LocalRunError([Problem(str(path), f"not valid {kind}: {exc}")]) from exc
