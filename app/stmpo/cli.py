@@ -71,6 +71,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"stmpo {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        problem = config_problem(exc)
+        if problem is None:
+            raise
+        print(f"stmpo {args.command}: {problem}", file=sys.stderr)
+        return 2
+
+
+def config_problem(exc: BaseException) -> str | None:
+    """A damaged AWS configuration file (botocore reads it wherever the `deadline`
+    library first makes a session, even for offline commands) is the user's to fix: one
+    line naming the file, not a traceback."""
+    from botocore.exceptions import ConfigParseError
+
+    if isinstance(exc, ConfigParseError):
+        where = exc.kwargs.get("path", "AWS configuration")
+        return f"{where}: the AWS configuration file is damaged; fix or move it"
+    return None
 
 
 if __name__ == "__main__":

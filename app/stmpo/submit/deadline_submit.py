@@ -16,6 +16,7 @@ storage profile's LOCAL locations) are refused; submission hooks run only with `
 
 from __future__ import annotations
 
+import configparser
 import contextlib
 import logging
 import os
@@ -99,7 +100,14 @@ def _config(profile: str | None) -> ConfigParser:
     from deadline.client.config import config_file
 
     config = ConfigParser()
-    config.read_dict(config_file.read_config())
+    try:
+        config.read_dict(config_file.read_config())
+    except (configparser.Error, UnicodeDecodeError) as exc:
+        where = str(config_file.get_config_file_path())
+        why = " ".join(str(exc).split())
+        raise StmpoError(
+            [Problem(where, f"the Deadline Cloud configuration is damaged ({why}); fix or move it")]
+        ) from None
     if profile:
         config_file.set_setting("defaults.aws_profile_name", profile, config=config)
     return config
