@@ -182,6 +182,20 @@ def test_dry_run_refuses_a_secret_naming_the_json_path(
     assert code == 0, err
 
 
+def test_the_submitting_process_environment_is_never_an_input(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """/proc/self/environ holds the submitter's AWS keys: as footage or --input-file."""
+    export = add_footage(make_export(tmp_path, "shot", font=False), {"path": "/proc/self/environ"})
+    code, _, err = run(capsys, "bundle", export, "-o", tmp_path / "b")
+    assert code == 2 and "footage[2].path: refusing to upload" in err, err
+    plain = make_export(tmp_path, "plain", font=False, footage_frames=0)
+    code, _, err = run(
+        capsys, "bundle", plain, "-o", tmp_path / "c", "--input-file", "/proc/self/environ"
+    )
+    assert code == 2 and "--input-file" in err and "refusing to upload" in err, err
+
+
 def test_project_file_in_dot_ssh_via_parameter_names_the_argument(
     home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -220,6 +234,9 @@ def test_broad_folders_in_either_os_convention(path: str, reason: str | None) ->
         ("C:\\Users\\ana\\.aws\\credentials", True),
         ("/Users/ana/Library/Keychains/login.keychain-db", True),
         ("/etc/shadow", True),
+        ("/proc/self/environ", True),
+        ("/proc/1/root/home/ana/.aws", True),
+        ("/dev/shm/frame.png", True),
         ("/mnt/backup/bob/.gnupg/secring.gpg", True),
         ("/projects/spot/.sshots/frame.png", False),
         ("C:\\Users\\ana\\Documents\\spot.aep", False),

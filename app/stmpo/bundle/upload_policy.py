@@ -9,7 +9,7 @@ categories are refused unless the artist opts in, each with its own flag:
 - **secret** (`--allow-secret-paths`): a file or folder inside a well-known credentials
   location (`.ssh`, `.aws`, `.gnupg`, `.config/gcloud`, `.azure`, `.kube`, `.docker`,
   `.netrc`, `.git-credentials`, ... in any folder, Windows' `Microsoft\\Credentials`,
-  `/etc`), reached directly or through a symlink, or a folder holding one.
+  `/etc`, `/proc`, `/sys`, `/dev`), reached directly or through a symlink, or a folder holding one.
 - **broad** (`--allow-broad-assets`): a folder that is a filesystem or drive root, a home
   folder or the folder holding home folders, or one holding far more than the project
   (see `BROAD_*`). Only folders can be broad; a file is exactly what it names.
@@ -71,8 +71,10 @@ SECRET_DIR_PAIRS = frozenset(
         ("appdata", "roaming", "gcloud"),
     }
 )
-#: System folders refused as a whole (POSIX).
-SECRET_ROOTS = ("/etc", "/private/etc")
+#: System folders refused as a whole (POSIX): configuration, and the kernel's pseudo
+#: files and devices (`/proc/self/environ` is the submitting process's environment, AWS
+#: keys included; `/proc/self/root` leads everywhere).
+SECRET_ROOTS = ("/etc", "/private/etc", "/proc", "/sys", "/dev")
 #: Folders that hold home folders (and $HOME itself, wherever it is).
 HOME_PARENTS = ("/home", "/Users", "/var/home")
 
