@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 if TYPE_CHECKING:
     from deadline_server import LocalAws
@@ -19,6 +20,11 @@ if TYPE_CHECKING:
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 os.environ["DEADLINE_CLOUD_TELEMETRY_OPT_OUT"] = "true"
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The suite shares 2 cores with whatever else runs: how fast Hypothesis can draw
+# examples is not what these tests check (its deadline and slow-draw checks flaked).
+settings.register_profile("stmpo", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("stmpo")
+
 os.environ["NO_PROXY"] = ",".join(
     filter(None, [os.environ.get("NO_PROXY", ""), "127.0.0.1", "localhost"])
 )

@@ -120,3 +120,24 @@ def test_comp_names_with_controls_make_clean_job_and_step_names(
     payload = b64.split("=", 1)[1]
     decoded = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     assert decoded["comp"] == comp
+
+
+def test_bundle_prints_export_warnings_and_input_files_as_safe_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Free text the exporter wrote (`warnings[]`) may hold anything: it reaches the
+    terminal escaped, one line each; an `--input-file` path with a control is refused."""
+    hostile = f"w\x1b]0;pwned\x07\n{INJECTION}"
+    export = write_export(tmp_path / "e.json", export_dict([item(1)], warnings=[hostile]))
+    code, _, err = run_cli(["bundle", str(export), "-o", str(tmp_path / "b")], capsys)
+    assert code == 0, err
+    assert all(first_unsafe(line) < 0 for line in err.splitlines())
+    assert not any(line.startswith("openjd_") for line in err.splitlines())
+    assert "w\\x1b]0;pwned\\x07\\nopenjd_env" in err
+
+    bad = f"/tmp/in\n{INJECTION}"
+    args = ["bundle", str(export), "-o", str(tmp_path / "c"), "--input-file", bad]
+    code, _, err = run_cli(args, capsys)
+    assert code == 2
+    (line,) = err.splitlines()
+    assert line.startswith("stmpo bundle: --input-file: /tmp/in\\nopenjd_env")

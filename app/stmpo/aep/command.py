@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from stmpo._worker_scripts.stmpo_worker.logtext import text_line
 from stmpo.errors import StmpoError, writing
 from stmpo.files import write_text_atomically
 from stmpo.output_paths import file_target
@@ -75,5 +76,5 @@ def run(args: argparse.Namespace) -> int:
         _write_export(output, text)
     if not args.quiet:
         for warning in export.warnings:
-            print(f"stmpo export-aep: warning: {warning}", file=sys.stderr)
+            print(text_line(f"stmpo export-aep: warning: {warning}"), file=sys.stderr)
     return 0

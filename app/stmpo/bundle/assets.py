@@ -201,7 +201,14 @@ def collect_assets(
     collector.input_file(project_file, "project file", project_where)
     for index, footage in enumerate(export.footage):
         _footage(collector, footage, f"footage[{index}].path")
+    from stmpo._worker_scripts.stmpo_worker.logtext import shown
+    from stmpo.errors import Problem, StmpoError
+    from stmpo.export.loader import control_problem
+
     for path in extra_input_files:
+        problem = control_problem(path)
+        if problem:
+            raise StmpoError([Problem("--input-file", f"{shown(path)}: {problem}")])
         collector.input_file(path, "extra input file", "--input-file")
     refs = AssetRefs(
         input_filenames=tuple(collector.files),

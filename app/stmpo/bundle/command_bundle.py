@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from stmpo._worker_scripts.stmpo_worker.logtext import text_line
 from stmpo.cli_args import (
     add_selection_arguments,
     add_upload_arguments,
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     with writing("-o"):
         out = write_bundle(built, args.output, overwrite=args.force)
     for warning in built.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(text_line(f"warning: {warning}"), file=sys.stderr)
     steps = len(built.plans)
     tasks = sum(len(plan.chunks) for plan in built.plans)
     print(

@@ -320,7 +320,7 @@ def _not_absolute(path: str, os_name: str | None) -> str:
     return f'"{escape(path)}" is not an absolute path{where}'
 
 
-def _control_problem(text: str) -> str | None:
+def control_problem(text: str) -> str | None:
     """Why `text` cannot be a path or a font field: it holds a character that ends a
     line or reorders text (C0/C1 controls, line separators, bidi controls, a lone
     surrogate). Such a value printed by the worker could be read by Open Job
@@ -365,7 +365,7 @@ def _text_fields(data: Mapping[str, Any]) -> Iterator[tuple[Loc, Any]]:
 def _control_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
     found: list[tuple[Loc, str]] = []
     for loc, value in _text_fields(data):
-        problem = _control_problem(value) if isinstance(value, str) else None
+        problem = control_problem(value) if isinstance(value, str) else None
         if problem:
             found.append((loc, problem))
     return found

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from stmpo import __version__
+from stmpo._worker_scripts.stmpo_worker.logtext import text_line
 from stmpo.bundle.assets import AssetRefs
 from stmpo.errors import StmpoError
 from stmpo.export.model import Export
@@ -147,7 +148,7 @@ def build_dialog(export: Export, export_path: str, parent: Any = None) -> Any:
     detected = auto_detected_attachments(export)
     settings = initial_settings(export, export_path)
     for notice in settings.notices:  # also in the tab's Warnings
-        print(f"stmpo-submitter: warning: {notice}", file=sys.stderr)
+        print(text_line(f"stmpo-submitter: warning: {notice}"), file=sys.stderr)
     dialog = SubmitJobToDeadlineDialog(
         job_setup_widget_type=AfterEffectsSettingsWidget,
         initial_job_settings=settings,

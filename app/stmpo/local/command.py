@@ -14,6 +14,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
+from stmpo._worker_scripts.stmpo_worker.logtext import text_line
 from stmpo.cli_args import add_selection_arguments
 from stmpo.errors import Problem, StmpoError
 
@@ -152,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
             cleanup()
             raise
         for warning in warnings:
-            print(f"stmpo run-local: warning: {warning}", file=sys.stderr)
+            print(text_line(f"stmpo run-local: warning: {warning}"), file=sys.stderr)
         print(f"stmpo run-local: built bundle {bundle_dir}", file=sys.stderr)
     else:
         raise StmpoError([Problem(str(source), "no such bundle directory or export file")])
