@@ -43,6 +43,7 @@ DAMAGED: dict[str, Callable[[Path], None]] = {
     "nested too deep": lambda p: p.write_text("[" * 100_000, "utf-8"),
     "wrong types and ranges": lambda p: p.write_text(json.dumps(WRONG_TYPES), "utf-8"),
     "not ours": lambda p: p.write_text('{"theme": "dark"}', "utf-8"),
+    "a link to an endless device": lambda p: p.symlink_to("/dev/zero"),
 }
 
 

@@ -157,3 +157,22 @@ def test_two_sessions_of_one_job_without_a_session_id_never_share_fonts(tmp_path
     assert path_b.read_bytes() == (fonts / "Shared-Bold.ttf").read_bytes()
     remove(state_b, env)
     assert not path_b.parent.exists()
+
+
+def test_an_endless_state_file_is_read_with_a_cap(tmp_path: Path) -> None:
+    """A state 'file' that never ends (a link to /dev/zero) is one warning, not a worker
+    growing until the host runs out of memory (RLIMIT_AS makes the old way fail fast)."""
+    state = tmp_path / "fonts.json"
+    state.symlink_to("/dev/zero")
+    env = user_env(tmp_path / "home")
+    argv = [
+        sys.executable,
+        "-c",
+        "import resource, runpy, sys; "
+        "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30)); "
+        f"sys.argv = [{str(SCRIPT)!r}, 'remove-fonts', '--font-state={state}']; "
+        f"runpy.run_path({str(SCRIPT)!r}, run_name='__main__')",
+    ]
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "larger than 16 MiB" in done.stdout and "Traceback" not in done.stderr

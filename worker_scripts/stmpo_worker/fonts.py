@@ -47,6 +47,8 @@ from .sfnt import SfntError
 
 STATE_FORMAT = "stmpo-font-state"
 STATE_VERSION = 1
+#: Far beyond the state of any real install (a few hundred bytes a font).
+MAX_STATE_BYTES = 16 * 1024 * 1024
 
 
 class FontInstallError(Exception):
@@ -101,7 +103,11 @@ def _new_state(backend: FontBackend, tag: str) -> dict[str, Any]:
 def load_state(state_file: Path) -> dict[str, Any] | None:
     """The state a previous run wrote; None when there is none (or it is unreadable)."""
     try:
-        state = json.loads(state_file.read_text(encoding="utf-8"))
+        with open(state_file, "rb") as handle:  # capped: a state is a few KB, never /dev/zero
+            raw = handle.read(MAX_STATE_BYTES + 1)
+        if len(raw) > MAX_STATE_BYTES:
+            raise ValueError(f"larger than {MAX_STATE_BYTES // (1024 * 1024)} MiB")
+        state = json.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         return None
     except (OSError, ValueError, RecursionError) as exc:  # RecursionError: nested too deep

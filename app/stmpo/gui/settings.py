@@ -266,11 +266,19 @@ def _checkers(valid_items: set[int]) -> dict[str, Callable[[object], Any]]:
     return checkers
 
 
+#: Saved settings are a few hundred bytes; anything far larger is not ours.
+MAX_STICKY_BYTES = 1024 * 1024
+
+
 def load_sticky(settings: AfterEffectsSettings, path: Path, export: Export) -> list[str]:
     """Apply the saved settings that fit their controls; returns what was ignored and
     why, one line each. No file is no warning; a damaged one never stops the submitter."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:  # capped: a link to /dev/zero must not eat memory
+            raw = handle.read(MAX_STICKY_BYTES + 1)
+        if len(raw) > MAX_STICKY_BYTES:
+            raise ValueError(f"larger than {MAX_STICKY_BYTES // 1024} KiB")
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         return []
     except (OSError, ValueError) as exc:  # a folder in its place, no permission, binary
