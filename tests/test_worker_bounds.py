@@ -65,6 +65,8 @@ def _with(argv: list[str], flag: str, value: str) -> list[str]:
         ("--max-concurrency", "100000000"),
         ("--step", "1" + "0" * 40),
         ("--rqindex", "1" + "0" * 40),
+        ("--spawn-delay", "1e308"),
+        ("--child-grace-sec", "241"),
     ],
 )
 def test_out_of_range_arguments_exit_2_naming_the_argument(

@@ -69,7 +69,10 @@ def _int_between(low: int, high: int) -> type[int]:
     return parse  # type: ignore[return-value]
 
 
-def _float_at_least(low: float, strict: bool = False) -> type[float]:
+def _float_at_least(low: float, strict: bool = False, high: float | None = None) -> type[float]:
+    """A finite number from `low` (above it when `strict`) up to `high`, the job
+    template's own maxValue: a delay or grace of 1e308 s would never end the task."""
+
     def parse(value: str) -> float:
         try:
             number = float(value.strip())
@@ -81,6 +84,8 @@ def _float_at_least(low: float, strict: bool = False) -> type[float]:
             raise argparse.ArgumentTypeError(
                 f"must be {'above' if strict else 'at least'} {low:g}, got {number:g}"
             )
+        if high is not None and number > high:
+            raise argparse.ArgumentTypeError(f"must be at most {high:g}, got {number:g}")
         return number
 
     return parse  # type: ignore[return-value]
@@ -115,11 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--item-b64", default="", help="base64 JSON {comp, outputs}")
     render.add_argument("--concurrency", type=_int_between(0, MAX_PROCESSES), default=0)
     render.add_argument("--max-concurrency", type=_int_between(1, MAX_PROCESSES), default=24)
-    render.add_argument("--ram-per-process-gb", type=_float_at_least(0, strict=True), default=32.0)
+    render.add_argument(
+        "--ram-per-process-gb", type=_float_at_least(0, strict=True, high=4096), default=32.0
+    )
     render.add_argument("--disable-mfr", type=_bool, default=False)
     render.add_argument("--disable-affinity", type=_bool, default=False)
-    render.add_argument("--spawn-delay", type=_float_at_least(0), default=2.0)
-    render.add_argument("--child-grace-sec", type=_float_at_least(0), default=30.0)
+    render.add_argument("--spawn-delay", type=_float_at_least(0, high=600), default=2.0)
+    render.add_argument("--child-grace-sec", type=_float_at_least(0, high=240), default=30.0)
     render.add_argument("--no-kill-on-fail", type=_bool, default=False)
     render.add_argument("--aerender-path", default="")
     render.add_argument("--numa-map", default="", help="JSON file or inline JSON")
