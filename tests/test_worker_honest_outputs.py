@@ -45,6 +45,23 @@ def test_a_stale_frame_left_by_an_earlier_render_fails_and_is_kept(tmp_path: Pat
     assert old.read_bytes().startswith(b"\x89PNG")
 
 
+def test_an_old_frame_dated_in_the_future_is_stale_too(tmp_path: Path) -> None:
+    """A frame copied from a machine with a wrong clock, or touched into the future,
+    must not pass for one this render wrote."""
+    scene = make_scene(tmp_path)
+    old = scene.frame_file(4)
+    old.write_bytes(b"a frame from elsewhere")
+    _age(old, -AN_HOUR)
+    result = run(
+        render_argv(scene, "0-5", "--concurrency", "1"),
+        base_env(scene, STANDIN_FAIL="skip_existing"),
+    )
+    assert result.returncode == 1, result.stdout
+    (fail,) = protocol_values(result.stdout, "openjd_fail")
+    assert f"{old} (stale: dated 60 min in the future)" in fail
+    assert old.read_bytes() == b"a frame from elsewhere"
+
+
 def test_a_zero_byte_placeholder_fails_and_is_kept(tmp_path: Path) -> None:
     scene = make_scene(tmp_path)
     result = run(

@@ -12,6 +12,7 @@ import json
 import ntpath
 import os
 import re
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from stat import S_ISREG
@@ -175,8 +176,9 @@ def expected_files(item: Item, frames: Iterable[int]) -> list[str]:
 def file_problem(path: str, since: float, tolerance: float = MTIME_TOLERANCE) -> FileProblem | None:
     """Why `path` does not count as written by a process started at `since` (wall clock,
     `time.time()`), or None when it does: it must be a non-empty regular file modified
-    at or after `since - tolerance`. A 0-byte placeholder (AE's multi-machine "frame in
-    progress" file, a full disk) or a frame left by an earlier render fails."""
+    at or after `since - tolerance` and not after now (+ tolerance). A 0-byte
+    placeholder (AE's multi-machine "frame in progress" file, a full disk) or a frame
+    left by an earlier render (or dated in the future) fails."""
     try:
         stat = os.stat(path)
     except OSError:
@@ -188,6 +190,9 @@ def file_problem(path: str, since: float, tolerance: float = MTIME_TOLERANCE) ->
     early = since - stat.st_mtime
     if early > tolerance:
         return FileProblem(path, f"stale: modified {_duration(early)} before its process started")
+    late = stat.st_mtime - time.time()
+    if late > tolerance:  # no render writes into the future: an old file with a wrong date
+        return FileProblem(path, f"stale: dated {_duration(late)} in the future")
     return None
 
 
