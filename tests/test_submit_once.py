@@ -178,20 +178,23 @@ def test_skip_submitted_knows_an_export_however_its_path_is_spelled(
     (tmp_path / "sub").mkdir()
     link = tmp_path / "sub" / "link.json"
     link.symlink_to(export)
+    hard = tmp_path / "sub" / "hard.json"
+    os.link(export, hard)  # a hard link: no spelling of its path leads to shot.json
     first = run_submit(aws, home, export, "--report", report, "--skip-submitted")
     assert first.returncode == 0, first.stderr
     (create,) = aws.deadline.calls("CreateJob")
     job_id = create.response["jobId"]
 
     dotted = tmp_path / "sub" / ".." / "shot.json"
-    again = run_submit(aws, home, dotted, link, "--report", report, "--skip-submitted")
+    again = run_submit(aws, home, dotted, link, hard, "--report", report, "--skip-submitted")
     no_traceback(again)
     assert again.returncode == 0, again.stderr
     assert len(aws.deadline.calls("CreateJob")) == 1
     skipped = [line for line in again.stderr.splitlines() if "skipped" in line]
     assert skipped == [
-        f"[1/2] shot.json: skipped: already submitted as {job_id}",
-        f"[2/2] link.json: skipped: already submitted as {job_id}",
+        f"[1/3] shot.json: skipped: already submitted as {job_id}",
+        f"[2/3] link.json: skipped: already submitted as {job_id}",
+        f"[3/3] hard.json: skipped: already submitted as {job_id}",
     ]
 
 

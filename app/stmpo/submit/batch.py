@@ -40,6 +40,7 @@ from stmpo.submit.report import (
     BatchReport,
     ExportResult,
     already_submitted,
+    export_file_id,
     export_key,
     file_sha256,
     pending_submission,
@@ -199,6 +200,7 @@ class _Batch:
             started_at=utc_now(),
             dry_run=options.dry_run,
             resolved_path=export_key(path),
+            file_id=export_file_id(path),
         )
         temp_root: Path | None = None
         try:
@@ -208,7 +210,7 @@ class _Batch:
                 target.farm_id if target else None, target.queue_id if target else None
             )
             result.sha256 = submission_hash(content_sha, settings)
-            done = already_submitted(known, result.key, result.sha256)
+            done = already_submitted(known, result.key, result.sha256, result.file_id)
             if done is not None:
                 result.status, result.job_id, result.skipped = "ok", done.job_id, True
                 result.submitted_at = done.submitted_at
@@ -216,7 +218,7 @@ class _Batch:
                 result.message = f"already submitted as {done.job_id}"
                 progress(SubmitProgress("skipped", f"skipped: {result.message}"))
                 return result
-            pending = pending_submission(known, result.key, result.sha256)
+            pending = pending_submission(known, result.key, result.sha256, result.file_id)
             if pending is not None and target is not None and options.skip_submitted:
                 return self._recover(result, pending, progress)
             export = load_any(path)

@@ -68,6 +68,16 @@ def export_key(path: str | Path) -> str:
     return os.path.normcase(os.path.realpath(path))
 
 
+def export_file_id(path: str | Path) -> str | None:
+    """`device:inode` of the export: the same file through a hard link, which no spelling
+    of its path reveals. None where the OS gives no inode (0 on some file systems)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return f"{info.st_dev}:{info.st_ino}" if info.st_ino else None
+
+
 @dataclass
 class ExportResult:
     path: str
@@ -86,6 +96,7 @@ class ExportResult:
     dry_run: bool = False
     error_kind: str | None = None
     resolved_path: str | None = None
+    file_id: str | None = None
     client_token: str | None = None
     #: The CreateJob parameters (without the token) while its outcome is unknown.
     create_job_request: dict[str, Any] | None = None
@@ -105,6 +116,11 @@ class ExportResult:
         """The export this entry is about (entries written before `resolvedPath` existed
         are resolved now)."""
         return self.resolved_path or export_key(self.path)
+
+    def is_export(self, key: str, file_id: str | None) -> bool:
+        """Is this entry about that export, however its path was spelled: the same
+        resolved path, or the same file (a hard link)?"""
+        return self.key == key or (file_id is not None and self.file_id == file_id)
 
     @property
     def pending(self) -> bool:
@@ -201,13 +217,13 @@ def read_report(path: Path) -> list[ExportResult]:
 
 
 def already_submitted(
-    previous: Iterable[ExportResult], key: str, sha256: str
+    previous: Iterable[ExportResult], key: str, sha256: str, file_id: str | None = None
 ) -> ExportResult | None:
     """The last successful real submission of this export with this hash, if any."""
     found = None
     for entry in previous:
         if (
-            entry.key == key
+            entry.is_export(key, file_id)
             and entry.sha256 == sha256
             and entry.ok
             and entry.job_id
@@ -218,12 +234,12 @@ def already_submitted(
 
 
 def pending_submission(
-    previous: Iterable[ExportResult], key: str, sha256: str
+    previous: Iterable[ExportResult], key: str, sha256: str, file_id: str | None = None
 ) -> ExportResult | None:
     """The last entry of this export and hash whose CreateJob outcome is unknown, if any."""
     found = None
     for entry in previous:
-        if entry.key == key and entry.sha256 == sha256 and entry.pending:
+        if entry.is_export(key, file_id) and entry.sha256 == sha256 and entry.pending:
             found = entry
     return found
 
