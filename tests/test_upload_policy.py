@@ -247,3 +247,19 @@ def test_credentials_locations_in_either_os_convention(path: str, secret: bool) 
 
     check = check_uploads([UploadSource(path, "footage[0].path")], UploadRules(), environ={})
     assert bool(check.problems) is secret
+
+
+def test_a_folder_named_as_footage_is_not_uploaded_and_says_so(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folder given where a file belongs is never walked and uploaded; the warning says
+    what it is instead of claiming it is missing."""
+    folder = tmp_path / "plates"
+    folder.mkdir()
+    (folder / "frame.exr").write_bytes(b"x")
+    export = add_footage(make_export(tmp_path, "shot", font=False), {"path": str(folder)})
+    code, _, err = run(capsys, "bundle", export, "-o", tmp_path / "b")
+    assert code == 0, err
+    assert f"footage is a folder, not a file, not uploaded: {folder}" in err
+    inputs = inputs_of(tmp_path / "b")
+    assert str(folder) not in inputs.get("filenames", []) + inputs.get("directories", [])

@@ -151,7 +151,8 @@ class _Collector:
             self.sources.setdefault((path, False), UploadSource(path, where))
         else:
             self.referenced[path] = None
-            self.warnings.append(f"{what} not found on this computer: {path}")
+            found = "a folder, not a file" if os.path.isdir(path) else "not found on this computer"
+            self.warnings.append(f"{what} is {found}, not uploaded: {path}")
 
 
 def _footage(collector: _Collector, footage: Footage, where: str) -> None:
