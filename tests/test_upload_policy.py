@@ -260,6 +260,6 @@ def test_a_folder_named_as_footage_is_not_uploaded_and_says_so(
     export = add_footage(make_export(tmp_path, "shot", font=False), {"path": str(folder)})
     code, _, err = run(capsys, "bundle", export, "-o", tmp_path / "b")
     assert code == 0, err
-    assert f"footage is a folder, not a file, not uploaded: {folder}" in err
+    assert f"footage is a folder, not a file; not uploaded: {folder}" in err
     inputs = inputs_of(tmp_path / "b")
     assert str(folder) not in inputs.get("filenames", []) + inputs.get("directories", [])

@@ -151,8 +151,10 @@ class _Collector:
             self.sources.setdefault((path, False), UploadSource(path, where))
         else:
             self.referenced[path] = None
-            found = "a folder, not a file" if os.path.isdir(path) else "not found on this computer"
-            self.warnings.append(f"{what} is {found}, not uploaded: {path}")
+            if os.path.isdir(path):
+                self.warnings.append(f"{what} is a folder, not a file; not uploaded: {path}")
+            else:
+                self.warnings.append(f"{what} not found on this computer: {path}")
 
 
 def _footage(collector: _Collector, footage: Footage, where: str) -> None:
