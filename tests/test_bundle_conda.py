@@ -6,7 +6,8 @@ The queue environments below model the conda queue environments Deadline Cloud o
 and `conda_queue_env_improved_caching.yaml`, commit e496cde): the same parameter names,
 types and defaults, with a trivial script. OpenJD merges a parameter that the job and an
 environment both define (openjd-model `merge_job_parameter_definitions`); a different
-type is a conflict the service refuses.
+type is a conflict the service refuses; the `deadline` library that submits the job is
+stricter still and refuses any difference in a constraint (`parameter_definition_difference`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 from bundle_exports import export_dict, item, write_export
+from deadline.client.job_bundle.parameters import parameter_definition_difference
 from openjd.model import (
     decode_environment_template,
     decode_job_template,
@@ -171,6 +173,17 @@ def test_every_sample_bundle_leaves_room_for_the_queue_environments(
             environment_templates=environments,
         )
         by_name = {d.name: d for d in merged}
+        # the deadline library is stricter than OpenJD: every constraint must be equal
+        # (it refuses a bundle whose CondaPackages has a maxLength the queue's has not)
+        for environment in QUEUE_ENVIRONMENTS.values():
+            for theirs in environment["parameterDefinitions"]:
+                mine = next(
+                    (d for d in template["parameterDefinitions"] if d["name"] == theirs["name"]),
+                    None,
+                )
+                if mine is not None:
+                    differ = parameter_definition_difference(theirs, mine)
+                    assert [f for f in differ if f != "default"] == [], (sample.name, mine)
         assert by_name["CondaPackages"].type.value == "STRING"
         assert by_name["CondaChannels"].default == "deadline-cloud"
         values = yaml.safe_load((out / "parameter_values.yaml").read_text(encoding="utf-8"))
