@@ -379,3 +379,17 @@ def test_the_tab_shows_the_conda_package_and_warns_when_the_channel_lacks_it(
     if warned:
         assert conda[0].startswith("After Effects 23.0 is not a version the deadline-cloud")
     assert dialog.shared_job_settings.initial_shared_parameter_values == {"CondaPackages": package}
+
+
+def test_the_dialog_starts_with_the_render_job_properties(
+    make_dialog: Callable[[Path], Any], tmp_path: Path
+) -> None:
+    """One retry and ten failed tasks, as `stmpo bundle`/`submit`, not the library's five
+    retries per task."""
+    dialog = make_dialog(copy_export("image_sequence.json", tmp_path))
+    box = dialog.shared_job_settings.shared_job_properties_box
+    assert box.max_retries_per_task_box.value() == 1
+    assert box.max_failed_tasks_count_box.value() == 10
+    assert box.priority_box.value() == 50
+    values = {p["name"]: p["value"] for p in box.get_parameters()}
+    assert values["deadline:maxRetriesPerTask"] == 1
