@@ -132,6 +132,7 @@ def under_subreaper(argv: list[str]) -> list[str]:
 def base_env(scene: Scene, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STANDIN_")}
     env.pop("AERENDER_PATH", None)
+    env.pop("AERENDER_EXECUTABLE", None)
     env["STANDIN_TRACE"] = str(scene.trace)
     env["PYTHONUTF8"] = "1"
     env.update(extra)

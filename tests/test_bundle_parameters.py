@@ -22,6 +22,9 @@ EXPECTED = {
     "AerenderPath": ("STRING", ""),
     "NumaMap": ("STRING", ""),
     "Python": ("STRING", "python"),
+    # the conda queue environment's own names, types and defaults (docs/job-bundle.md)
+    "CondaPackages": ("STRING", ""),
+    "CondaChannels": ("STRING", "deadline-cloud"),
 }
 
 

@@ -232,6 +232,7 @@ def test_parameter_values_hold_the_project_and_the_user_values() -> None:
         {"name": "ProjectFile", "value": "/projects/spot/spot_v012.aep"},
         {"name": "Concurrency", "value": 4},
         {"name": "DisableMFR", "value": "true"},
+        {"name": "CondaPackages", "value": "aftereffects=24.6"},
     ]
 
 

@@ -83,7 +83,10 @@ def test_bundle_layout(tmp_path: Path) -> None:
     assert not [f for f in files if "__pycache__" in f or f.endswith(".pyc")]
     assert (out / "scripts/fonts/Inter-Bold.ttf").read_bytes() == font.read_bytes()
     assert load_yaml(out / "parameter_values.yaml") == {
-        "parameterValues": [{"name": "ProjectFile", "value": "/projects/spot/spot_v012.aep"}]
+        "parameterValues": [
+            {"name": "ProjectFile", "value": "/projects/spot/spot_v012.aep"},
+            {"name": "CondaPackages", "value": "aftereffects=24.6"},
+        ]
     }
     refs = load_yaml(out / "asset_references.yaml")["assetReferences"]
     assert refs["outputs"]["directories"] == ["/renders/item1"]
@@ -168,7 +171,8 @@ def test_dialog_values_queue_parameters_assets_and_host_requirements(tmp_path: P
     template = load_yaml(out / "template.yaml")
     assert [s["hostRequirements"] for s in template["steps"]] == [host, host]
     values = load_yaml(out / "parameter_values.yaml")["parameterValues"]
-    assert values[0] == {"name": "CondaPackages", "value": "ae-26"}
+    assert values[0] == {"name": "CondaPackages", "value": "ae-26"}  # the dialog shows it
+    assert [v["value"] for v in values if v["name"] == "CondaPackages"] == ["ae-26"]
     assert "Concurrency" not in [v["name"] for v in values]
     refs = load_yaml(out / "asset_references.yaml")["assetReferences"]
     assert "/extra/lut.cube" in refs["inputs"]["filenames"]

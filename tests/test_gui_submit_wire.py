@@ -221,6 +221,8 @@ def test_submit_button_uploads_the_project_and_creates_the_chosen_job(
     assert parameters["MaxConcurrency"] == {"int": "32"}
     assert float(parameters["RamPerProcessGB"]["float"]) == 24.0
     assert parameters["ProjectFile"] == {"path": export.project.path}
+    # the queue's conda environment field, prefilled from the exporting AE (24.6.2)
+    assert parameters["CondaPackages"] == {"string": "aftereffects=24.6"}
 
     # the upload was approved once, and only the chosen items' outputs are declared
     base = tmp_path / "spot"

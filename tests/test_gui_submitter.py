@@ -357,3 +357,39 @@ def test_settings_stick_beside_the_project_when_its_folder_exists(
     assert tab.chunk_size.value() == 7
     assert tab.profile_combo.currentText() == "Farm"
     assert not (export_path.parent / "tmp_export.stmpo.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("version", "package", "warned"),
+    [("24.6.2", "aftereffects=24.6", False), ("23.0.1", "aftereffects=23", True)],
+)
+def test_the_tab_shows_the_conda_package_and_warns_when_the_channel_lacks_it(
+    make_dialog: Callable[[Path], Any], tmp_path: Path, version: str, package: str, warned: bool
+) -> None:
+    data = json.loads((examples_dir() / "image_sequence.json").read_text(encoding="utf-8"))
+    data["host"]["version"] = version
+    export_path = tmp_path / "spot.json"
+    export_path.write_text(json.dumps(data), encoding="utf-8")
+    dialog = make_dialog(export_path)
+    tab = ae_tab(dialog)
+    assert tab.conda_label.text().startswith(f"{package}: ")
+    lines = [tab.warnings_list.item(i).text() for i in range(tab.warnings_list.count())]
+    conda = [line for line in lines if "CondaPackages" in line]
+    assert bool(conda) == warned
+    if warned:
+        assert conda[0].startswith("After Effects 23.0 is not a version the deadline-cloud")
+    assert dialog.shared_job_settings.initial_shared_parameter_values == {"CondaPackages": package}
+
+
+def test_the_dialog_starts_with_the_render_job_properties(
+    make_dialog: Callable[[Path], Any], tmp_path: Path
+) -> None:
+    """One retry and ten failed tasks, as `stmpo bundle`/`submit`, not the library's five
+    retries per task."""
+    dialog = make_dialog(copy_export("image_sequence.json", tmp_path))
+    box = dialog.shared_job_settings.shared_job_properties_box
+    assert box.max_retries_per_task_box.value() == 1
+    assert box.max_failed_tasks_count_box.value() == 10
+    assert box.priority_box.value() == 50
+    values = {p["name"]: p["value"] for p in box.get_parameters()}
+    assert values["deadline:maxRetriesPerTask"] == 1

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from stmpo.errors import Problem, StmpoError
 from stmpo.frame_text import parse_frame_range
+
+if TYPE_CHECKING:
+    from stmpo.bundle.job_properties import JobProperties
 
 
 def add_selection_arguments(
@@ -58,6 +62,70 @@ def add_upload_arguments(parser: argparse.ArgumentParser) -> None:
         help="upload folders far wider than the project (a home folder, a drive root, "
         "one with 10x the project's files or bytes); refused by default",
     )
+
+
+def add_job_property_arguments(parser: argparse.ArgumentParser) -> None:
+    """The job properties of `deadline bundle submit`, with the same flag names."""
+    from stmpo.bundle.job_properties import JobProperties
+
+    d = JobProperties()
+    group = parser.add_argument_group("job properties (as deadline bundle submit)")
+    group.add_argument(
+        "--priority", metavar="0-100", help=f"higher runs first (default {d.priority})"
+    )
+    group.add_argument(
+        "--max-failed-tasks-count",
+        metavar="N",
+        help=f"failed tasks before the job fails (default {d.max_failed_tasks_count})",
+    )
+    group.add_argument(
+        "--max-retries-per-task",
+        metavar="N",
+        help=f"retries of a failed task (default {d.max_retries_per_task}: a worker that "
+        "cannot render fails the same way every time)",
+    )
+    group.add_argument(
+        "--max-worker-count",
+        metavar="N",
+        help="most workers on the job at once, -1 = no limit (default: not set, no limit)",
+    )
+    group.add_argument(
+        "--target-task-run-status",
+        metavar="ready|suspended",
+        help="suspended: create the tasks without starting them (default ready)",
+    )
+
+
+def parse_job_properties(args: argparse.Namespace) -> JobProperties:
+    """The job property flags, range-checked as CreateJob would; every problem names its
+    flag."""
+    from stmpo.bundle.job_properties import JobProperties, check_int, check_status
+
+    values: dict[str, Any] = {}
+    problems: list[Problem] = []
+    flags = {
+        "--priority": "priority",
+        "--max-failed-tasks-count": "max_failed_tasks_count",
+        "--max-retries-per-task": "max_retries_per_task",
+        "--max-worker-count": "max_worker_count",
+    }
+    for flag, field in flags.items():
+        text = getattr(args, field, None)
+        if text is None:
+            continue
+        try:
+            values[field] = check_int(flag, text)
+        except ValueError as exc:
+            problems.append(Problem(f"{flag} {text}", str(exc)))
+    status = getattr(args, "target_task_run_status", None)
+    if status is not None:
+        try:
+            values["target_task_run_status"] = check_status(status)
+        except ValueError as exc:
+            problems.append(Problem(f"--target-task-run-status {status}", str(exc)))
+    if problems:
+        raise StmpoError(problems)
+    return JobProperties(**values)
 
 
 def parse_assignments(values: Sequence[str]) -> dict[str, str]:

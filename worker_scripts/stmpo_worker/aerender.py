@@ -1,8 +1,15 @@
 """Finding aerender and building each child's argument list.
 
-Resolution order: `--aerender-path`, `AERENDER_PATH`, `aerender` on PATH, then the
-default install folders, newest After Effects first. An explicit path that does not
-exist is an error (a typo must not silently render with another AE version).
+Resolution order: `--aerender-path`, `AERENDER_PATH`, `AERENDER_EXECUTABLE` (the
+official Deadline Cloud After Effects integration's variable), `aerender` or
+`aerender.exe` on PATH, then the default install folders, newest After Effects first.
+An explicit path that does not exist is an error (a typo must not silently render with
+another AE version).
+
+On a service-managed fleet the queue's conda environment installs After Effects from
+the `aftereffects` package, whose activation script puts its install folder (holding
+`aerender.exe`) on PATH (aws-deadline/deadline-cloud-samples,
+`conda_recipes/aftereffects-25.0/recipe/build_win.sh`): PATH is where the worker finds it.
 """
 
 from __future__ import annotations
@@ -19,6 +26,10 @@ from dataclasses import dataclass
 
 WINDOWS_GLOBS = (r"{pf}\Adobe\Adobe After Effects *\Support Files\aerender.exe",)
 MACOS_GLOBS = ("/Applications/Adobe After Effects */aerender",)
+#: Environment variables naming aerender (a file, or a folder holding it), in order.
+ENV_VARIABLES = ("AERENDER_PATH", "AERENDER_EXECUTABLE")
+#: Names looked up on PATH: `aerender.exe` also where PATHEXT does not supply `.exe`.
+PATH_NAMES = ("aerender", "aerender.exe")
 
 
 class AerenderNotFound(Exception):
@@ -29,7 +40,8 @@ class AerenderNotFound(Exception):
         super().__init__(
             "aerender not found. Looked in: "
             + "; ".join(self.looked)
-            + ". Set the AerenderPath job parameter or AERENDER_PATH on the worker."
+            + ". Set the AerenderPath job parameter, AERENDER_PATH or AERENDER_EXECUTABLE "
+            "on the worker, or CondaPackages (aftereffects=X.Y) on a service-managed fleet."
         )
 
 
@@ -101,14 +113,17 @@ def resolve_aerender(
     finder = finder or Finder()
     if explicit.strip():
         return _explicit(explicit.strip(), finder, "--aerender-path", os_name)
-    from_env = env.get("AERENDER_PATH", "").strip()
-    if from_env:
-        return _explicit(from_env, finder, "AERENDER_PATH", os_name)
-    looked = ["--aerender-path (empty)", "AERENDER_PATH (not set)"]
-    on_path = finder.which("aerender")
-    if on_path:
-        return on_path
-    looked.append("aerender on PATH")
+    looked = ["--aerender-path (empty)"]
+    for variable in ENV_VARIABLES:
+        from_env = env.get(variable, "").strip()
+        if from_env:
+            return _explicit(from_env, finder, variable, os_name)
+        looked.append(f"{variable} (not set)")
+    for name in PATH_NAMES:
+        on_path = finder.which(name)
+        if on_path:
+            return on_path
+    looked.extend(f"{name} on PATH" for name in PATH_NAMES)
     found, patterns = default_install_candidates(os_name, finder.glob, env)
     if found:
         return found[0]

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from stmpo.bundle.assets import AssetRefs, AssetScan, collect_assets
+from stmpo.bundle.conda import conda_packages_for, exporting_version
 from stmpo.bundle.limits import template_size_problem
 from stmpo.bundle.parameters import default_value, parse_parameter_values
 from stmpo.bundle.selection import ItemPlan, plan_items
@@ -97,10 +98,17 @@ def build_bundle(export: Export, settings: BundleSettings | None = None) -> Buil
 
     project_file = str(values.get("ProjectFile", export.project.path))
     values["ProjectFile"] = project_file
+    conda_warnings: list[str] = []
+    if "CondaPackages" not in values:  # given, even empty (-p CondaPackages=), it stays
+        choice = conda_packages_for(exporting_version(export))
+        values["CondaPackages"] = choice.packages
+        conda_warnings += [choice.warning] if choice.warning else []
     parameter_values = [{"name": "ProjectFile", "value": project_file}]
     parameter_values += [
         {"name": key, "value": value} for key, value in values.items() if key != "ProjectFile"
     ]
+    if settings.job_properties is not None:
+        parameter_values += settings.job_properties.parameter_values()
     scan = collect_assets(
         export,
         plans,
@@ -117,7 +125,13 @@ def build_bundle(export: Export, settings: BundleSettings | None = None) -> Buil
         parameter_values=parameter_values,
         asset_references=scan.refs,
         warnings=tuple(
-            [*(f"export: {w}" for w in export.warnings), *warnings, *font_warnings, *asset_warnings]
+            [
+                *(f"export: {w}" for w in export.warnings),
+                *conda_warnings,
+                *warnings,
+                *font_warnings,
+                *asset_warnings,
+            ]
         ),
         plans=tuple(plans),
         fonts=tuple(fonts),

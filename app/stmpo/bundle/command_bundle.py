@@ -8,11 +8,13 @@ from pathlib import Path
 
 from stmpo._worker_scripts.stmpo_worker.logtext import text_line
 from stmpo.cli_args import (
+    add_job_property_arguments,
     add_selection_arguments,
     add_upload_arguments,
     parse_assignments,
     parse_frames,
     parse_items,
+    parse_job_properties,
 )
 from stmpo.errors import writing
 
@@ -40,6 +42,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         help="another file for job attachments to upload (repeatable)",
     )
     add_upload_arguments(p)
+    add_job_property_arguments(p)
     p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     p.set_defaults(handler=run)
 
@@ -56,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
         extra_input_files=tuple(args.input_file),
         allow_secret_paths=args.allow_secret_paths,
         allow_broad_assets=args.allow_broad_assets,
+        job_properties=parse_job_properties(args),
     )
     export = load_any(args.export)
     built = build_bundle(export, settings)

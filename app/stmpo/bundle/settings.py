@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from stmpo.bundle.job_properties import JobProperties
+
 
 @dataclass(frozen=True)
 class BundleSettings:
@@ -28,3 +30,7 @@ class BundleSettings:
     """Upload inputs inside credentials locations (~/.ssh, ~/.aws, ...); refused otherwise."""
     allow_broad_assets: bool = False
     """Upload folders far wider than the project (a home folder, a drive root)."""
+    job_properties: JobProperties | None = None
+    """Priority, retries...: written as `deadline:` parameter values. None writes none, so
+    the submitter dialog's own job properties (which it passes with the queue's
+    parameters) are the ones submitted."""

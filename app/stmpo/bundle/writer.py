@@ -68,18 +68,27 @@ def final_template(
     return template
 
 
+#: Parameters the template shares with the queue's conda environment. The submitter
+#: dialog shows them in its queue environment section, prefilled with our default
+#: (`initial_shared_parameter_values`), so the value there is what the artist chose.
+QUEUE_SHOWN = frozenset({"CondaPackages", "CondaChannels"})
+
+
 def final_parameter_values(
     built: BuiltBundle, queue_parameters: Iterable[Mapping[str, Any]] | None
 ) -> list[dict[str, Any]]:
-    """Queue parameter values first (those the template does not define), then ours."""
+    """Queue parameter values first (those the template does not define, and the conda
+    ones the dialog shows), then ours."""
     own = {entry["name"] for entry in built.parameter_values}
     own |= {d["name"] for d in built.template.get("parameterDefinitions", [])}
     values = [
         {"name": entry["name"], "value": entry["value"]}
         for entry in queue_parameters or []
-        if entry.get("name") not in own and entry.get("value") is not None
+        if (entry.get("name") not in own or entry.get("name") in QUEUE_SHOWN)
+        and entry.get("value") is not None
     ]
-    return values + [dict(entry) for entry in built.parameter_values]
+    given = {entry["name"] for entry in values}
+    return values + [dict(e) for e in built.parameter_values if e["name"] not in given]
 
 
 def _inside(exc: OSError, staging: Path) -> bool:

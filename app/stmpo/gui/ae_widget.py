@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stmpo.bundle.conda import conda_packages_for, exporting_version
 from stmpo.bundle.upload_policy import UploadSummary
 from stmpo.errors import Problem
 from stmpo.export.model import Export, RenderQueueItem
@@ -99,6 +100,14 @@ class AfterEffectsSettingsWidget(QWidget):
         host = self.export.host
         host_text = f"{host.app} {host.version or ''} ({host.os or 'unknown OS'})" if host else "-"
         project_form.addRow("Exported from", QLabel(host_text))
+        self.conda = conda_packages_for(exporting_version(self.export))
+        self.conda_label = QLabel(
+            f"{self.conda.packages or '(none)'}: what a service-managed fleet installs; "
+            "change it under Queue environment \u203a Conda packages (empty when the "
+            "workers have After Effects installed)"
+        )
+        self.conda_label.setWordWrap(True)
+        project_form.addRow("Conda packages", self.conda_label)
         layout.addWidget(project_box)
 
         queue_box = QGroupBox("Render queue")
@@ -529,5 +538,6 @@ class AfterEffectsSettingsWidget(QWidget):
             for row in self._font_rows
             if row.state != "resolved"
         ]
+        lines += [self.conda.warning] if self.conda.warning else []
         for line in lines:
             self.warnings_list.addItem(line)

@@ -17,6 +17,7 @@ from typing import Any
 from stmpo import __version__
 from stmpo._worker_scripts.stmpo_worker.logtext import text_line
 from stmpo.bundle.assets import AssetRefs
+from stmpo.bundle.conda import conda_packages_for, exporting_version
 from stmpo.errors import StmpoError
 from stmpo.export.model import Export
 from stmpo.gui.settings import (
@@ -147,12 +148,16 @@ def build_dialog(export: Export, export_path: str, parent: Any = None) -> Any:
     host = export.host
     detected = auto_detected_attachments(export)
     settings = initial_settings(export, export_path)
+    conda = conda_packages_for(exporting_version(export))
     for notice in settings.notices:  # also in the tab's Warnings
         print(text_line(f"stmpo-submitter: warning: {notice}"), file=sys.stderr)
     dialog = SubmitJobToDeadlineDialog(
         job_setup_widget_type=AfterEffectsSettingsWidget,
         initial_job_settings=settings,
-        initial_shared_parameter_values={},
+        # The queue's conda environment shows CondaPackages in the dialog's queue section:
+        # prefilled here, the artist sees and may change what the job installs there
+        # (stmpo.bundle.writer.QUEUE_SHOWN); a queue without one takes the bundle's value.
+        initial_shared_parameter_values={"CondaPackages": conda.packages},
         auto_detected_attachments=detected,
         attachments=AssetReferences(),
         on_create_job_bundle_callback=make_bundle_callback(export, export_path, detected),

@@ -21,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from stmpo.bundle import BundleSettings
+from stmpo.bundle.job_properties import JobProperties
 from stmpo.bundle.parameters import default_value, definitions_by_name
 from stmpo.export.model import Export
 from stmpo.frame_text import parse_frame_range
 
 STICKY_VERSION = 1
+_JOB = JobProperties()
 
 #: The STMPO controls the tab edits, by job parameter name.
 STMPO_CONTROLS: tuple[str, ...] = (
@@ -80,11 +82,12 @@ class AfterEffectsSettings:
     submitter_name: str = "After Effects"
     name: str = "After Effects job"
     description: str = ""
-    # Shared-settings fields the deadline dialog fills when present.
-    priority: int = 50
-    initial_status: str = "READY"
-    max_failed_tasks_count: int = 20
-    max_retries_per_task: int = 5
+    # Shared-settings fields the deadline dialog fills when present; a render's defaults,
+    # the same as `stmpo bundle`/`submit` (stmpo.bundle.job_properties).
+    priority: int = _JOB.priority
+    initial_status: str = _JOB.target_task_run_status
+    max_failed_tasks_count: int = _JOB.max_failed_tasks_count
+    max_retries_per_task: int = _JOB.max_retries_per_task
     max_worker_count: int = -1
 
     export_path: str = ""

@@ -236,6 +236,7 @@ class _Batch:
                 replace=options.force and options.bundles_dir is not None,
                 allow_secret_paths=options.allow_secret_paths,
                 allow_broad_assets=options.allow_broad_assets,
+                job_properties=options.job_properties,
             )
             written = self.factory(export, request, out_dir)
             result.warnings = list(written.warnings)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from stmpo.bundle.job_properties import JobProperties
 from stmpo.bundle.upload_policy import UploadSummary
 from stmpo.errors import OutputRefused, Problem, StmpoError, os_problem
 from stmpo.export.model import Export
@@ -27,6 +28,8 @@ class BundleRequest:
     """May an earlier bundle stmpo wrote at the folder be replaced (`--force`)?"""
     allow_secret_paths: bool = False
     allow_broad_assets: bool = False
+    job_properties: JobProperties | None = None
+    """Priority, retries...: `deadline:` values in the bundle, carried into CreateJob."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ def stmpo_bundle_factory(export: Export, request: BundleRequest, out_dir: Path) 
         job_name=request.job_name,
         allow_secret_paths=request.allow_secret_paths,
         allow_broad_assets=request.allow_broad_assets,
+        job_properties=request.job_properties,
     )
     built = build_bundle(export, settings)
     path = write_bundle(built, out_dir, overwrite=request.replace)

@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 
 from stmpo.cli_args import (
+    add_job_property_arguments,
     add_selection_arguments,
     add_upload_arguments,
     parse_assignments,
     parse_items,
+    parse_job_properties,
 )
 from stmpo.errors import Problem, StmpoError
 
@@ -77,6 +79,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         help="accept the deadline library's prompts that default to yes (run submission "
         "hooks), as `deadline bundle submit --yes`; never accepts unknown upload paths",
     )
+    add_job_property_arguments(p)
     p.add_argument("-v", "--verbose", action="store_true", help="also print the library's output")
     p.set_defaults(handler=run)
 
@@ -110,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
         allow_broad_assets=args.allow_broad_assets,
         known_asset_paths=tuple(args.known_asset_path),
         yes=args.yes,
+        job_properties=parse_job_properties(args),
     )
     report = submit_exports(args.exports, options, on_progress=TextProgress(sys.stderr))
     print(summary_table(report))

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from stmpo.bundle.job_properties import JobProperties
+
 
 @dataclass(frozen=True)
 class SubmitOptions:
@@ -36,6 +38,10 @@ class SubmitOptions:
     yes: bool = False
     """Accept the library's prompts whose default is yes (submission hooks), as
     `deadline bundle submit --yes` does; uploads outside known paths stay refused."""
+    job_properties: JobProperties | None = None
+    """Priority, retries, failure budget, worker cap, initial status: CreateJob fields,
+    not job settings, so they are not part of the fingerprint below (a rerun at another
+    priority is the same render, and `--skip-submitted` skips it)."""
 
     def fingerprint_settings(self, farm_id: str | None, queue_id: str | None) -> dict[str, object]:
         """The settings that make two submissions of the same export different jobs."""
