@@ -9,9 +9,12 @@ from pathlib import Path
 from stmpo.cli_args import (
     add_selection_arguments,
     add_upload_arguments,
+    add_worker_arguments,
     parse_assignments,
     parse_frames,
+    parse_host_requirements,
     parse_items,
+    parse_task_timeout,
 )
 from stmpo.errors import writing
 
@@ -39,6 +42,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         help="another file for job attachments to upload (repeatable)",
     )
     add_upload_arguments(p)
+    add_worker_arguments(p)
     p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     p.set_defaults(handler=run)
 
@@ -55,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
         extra_input_files=tuple(args.input_file),
         allow_secret_paths=args.allow_secret_paths,
         allow_broad_assets=args.allow_broad_assets,
+        task_timeout=parse_task_timeout(args.task_timeout),
+        host_requirements=parse_host_requirements(args.host_requirements),
     )
     export = load_any(args.export)
     built = build_bundle(export, settings)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+from stmpo.bundle.farm_defaults import DEFAULT_TASK_TIMEOUT_SECONDS
 
 
 @dataclass(frozen=True)
@@ -28,3 +31,7 @@ class BundleSettings:
     """Upload inputs inside credentials locations (~/.ssh, ~/.aws, ...); refused otherwise."""
     allow_broad_assets: bool = False
     """Upload folders far wider than the project (a home folder, a drive root)."""
+    task_timeout: int = DEFAULT_TASK_TIMEOUT_SECONDS
+    """Seconds a render task may run before the worker agent cancels it."""
+    host_requirements: Mapping[str, Any] | None = None
+    """An OpenJD `hostRequirements` object for every step; None = Windows or macOS."""

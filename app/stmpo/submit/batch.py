@@ -234,6 +234,8 @@ class _Batch:
                 replace=options.force and options.bundles_dir is not None,
                 allow_secret_paths=options.allow_secret_paths,
                 allow_broad_assets=options.allow_broad_assets,
+                task_timeout=options.task_timeout,
+                host_requirements=options.host_requirements,
             )
             written = self.factory(export, request, out_dir)
             result.warnings = list(written.warnings)

@@ -12,7 +12,9 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from stmpo.bundle.farm_defaults import DEFAULT_TASK_TIMEOUT_SECONDS
 from stmpo.bundle.upload_policy import UploadSummary
 from stmpo.errors import OutputRefused, Problem, StmpoError, os_problem
 from stmpo.export.model import Export
@@ -27,6 +29,8 @@ class BundleRequest:
     """May an earlier bundle stmpo wrote at the folder be replaced (`--force`)?"""
     allow_secret_paths: bool = False
     allow_broad_assets: bool = False
+    task_timeout: int = DEFAULT_TASK_TIMEOUT_SECONDS
+    host_requirements: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,8 @@ def stmpo_bundle_factory(export: Export, request: BundleRequest, out_dir: Path) 
         job_name=request.job_name,
         allow_secret_paths=request.allow_secret_paths,
         allow_broad_assets=request.allow_broad_assets,
+        task_timeout=request.task_timeout,
+        host_requirements=request.host_requirements,
     )
     built = build_bundle(export, settings)
     path = write_bundle(built, out_dir, overwrite=request.replace)
