@@ -147,6 +147,7 @@ def test_a_host_requirements_path_that_is_no_file_is_exit_2(
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_submit_sends_the_requirements_and_timeouts_to_create_job(
     aws: LocalAws, tmp_path: Path
 ) -> None:
@@ -173,6 +174,7 @@ def test_submit_sends_the_requirements_and_timeouts_to_create_job(
     assert timeouts == [600, 600, 7200, 7200]
 
 
+@pytest.mark.slow
 def test_submit_refuses_a_bad_host_requirements_file_before_any_call(
     aws: LocalAws, tmp_path: Path
 ) -> None:
@@ -193,3 +195,39 @@ def test_submit_refuses_a_bad_host_requirements_file_before_any_call(
     assert result.stderr.startswith("stmpo submit: --host-requirements: "), result.stderr
     assert "anyOf" in result.stderr and "Traceback" not in result.stderr
     assert aws.deadline.calls("CreateJob") == []
+
+
+@pytest.mark.slow
+def test_skip_submitted_knows_a_different_timeout_or_host_requirement_is_a_new_job(
+    aws: LocalAws, tmp_path: Path
+) -> None:
+    """The same export with the default settings is skipped; with another task timeout or
+    host requirements it is a different job and goes through."""
+    export = make_export(tmp_path, "shot040", items=1, footage_frames=1)
+    spec = tmp_path / "hosts.json"
+    spec.write_text(json.dumps(BIG_WINDOWS), encoding="utf-8")
+    home = tmp_path / "home"
+    home.mkdir()
+    report = tmp_path / "report.json"
+
+    def submit(*extra: str) -> subprocess.CompletedProcess[str]:
+        args = ["submit", str(export), "--report", str(report), "--skip-submitted", *extra]
+        return subprocess.run(
+            [sys.executable, "-m", "stmpo", *args],
+            env=aws.client_env(home),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    for extra, creates in [
+        ((), 1),
+        (("--task-timeout", "172800"), 1),  # the default, spelt out: the same job
+        (("--task-timeout", "3600"), 2),
+        (("--task-timeout", "3600"), 2),
+        (("--task-timeout", "3600", "--host-requirements", str(spec)), 3),
+    ]:
+        result = submit(*extra)
+        assert result.returncode == 0, result.stderr
+        assert len(aws.deadline.calls("CreateJob")) == creates, (extra, result.stderr)
