@@ -30,7 +30,11 @@ def test_template_shape() -> None:
     assert env["script"]["actions"]["onExit"]["args"][1] == "remove-fonts"
     assert [s["name"] for s in template["steps"]] == ["RQ 001 MAIN comp", "RQ 002 MAIN comp"]
     for step in template["steps"]:
-        assert "hostRequirements" not in step
+        # After Effects runs on Windows and macOS only: keep the job off Linux workers.
+        assert step["hostRequirements"] == {
+            "attributes": [{"name": "attr.worker.os.family", "anyOf": ["windows", "macos"]}]
+        }
+        assert step["script"]["actions"]["onRun"]["timeout"] == 172_800
         run = step["script"]["actions"]["onRun"]
         assert run["command"] == "{{Param.Python}}"
         assert run["args"][:2] == ["{{Param.StmpoScripts}}/stmpo_render.py", "render"]

@@ -98,7 +98,7 @@ def test_the_lists_the_submitter_dialog_reads(server: DeadlineServer, client: An
             {"name": "Projects", "path": "/mnt/projects", "type": "SHARED"}
         ]
         with pytest.raises(ClientError, match="ResourceNotFoundException"):
-            client.get_storage_profile_for_queue(**queue_ids, storageProfileId="sp-nope")
+            client.get_storage_profile_for_queue(**queue_ids, storageProfileId="sp-" + "0" * 32)
     finally:
         server.state.queue.storage_profiles.remove(profile)
     with pytest.raises(ClientError, match="ResourceNotFoundException"):
@@ -134,6 +134,78 @@ def test_create_job_validates_the_template_like_the_service(
         client.create_job(
             **ids(server), template=json.dumps(broken), templateType="JSON", priority=50
         )
+
+
+def _create(client: Any, server: DeadlineServer, **extra: Any) -> dict[str, Any]:
+    args: dict[str, Any] = {"template": json.dumps(TEMPLATE), "templateType": "JSON"}
+    return client.create_job(**ids(server), **{**args, "priority": 50, **extra})  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        # what botocore lets through (it checks only `min`) and the service refuses
+        ({"priority": 101}, "priority"),
+        ({"maxFailedTasksCount": 2**31}, "maxFailedTasksCount"),
+        ({"maxRetriesPerTask": 2**31}, "maxRetriesPerTask"),
+        ({"maxWorkerCount": 2**31}, "maxWorkerCount"),
+        ({"targetTaskRunStatus": "PAUSED"}, "targetTaskRunStatus"),
+        ({"parameters": {"Frames": {"string": "x" * 1025}}}, "parameters.Frames.string"),
+        ({"parameters": {f"P{i}": {"int": "1"} for i in range(201)}}, "parameters"),
+        ({"template": "#" * 1_000_001, "templateType": "YAML"}, "template"),
+    ],
+)
+def test_create_job_refuses_what_the_service_model_refuses(
+    extra: dict[str, Any], field: str, server: DeadlineServer, client: Any
+) -> None:
+    with pytest.raises(ClientError) as err:
+        _create(client, server, **extra)
+    error = err.value.response["Error"]
+    assert error["Code"] == "ValidationException"
+    assert f"{field}:" in error["Message"]
+    assert server.state.jobs == {} or all(
+        j.request.get("priority") == 50 and "maxWorkerCount" not in j.request
+        for j in server.state.jobs.values()
+    )
+    (call,) = server.calls("CreateJob")
+    assert call.error_code == "ValidationException"
+
+
+def test_create_job_keeps_the_job_properties_get_job_answers_them(
+    server: DeadlineServer, client: Any
+) -> None:
+    properties = {
+        "priority": 100,
+        "maxFailedTasksCount": 0,
+        "maxRetriesPerTask": 0,
+        "maxWorkerCount": -1,
+        "targetTaskRunStatus": "SUSPENDED",
+    }
+    job = _create(client, server, parameters={"Note": {"string": "x" * 1024}}, **properties)
+    got = client.get_job(**ids(server), jobId=job["jobId"])
+    assert {name: got[name] for name in properties} == properties
+    assert got["taskRunStatus"] == "SUSPENDED"
+
+
+def _template_with(count: int) -> dict[str, Any]:
+    """TEMPLATE's own Frames plus more, `count` in all."""
+    more = [{"name": f"P{i:02d}", "type": "INT", "default": 1} for i in range(count - 1)]
+    return dict(TEMPLATE, parameterDefinitions=[*TEMPLATE["parameterDefinitions"], *more])
+
+
+def test_create_job_counts_parameters_with_the_queue_environments(
+    server: DeadlineServer, client: Any
+) -> None:
+    """The test queue's Conda environment defines CondaPackages and CondaChannels."""
+    assert _create(client, server, template=json.dumps(_template_with(48)))
+    with pytest.raises(ClientError) as err:
+        _create(client, server, template=json.dumps(_template_with(49)))
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+    assert "51 parameter definitions" in err.value.response["Error"]["Message"]
+    # a template parameter that contradicts the queue environment's definition
+    clash = dict(TEMPLATE, parameterDefinitions=[{"name": "CondaPackages", "type": "INT"}])
+    with pytest.raises(ClientError, match="ValidationException"):
+        _create(client, server, template=json.dumps(clash))
 
 
 def test_faults_and_unknown_resources(server: DeadlineServer, client: Any) -> None:

@@ -215,6 +215,9 @@ def test_submit_button_uploads_the_project_and_creates_the_chosen_job(
     body = create.body
     template = yaml.safe_load(body["template"])
     assert len(template["steps"]) == len(chosen)
+    # the Host requirements tab left at "all available workers": the default stays
+    os_family = {"name": "attr.worker.os.family", "anyOf": ["windows", "macos"]}
+    assert [s["hostRequirements"] for s in template["steps"]] == [{"attributes": [os_family]}] * 2
     assert template["name"] == "spot"  # the Job name field, prefilled from the project
     parameters = body["parameters"]
     assert parameters["DisableMFR"] == {"string": "true"}
@@ -247,6 +250,32 @@ def test_submit_button_uploads_the_project_and_creates_the_chosen_job(
     assert progress.status_label.text() == "Submission complete"
     progress.button_box.button(QDialogButtonBox.StandardButton.Ok).click()
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT_MS)
+
+
+def test_the_host_requirements_tab_replaces_the_default_requirement(
+    farm_home: Path, aws: LocalAws, qtbot: Any, tmp_path: Path
+) -> None:
+    from deadline.client.ui.dataclasses import HostRequirements, OsRequirements
+
+    dialog = open_when_ready(qtbot, make_export(tmp_path, "hr", footage_frames=1, font=False))
+    dialog.host_requirements.set_requirements(
+        HostRequirements(os_requirements=OsRequirements(["windows"], ["x86_64"]))
+    )
+    chosen = dialog.host_requirements.get_requirements()
+    assert chosen is not None
+
+    progress, seen = click_submit(qtbot, dialog)
+    assert dialog.job_id, (seen, progress.submission_log.toPlainText())
+    (create,) = aws.deadline.calls("CreateJob")
+    template = yaml.safe_load(create.body["template"])
+    assert [s["hostRequirements"] for s in template["steps"]] == [chosen]
+    os_attribute = next(a for a in chosen["attributes"] if a["name"] == "attr.worker.os.family")
+    assert os_attribute["anyOf"] == ["windows"]
+    # the tab replaces the requirement only: every action keeps its timeout
+    (step,) = template["steps"]
+    assert step["script"]["actions"]["onRun"]["timeout"] == 172_800
+    env_actions = template["jobEnvironments"][0]["script"]["actions"].values()
+    assert [action["timeout"] for action in env_actions] == [600, 600]
 
 
 def test_a_refused_create_job_is_reported_and_records_no_job(

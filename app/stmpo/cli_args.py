@@ -128,6 +128,57 @@ def parse_job_properties(args: argparse.Namespace) -> JobProperties:
     return JobProperties(**values)
 
 
+def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the job may run and for how long: `--host-requirements`, `--task-timeout`."""
+    from stmpo.bundle.farm_defaults import (
+        DEFAULT_TASK_TIMEOUT_SECONDS,
+        MAX_TASK_TIMEOUT_SECONDS,
+        MIN_TASK_TIMEOUT_SECONDS,
+    )
+
+    parser.add_argument(
+        "--host-requirements",
+        metavar="FILE",
+        help="an OpenJD hostRequirements object (YAML or JSON) for every step; replaces "
+        "the default (attr.worker.os.family anyOf [windows, macos])",
+    )
+    parser.add_argument(
+        "--task-timeout",
+        metavar="SECONDS",
+        default=str(DEFAULT_TASK_TIMEOUT_SECONDS),
+        help=f"seconds a render task may run before Deadline Cloud cancels it "
+        f"({MIN_TASK_TIMEOUT_SECONDS}-{MAX_TASK_TIMEOUT_SECONDS}; "
+        f"default {DEFAULT_TASK_TIMEOUT_SECONDS}, two days)",
+    )
+
+
+def parse_task_timeout(text: str) -> int:
+    """`--task-timeout` as whole seconds within the template's bounds."""
+    from stmpo.bundle.farm_defaults import MAX_TASK_TIMEOUT_SECONDS, MIN_TASK_TIMEOUT_SECONDS
+
+    seconds = _whole_number(text)
+    if seconds is None or not MIN_TASK_TIMEOUT_SECONDS <= seconds <= MAX_TASK_TIMEOUT_SECONDS:
+        raise StmpoError(
+            [
+                Problem(
+                    f"--task-timeout {text[:40]}",
+                    f"expected whole seconds from {MIN_TASK_TIMEOUT_SECONDS} to "
+                    f"{MAX_TASK_TIMEOUT_SECONDS} (30 days)",
+                )
+            ]
+        )
+    return seconds
+
+
+def parse_host_requirements(path: str | None) -> dict[str, Any] | None:
+    """`--host-requirements FILE` read and checked with openjd-model; None when not given."""
+    if path is None:
+        return None
+    from stmpo.bundle.host_requirements import load_host_requirements
+
+    return load_host_requirements(path)
+
+
 def parse_assignments(values: Sequence[str]) -> dict[str, str]:
     """`-p Name=Value` into a dict; the value may contain `=` and may be empty."""
     result: dict[str, str] = {}

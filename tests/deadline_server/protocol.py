@@ -99,6 +99,62 @@ def _coerce(shape: Shape, raw: str) -> Any:
     return raw
 
 
+def _length(shape: Shape, value: Any) -> int | None:
+    if shape.type_name == "string" and isinstance(value, str):
+        return len(value)  # Smithy @length counts Unicode code points, as `len` does
+    if shape.type_name in ("list", "map") and isinstance(value, (list, dict)):
+        return len(value)
+    return None
+
+
+def check_constraints(shape: Shape, value: Any, where: str) -> list[tuple[str, str]]:
+    """What the service's field validation refuses in `value`: `(field, message)` pairs.
+
+    The service model carries Smithy traits as shape metadata: `min`/`max` (@length on
+    strings, lists and maps, @range on numbers), `enum`, `pattern` and unions (exactly
+    one member set). botocore checks only `min` before sending (its ParamValidator's
+    `range_check` looks at `min` alone), so a `max`, an enum value or a pattern the
+    client does not catch reaches the service, which answers ValidationException
+    (reason FIELD_VALIDATION_FAILED, one `fieldList` entry per field). Smithy patterns
+    are not implicitly anchored, hence `re.search`.
+    """
+    meta = shape.metadata
+    problems: list[tuple[str, str]] = []
+    size = _length(shape, value)
+    if size is not None:
+        if "min" in meta and size < meta["min"]:
+            problems.append((where, f"length {size} is below the minimum of {meta['min']}"))
+        if "max" in meta and size > meta["max"]:
+            problems.append((where, f"length {size} exceeds the maximum of {meta['max']}"))
+    elif shape.type_name in ("integer", "long") and isinstance(value, int):
+        if "min" in meta and value < meta["min"]:
+            problems.append((where, f"{value} is below the minimum of {meta['min']}"))
+        if "max" in meta and value > meta["max"]:
+            problems.append((where, f"{value} exceeds the maximum of {meta['max']}"))
+    if shape.type_name == "string" and isinstance(value, str):
+        enum = getattr(shape, "enum", None) or meta.get("enum")
+        if enum and value not in enum:
+            problems.append((where, f"{value!r} is not one of {', '.join(enum)}"))
+        if "pattern" in meta and re.search(meta["pattern"], value) is None:
+            problems.append((where, f"does not match the pattern {meta['pattern']}"))
+    if isinstance(shape, StructureShape) and isinstance(value, Mapping):
+        if meta.get("union") and len(value) != 1:
+            problems.append((where, "a union takes exactly one member"))
+        for name, item in value.items():
+            member = shape.members.get(name)
+            if member is not None:
+                problems += check_constraints(member, item, f"{where}.{name}" if where else name)
+    elif shape.type_name == "list" and isinstance(value, list):
+        member = shape.member  # type: ignore[attr-defined]
+        for index, item in enumerate(value):
+            problems += check_constraints(member, item, f"{where}[{index}]")
+    elif shape.type_name == "map" and isinstance(value, Mapping):
+        for key, item in value.items():
+            problems += check_constraints(shape.key, key, f"{where} key")  # type: ignore[attr-defined]
+            problems += check_constraints(shape.value, item, f"{where}.{key}")  # type: ignore[attr-defined]
+    return problems
+
+
 def parse_request(
     route: Route,
     labels: Mapping[str, str],
@@ -142,6 +198,14 @@ def parse_request(
             "ValidationException",
             f"{op.name}: missing required member(s) {', '.join(missing)}",
             reason="FIELD_VALIDATION_FAILED",
+        )
+    problems = check_constraints(shape, params, "")
+    if problems:
+        raise ServiceError(
+            "ValidationException",
+            f"{op.name}: " + "; ".join(f"{name}: {message}" for name, message in problems),
+            reason="FIELD_VALIDATION_FAILED",
+            fieldList=[{"name": name, "message": message} for name, message in problems],
         )
     return ParsedRequest(op.name, params, decoded)
 

@@ -18,6 +18,26 @@ error IdempotentParameterMismatch; CreateJob's model lists no such error, so the
 answers the modeled ValidationException (reason OTHER). The window is not documented
 for Deadline Cloud; `idempotency_window` defaults to 8 hours, the window other AWS
 APIs document (e.g. Lookout for Vision CreateModel, Backup Search).
+
+What else CreateJob refuses, as the service does (ValidationException):
+- every field outside its model constraint (`protocol.check_constraints`, from botocore's
+  `data/deadline/2023-10-12/service-2.json`): `template` 1 to 1,000,000 characters,
+  `parameters` at most 200 entries, each value one of int/float/string/path/... with a
+  string or path value at most 1,024 characters, `priority` 0-100,
+  `maxFailedTasksCount` and `maxRetriesPerTask` 0-2147483647, `maxWorkerCount`
+  -1-2147483647, `targetTaskRunStatus` READY or SUSPENDED, `templateType` JSON or YAML;
+- a template openjd-model does not decode, or whose job cannot be created from the
+  values given (the service runs the same checks);
+- more than 50 job parameter definitions once the queue environments' definitions are
+  merged with the template's (`merge_job_parameter_definitions`, which also refuses two
+  incompatible definitions of one name): OpenJD 2023-09 caps a template's
+  `parameterDefinitions` at 50 (200 with the FEATURE_BUNDLE_1 extension; openjd-model
+  0.13 `v2023_09/_model.py`), and a job's parameters are those of its queue
+  environments and its template together (issue 9: "OpenJD allows 50 definitions shared
+  with queue environments").
+The job keeps the `deadline:` properties it was created with (priority,
+maxFailedTasksCount, maxRetriesPerTask, maxWorkerCount, targetTaskRunStatus) and GetJob
+answers them, so a test reads back what the service would schedule with.
 """
 
 from __future__ import annotations
@@ -100,6 +120,10 @@ class Fault:
     times: int | None = None
     status: int | None = None
 
+
+#: OpenJD 2023-09: at most 50 job parameter definitions, 200 with FEATURE_BUNDLE_1.
+MAX_JOB_PARAMETERS = 50
+MAX_JOB_PARAMETERS_EXTENDED = 200
 
 CONDA_ENVIRONMENT = """\
 specificationVersion: environment-2023-09
@@ -393,7 +417,7 @@ class DeadlineState:
                 resourceId=p["jobId"],
                 resourceType="job",
             )
-        return {
+        out = {
             "jobId": job.job_id,
             "name": job.name,
             "lifecycleStatus": "CREATE_COMPLETE",
@@ -401,10 +425,42 @@ class DeadlineState:
             "priority": job.request.get("priority", 50),
             "createdAt": job.created_at,
             "createdBy": USER,
-            "taskRunStatus": "READY",
+            "taskRunStatus": job.request.get("targetTaskRunStatus", "READY"),
         }
+        for name in ("maxFailedTasksCount", "maxRetriesPerTask", "maxWorkerCount"):
+            if name in job.request:
+                out[name] = job.request[name]
+        if "targetTaskRunStatus" in job.request:
+            out["targetTaskRunStatus"] = job.request["targetTaskRunStatus"]
+        return out
 
     # -- helpers -----------------------------------------------------------------------
+
+    def _check_parameter_count(
+        self, job_template: Any, data: dict[str, Any], p: dict[str, Any]
+    ) -> None:
+        """The queue environments' parameter definitions merged with the template's, as
+        the job will see them: incompatible twins and more than the OpenJD limit refused."""
+        from openjd.model import decode_environment_template, merge_job_parameter_definitions
+
+        queue = self._queue(p["farmId"], p["queueId"])
+        environments = [
+            decode_environment_template(template=yaml.safe_load(env.template))
+            for env in sorted(queue.environments, key=lambda env: env.priority)
+        ]
+        merged = merge_job_parameter_definitions(
+            job_template=job_template, environment_templates=environments
+        )
+        extended = "FEATURE_BUNDLE_1" in (data.get("extensions") or [])
+        limit = MAX_JOB_PARAMETERS_EXTENDED if extended else MAX_JOB_PARAMETERS
+        if len(merged) > limit:
+            raise ServiceError(
+                "ValidationException",
+                f"the job has {len(merged)} parameter definitions with those of the queue "
+                f"environments ({', '.join(env.name for env in queue.environments)}); "
+                f"at most {limit} are allowed",
+                reason="OTHER",
+            )
 
     def _check_template(self, template: str, template_type: str, p: dict[str, Any]) -> str:
         """Decode the template and instantiate the job, as the service does before accepting."""
@@ -419,6 +475,7 @@ class DeadlineState:
         if not self.validate_templates:
             return str(data.get("name", "job"))
         from openjd.model import (
+            CompatibilityError,
             DecodeValidationError,
             create_job,
             decode_job_template,
@@ -427,6 +484,7 @@ class DeadlineState:
 
         try:
             job_template = decode_job_template(template=data)
+            self._check_parameter_count(job_template, data, p)
             values = {}
             for param_name, typed in (p.get("parameters") or {}).items():
                 (value,) = typed.values()
@@ -441,7 +499,7 @@ class DeadlineState:
                 allow_job_template_dir_walk_up=True,
             )
             job = create_job(job_template=job_template, job_parameter_values=resolved)
-        except (DecodeValidationError, ValueError) as exc:
+        except (DecodeValidationError, CompatibilityError, ValueError) as exc:
             message = " ".join(str(exc).split())
             raise ServiceError("ValidationException", message, reason="OTHER") from None
         return str(job.name)

@@ -91,7 +91,14 @@ def build_bundle(export: Export, settings: BundleSettings | None = None) -> Buil
         raise BundleError(problems)
     fonts, font_warnings = plan_fonts(export)
     name = job_name(export, len(plans), settings.job_name)
-    template = build_template(plans, name, has_fonts=bool(fonts), chunk_size=chunk_size)
+    template = build_template(
+        plans,
+        name,
+        has_fonts=bool(fonts),
+        chunk_size=chunk_size,
+        task_timeout=settings.task_timeout,
+        host_requirements=settings.host_requirements,
+    )
     too_large = template_size_problem(template, plans, chunk_size)
     if too_large is not None:  # before assets, writing and openjd-model: seconds, not minutes
         raise BundleError([too_large])

@@ -11,10 +11,13 @@ from stmpo.cli_args import (
     add_job_property_arguments,
     add_selection_arguments,
     add_upload_arguments,
+    add_worker_arguments,
     parse_assignments,
     parse_frames,
+    parse_host_requirements,
     parse_items,
     parse_job_properties,
+    parse_task_timeout,
 )
 from stmpo.errors import writing
 
@@ -43,6 +46,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     )
     add_upload_arguments(p)
     add_job_property_arguments(p)
+    add_worker_arguments(p)
     p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     p.set_defaults(handler=run)
 
@@ -60,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
         allow_secret_paths=args.allow_secret_paths,
         allow_broad_assets=args.allow_broad_assets,
         job_properties=parse_job_properties(args),
+        task_timeout=parse_task_timeout(args.task_timeout),
+        host_requirements=parse_host_requirements(args.host_requirements),
     )
     export = load_any(args.export)
     built = build_bundle(export, settings)

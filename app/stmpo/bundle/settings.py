@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+from stmpo.bundle.farm_defaults import DEFAULT_TASK_TIMEOUT_SECONDS
 from stmpo.bundle.job_properties import JobProperties
 
 
@@ -34,3 +36,7 @@ class BundleSettings:
     """Priority, retries...: written as `deadline:` parameter values. None writes none, so
     the submitter dialog's own job properties (which it passes with the queue's
     parameters) are the ones submitted."""
+    task_timeout: int = DEFAULT_TASK_TIMEOUT_SECONDS
+    """Seconds a render task may run before the worker agent cancels it."""
+    host_requirements: Mapping[str, Any] | None = None
+    """An OpenJD `hostRequirements` object for every step; None = Windows or macOS."""

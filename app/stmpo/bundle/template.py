@@ -10,15 +10,22 @@ value that starts with `-` (frame `-5`, a user's path) is never read as an optio
 
 from __future__ import annotations
 
+import copy
 import ntpath
 import posixpath
 import re
 import unicodedata
+from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
 from stmpo._worker_scripts.stmpo_worker.logtext import first_unsafe
 from stmpo._worker_scripts.stmpo_worker.outputs import encode_b64_json
+from stmpo.bundle.farm_defaults import (
+    DEFAULT_HOST_REQUIREMENTS,
+    DEFAULT_TASK_TIMEOUT_SECONDS,
+    ENVIRONMENT_TIMEOUT_SECONDS,
+)
 from stmpo.bundle.parameters import parameter_definitions
 from stmpo.bundle.selection import ItemPlan
 from stmpo.export.model import Export
@@ -135,9 +142,15 @@ def render_args(plan: ItemPlan) -> list[str]:
     ]
 
 
-def step_template(plan: ItemPlan) -> dict[str, Any]:
+def step_template(
+    plan: ItemPlan,
+    *,
+    task_timeout: int = DEFAULT_TASK_TIMEOUT_SECONDS,
+    host_requirements: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     return {
         "name": step_name(plan),
+        "hostRequirements": copy.deepcopy(dict(host_requirements or DEFAULT_HOST_REQUIREMENTS)),
         "parameterSpace": {
             "taskParameterDefinitions": [
                 {"name": TASK_PARAMETER, "type": "STRING", "range": list(plan.chunks)}
@@ -148,6 +161,7 @@ def step_template(plan: ItemPlan) -> dict[str, Any]:
                 "onRun": {
                     "command": "{{Param.Python}}",
                     "args": render_args(plan),
+                    "timeout": task_timeout,
                     "cancelation": _cancelation(),
                 }
             }
@@ -175,10 +189,15 @@ def environment_template(plans: list[ItemPlan], has_fonts: bool) -> dict[str, An
         "removes the fonts when the session ends.",
         "script": {
             "actions": {
-                "onEnter": {"command": "{{Param.Python}}", "args": enter_args},
+                "onEnter": {
+                    "command": "{{Param.Python}}",
+                    "args": enter_args,
+                    "timeout": ENVIRONMENT_TIMEOUT_SECONDS,
+                },
                 "onExit": {
                     "command": "{{Param.Python}}",
                     "args": [RENDER_SCRIPT, "remove-fonts", FONT_STATE_ARG],
+                    "timeout": ENVIRONMENT_TIMEOUT_SECONDS,
                 },
             }
         },
@@ -207,13 +226,26 @@ def pinned_chunk_size(definitions: list[dict[str, Any]], chunk_size: int) -> lis
 
 
 def build_template(
-    plans: list[ItemPlan], name: str, *, has_fonts: bool, chunk_size: int = 0
+    plans: list[ItemPlan],
+    name: str,
+    *,
+    has_fonts: bool,
+    chunk_size: int = 0,
+    task_timeout: int = DEFAULT_TASK_TIMEOUT_SECONDS,
+    host_requirements: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The whole job template; `name` must already be sanitized (see `job_name`)."""
+    """The whole job template; `name` must already be sanitized (see `job_name`).
+
+    `host_requirements` (an OpenJD `hostRequirements` object) replaces the default
+    Windows-or-macOS requirement on every step; it does not add to it.
+    """
     return {
         "specificationVersion": SPECIFICATION_VERSION,
         "name": name,
         "parameterDefinitions": pinned_chunk_size(parameter_definitions(), chunk_size),
         "jobEnvironments": [environment_template(plans, has_fonts)],
-        "steps": [step_template(plan) for plan in plans],
+        "steps": [
+            step_template(plan, task_timeout=task_timeout, host_requirements=host_requirements)
+            for plan in plans
+        ],
     }

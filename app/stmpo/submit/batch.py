@@ -237,6 +237,8 @@ class _Batch:
                 allow_secret_paths=options.allow_secret_paths,
                 allow_broad_assets=options.allow_broad_assets,
                 job_properties=options.job_properties,
+                task_timeout=options.task_timeout,
+                host_requirements=options.host_requirements,
             )
             written = self.factory(export, request, out_dir)
             result.warnings = list(written.warnings)

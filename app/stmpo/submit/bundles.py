@@ -12,7 +12,9 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from stmpo.bundle.farm_defaults import DEFAULT_TASK_TIMEOUT_SECONDS
 from stmpo.bundle.job_properties import JobProperties
 from stmpo.bundle.upload_policy import UploadSummary
 from stmpo.errors import OutputRefused, Problem, StmpoError, os_problem
@@ -30,6 +32,8 @@ class BundleRequest:
     allow_broad_assets: bool = False
     job_properties: JobProperties | None = None
     """Priority, retries...: `deadline:` values in the bundle, carried into CreateJob."""
+    task_timeout: int = DEFAULT_TASK_TIMEOUT_SECONDS
+    host_requirements: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ def stmpo_bundle_factory(export: Export, request: BundleRequest, out_dir: Path) 
         allow_secret_paths=request.allow_secret_paths,
         allow_broad_assets=request.allow_broad_assets,
         job_properties=request.job_properties,
+        task_timeout=request.task_timeout,
+        host_requirements=request.host_requirements,
     )
     built = build_bundle(export, settings)
     path = write_bundle(built, out_dir, overwrite=request.replace)

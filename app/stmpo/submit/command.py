@@ -11,9 +11,12 @@ from stmpo.cli_args import (
     add_job_property_arguments,
     add_selection_arguments,
     add_upload_arguments,
+    add_worker_arguments,
     parse_assignments,
+    parse_host_requirements,
     parse_items,
     parse_job_properties,
+    parse_task_timeout,
 )
 from stmpo.errors import Problem, StmpoError
 
@@ -64,6 +67,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         help="with --bundles-dir: replace earlier stmpo bundles (never other folders)",
     )
     add_upload_arguments(p)
+    add_worker_arguments(p)
     p.add_argument(
         "--known-asset-path",
         action="append",
@@ -114,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
         known_asset_paths=tuple(args.known_asset_path),
         yes=args.yes,
         job_properties=parse_job_properties(args),
+        task_timeout=parse_task_timeout(args.task_timeout),
+        host_requirements=parse_host_requirements(args.host_requirements),
     )
     report = submit_exports(args.exports, options, on_progress=TextProgress(sys.stderr))
     print(summary_table(report))

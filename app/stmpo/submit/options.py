@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from stmpo.bundle.farm_defaults import DEFAULT_TASK_TIMEOUT_SECONDS
 from stmpo.bundle.job_properties import JobProperties
 
 
@@ -42,13 +44,25 @@ class SubmitOptions:
     """Priority, retries, failure budget, worker cap, initial status: CreateJob fields,
     not job settings, so they are not part of the fingerprint below (a rerun at another
     priority is the same render, and `--skip-submitted` skips it)."""
+    task_timeout: int = DEFAULT_TASK_TIMEOUT_SECONDS
+    host_requirements: Mapping[str, Any] | None = None
+    """Replaces the default OS requirement on every step (`--host-requirements`)."""
 
     def fingerprint_settings(self, farm_id: str | None, queue_id: str | None) -> dict[str, object]:
-        """The settings that make two submissions of the same export different jobs."""
-        return {
+        """The settings that make two submissions of the same export different jobs.
+
+        The worker settings count only when they differ from the defaults, so a report
+        written before they existed still recognises the same submission.
+        """
+        settings: dict[str, object] = {
             "farmId": farm_id,
             "queueId": queue_id,
             "parameters": dict(sorted(self.parameters.items())),
             "items": list(self.items) if self.items is not None else None,
             "jobName": self.job_name,
         }
+        if self.task_timeout != DEFAULT_TASK_TIMEOUT_SECONDS:
+            settings["taskTimeout"] = self.task_timeout
+        if self.host_requirements is not None:
+            settings["hostRequirements"] = self.host_requirements
+        return settings
