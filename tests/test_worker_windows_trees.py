@@ -16,15 +16,24 @@ The trees are then stopped by the worker's own `end_trees`, as a cancel does.
 
 from __future__ import annotations
 
+import io
+import os
 import signal
 import subprocess
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from stmpo._worker_scripts.stmpo_worker import outputs as out
 from stmpo._worker_scripts.stmpo_worker import procs
-from stmpo._worker_scripts.stmpo_worker.affinity import WindowsAffinity
+from stmpo._worker_scripts.stmpo_worker.affinity import Spawn, Started, WindowsAffinity
+from stmpo._worker_scripts.stmpo_worker.jobobject import ChildJob
+from stmpo._worker_scripts.stmpo_worker.orchestrator import Orchestrator, RenderJob
+from stmpo._worker_scripts.stmpo_worker.planning import HostFacts, StmpoSettings, plan_render
 from stmpo._worker_scripts.stmpo_worker.procs import Tree, end_trees
+from stmpo_worker_harness import STANDIN, base_env, cleanup, make_scene, survivors
 
 
 class FakeWindows:
@@ -196,3 +205,71 @@ def test_a_child_in_its_own_job_is_ended_with_its_job(windows: FakeWindows) -> N
     assert [str(m) for _, members in report.killed for m in members] == [
         "pid 7 (2 process(es) in its job object)"
     ]
+
+
+# -- the orchestrator ends a tree through the job its backend gave ----------------------
+
+
+class GroupAsJob:
+    """A job whose handle is a POSIX process group: ActiveProcesses is the group's live
+    (non-zombie) members, TerminateJobObject is SIGKILL to the group. Lets the real
+    orchestrator and real stand-ins run the Windows code path on this machine."""
+
+    def __init__(self) -> None:
+        self.terminated: list[int] = []
+
+    def active_processes(self, job: int) -> int:
+        table = procs.process_table()
+        assert table is not None
+        return len(table.get(job, []))
+
+    def terminate_job(self, job: int, exit_code: int) -> None:
+        self.terminated.append(job)
+        os.killpg(job, signal.SIGKILL)
+
+
+class JobPerChild:
+    name = "job-per-child"
+
+    def __init__(self, api: GroupAsJob) -> None:
+        self.api = api
+
+    def start(self, spawn: Spawn, cpus: Sequence[int] | None) -> Started:
+        proc = spawn(False)  # its own session: the group is the "job"
+        return Started(proc, "", ChildJob(self.api, proc.pid))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_orchestrator_kills_a_stubborn_tree_through_its_job(tmp_path: Path) -> None:
+    """c1 crashes, c2 hangs; both started a grandchild, and all ignore SIGTERM: c1's
+    orphan and c2's tree are each ended with one TerminateJobObject of that child's job
+    (no group signal, no taskkill), and nothing survives."""
+    scene = make_scene(tmp_path)
+    host = HostFacts(2, 64.0, ((0, 1),), "linux")
+    plan = plan_render(host, StmpoSettings(concurrency=2), 0, 9, 1, False)
+    job = RenderJob(
+        project=str(scene.project),
+        rqindex=1,
+        aerender=str(STANDIN),
+        item=out.Item("MAIN", (out.Output(1, scene.pattern, "sequence"),)),
+        output_override=None,
+        plan=plan,
+        spawn_delay=0.0,
+        child_grace=0.5,
+        fail_fast=True,
+        env=base_env(
+            scene,
+            STANDIN_FAIL="crash@2,hang@7,spawn_child,ignore_term",
+            STANDIN_BARRIER_DIR=str(tmp_path / "barrier"),
+            STANDIN_BARRIER_COUNT="2",
+        ),
+    )
+    api = GroupAsJob()
+    try:
+        assert Orchestrator(job, io.StringIO(), JobPerChild(api)).run() == 1
+        roots = sorted(e["pid"] for e in scene.events("start"))
+        assert sorted(api.terminated) == roots and len(roots) == 2
+        assert survivors(scene.pids()) == []
+    finally:
+        cleanup(scene.pids())
