@@ -84,6 +84,12 @@ class FakeWindowsApi:
     def resume(self, pid: int) -> None:
         self._call("resume", pid)
 
+    def active_processes(self, job: int) -> int:
+        return 0
+
+    def terminate_job(self, job: int, exit_code: int) -> None:
+        self._call("terminate_job", job, exit_code)
+
 
 def _start(
     backend: WindowsAffinity, api: FakeWindowsApi, cpus: Sequence[int] | None, pid: int = 7
@@ -147,21 +153,25 @@ def test_windows_each_pinned_child_gets_its_own_job() -> None:
     assert backend.jobs == [102, 103]  # held open: closing would kill the child
 
 
-def test_windows_unpinned_child_goes_suspended_into_the_shared_job() -> None:
+def test_windows_unpinned_child_goes_suspended_into_a_job_of_its_own() -> None:
     api = FakeWindowsApi(groups=1)
     backend = WindowsAffinity(api, lambda _m: None)
-    assert api.calls == [("create", 101)]
+    assert api.calls == [("create", 101)]  # the shared job, for children refused their own
     api.calls.clear()
-    assert _start(backend, api, None).problem == ""
-    assert api.calls == [("spawn", True), ("assign", 101, 7), ("resume", 7)]
+    started = _start(backend, api, None)
+    assert started.problem == "" and started.job is not None and started.job.handle == 102
+    assert api.calls == [("spawn", True), ("create", 102), ("assign", 102, 7), ("resume", 7)]
 
 
 @pytest.mark.parametrize(
-    ("failing", "why"),
-    [("limit_affinity", "job object for CPUs 2-3"), ("assign_pinned", "putting process 7")],
+    ("failing", "why", "fallback"),
+    [
+        ("limit_affinity", "job object for CPUs 2-3", 103),  # a plain job of its own
+        ("assign_pinned", "putting process 7", 101),  # every own job refuses: the shared
+    ],
 )
-def test_windows_affinity_failure_falls_back_to_the_shared_job_and_resumes(
-    failing: str, why: str
+def test_windows_affinity_failure_falls_back_to_an_unpinned_job_and_resumes(
+    failing: str, why: str, fallback: int
 ) -> None:
     api = FakeWindowsApi(groups=1)
     backend = WindowsAffinity(api, lambda _m: None)
@@ -181,8 +191,9 @@ def test_windows_affinity_failure_falls_back_to_the_shared_job_and_resumes(
     started = _start(backend, api, [2, 3])
     assert why in started.problem and "Access is denied" in started.problem
     assert ("close", 102) in api.calls  # the half-made job is not left behind
-    assert api.calls[-2:] == [("assign", 101, 7), ("resume", 7)]
-    assert backend.jobs == []
+    assert api.calls[-2:] == [("assign", fallback, 7), ("resume", 7)]
+    assert backend.jobs == ([] if fallback == 101 else [fallback])
+    assert (started.job is None) == (fallback == 101)
 
 
 def test_windows_job_creation_failure_is_a_problem_not_a_failed_start() -> None:
@@ -209,7 +220,9 @@ def test_windows_without_a_shared_job_warns_once_and_still_starts() -> None:
     backend = WindowsAffinity(api, warnings.append)
     for pid in (7, 8):
         assert _start(backend, api, None, pid=pid).problem == ""
-    assert len(warnings) == 1 and "Access is denied" in warnings[0]
+    # One warning per kind of job (shared, own), not one per child.
+    assert len(warnings) == 2 and all("Access is denied" in w for w in warnings)
+    assert "taskkill /T" in warnings[1]
     assert [c for c in api.calls if c[0] == "resume"] == [("resume", 7), ("resume", 8)]
 
 

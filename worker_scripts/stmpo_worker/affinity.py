@@ -34,7 +34,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from .jobobject import CtypesJobApi, JobApi, KillOnCloseJob, _ExtendedLimits
+from .jobobject import (
+    ChildJob,
+    CtypesJobApi,
+    JobApi,
+    JobControlApi,
+    KillOnCloseJob,
+    _ExtendedLimits,
+)
 from .planning import WINDOWS_GROUP_SIZE, cpu_list_text
 
 Spawn = Callable[[bool], subprocess.Popen[bytes]]
@@ -45,6 +52,7 @@ Spawn = Callable[[bool], subprocess.Popen[bytes]]
 class Started:
     proc: subprocess.Popen[bytes]
     problem: str = ""  # why the child runs unpinned; "" when pinned as asked (or not asked)
+    job: ChildJob | None = None  # Windows: the job holding this child's whole tree
 
 
 class AffinityBackend(Protocol):
@@ -104,7 +112,7 @@ class NoAffinity:
         return Started(proc, "this OS has no CPU affinity API" if cpus else "")
 
 
-class WindowsApi(JobApi, Protocol):
+class WindowsApi(JobApi, JobControlApi, Protocol):
     def processor_group_count(self) -> int: ...
 
     def limit_job_affinity(self, job: int, mask: int) -> None:
@@ -125,9 +133,11 @@ class WindowsApi(JobApi, Protocol):
 class WindowsAffinity:
     """Every child starts suspended and is resumed only once it is in a job object.
 
-    Pinned child: its own kill-on-close job carrying the block's affinity, so aerender,
-    AfterFX and every thread they create stay on the block. Unpinned child (or a pinned
-    one whose job could not be set up): the one shared kill-on-close job. Either way no
+    Every child gets its own kill-on-close job (`Started.job`), through which its tree
+    is watched and ended; a pinned child's job also carries the block's affinity, so
+    aerender, AfterFX and every thread they create stay on the block. A child whose own
+    job could not be set up goes into the one shared kill-on-close job (it still dies
+    with the orchestrator; its tree is then ended with `taskkill /T`). Either way no
     process can be started by the child before it is in a job.
     """
 
@@ -137,16 +147,18 @@ class WindowsAffinity:
         self.api = api
         self.shared = KillOnCloseJob(api, warn)
         self.jobs: list[int] = []  # kept open: closing one would kill what it holds
+        self.warn = warn
+        self.own_job_failed = False  # warned once; later children still try
 
     def start(self, spawn: Spawn, cpus: Sequence[int] | None) -> Started:
         proc = spawn(True)
         try:
-            problem = self._confine(proc.pid, cpus)
+            problem, job = self._confine(proc.pid, cpus)
         finally:
             self._resume(proc)
-        return Started(proc, problem)
+        return Started(proc, problem, None if job is None else ChildJob(self.api, job))
 
-    def _confine(self, pid: int, cpus: Sequence[int] | None) -> str:
+    def _confine(self, pid: int, cpus: Sequence[int] | None) -> tuple[str, int | None]:
         problem = ""
         if cpus:
             try:
@@ -157,13 +169,36 @@ class WindowsAffinity:
                 try:
                     self.api.assign(job, pid)
                     self.jobs.append(job)
-                    return ""
+                    return "", job
                 except OSError as exc:
                     with contextlib.suppress(OSError):
                         self.api.close(job)
                     problem = f"putting process {pid} in its CPU job object: {exc}"
+        own = self._own_job(pid)  # unpinned, or pinning failed: a plain job of its own
+        if own is not None:
+            return problem, own
         self.shared.add(pid)
-        return problem
+        return problem, None
+
+    def _own_job(self, pid: int) -> int | None:
+        """A plain kill-on-close job holding `pid`; None (warned once) if refused."""
+        job: int | None = None
+        try:
+            job = self.api.create_kill_on_close_job()
+            self.api.assign(job, pid)
+        except OSError as exc:
+            if job is not None:
+                with contextlib.suppress(OSError):
+                    self.api.close(job)
+            if not self.own_job_failed:
+                self.own_job_failed = True
+                self.warn(
+                    f"cannot give process {pid} a job object of its own ({exc}): "
+                    "its process tree is ended with taskkill /T instead"
+                )
+            return None
+        self.jobs.append(job)
+        return job
 
     def _pinned_job(self, cpus: Sequence[int]) -> int:
         masks = group_masks(cpus)

@@ -23,7 +23,7 @@ from .aerender import AerenderNotFound, resolve_aerender
 from .affinity import default_backend
 from .logtext import directive, shown, text_line
 from .orchestrator import EXIT_FAILED, EXIT_OK, Orchestrator, RenderJob, write_stdout
-from .pathmap import PathMappingError, load_rules, map_path
+from .pathmap import JUNCTIONS_VAR, PathMappingError, junction_rules, load_rules, map_path
 from .planning import MAX_FRAME_NUMBER, MAX_PROCESSES, StmpoSettings, plan_render
 from .topology import os_name, read_host_facts
 
@@ -182,6 +182,10 @@ def run_render(args: argparse.Namespace) -> int:
     except PathMappingError as exc:
         return _usage_failure(prog, f"--path-mapping-rules: {exc}")
     try:
+        junctions = junction_rules(os.environ, lambda m: _say(stdout, f"STMPO: warning: {m}"))
+    except PathMappingError as exc:
+        return _usage_failure(prog, str(exc))
+    try:
         aerender = resolve_aerender(args.aerender_path, dict(os.environ), os_name())
     except AerenderNotFound as exc:
         return _usage_failure(prog, str(exc))
@@ -202,11 +206,14 @@ def run_render(args: argparse.Namespace) -> int:
     host = read_host_facts("" if args.disable_affinity else args.numa_map, warn)
     start, end = args.frames
     plan = plan_render(host, settings, start, end, args.step, item.movie)
-    mapped = out.mapped_item(item, rules)
+    mapped = out.mapped_item(out.mapped_item(item, rules), junctions)
+    project = map_path(junctions, args.project)
+    if junctions:
+        _say(stdout, f"STMPO: {JUNCTIONS_VAR}: project {project}")
     if args.verify_outputs and item.outputs and not out.checkable(mapped):
         warn("output paths are not paths on this host (no path mapping rule?): not checked")
     job = RenderJob(
-        project=args.project,
+        project=project,
         rqindex=args.rqindex,
         aerender=aerender,
         item=mapped,
@@ -237,12 +244,16 @@ def run_prepare_outputs(args: argparse.Namespace) -> int:
         return _usage_failure(prog, str(exc))
     except PathMappingError as exc:
         return _usage_failure(prog, f"--path-mapping-rules: {exc}")
+    try:
+        junctions = junction_rules(os.environ, lambda m: _say(stdout, f"STMPO: warning: {m}"))
+    except PathMappingError as exc:
+        return _usage_failure(prog, str(exc))
     if bool(args.fonts_dir) != bool(args.font_state):
         return _usage_failure(prog, "--fonts-dir and --font-state go together")
 
     failures: list[str] = []
     for directory in dirs:
-        mapped = map_path(rules, directory)
+        mapped = map_path(junctions, map_path(rules, directory))
         if not out.is_host_path(mapped):
             failures.append(
                 f"{mapped}: not an absolute path on this worker (missing path mapping rule?)"

@@ -216,7 +216,7 @@ class Orchestrator:
             self.say(f"STMPO: warning: CPU affinity failed ({started.problem}); rendering unpinned")
             self.pinning = False
         proc = started.proc
-        child.tree = Tree(proc, child.label)
+        child.tree = Tree(proc, child.label, started.job)
         assert proc.stdout is not None
         with contextlib.suppress(OSError, ValueError):
             child.pipe = os.fstat(proc.stdout.fileno()).st_ino

@@ -5,17 +5,32 @@ arguments, so the worker maps them with the session's rules file. The matching f
 openjd-sessions' `PathMappingRule.apply`: whole path components, ASCII case-insensitive
 for WINDOWS rules, the most specific (longest) source first, the result in the host's
 separators. `tests/test_worker_pathmap.py` checks it against openjd-sessions itself.
+
+Junctions (`DEADLINE_JUNCTIONS`): Windows refuses paths over 260 characters unless
+`LongPathsEnabled` is on, and job attachments put an asset root ~107 characters deep.
+The workaround Deadline Cloud ships has a queue environment make a short junction per
+asset root and point `DEADLINE_JUNCTIONS` at a `pathmapping-1.0` compatible file,
+asset root -> junction; the official After Effects integration then renders the
+project and output paths through those junctions (aws-deadline/
+deadline-cloud-for-after-effects, `DEADLINE_JUNCTIONS` in its render script and
+CHANGELOG, #324). These rules map worker paths to worker paths, so a rule without
+`source_path_format` is read in the host's format, and `version` may be left out,
+as that integration accepts. A rule whose junction does not exist is dropped with a
+warning (a stale file must not send a render to a missing folder); a file that
+cannot be read fails the command, never silently renders the long paths.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import PurePath, PurePosixPath, PureWindowsPath
 from string import ascii_lowercase, ascii_uppercase
 
 VERSION = "pathmapping-1.0"
+JUNCTIONS_VAR = "DEADLINE_JUNCTIONS"
 _ASCII_LOWER = str.maketrans(ascii_uppercase, ascii_lowercase)
 
 
@@ -34,8 +49,11 @@ class Rule:
         return len(self.source.parts)
 
 
-def parse_rules(text: str) -> list[Rule]:
-    """Rules from the JSON OpenJD writes; `{}` (a session without rules) gives none."""
+def parse_rules(text: str, default_format: str = "") -> list[Rule]:
+    """Rules from the JSON OpenJD writes; `{}` (a session without rules) gives none.
+
+    `default_format` ("POSIX" or "WINDOWS"), for files that hold worker paths only:
+    `version` may then be absent, and a rule without `source_path_format` has it."""
     try:
         data = json.loads(text) if text.strip() else {}
     except json.JSONDecodeError as exc:
@@ -46,7 +64,7 @@ def parse_rules(text: str) -> list[Rule]:
         raise PathMappingError("must be a JSON object")
     if not data:
         return []
-    if data.get("version") != VERSION:
+    if data.get("version") != VERSION and not (default_format and "version" not in data):
         raise PathMappingError(f"version must be {VERSION!r}, got {data.get('version')!r}")
     raw_rules = data.get("path_mapping_rules")
     if not isinstance(raw_rules, list):
@@ -56,7 +74,7 @@ def parse_rules(text: str) -> list[Rule]:
         where = f"path_mapping_rules[{i}]"
         if not isinstance(raw, dict):
             raise PathMappingError(f"{where}: must be an object")
-        fmt = str(raw.get("source_path_format", "")).upper()
+        fmt = str(raw.get("source_path_format", default_format)).upper()
         source, dest = raw.get("source_path"), raw.get("destination_path")
         if not isinstance(source, str) or not isinstance(dest, str) or not source or not dest:
             raise PathMappingError(f"{where}: needs source_path and destination_path strings")
@@ -74,12 +92,12 @@ def parse_rules(text: str) -> list[Rule]:
     return sorted(rules, key=lambda r: -r.specificity)
 
 
-def load_rules(path: str) -> list[Rule]:
+def load_rules(path: str, default_format: str = "") -> list[Rule]:
     if not path:
         return []
     try:
         with open(path, encoding="utf-8") as fh:
-            return parse_rules(fh.read())
+            return parse_rules(fh.read(), default_format)
     except OSError as exc:
         raise PathMappingError(f"cannot read {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
@@ -116,3 +134,34 @@ def map_path(rules: list[Rule], path: str, host_posix: bool | None = None) -> st
         if mapped is not None:
             return mapped
     return path
+
+
+def host_format() -> str:
+    return "POSIX" if os.name == "posix" else "WINDOWS"
+
+
+def junction_rules(
+    env: Mapping[str, str],
+    warn: Callable[[str], None],
+    is_dir: Callable[[str], bool] = os.path.isdir,
+) -> list[Rule]:
+    """The asset root -> junction rules `DEADLINE_JUNCTIONS` names (none when unset).
+
+    Raises PathMappingError naming the variable when its file cannot be read."""
+    path = env.get(JUNCTIONS_VAR, "")
+    if not path:
+        return []
+    try:
+        rules = load_rules(path, host_format())
+    except PathMappingError as exc:
+        raise PathMappingError(f"{JUNCTIONS_VAR}: {exc}") from None
+    usable: list[Rule] = []
+    for rule in rules:
+        if is_dir(rule.destination):
+            usable.append(rule)
+        else:
+            warn(
+                f"{JUNCTIONS_VAR}: ignoring the rule for {rule.source}: its junction "
+                f"{rule.destination} is not a folder on this worker"
+            )
+    return usable

@@ -10,6 +10,13 @@ remembered, because once a child exits its orphans are no longer its children.
 does not reap it (`stmpo run-local`, some container inits) stays a zombie in the
 child's group, and `killpg(pgid, 0)` still succeeds for it. Counting it as alive made
 every stop wait the whole grace, twice. Linux reads /proc (stdlib); elsewhere psutil.
+
+Windows: a child in a job of its own (`jobobject.ChildJob`) is watched and ended
+through the job, which holds every process of its tree whatever their parent pids say.
+Without such a job and without psutil, `taskkill /PID <root> /T /F` ends the tree: it
+walks the tree down from the root, so it must run while the root still lives (ending
+the root first left AfterFX orphaned, unreachable, until it exited by itself).
+https://learn.microsoft.com/windows-server/administration/windows-commands/taskkill
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from .jobobject import ChildJob
 from .subreaper import read_stat, running, signal_orphan
 
 try:
@@ -137,10 +145,13 @@ def _name(proc: object) -> str:
 class Tree:
     """One child and every descendant seen so far."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], label: str = "") -> None:
+    def __init__(
+        self, proc: subprocess.Popen[bytes], label: str = "", job: ChildJob | None = None
+    ) -> None:
         self.proc = proc
         self.pid = proc.pid
         self.label = label
+        self.job = job  # Windows: the child's own job object, holding its whole tree
         self.term_sent: float | None = None  # time.monotonic() of the first SIGTERM
         self.kill_sent = False
         self._seen: dict[int, object] = {}
@@ -197,8 +208,15 @@ class Tree:
         """The tree's live processes: its group (POSIX) and the descendants seen.
 
         `table` and `parents` (from `process_table`, `children_by_parent`) let many
-        trees share one scan."""
+        trees share one scan. A tree with a job object is what the job holds: one entry,
+        the root's pid, naming how many processes are left."""
         self.proc.poll()  # reap the leader, or its zombie would count as alive
+        active = self.job.active() if self.job is not None else None
+        if active is not None:
+            if active == 0:
+                return []
+            alone = active == 1 and self.proc.poll() is None
+            return [Member(self.pid, "" if alone else f"{active} process(es) in its job object")]
         found: dict[int, Member] = {}
         if table is None:
             table = process_table()
@@ -245,21 +263,39 @@ class Tree:
             signal_orphan(member.pid, signal.SIGTERM)
 
     def kill(self) -> None:
-        """No more asking: SIGKILL to the group and every known descendant."""
+        """No more asking: SIGKILL to the group and every known descendant (Windows: the
+        whole job at once, or `taskkill /T` before the root goes)."""
         self.kill_sent = True
+        if self.job is not None and self.job.terminate():
+            return  # TerminateJobObject ended the root and every descendant
         descendants = self._descendants()
         if not WINDOWS:
             self._signal_group(signal.SIGKILL)
+        elif psutil is None and self.proc.poll() is None:
+            taskkill_tree(self.pid)  # root first would leave its children unreachable
         if self.proc.poll() is None:
             with contextlib.suppress(OSError):
                 self.proc.kill()
         _each(descendants, "kill")
         for member in self._live_adopted():
             signal_orphan(member.pid, signal.SIGKILL)
-        if WINDOWS and psutil is None:  # pragma: no cover - Windows without psutil
-            subprocess.run(
-                ["taskkill", "/PID", str(self.pid), "/T", "/F"], capture_output=True, check=False
-            )
+
+
+TASKKILL_WAIT = 10.0  # seconds taskkill may take before the root is killed regardless
+
+
+def taskkill_tree(pid: int) -> None:
+    """`taskkill /PID pid /T /F`: force-end pid and every process below it. Only for a
+    root that still runs (the Popen holds its handle, so the pid is not reused). A
+    missing or hanging taskkill is no reason not to kill the root."""
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        subprocess.run(
+            ["taskkill", "/PID", str(pid), "/T", "/F"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            check=False,
+            timeout=TASKKILL_WAIT,
+        )
 
 
 def _each(processes: Iterable[object], method: str) -> None:

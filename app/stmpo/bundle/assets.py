@@ -17,6 +17,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from stmpo.bundle.asset_roots import (
+    WINDOWS_PATH_LIMIT,
+    WORKER_ROOT_DEPTH,
+    asset_roots,
+    covering_output_dirs,
+    folder_of,
+    footage_outside_project_root,
+    long_worker_paths,
+)
 from stmpo.bundle.selection import ItemPlan
 from stmpo.bundle.template import output_directories, path_flavour
 from stmpo.bundle.upload_policy import UploadSource
@@ -213,10 +222,51 @@ def collect_assets(
         if problem:
             raise StmpoError([Problem("--input-file", f"{shown(path)}: {problem}")])
         collector.input_file(path, "extra input file", "--input-file")
+    outputs = output_directories(plans)
+    inputs = [*collector.files, *collector.referenced]
     refs = AssetRefs(
         input_filenames=tuple(collector.files),
         input_directories=tuple(collector.dirs),
-        output_directories=tuple(output_directories(plans)),
+        output_directories=tuple(covering_output_dirs(outputs, inputs, collector.dirs)),
         referenced_paths=tuple(collector.referenced),
     )
+    output_files = [om.path for plan in plans for om in plan.item.output_modules]
+    collector.warnings.extend(
+        _root_warnings(project_file, export, inputs, list(collector.dirs), outputs, output_files)
+    )
     return AssetScan(refs, collector.warnings, tuple(collector.sources.values()))
+
+
+def _root_warnings(
+    project: str,
+    export: Export,
+    inputs: list[str],
+    input_dirs: list[str],
+    outputs: list[str],
+    output_files: list[str],
+) -> list[str]:
+    """What job attachments' asset roots will do to these paths on a Windows worker."""
+    warnings: list[str] = []
+    outside = footage_outside_project_root(project, [f.path for f in export.footage])
+    if outside:
+        more = f" (and {len(outside) - 1} more)" if len(outside) > 1 else ""
+        warnings.append(
+            f"{len(outside)} footage file(s) on another drive or share than the project "
+            f"file, for example {outside[0]}{more}: job attachments give each drive or share "
+            "its own folder on a worker, and After Effects finds moved footage only relative "
+            "to the project, so the render will miss it; move the footage next to the project "
+            "or onto the project's drive"
+        )
+    roots = asset_roots([*map(folder_of, inputs), *input_dirs, *outputs])
+    long = long_worker_paths([*inputs, *output_files], roots)
+    if long:
+        length, path = long[0]
+        more = f" (and {len(long) - 1} more)" if len(long) > 1 else ""
+        warnings.append(
+            f"{len(long)} path(s) would pass {WINDOWS_PATH_LIMIT} characters on a Windows "
+            f"worker, where job attachments put their folder about {WORKER_ROOT_DEPTH} "
+            f"characters deep; the longest, {path}, would be {length}{more}: such a render "
+            "fails unless the workers have LongPathsEnabled or the queue provides junctions "
+            "(DEADLINE_JUNCTIONS); shorter folder or file names avoid it"
+        )
+    return warnings
