@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from stmpo.bundle.assets import AssetRefs, AssetScan, collect_assets
+from stmpo.bundle.command_lines import too_long
 from stmpo.bundle.limits import template_size_problem
 from stmpo.bundle.parameters import default_value, parse_parameter_values
 from stmpo.bundle.selection import ItemPlan, plan_items
@@ -120,7 +121,13 @@ def build_bundle(export: Export, settings: BundleSettings | None = None) -> Buil
         parameter_values=parameter_values,
         asset_references=scan.refs,
         warnings=tuple(
-            [*(f"export: {w}" for w in export.warnings), *warnings, *font_warnings, *asset_warnings]
+            [
+                *(f"export: {w}" for w in export.warnings),
+                *warnings,
+                *font_warnings,
+                *asset_warnings,
+                *too_long(template),
+            ]
         ),
         plans=tuple(plans),
         fonts=tuple(fonts),
