@@ -162,3 +162,48 @@ def test_prepare_outputs_creates_the_folders_the_bundle_lists(python: str, tmp_p
     assert done.returncode == 0, done.stdout + done.stderr
     assert scene.out_dir.is_dir()
     assert os.listdir(scene.out_dir) == []
+
+
+@pytest.mark.parametrize("python", interpreters())
+def test_paths_in_job_files_go_through_the_session_path_mapping(
+    python: str, tmp_path: Path
+) -> None:
+    """An export made on Windows: the item file and output_dirs.json hold `C:\\...` paths,
+    which the worker maps with the session's WINDOWS rule (as openjd maps PATH values)."""
+    scene = make_scene(tmp_path, out_parts=("mapped", "sh 010"))
+    scene.out_dir.rmdir()
+    windows = "C:\\Renders\\sh 010\\MAIN_[#####].png"
+    data = export_dict(
+        [item(1, comp=COMP, end=3, outputs=[{"index": 1, "path": windows}])],
+        host={"app": "After Effects", "version": "24.6.2", "os": "windows"},
+        project={"path": "C:\\Projects\\shot.aep", "displayStartFrame": 0},
+    )
+    export = write_export(tmp_path / "export.json", data)
+    done = subprocess.run(
+        [sys.executable, "-m", "stmpo", "bundle", str(export), "-o", str(tmp_path / "bundle")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    rules = tmp_path / "rules.json"
+    rule = {
+        "source_path_format": "WINDOWS",
+        "source_path": "c:\\renders",  # WINDOWS rules match case-insensitively
+        "destination_path": str(tmp_path / "mapped"),
+    }
+    rules.write_text(
+        json.dumps({"version": "pathmapping-1.0", "path_mapping_rules": [rule]}), "utf-8"
+    )
+    env = job_env(scene, STMPO_DISABLE_AFFINITY="true", STMPO_CONCURRENCY="2")
+    mapping = f"--path-mapping-rules={rules}"
+    bundle = tmp_path / "bundle"
+
+    prepared = worker(
+        python, bundle, env, "prepare-outputs", "--dirs-file=output_dirs.json", mapping
+    )
+    rendered = worker(python, bundle, env, "render", "--item=rq001", "--frames=0-3", mapping)
+
+    assert prepared.returncode == 0, prepared.stdout + prepared.stderr
+    assert rendered.returncode == 0, rendered.stdout + rendered.stderr
+    assert scene.frames_on_disk() == {0, 1, 2, 3}  # written where the rule maps C:\Renders
