@@ -160,3 +160,28 @@ def test_an_action_over_the_budget_is_named() -> None:
     }
     [message] = too_long(template)
     assert message.startswith("job environment 'E' onEnter: its command line can reach 1,")
+
+
+def test_validate_warns_about_a_hand_edited_action_that_no_windows_agent_starts(
+    tmp_path: Path,
+) -> None:
+    bundle = tmp_path / "bundle"
+    stmpo_bundle(EXAMPLES[0], bundle)
+    (bundle / ".stmpo-bundle").unlink()  # hand-edited: no longer the bundle stmpo wrote
+    template = yaml.safe_load((bundle / "template.yaml").read_text(encoding="utf-8"))
+    run = template["steps"][0]["script"]["actions"]["onRun"]
+    run["args"] += ["--project={{Param.ProjectFile}}", "--numa-map={{Param.NumaMap}}"]
+    (bundle / "template.yaml").write_text(yaml.safe_dump(template), encoding="utf-8")
+
+    done = subprocess.run(
+        [sys.executable, "-m", "stmpo", "validate", str(bundle)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr  # valid OpenJD all the same
+    step = template["steps"][0]["name"]
+    [warning] = done.stderr.splitlines()
+    assert warning.startswith(f"warning: step {step!r} onRun: its command line can reach 1,")
+    assert "at most 1,000 fit every worker agent" in warning
