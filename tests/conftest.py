@@ -30,6 +30,39 @@ os.environ["NO_PROXY"] = ",".join(
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def every_written_bundle_fits_windows_command_lines(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[None]:
+    """Issue 9: after the session, every bundle stmpo wrote under this session's temp
+    folder (its `.stmpo-bundle` marker) has every action's worst-case command line within
+    what any Windows worker agent can start (test_command_lines.py says how it is
+    measured). A failure shows as an error in the last test's teardown."""
+    yield
+    import yaml
+    from stmpo.bundle.command_lines import MAX_COMMAND_LINE, worst_command_lines
+    from stmpo.bundle.marker import listed_files
+
+    over: list[str] = []
+    for marker in tmp_path_factory.getbasetemp().rglob(".stmpo-bundle"):
+        try:
+            listed = listed_files(marker.read_text("utf-8"))
+            if listed is None or "template.yaml" not in listed:
+                continue  # a test's hand-made marker: not a bundle stmpo wrote
+            template = yaml.safe_load((marker.parent / "template.yaml").read_text("utf-8"))
+        except (OSError, ValueError, yaml.YAMLError):
+            continue  # a test's hand-made or damaged bundle: not one stmpo built
+        if not isinstance(template, dict) or not isinstance(template.get("steps"), list):
+            continue
+        over += [
+            f"{marker.parent}: {where}: {len(line)} characters"
+            for where, line in worst_command_lines(template)
+            if len(line) > MAX_COMMAND_LINE
+        ]
+    shown = "\n".join(over[:20]) + (f"\n... and {len(over) - 20} more" if len(over) > 20 else "")
+    assert over == [], f"command lines too long for a Windows worker:\n{shown}"
+
+
 @pytest.fixture(scope="session")
 def local_aws() -> Iterator[LocalAws]:
     """One local Deadline Cloud + moto per test process, shared by the wire tests."""

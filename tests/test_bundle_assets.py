@@ -110,7 +110,7 @@ def test_fonts_with_a_file_are_shipped_others_warned(tmp_path: Path) -> None:
     joined = "\n".join(built.warnings)
     assert "NoFile" in joined and "Gone" in joined and "Sub" in joined
     enter = built.template["jobEnvironments"][0]["script"]["actions"]["onEnter"]["args"]
-    assert "--fonts-dir={{Param.StmpoScripts}}/fonts" in enter
+    assert "--fonts-dir=fonts" in enter  # the bundle's scripts/fonts
     assert "--font-state={{Session.WorkingDirectory}}/fonts.json" in enter
 
 

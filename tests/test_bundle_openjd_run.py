@@ -1,11 +1,11 @@
 """Run generated templates with the reference `openjd run` against a fake Python.
 
 `-p Python=<shim>` replaces the worker's interpreter with a script that records its
-argv, which proves what the real worker would receive: hostile comp names, output
-paths and project paths arrive byte-exact, and nothing is run through a shell.
+argv and the STMPO_* variables the job environment sets, which proves what the real
+worker would receive: hostile comp names, output paths (in the bundle's item files) and
+project paths arrive byte-exact, and nothing is run through a shell.
 """
 
-import base64
 import json
 import os
 import subprocess
@@ -28,9 +28,10 @@ def make_shim(folder: Path) -> tuple[Path, Path]:
     shim = folder / "fake-python"
     shim.write_text(
         f"#!{sys.executable}\n"
-        "import json, sys\n"
+        "import json, os, sys\n"
+        "env = {k: v for k, v in os.environ.items() if k.startswith('STMPO_')}\n"
         f"with open({str(record)!r}, 'a', encoding='utf-8') as f:\n"
-        "    f.write(json.dumps(sys.argv[1:]) + '\\n')\n",
+        "    f.write(json.dumps([sys.argv[1:], env]) + '\\n')\n",
         encoding="utf-8",
     )
     shim.chmod(0o755)
@@ -52,8 +53,8 @@ def option(argv: list[str], name: str) -> str:
     return value
 
 
-def b64(text: str) -> Any:
-    return json.loads(base64.urlsafe_b64decode(text))
+def job_file(bundle: Path, relative: str) -> Any:
+    return json.loads((bundle / "scripts" / relative).read_text(encoding="utf-8"))
 
 
 def test_hostile_names_reach_the_worker_byte_exact(tmp_path: Path) -> None:
@@ -67,7 +68,12 @@ def test_hostile_names_reach_the_worker_byte_exact(tmp_path: Path) -> None:
     openjd_run(bundle / "template.yaml", steps[0], params, tmp_path)
     openjd_run(bundle / "template.yaml", steps[1], params, tmp_path)
 
-    calls = [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines()]
+    records = [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines()]
+    calls = [argv for argv, _env in records]
+    for _argv, env in records:  # the job environment's variables reach every action
+        assert env["STMPO_PROJECT"] == HOSTILE_PROJECT
+        assert env["STMPO_CONCURRENCY"] == "0" and env["STMPO_DISABLE_MFR"] == "false"
+        assert env.get("STMPO_AERENDER_PATH", "") == env.get("STMPO_NUMA_MAP", "") == ""
     commands = [c[1] for c in calls]
     # each session: enter the environment, run the tasks, exit the environment
     session_1 = ["prepare-outputs", "render", "remove-fonts"]
@@ -79,22 +85,19 @@ def test_hostile_names_reach_the_worker_byte_exact(tmp_path: Path) -> None:
         assert "{{" not in rules
 
     movie, first, second = calls[1], calls[4], calls[5]
-    assert option(movie, "--project") == HOSTILE_PROJECT
-    item = b64(option(movie, "--item-b64"))
+    assert option(movie, "--item") == "rq001"
+    item = job_file(bundle, "items/rq001.json")
     assert item["comp"] == HOSTILE_COMP
     assert [o["path"] for o in item["outputs"]] == [
         HOSTILE_OUTPUT,
         "/renders/movies/{{x}} $(id)/a.mov",
     ]
     assert option(movie, "--frames") == "0-47"  # a movie is one task whatever ChunkSize says
-    assert option(movie, "--rqindex") == "1"
-    assert b64(option(first, "--item-b64"))["comp"] == "{{"
+    assert item["rqindex"] == 1
+    assert job_file(bundle, f"items/{option(first, '--item')}.json")["comp"] == "{{"
     assert [option(first, "--frames"), option(second, "--frames")] == ["0-4", "5-9"]
-    assert option(movie, "--aerender-path") == "" and option(movie, "--numa-map") == ""
-    assert option(movie, "--concurrency") == "0"
-    assert option(movie, "--disable-mfr") == "false"
 
-    dirs = b64(option(calls[0], "--dirs-b64"))
+    dirs = job_file(bundle, option(calls[0], "--dirs-file"))
     assert dirs == [
         HOSTILE_OUTPUT.rsplit("/", 1)[0],
         "/renders/movies/{{x}} $(id)",

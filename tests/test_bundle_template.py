@@ -48,48 +48,43 @@ def test_notify_period_covers_the_longest_child_grace() -> None:
     assert grace["maxValue"] < NOTIFY_PERIOD_SECONDS <= 600
 
 
+def item_file(built: Any, step_index: int) -> Any:
+    args = built.template["steps"][step_index]["script"]["actions"]["onRun"]["args"]
+    files = dict(built.script_files)
+    return json.loads(files[f"items/{arg_value(args, '--item')}.json"])
+
+
 def test_worker_command_line_follows_the_contract() -> None:
     built = build_bundle(make_export([item(3, start=10, end=29, step=2)]))
     args = built.template["steps"][0]["script"]["actions"]["onRun"]["args"]
-    options = [a.split("=", 1)[0] for a in args[2:]]
-    assert options == [
-        "--project",
-        "--rqindex",
-        "--frames",
-        "--step",
-        "--item-b64",
-        "--concurrency",
-        "--max-concurrency",
-        "--ram-per-process-gb",
-        "--disable-mfr",
-        "--disable-affinity",
-        "--spawn-delay",
-        "--child-grace-sec",
-        "--no-kill-on-fail",
-        "--aerender-path",
-        "--numa-map",
-        "--path-mapping-rules",
+    assert args == [
+        "{{Param.StmpoScripts}}/stmpo_render.py",
+        "render",
+        "--item=rq003",
+        "--frames={{Task.Param.Frames}}",
+        "--path-mapping-rules={{Session.PathMappingRulesFile}}",
     ]
-    assert arg_value(args, "--rqindex") == "3"
-    assert arg_value(args, "--step") == "2"
-    assert arg_value(args, "--frames") == "{{Task.Param.Frames}}"
-    assert decode_b64(arg_value(args, "--item-b64")) == {
+    assert item_file(built, 0) == {
+        "rqindex": 3,
+        "step": 2,
         "comp": "MAIN comp",
         "outputs": [{"index": 1, "path": "/renders/item3/out_[#####].png", "kind": "sequence"}],
     }
+    [env] = built.template["jobEnvironments"]
+    assert env["variables"]["STMPO_PROJECT"] == "{{Param.ProjectFile}}"
+    assert env["variables"]["STMPO_MAX_CONCURRENCY"] == "{{Param.MaxConcurrency}}"
+    assert len(env["variables"]) == 11
 
 
-def test_hostile_values_travel_only_as_base64() -> None:
+def test_hostile_values_travel_only_in_job_files() -> None:
     export = hostile_export()
     built = build_bundle(export)
     steps = built.template["steps"]
-    payload = decode_b64(arg_value(steps[0]["script"]["actions"]["onRun"]["args"], "--item-b64"))
+    payload = item_file(built, 0)
     assert payload["comp"] == HOSTILE_COMP
     assert payload["outputs"][0]["path"] == export.render_queue[0].output_modules[0].path
-    # Commands and arguments hold only base64 and plain numbers: no user text at all.
-    scripts = [s["script"] for s in steps] + [
-        e["script"] for e in built.template["jobEnvironments"]
-    ]
+    # Commands and arguments hold only short names and plain numbers: no user text at all.
+    scripts = [s["script"] for s in steps] + [e for e in built.template["jobEnvironments"]]
     text = json.dumps(scripts, ensure_ascii=False)
     for fragment in ("$(touch", "`id`", "rm -rf", "日本語", "dq", "Param.ProjectFile}}/", "whoami"):
         assert fragment not in text
@@ -128,12 +123,8 @@ def test_forty_items_are_forty_steps_and_no_per_item_job_parameters() -> None:
     built = build_bundle(many_items(40))
     assert len(built.template["steps"]) == 40
     assert len(built.template["parameterDefinitions"]) == len(definitions_by_name())
-    dirs = decode_b64(
-        arg_value(
-            built.template["jobEnvironments"][0]["script"]["actions"]["onEnter"]["args"],
-            "--dirs-b64",
-        )
-    )
+    enter = built.template["jobEnvironments"][0]["script"]["actions"]["onEnter"]["args"]
+    dirs = json.loads(dict(built.script_files)[arg_value(enter, "--dirs-file")])
     assert dirs == [f"/renders/item{i}" for i in range(1, 41)]
 
 
@@ -200,8 +191,7 @@ def test_frame_override_reaches_the_worker_as_given() -> None:
     assert built.template["steps"][0]["parameterSpace"]["taskParameterDefinitions"][0]["range"] == [
         "-5-120"
     ]
-    run_args = built.template["steps"][0]["script"]["actions"]["onRun"]["args"]
-    assert arg_value(run_args, "--step") == "5"
+    assert item_file(built, 0)["step"] == 5
 
 
 @pytest.mark.parametrize(

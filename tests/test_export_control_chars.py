@@ -5,7 +5,6 @@ are escaped by its log, and the names built from them are sanitized."""
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -116,9 +115,9 @@ def test_comp_names_with_controls_make_clean_job_and_step_names(
     assert step["name"] == f"RQ 001 MAIN {INJECTION} x"
     assert template["name"] == f"Spot {INJECTION}"
     # The worker still gets the comp name exactly (and escapes it when it prints it).
-    [b64] = [a for a in step["script"]["actions"]["onRun"]["args"] if a.startswith("--item-b64=")]
-    payload = b64.split("=", 1)[1]
-    decoded = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    [name] = [a for a in step["script"]["actions"]["onRun"]["args"] if a.startswith("--item=")]
+    item_file = folder / "scripts" / "items" / f"{name.split('=', 1)[1]}.json"
+    decoded = json.loads(item_file.read_text(encoding="ascii"))
     assert decoded["comp"] == comp
 
 

@@ -4,9 +4,11 @@ comp and path names printed by the worker set no session environment variable an
 nothing.
 
 The export loader refuses such names, so this template is written by hand around the
-worker's real command lines (`prepare-outputs` with fonts in the job environment, as
-the `STMPO Outputs` environment runs it; `render` with the aerender stand-in), and a
-last step looks at what the session gives later actions. An `openjd_env:` line printed
+worker's real contract: a copy of the worker scripts holding the item file and the
+output-folder list (written by the template's own encoder), the job settings in the job
+environment's `variables`, `prepare-outputs` with fonts in the job environment, as the
+`STMPO Outputs` environment runs it, and `render --item=rq001` with the aerender
+stand-in; a last step looks at what the session gives later actions. An `openjd_env:` line printed
 by an environment's enter action sets a variable for every later action of the
 session; `AERENDER_PATH` is where the worker looks for aerender when the job names
 none, so setting it would run a program of the attacker's choosing.
@@ -25,14 +27,14 @@ from typing import Any
 import pytest
 import yaml
 from fontgen import write_collection, write_font
-from stmpo._worker_scripts.stmpo_worker.outputs import encode_b64_json
+from stmpo._worker_scripts.stmpo_worker.contract import OUTPUT_DIRS_FILE, encode_json_file
+from stmpo.bundle.writer import copy_scripts
 from stmpo.locations import aerender_standin, worker_scripts_dir
 
 pytestmark = pytest.mark.slow
 
 PY = sys.executable
 OPENJD = Path(PY).with_name("openjd")
-SCRIPT = str(worker_scripts_dir() / "stmpo_render.py")
 # What OpenJD would split a longer line at: text after this many characters begins a line.
 OPENJD_SPLIT = 64_000
 
@@ -75,31 +77,45 @@ def job_template(root: Path, evil: Path) -> dict[str, Any]:
     fonts = root / "fonts"
     hostile_fonts(fonts)
     state = "--font-state={{Session.WorkingDirectory}}/fonts.json"
-    item = {"comp": comp, "outputs": [{"index": 1, "path": pattern, "kind": "sequence"}]}
-    render = [
-        SCRIPT, "render", f"--project={project}", "--rqindex=1", "--frames=0-3",
-        f"--item-b64={encode_b64_json(item)}", "--concurrency=2", "--spawn-delay=0",
-        "--child-grace-sec=2", f"--aerender-path={aerender_standin()}",
-    ]  # fmt: skip
+    item = {
+        "rqindex": 1,
+        "comp": comp,
+        "outputs": [{"index": 1, "path": pattern, "kind": "sequence"}],
+    }
+    # The bundle's scripts folder, as stmpo writes it, with the item and folder files.
+    files = {
+        "items/rq001.json": encode_json_file(item),
+        OUTPUT_DIRS_FILE: encode_json_file([out_dir]),
+    }
+    copy_scripts(root / "scripts", files=files.items())
+    script = str(root / "scripts" / "stmpo_render.py")
+    render = [script, "render", "--item=rq001", "--frames=0-3"]
     return {
         "specificationVersion": "jobtemplate-2023-09",
         "name": "Hostile names",
         "jobEnvironments": [
             {
                 "name": "STMPO Outputs",
+                "variables": {
+                    "STMPO_PROJECT": str(project),
+                    "STMPO_CONCURRENCY": "2",
+                    "STMPO_SPAWN_DELAY": "0",
+                    "STMPO_CHILD_GRACE_SEC": "2",
+                    "STMPO_AERENDER_PATH": str(aerender_standin()),
+                },
                 "script": {
                     "actions": {
                         "onEnter": {
                             "command": PY,
                             "args": [
-                                SCRIPT,
+                                script,
                                 "prepare-outputs",
-                                f"--dirs-b64={encode_b64_json([out_dir])}",
+                                f"--dirs-file={OUTPUT_DIRS_FILE}",
                                 f"--fonts-dir={fonts}",
                                 state,
                             ],
                         },
-                        "onExit": {"command": PY, "args": [SCRIPT, "remove-fonts", state]},
+                        "onExit": {"command": PY, "args": [script, "remove-fonts", state]},
                     }
                 },
             }

@@ -15,12 +15,13 @@ import os
 import re
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import NoReturn, TextIO
 
 from . import outputs as out
 from .aerender import AerenderNotFound, resolve_aerender
 from .affinity import default_backend
+from .contract import JOB_SETTINGS, in_scripts, item_path, read_json_file, variable_for
 from .logtext import directive, shown, text_line
 from .orchestrator import EXIT_FAILED, EXIT_OK, Orchestrator, RenderJob, write_stdout
 from .pathmap import JUNCTIONS_VAR, PathMappingError, junction_rules, load_rules, map_path
@@ -108,28 +109,61 @@ def _frames(value: str) -> tuple[int, int]:
     return start, end
 
 
+def _text(value: str) -> str:
+    return value
+
+
+def _job_settings() -> dict[str, tuple[Callable[[str], object], object]]:
+    """Parser and default of every `contract.JOB_SETTINGS` option."""
+    kinds: dict[str, tuple[Callable[[str], object], object]] = {
+        "--project": (_text, ""),
+        "--concurrency": (_int_between(0, MAX_PROCESSES), 0),
+        "--max-concurrency": (_int_between(1, MAX_PROCESSES), 24),
+        "--ram-per-process-gb": (_float_at_least(0, strict=True, high=4096), 32.0),
+        "--disable-mfr": (_bool, False),
+        "--disable-affinity": (_bool, False),
+        "--spawn-delay": (_float_at_least(0, high=600), 2.0),
+        "--child-grace-sec": (_float_at_least(0, high=240), 30.0),
+        "--no-kill-on-fail": (_bool, False),
+        "--aerender-path": (_text, ""),
+        "--numa-map": (_text, ""),
+    }
+    return {option: kinds[option] for option, _param in JOB_SETTINGS}
+
+
+def apply_job_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> None:
+    """Fill every job setting not given on the command line from its environment
+    variable (set by the job environment), else its default; ArgumentProblem naming the
+    variable when its value is unusable. An empty variable counts as unset (Windows
+    cannot hold an empty one)."""
+    for option, (kind, default) in _job_settings().items():
+        dest = option.lstrip("-").replace("-", "_")
+        if getattr(args, dest) is not None:
+            continue
+        variable = variable_for(option)
+        value = environ.get(variable, "")
+        if not value.strip():
+            setattr(args, dest, default)
+            continue
+        try:
+            setattr(args, dest, kind(value))
+        except argparse.ArgumentTypeError as exc:
+            raise out.ArgumentProblem(f"{variable} (for {option})", str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="stmpo_render.py", description="STMPO worker side.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     render = sub.add_parser("render", help="render a frame range with N aerender processes")
-    render.add_argument("--project", required=True, help="the .aep to render")
-    render.add_argument("--rqindex", required=True, type=_int_between(1, MAX_FRAME_NUMBER))
+    render.add_argument("--rqindex", type=_int_between(1, MAX_FRAME_NUMBER), default=None)
     render.add_argument("--frames", required=True, type=_frames, help="S-E, inclusive")
-    render.add_argument("--step", type=_int_between(1, MAX_FRAME_NUMBER), default=1)
+    render.add_argument("--step", type=_int_between(1, MAX_FRAME_NUMBER), default=None)
+    render.add_argument("--item", default="", help="item file name in scripts/items (rq003)")
     render.add_argument("--item-b64", default="", help="base64 JSON {comp, outputs}")
-    render.add_argument("--concurrency", type=_int_between(0, MAX_PROCESSES), default=0)
-    render.add_argument("--max-concurrency", type=_int_between(1, MAX_PROCESSES), default=24)
-    render.add_argument(
-        "--ram-per-process-gb", type=_float_at_least(0, strict=True, high=4096), default=32.0
-    )
-    render.add_argument("--disable-mfr", type=_bool, default=False)
-    render.add_argument("--disable-affinity", type=_bool, default=False)
-    render.add_argument("--spawn-delay", type=_float_at_least(0, high=600), default=2.0)
-    render.add_argument("--child-grace-sec", type=_float_at_least(0, high=240), default=30.0)
-    render.add_argument("--no-kill-on-fail", type=_bool, default=False)
-    render.add_argument("--aerender-path", default="")
-    render.add_argument("--numa-map", default="", help="JSON file or inline JSON")
+    for option, (kind, _default) in _job_settings().items():
+        # None: not given, so the job environment's variable (or the default) applies.
+        render.add_argument(option, type=kind, default=None)
     render.add_argument("--path-mapping-rules", default="")
     render.add_argument(
         "--verify-outputs",
@@ -140,9 +174,11 @@ def build_parser() -> argparse.ArgumentParser:
     render.set_defaults(handler=run_render)
 
     prep = sub.add_parser("prepare-outputs", help="create output folders, install fonts")
-    prep.add_argument("--dirs-b64", required=True)
+    dirs = prep.add_mutually_exclusive_group(required=True)
+    dirs.add_argument("--dirs-file", default="", help="JSON list; relative = in scripts/")
+    dirs.add_argument("--dirs-b64", default="")
     prep.add_argument("--path-mapping-rules", default="")
-    prep.add_argument("--fonts-dir", default="")
+    prep.add_argument("--fonts-dir", default="", help="relative = in scripts/")
     prep.add_argument("--font-state", default="")
     prep.add_argument("--strict-fonts", type=_bool, default=False)
     prep.set_defaults(handler=run_prepare_outputs)
@@ -171,11 +207,39 @@ def _usage_failure(parser_prog: str, message: str) -> int:
     return EXIT_USAGE
 
 
+def _load_item(args: argparse.Namespace) -> out.Item:
+    """The item from `--item` (a file in scripts/items) or `--item-b64`; the file's
+    rqindex and step apply unless given on the command line."""
+    if args.item and args.item_b64:
+        raise out.ArgumentProblem("--item", "give --item or --item-b64, not both")
+    if args.item:
+        data = read_json_file(item_path(args.item), "--item")
+        item = out.item_from_data(data, "--item")
+        for key in ("rqindex", "step"):
+            value = data.get(key)
+            if getattr(args, key) is None and value is not None:
+                if not isinstance(value, int) or isinstance(value, bool):
+                    raise out.ArgumentProblem(f"--item: {key}", "must be an integer")
+                if not 1 <= value <= MAX_FRAME_NUMBER:
+                    raise out.ArgumentProblem(f"--item: {key}", f"must be 1 to {MAX_FRAME_NUMBER}")
+                setattr(args, key, value)
+    else:
+        item = out.parse_item(args.item_b64) if args.item_b64 else out.Item("", ())
+    if args.rqindex is None:
+        raise out.ArgumentProblem("--rqindex", "required (or an --item file that holds it)")
+    if args.step is None:
+        args.step = 1
+    return item
+
+
 def run_render(args: argparse.Namespace) -> int:
     stdout = write_stdout()
     prog = "stmpo_render.py render"
     try:
-        item = out.parse_item(args.item_b64) if args.item_b64 else out.Item("", ())
+        item = _load_item(args)
+        apply_job_settings(args, os.environ)
+        if not args.project:
+            raise out.ArgumentProblem("--project", f"required (or {variable_for('--project')})")
         rules = load_rules(args.path_mapping_rules)
     except out.ArgumentProblem as exc:
         return _usage_failure(prog, str(exc))
@@ -238,7 +302,11 @@ def run_prepare_outputs(args: argparse.Namespace) -> int:
     stdout = write_stdout()
     prog = "stmpo_render.py prepare-outputs"
     try:
-        dirs = out.parse_dirs(args.dirs_b64)
+        if args.dirs_file:
+            data = read_json_file(in_scripts(args.dirs_file), "--dirs-file")
+            dirs = out.dirs_from_data(data, "--dirs-file")
+        else:
+            dirs = out.parse_dirs(args.dirs_b64)
         rules = load_rules(args.path_mapping_rules)
     except out.ArgumentProblem as exc:
         return _usage_failure(prog, str(exc))
@@ -276,7 +344,7 @@ def run_prepare_outputs(args: argparse.Namespace) -> int:
         from .fonts import install_fonts  # only here: `render` never needs it
 
         try:
-            install_fonts(args.fonts_dir, args.font_state, strict=args.strict_fonts)
+            install_fonts(in_scripts(args.fonts_dir), args.font_state, strict=args.strict_fonts)
         except Exception as exc:
             _say(stdout, f"STMPO: warning: installing fonts failed: {exc}")
             if args.strict_fonts:

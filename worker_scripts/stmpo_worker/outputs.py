@@ -1,7 +1,8 @@
 """The render queue item's outputs: decoding, path mapping, frame file names, checks.
 
-Values that may hold `{{`, quotes or shell characters reach the worker as URL-safe
-base64 of UTF-8 JSON (docs/architecture.md), so they arrive byte-exact.
+Values that may hold `{{`, quotes or shell characters reach the worker as JSON files in
+the bundle (`contract.py`) or, by hand, as URL-safe base64 of UTF-8 JSON
+(docs/architecture.md), so they arrive byte-exact.
 """
 
 from __future__ import annotations
@@ -70,7 +71,11 @@ def encode_b64_json(value: Any) -> str:
 
 
 def parse_item(value: str, arg: str = "--item-b64") -> Item:
-    data = decode_b64_json(value, arg)
+    return item_from_data(decode_b64_json(value, arg), arg)
+
+
+def item_from_data(data: Any, arg: str) -> Item:
+    """The item from decoded JSON (base64 argument or item file), errors naming `arg`."""
     if not isinstance(data, dict):
         raise ArgumentProblem(arg, "must hold a JSON object with comp and outputs")
     comp = data.get("comp", "")
@@ -98,7 +103,10 @@ def parse_item(value: str, arg: str = "--item-b64") -> Item:
 
 
 def parse_dirs(value: str, arg: str = "--dirs-b64") -> list[str]:
-    data = decode_b64_json(value, arg)
+    return dirs_from_data(decode_b64_json(value, arg), arg)
+
+
+def dirs_from_data(data: Any, arg: str) -> list[str]:
     if not isinstance(data, list) or not all(isinstance(d, str) and d for d in data):
         raise ArgumentProblem(arg, "must hold a JSON list of non-empty directory strings")
     return list(data)

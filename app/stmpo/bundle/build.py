@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from stmpo.bundle.assets import AssetRefs, AssetScan, collect_assets
+from stmpo.bundle.command_lines import too_long
 from stmpo.bundle.conda import conda_packages_for, exporting_version
 from stmpo.bundle.limits import template_size_problem
 from stmpo.bundle.parameters import default_value, parse_parameter_values
 from stmpo.bundle.selection import ItemPlan, plan_items
 from stmpo.bundle.settings import BundleSettings
-from stmpo.bundle.template import build_template, job_name
+from stmpo.bundle.template import build_template, job_files, job_name
 from stmpo.bundle.upload_policy import UploadCheck, UploadRules, UploadSummary, check_uploads
 from stmpo.errors import BundleError, Problem
 from stmpo.export.model import Export
@@ -42,6 +43,9 @@ class BuiltBundle:
     fonts: tuple[FontFile, ...]
     uploads: UploadSummary = field(default_factory=UploadSummary)
     """What job attachments will upload from this machine, before deduplication."""
+    script_files: tuple[tuple[str, str], ...] = ()
+    """`(path inside scripts/, text)`: the item and output-folder files the template's
+    command lines name (worker `contract.py`)."""
 
     @property
     def job_name(self) -> str:
@@ -138,11 +142,13 @@ def build_bundle(export: Export, settings: BundleSettings | None = None) -> Buil
                 *warnings,
                 *font_warnings,
                 *asset_warnings,
+                *too_long(template),
             ]
         ),
         plans=tuple(plans),
         fonts=tuple(fonts),
         uploads=check.summary,
+        script_files=tuple(sorted(job_files(plans).items())),
     )
 
 

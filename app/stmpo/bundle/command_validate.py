@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 
@@ -19,7 +20,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 
 def run(args: argparse.Namespace) -> int:
     from stmpo.bundle import validate_bundle_dir
+    from stmpo.bundle.command_lines import too_long
+    from stmpo.bundle.validate import read_template
 
     validate_bundle_dir(args.bundle)
+    # Valid for OpenJD, but a hand-edited action may not start on a Windows worker.
+    for warning in too_long(read_template(args.bundle)):
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"{args.bundle}: valid")
     return 0

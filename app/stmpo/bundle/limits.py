@@ -2,8 +2,9 @@
 
 The limit a large render queue meets first is CreateJob's: the job template is sent as
 one string of at most `MAX_TEMPLATE_CHARS` characters (botocore's Deadline Cloud model,
-`JobTemplate` max 1,000,000). Each item is one step of about 1.3 KB (its worker command
-line and its frame chunks), so about 750 items fit in one job. OpenJD itself sets no step
+`JobTemplate` max 1,000,000). Each item is one step of about 0.5 KB (its name, a short
+worker command line and its frame chunks; comp names and outputs are in job files), so
+about 1,900 items fit in one job. OpenJD itself sets no step
 limit (openjd-model 0.13: `StepTemplateList` has min_length 1 only), and a step's task
 parameter range is capped at 1024 values, which `chunks.py` already respects.
 

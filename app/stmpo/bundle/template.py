@@ -1,8 +1,11 @@
-"""Export + plan -> OpenJD job template (a plain dict). Pure: no files, no clock.
+"""Export + plan -> OpenJD job template (a plain dict) and the job files it names. Pure:
+no files, no clock.
 
-Everything user-controlled (comp names, output paths) reaches the worker as URL-safe
-base64 of JSON, which contains no `{{`, quotes, spaces or shell characters, so OpenJD's
-format strings and the worker's argument parsing cannot alter it. Names that OpenJD
+How values reach the worker is defined once, in the worker's `contract.py`: per-item
+constants (comp names, output paths) are JSON files in `scripts/`, job parameters are the
+job environment's `variables`, and a command line holds only the frames and short names,
+so it fits Windows' limits. User-controlled text is never in the template's commands,
+so OpenJD's format strings and the worker's argument parsing cannot alter it. Names that OpenJD
 shows (job and step names) are sanitized instead, because the job name *is* a format
 string and step names are shown next to it. Options are passed as `--name=value` so a
 value that starts with `-` (frame `-5`, a user's path) is never read as an option.
@@ -19,6 +22,14 @@ from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
+from stmpo._worker_scripts.stmpo_worker.contract import (
+    FONTS_DIR,
+    OUTPUT_DIRS_FILE,
+    encode_json_file,
+    item_name,
+    item_relpath,
+    job_variables,
+)
 from stmpo._worker_scripts.stmpo_worker.logtext import first_unsafe
 from stmpo._worker_scripts.stmpo_worker.outputs import encode_b64_json
 from stmpo.bundle.farm_defaults import (
@@ -46,8 +57,7 @@ _WINDOWS_PATH = re.compile(r"^(?:[A-Za-z]:|\\\\|//)|\\")
 _SPACES = re.compile(r"\s+")
 
 
-#: Per-item values reach the worker through the worker's own encoder, so the encoding
-#: and its decoder (`decode_b64_json`) live in one file.
+#: The worker's own base64 encoder (hand runs, `--item-b64`), kept beside its decoder.
 b64_json = encode_b64_json
 
 
@@ -104,8 +114,11 @@ def output_directory(path: str) -> str:
 
 
 def item_payload(plan: ItemPlan) -> dict[str, Any]:
-    """What `--item-b64` carries: the item's names and outputs, exactly as AE has them."""
+    """What the item file holds: the item's names and outputs exactly as AE has them,
+    its render queue index and frame step."""
     return {
+        "rqindex": plan.item.index,
+        "step": plan.step,
         "comp": plan.item.comp.name,
         "outputs": [
             {"index": om.index, "path": om.path, "kind": om.resolved_kind}
@@ -119,25 +132,13 @@ def _cancelation() -> dict[str, Any]:
 
 
 def render_args(plan: ItemPlan) -> list[str]:
-    """The worker command line of docs/architecture.md, for one item."""
+    """The worker command line of docs/architecture.md, for one item: the item file's
+    name, the task's frames, the session's path mapping rules."""
     return [
         RENDER_SCRIPT,
         "render",
-        "--project={{Param.ProjectFile}}",
-        f"--rqindex={plan.item.index}",
+        f"--item={item_name(plan.item.index)}",
         "--frames={{Task.Param.Frames}}",
-        f"--step={plan.step}",
-        f"--item-b64={b64_json(item_payload(plan))}",
-        "--concurrency={{Param.Concurrency}}",
-        "--max-concurrency={{Param.MaxConcurrency}}",
-        "--ram-per-process-gb={{Param.RamPerProcessGB}}",
-        "--disable-mfr={{Param.DisableMFR}}",
-        "--disable-affinity={{Param.DisableAffinity}}",
-        "--spawn-delay={{Param.SpawnDelay}}",
-        "--child-grace-sec={{Param.ChildGraceSec}}",
-        "--no-kill-on-fail={{Param.NoKillOnFail}}",
-        "--aerender-path={{Param.AerenderPath}}",
-        "--numa-map={{Param.NumaMap}}",
         PATH_MAPPING_ARG,
     ]
 
@@ -178,15 +179,16 @@ def environment_template(plans: list[ItemPlan], has_fonts: bool) -> dict[str, An
     enter_args = [
         RENDER_SCRIPT,
         "prepare-outputs",
-        f"--dirs-b64={b64_json(output_directories(plans))}",
+        f"--dirs-file={OUTPUT_DIRS_FILE}",
         PATH_MAPPING_ARG,
     ]
     if has_fonts:
-        enter_args += ["--fonts-dir={{Param.StmpoScripts}}/fonts", FONT_STATE_ARG]
+        enter_args += [f"--fonts-dir={FONTS_DIR}", FONT_STATE_ARG]
     return {
         "name": ENVIRONMENT_NAME,
-        "description": "Creates the output folders and installs the job's fonts; "
-        "removes the fonts when the session ends.",
+        "description": "Sets the job's STMPO settings for every action, creates the output "
+        "folders and installs the job's fonts; removes the fonts when the session ends.",
+        "variables": job_variables(),
         "script": {
             "actions": {
                 "onEnter": {
@@ -202,6 +204,17 @@ def environment_template(plans: list[ItemPlan], has_fonts: bool) -> dict[str, An
             }
         },
     }
+
+
+def job_files(plans: list[ItemPlan]) -> dict[str, str]:
+    """The files the template's command lines name, by path inside `scripts/`: one per
+    item (`items/rq003.json`) and the output folders `prepare-outputs` creates."""
+    files = {
+        item_relpath(item_name(plan.item.index)): encode_json_file(item_payload(plan))
+        for plan in plans
+    }
+    files[OUTPUT_DIRS_FILE] = encode_json_file(output_directories(plans))
+    return files
 
 
 def pinned_chunk_size(definitions: list[dict[str, Any]], chunk_size: int) -> list[dict[str, Any]]:

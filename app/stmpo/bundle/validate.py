@@ -156,6 +156,12 @@ def _read_document(bundle: Path, stem: str, *, required: bool) -> Any:
     return None
 
 
+def read_template(bundle: str | Path) -> dict[str, Any]:
+    """The bundle's template as a dict (after `validate_bundle_dir` accepted it)."""
+    template = _read_document(Path(bundle), "template", required=True)
+    return template if isinstance(template, dict) else {}
+
+
 def _deadline_reads(bundle: Path) -> list[Problem]:
     """The deadline library's own reading of the bundle (parameter UI, PATH defaults)."""
     from deadline.client.exceptions import DeadlineOperationError

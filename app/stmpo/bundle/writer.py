@@ -39,9 +39,14 @@ def _compiled(name: str) -> bool:
     return name == "__pycache__" or name.endswith((".pyc", ".pyo"))
 
 
-def copy_scripts(dest: Path, fonts: Iterable[tuple[str, str]] = ()) -> None:
-    """`scripts/`: the worker entry point and package, the NUMA map, the job's fonts.
-    Modes come from the umask, not from the installed files or the artist's fonts."""
+def copy_scripts(
+    dest: Path,
+    fonts: Iterable[tuple[str, str]] = (),
+    files: Iterable[tuple[str, str]] = (),
+) -> None:
+    """`scripts/`: the worker entry point and package, the NUMA map, the job's fonts and
+    its job files (`(relative path, text)`). Modes come from the umask, not from the
+    installed files or the artist's fonts."""
     source = worker_scripts_dir()
     dest.mkdir(parents=True)
     copy_file(source / "stmpo_render.py", dest / "stmpo_render.py")
@@ -54,6 +59,10 @@ def copy_scripts(dest: Path, fonts: Iterable[tuple[str, str]] = ()) -> None:
         (dest / "fonts").mkdir()
         for src, name in fonts:
             copy_file(Path(src), dest / "fonts" / name)
+    for relative, text in files:
+        path = dest.joinpath(*relative.split("/"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="ascii")
 
 
 def final_template(
@@ -197,7 +206,9 @@ def write_bundle(
             {"parameterValues": final_parameter_values(built, queue_parameters)},
         )
         _dump_yaml(staging / "asset_references.yaml", assets.to_dict())
-        copy_scripts(staging / "scripts", [(f.source, f.name) for f in built.fonts])
+        copy_scripts(
+            staging / "scripts", [(f.source, f.name) for f in built.fonts], built.script_files
+        )
         try:
             validate_bundle_dir(staging)
         except BundleError as exc:
