@@ -28,7 +28,8 @@ def test_a_stale_frame_left_by_an_earlier_render_fails_and_is_kept(tmp_path: Pat
     old = scene.frame_file(4)
     old.write_bytes(b"yesterday's frame")
     _age(old, AN_HOUR)
-    argv = render_argv(scene, "0-5", "--concurrency", "2")
+    # No fail-fast: c1's verdict must not depend on whether c2 failed first.
+    argv = render_argv(scene, "0-5", "--concurrency", "2", "--no-kill-on-fail", "true")
 
     result = run(argv, base_env(scene, STANDIN_FAIL="skip_existing"))
 
