@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 if TYPE_CHECKING:
-    from deadline_server import LocalAws
+    from deadline_server import DeadlineServer, LocalAws
 
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 os.environ["DEADLINE_CLOUD_TELEMETRY_OPT_OUT"] = "true"
@@ -118,3 +118,30 @@ def make_dialog(qtbot: Any, gui_home: Path) -> Iterator[Callable[[Path], Any]]:
     yield factory
     for dialog in dialogs:
         dialog.close()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[DeadlineServer]:
+    """A local Deadline Cloud server of the module's own (no moto, no S3)."""
+    from deadline_server import DeadlineServer
+
+    with DeadlineServer("bucket") as running:
+        yield running
+
+
+@pytest.fixture
+def client(server: DeadlineServer) -> Iterator[Any]:
+    """A botocore Deadline client on `server`, with the server's records reset."""
+    import boto3
+    from botocore.config import Config
+
+    server.reset()
+    yield boto3.client(
+        "deadline",
+        endpoint_url=server.endpoint_url,
+        region_name="us-west-2",
+        aws_access_key_id="k",
+        aws_secret_access_key="s",
+        config=Config(inject_host_prefix=False, retries={"max_attempts": 1}, proxies={}),
+    )
+    server.reset()

@@ -10,12 +10,9 @@ import datetime as dt
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from deadline_server import DeadlineServer
 
@@ -30,26 +27,6 @@ TEMPLATE = {
         }
     ],
 }
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[DeadlineServer]:
-    with DeadlineServer("bucket") as running:
-        yield running
-
-
-@pytest.fixture
-def client(server: DeadlineServer) -> Iterator[Any]:
-    server.reset()
-    yield boto3.client(
-        "deadline",
-        endpoint_url=server.endpoint_url,
-        region_name="us-west-2",
-        aws_access_key_id="k",
-        aws_secret_access_key="s",
-        config=Config(inject_host_prefix=False, retries={"max_attempts": 1}, proxies={}),
-    )
-    server.reset()
 
 
 def ids(server: DeadlineServer) -> dict[str, str]:

@@ -11,14 +11,11 @@ lines within budget.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 import yaml
-from botocore.config import Config
 from deadline_server import DeadlineServer
 from stmpo.cli import main
 from stmpo.export.sources import load_any
@@ -32,26 +29,6 @@ from worker_acceptance import (
 
 SAMPLES = sorted(examples_dir().glob("*.json"))
 assert len(SAMPLES) >= 9, f"sample exports missing from {examples_dir()}"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[DeadlineServer]:
-    with DeadlineServer("bucket") as running:
-        yield running
-
-
-@pytest.fixture
-def client(server: DeadlineServer) -> Iterator[Any]:
-    server.reset()
-    yield boto3.client(
-        "deadline",
-        endpoint_url=server.endpoint_url,
-        region_name="us-west-2",
-        aws_access_key_id="k",
-        aws_secret_access_key="s",
-        config=Config(inject_host_prefix=False, retries={"max_attempts": 1}, proxies={}),
-    )
-    server.reset()
 
 
 def bundle(sample: Path, out: Path, *extra: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
