@@ -95,6 +95,7 @@ def job_template(root: Path, evil: Path) -> dict[str, Any]:
                                 SCRIPT,
                                 "prepare-outputs",
                                 f"--dirs-b64={encode_b64_json([out_dir])}",
+                                f"--aerender-path={aerender_standin()}",
                                 f"--fonts-dir={fonts}",
                                 state,
                             ],

@@ -132,8 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     render.set_defaults(handler=run_render)
 
-    prep = sub.add_parser("prepare-outputs", help="create output folders, install fonts")
+    prep = sub.add_parser(
+        "prepare-outputs", help="preflight (Python, aerender), create output folders, install fonts"
+    )
     prep.add_argument("--dirs-b64", required=True)
+    prep.add_argument(
+        "--aerender-path", default="", help="as `render` takes it; empty: AERENDER_PATH, PATH..."
+    )
     prep.add_argument("--path-mapping-rules", default="")
     prep.add_argument("--fonts-dir", default="")
     prep.add_argument("--font-state", default="")
@@ -232,6 +237,15 @@ def run_prepare_outputs(args: argparse.Namespace) -> int:
         return _usage_failure(prog, f"--path-mapping-rules: {exc}")
     if bool(args.fonts_dir) != bool(args.font_state):
         return _usage_failure(prog, "--fonts-dir and --font-state go together")
+    # Preflight. This runs once per session, before any task: a worker without aerender
+    # fails here once, with the reason, instead of failing every task of the job. (An
+    # interpreter older than 3.9 never gets here: stmpo_render.py refuses it first.)
+    try:
+        aerender = resolve_aerender(args.aerender_path, dict(os.environ), os_name())
+    except AerenderNotFound as exc:
+        return _usage_failure(prog, f"preflight: {exc}")
+    version = ".".join(str(part) for part in sys.version_info[:3])
+    _say(stdout, f"STMPO: preflight: Python {version} ({sys.executable}); aerender: {aerender}")
 
     failures: list[str] = []
     for directory in dirs:

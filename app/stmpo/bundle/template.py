@@ -165,6 +165,7 @@ def environment_template(plans: list[ItemPlan], has_fonts: bool) -> dict[str, An
         RENDER_SCRIPT,
         "prepare-outputs",
         f"--dirs-b64={b64_json(output_directories(plans))}",
+        "--aerender-path={{Param.AerenderPath}}",  # the preflight finds aerender as render does
         PATH_MAPPING_ARG,
     ]
     if has_fonts:
