@@ -161,3 +161,36 @@ def _write_old(path: Path, text: str) -> None:
     path.write_text(text)
     old = time.time() - 3600
     os.utime(path, (old, old))
+
+
+def test_a_cancel_during_a_fail_fast_stop_shortens_that_stop(tmp_path: Path) -> None:
+    """c1 crashes, so fail-fast stops c2 (which ignores SIGTERM) with a 30 s grace; a
+    cancel that comes in meanwhile must not wait those 30 s out."""
+    scene = make_scene(tmp_path)
+    session = tmp_path / "session"
+    session.mkdir()
+    argv = render_argv(scene, "0-9", "--concurrency", "2", "--child-grace-sec", "30")
+    env = base_env(scene, STANDIN_FAIL="crash@2,hang@7,ignore_term")
+    proc = subprocess.Popen(
+        argv, env=env, cwd=session, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        wait_for(lambda: len(scene.events("start")) == 2)
+        [c1] = [r["pid"] for r in scene.events("start") if r["s"] == 0]
+        wait_for(lambda: not alive(c1))  # crashed: fail-fast is stopping c2 now
+        time.sleep(0.5)
+        assert proc.poll() is None
+        notify_end = math.floor(time.time()) + 3
+        (session / "cancel_info.json").write_text(json.dumps({"NotifyEnd": _stamp(notify_end)}))
+        out, ended = _cancel(proc)
+        assert proc.returncode == 143, out
+        assert ended < notify_end, (
+            f"worker still running {ended - notify_end:.1f} s after NotifyEnd"
+        )
+        assert "STMPO: fail-fast: stopping 1 process tree(s) (grace 30 s)" in out
+        assert "grace shortened from 30 s to " in out
+        assert [p for p in scene.pids() if alive(p)] == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        cleanup(scene.pids())
