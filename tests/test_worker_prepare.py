@@ -19,7 +19,8 @@ from stmpo_worker_harness import STANDIN, write_windows_rules
 def _run(
     scripts: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    if args[:1] == ("prepare-outputs",) and not any(a.startswith("--aerender") for a in args):
+    named = any(a.startswith("--aerender") for a in args) or "STMPO_AERENDER_PATH" in (env or {})
+    if args[:1] == ("prepare-outputs",) and not named:
         args = (*args, f"--aerender-path={STANDIN}")  # the preflight needs an aerender
     return subprocess.run(
         [sys.executable, str(scripts / "stmpo_render.py"), *args],
@@ -156,7 +157,9 @@ def test_fonts_dir_needs_font_state(tmp_path: Path) -> None:
 # --- preflight: prepare-outputs runs once per session, before any task -------------------
 
 
-@pytest.mark.parametrize("given", ["", "missing"], ids=["not-set", "wrong-path"])
+@pytest.mark.parametrize(
+    "given", ["", "flag", "variable"], ids=["not-set", "wrong-flag", "wrong-job-variable"]
+)
 def test_preflight_without_aerender_fails_once_before_any_folder_or_font(
     tmp_path: Path, given: str
 ) -> None:
@@ -169,13 +172,15 @@ def test_preflight_without_aerender_fails_once_before_any_folder_or_font(
     env.pop("AERENDER_PATH", None)
     env.pop("AERENDER_EXECUTABLE", None)
     wrong = tmp_path / "Adobe After Effects 2099" / "aerender"
+    if given == "variable":  # the job environment's STMPO_AERENDER_PATH, and no flag
+        env["STMPO_AERENDER_PATH"] = str(wrong)
     state = tmp_path / "session" / "fonts.json"
     out = tmp_path / "out"
     result = _run(
         worker_scripts_dir(),
         "prepare-outputs",
         f"--dirs-b64={encode_b64_json([str(out)])}",
-        f"--aerender-path={wrong if given else ''}",
+        *([f"--aerender-path={wrong if given == 'flag' else ''}"] if given != "variable" else []),
         f"--fonts-dir={fonts}",
         f"--font-state={state}",
         env=env,
@@ -183,7 +188,7 @@ def test_preflight_without_aerender_fails_once_before_any_folder_or_font(
     assert result.returncode == 2, result.stdout + result.stderr
     [line] = result.stdout.splitlines()  # the reason, once, and nothing else
     assert line.startswith("openjd_fail: preflight: aerender not found. Looked in: ")
-    if given:
+    if given:  # the flag, or the job environment's variable standing in for it
         assert f"{wrong} (--aerender-path): does not exist" in line
     else:
         assert "--aerender-path (empty); AERENDER_PATH (not set); aerender on PATH" in line

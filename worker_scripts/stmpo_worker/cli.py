@@ -32,6 +32,9 @@ EXIT_USAGE = 2
 _MAX_DIGITS = 12
 _INTEGER = re.compile(rf"^[+-]?\d{{1,{_MAX_DIGITS}}}\Z", re.ASCII)
 _FRAMES = re.compile(r"^\s*(-?\d+)\s*(?:-\s*(-?\d+)\s*)?$", re.ASCII)
+#: The job environment's variable for the AerenderPath job parameter (the `STMPO_*`
+#: variables that carry job parameters to every action of the session).
+AERENDER_VARIABLE = "STMPO_AERENDER_PATH"
 EXIT_INTERRUPTED = 130  # 128 + SIGINT; `render` turns SIGINT into 143 once it has started
 
 
@@ -137,7 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     prep.add_argument("--dirs-b64", required=True)
     prep.add_argument(
-        "--aerender-path", default="", help="as `render` takes it; empty: AERENDER_PATH, PATH..."
+        "--aerender-path",
+        default=None,
+        help=f"as `render` takes it; not given: ${AERENDER_VARIABLE}, then AERENDER_PATH, PATH...",
     )
     prep.add_argument("--path-mapping-rules", default="")
     prep.add_argument("--fonts-dir", default="")
@@ -240,8 +245,11 @@ def run_prepare_outputs(args: argparse.Namespace) -> int:
     # Preflight. This runs once per session, before any task: a worker without aerender
     # fails here once, with the reason, instead of failing every task of the job. (An
     # interpreter older than 3.9 never gets here: stmpo_render.py refuses it first.)
+    explicit = args.aerender_path
+    if explicit is None:  # the job environment may carry the AerenderPath parameter
+        explicit = os.environ.get(AERENDER_VARIABLE, "")
     try:
-        aerender = resolve_aerender(args.aerender_path, dict(os.environ), os_name())
+        aerender = resolve_aerender(explicit, dict(os.environ), os_name())
     except AerenderNotFound as exc:
         return _usage_failure(prog, f"preflight: {exc}")
     version = ".".join(str(part) for part in sys.version_info[:3])
