@@ -17,6 +17,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
 from stmpo_worker_harness import (
     Scene,
     alive,
@@ -27,6 +28,7 @@ from stmpo_worker_harness import (
     render_argv,
     wait_for,
 )
+from worker_pythons import python_or_fail
 
 FAULTS = "hang@1,hang@6,spawn_child,ignore_term"  # two children, each with a grandchild
 
@@ -35,9 +37,12 @@ def _stamp(when: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
 
 
-def _start(scene: Scene, session: Path, grace: str = "30") -> subprocess.Popen[str]:
+def _start(
+    scene: Scene, session: Path, grace: str = "30", python: str = ""
+) -> subprocess.Popen[str]:
     session.mkdir(exist_ok=True)
     argv = render_argv(scene, "0-9", "--concurrency", "2", "--child-grace-sec", grace)
+    argv[0] = python or argv[0]
     proc = subprocess.Popen(
         argv,
         env=base_env(scene, STANDIN_FAIL=FAULTS),
@@ -60,10 +65,14 @@ def _cancel(proc: subprocess.Popen[str], timeout: float = 60) -> tuple[str, floa
     return out, ended
 
 
-def test_notify_end_shortens_the_grace_so_every_tree_is_killed_before_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("python", ["", "3.9"], ids=["this-python", "python-3.9"])
+def test_notify_end_shortens_the_grace_so_every_tree_is_killed_before_it(
+    tmp_path: Path, python: str
+) -> None:
+    """Also under Python 3.9, Amazon Linux 2023's python3 (the stand-ins run under it too)."""
     scene = make_scene(tmp_path)
     session = tmp_path / "session"
-    proc = _start(scene, session)
+    proc = _start(scene, session, python=python_or_fail(python) if python else "")
     try:
         pids = scene.pids()
         assert len(pids) == 4 and all(alive(p) for p in pids)
