@@ -28,7 +28,7 @@ from stmpo_worker_harness import (
     run,
     write_windows_rules,
 )
-from worker_pythons import SUPPORTED, TOO_OLD, python_or_fail
+from worker_pythons import TOO_OLD, python_or_fail, versions_to_test
 
 
 def _version_of(python: str) -> str:
@@ -83,7 +83,7 @@ def _aerender(folder: Path) -> Path:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="a POSIX aerender wrapper")
-@pytest.mark.parametrize("version", SUPPORTED)
+@pytest.mark.parametrize("version", versions_to_test())
 def test_a_session_renders_with_a_windows_rule_under_every_supported_python(
     tmp_path: Path, version: str
 ) -> None:

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-#: Every minor version the worker supports, oldest first (docs/stmpo-worker.md).
+#: Every minor version the worker supports, oldest first (docs/stmpo-worker.md); a
+#: newer one the machine has is tested too (`versions_to_test`).
 SUPPORTED = ("3.9", "3.10", "3.11", "3.12", "3.13")
 #: Older interpreters the version gate must refuse with a clear line.
 TOO_OLD = ("2.7", "3.6", "3.8")
@@ -40,6 +41,27 @@ def find_python(version: str) -> str | None:
         if hits:
             return sorted(hits, key=lambda h: int(Path(h).parent.parent.name.split(".")[2]))[-1]
     return shutil.which(f"python{version}")
+
+
+def installed_minors() -> set[str]:
+    """Every `X.Y` with an interpreter under pyenv (CPython release folders only)."""
+    found = set()
+    for root in _pyenv_roots():
+        for folder in glob.glob(str(root / "versions" / "*.*.*")):
+            parts = Path(folder).name.split(".")
+            if len(parts) == 3 and all(p.isdigit() for p in parts):
+                found.add(f"{parts[0]}.{parts[1]}")
+    return found
+
+
+def versions_to_test() -> list[str]:
+    """SUPPORTED (each must be there), plus any newer Python this machine has (3.14...)."""
+    newer = {v for v in installed_minors() if _key(v) > _key(SUPPORTED[-1])}
+    return [*SUPPORTED, *sorted(newer, key=_key)]
+
+
+def _key(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in version.split("."))
 
 
 def python_or_fail(version: str) -> str:
