@@ -224,6 +224,10 @@ class Orchestrator:
             return self.job.child_grace
         return max(0.0, min(self.job.child_grace, self.kill_by - time.monotonic()))
 
+    def grace_text(self, grace: float) -> str:
+        """`30` as configured; `1.6` once a cancel's deadline has cut it."""
+        return f"{grace:g}" if grace == self.job.child_grace else f"{grace:.1f}"
+
     # -- children -----------------------------------------------------------------
     def launch(self, child: Child) -> None:
         job = self.job
@@ -403,7 +407,7 @@ class Orchestrator:
         ended = end_orphans(list(self.strays), grace, wait=self.keep_up, deadline=self.kill_at)
         if ended.killed:
             self.say(
-                f"STMPO: still running {min(grace, self.grace()):g} s after SIGTERM, SIGKILL: "
+                f"STMPO: still running {self.grace_text(grace)} s after SIGTERM, SIGKILL: "
                 + ", ".join(f"pid {p}" for p in ended.killed)
             )
         if ended.unkillable:
@@ -504,9 +508,8 @@ class Orchestrator:
                 trees.append(child.tree)
                 child.orphan_kill_at = None
         if trees:
-            grace = self.grace()
-            shown_grace = f"{grace:g}" if grace == self.job.child_grace else f"{grace:.1f}"
-            self.say(f"STMPO: {why}: stopping {len(trees)} process tree(s) (grace {shown_grace} s)")
+            grace = self.grace_text(self.grace())
+            self.say(f"STMPO: {why}: stopping {len(trees)} process tree(s) (grace {grace} s)")
         self.say_stopped(self.end(trees))
 
     def end(self, trees: list[Tree]) -> StopReport:
