@@ -179,7 +179,14 @@ def test_a_cancel_during_a_fail_fast_stop_shortens_that_stop(tmp_path: Path) -> 
     session = tmp_path / "session"
     session.mkdir()
     argv = render_argv(scene, "0-9", "--concurrency", "2", "--child-grace-sec", "30")
-    env = base_env(scene, STANDIN_FAIL="crash@2,hang@7,ignore_term")
+    # The barrier: c1 crashes only once c2 runs and ignores SIGTERM (else, on a busy
+    # host, fail-fast could end c2 before it even started).
+    env = base_env(
+        scene,
+        STANDIN_FAIL="crash@2,hang@7,ignore_term",
+        STANDIN_BARRIER_DIR=str(tmp_path / "barrier"),
+        STANDIN_BARRIER_COUNT="2",
+    )
     proc = subprocess.Popen(
         argv, env=env, cwd=session, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
