@@ -143,6 +143,7 @@ def test_ctrl_c_while_the_worker_installs_fonts(tmp_path: Path) -> None:
         str(WORKER),
         "prepare-outputs",
         f"--dirs-b64={encode_b64_json([])}",
+        f"--aerender-path={STANDIN}",  # the preflight needs an aerender
         f"--fonts-dir={fonts}",
         f"--font-state={tmp_path / 'session' / 'fonts.json'}",
     ]

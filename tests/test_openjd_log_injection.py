@@ -111,6 +111,7 @@ def job_template(root: Path, evil: Path) -> dict[str, Any]:
                                 script,
                                 "prepare-outputs",
                                 f"--dirs-file={OUTPUT_DIRS_FILE}",
+                                f"--aerender-path={aerender_standin()}",
                                 f"--fonts-dir={fonts}",
                                 state,
                             ],

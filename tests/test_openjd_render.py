@@ -107,7 +107,7 @@ def bundle(job: Job, root: Path) -> tuple[Path, list[str], str]:
 
 
 def openjd_run(
-    folder: Path, step: str, project: str, cwd: Path
+    folder: Path, step: str, project: str, cwd: Path, **overrides: str
 ) -> subprocess.CompletedProcess[str]:
     """`openjd run` with the values the bundle's parameter_values.yaml and the farm give."""
     params = {
@@ -118,6 +118,7 @@ def openjd_run(
         "Concurrency": "2",
         "SpawnDelay": "0",
         "ChildGraceSec": "2",
+        **overrides,
     }
     args = [str(OPENJD), "run", str(folder / "template.yaml"), "--step", step]
     for name, value in params.items():
@@ -185,3 +186,26 @@ def test_openjd_run_fails_when_aerender_reports_an_error_and_exits_0(tmp_path: P
     assert "ERROR executing action" in done.stdout
     assert "All actions completed successfully" not in done.stdout
     assert not Path(job.patterns[1].replace("[####]", "0008")).exists()
+
+
+def test_a_worker_without_aerender_fails_the_session_once_in_the_preflight(tmp_path: Path) -> None:
+    """`prepare-outputs` (the job environment's enter, once per session) finds aerender
+    as `render` would: a misconfigured worker fails there with the reason, and no task
+    of the step runs (before, each task failed on its own, after the folders were made)."""
+    job = write_job(tmp_path)
+    folder, steps, project = bundle(job, tmp_path)
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    wrong = tmp_path / "Adobe After Effects 2099" / "aerender"
+
+    done = openjd_run(folder, steps[0], project, cwd, AerenderPath=str(wrong))
+
+    assert done.returncode != 0, done.stdout[-4000:]
+    fails = re.findall(r"openjd_fail: .*", done.stdout)
+    assert len(fails) == 1, done.stdout[-4000:]
+    assert fails[0].startswith(
+        f"openjd_fail: preflight: aerender not found. Looked in: {wrong} (--aerender-path): "
+        "does not exist."
+    )
+    assert "Running Task" not in done.stdout  # not one task started
+    assert not (tmp_path / "out").exists()  # nor was any folder made

@@ -13,6 +13,7 @@ from pathlib import Path
 from fontgen import write_font
 from stmpo._worker_scripts.stmpo_worker.outputs import encode_b64_json
 from stmpo.locations import worker_scripts_dir
+from stmpo_worker_harness import STANDIN
 
 SCRIPT = worker_scripts_dir() / "stmpo_render.py"
 
@@ -41,6 +42,7 @@ def prepare(fonts: Path, state: Path, env: dict[str, str]) -> None:
     done = worker(
         "prepare-outputs",
         f"--dirs-b64={encode_b64_json([])}",
+        f"--aerender-path={STANDIN}",  # the preflight needs an aerender
         f"--fonts-dir={fonts}",
         f"--font-state={state}",
         env=env,

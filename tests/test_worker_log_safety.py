@@ -188,7 +188,7 @@ def font_env(tmp_path: Path) -> dict[str, str]:
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "DEADLINE_"))}
-    env.update(HOME=str(home), PYTHONUTF8="1")
+    env.update(HOME=str(home), PYTHONUTF8="1", AERENDER_PATH=str(STANDIN))  # for the preflight
     return env
 
 

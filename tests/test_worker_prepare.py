@@ -13,12 +13,15 @@ import pytest
 from fontgen import write_font
 from stmpo._worker_scripts.stmpo_worker.outputs import encode_b64_json
 from stmpo.locations import worker_scripts_dir
-from stmpo_worker_harness import write_windows_rules
+from stmpo_worker_harness import STANDIN, write_windows_rules
 
 
 def _run(
     scripts: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
+    named = any(a.startswith("--aerender") for a in args) or "STMPO_AERENDER_PATH" in (env or {})
+    if args[:1] == ("prepare-outputs",) and not named:
+        args = (*args, f"--aerender-path={STANDIN}")  # the preflight needs an aerender
     return subprocess.run(
         [sys.executable, str(scripts / "stmpo_render.py"), *args],
         capture_output=True,
@@ -149,3 +152,62 @@ def test_fonts_dir_needs_font_state(tmp_path: Path) -> None:
         str(tmp_path),
     )
     assert result.returncode == 2 and "--font-state" in result.stderr
+
+
+# --- preflight: prepare-outputs runs once per session, before any task -------------------
+
+
+@pytest.mark.parametrize(
+    "given", ["", "flag", "variable"], ids=["not-set", "wrong-flag", "wrong-job-variable"]
+)
+def test_preflight_without_aerender_fails_once_before_any_folder_or_font(
+    tmp_path: Path, given: str
+) -> None:
+    """A worker without aerender fails the session's first action with the reason, exit
+    2, and leaves nothing behind: no output folder, no font, no state file."""
+    fonts = tmp_path / "scripts" / "fonts"
+    write_font(fonts / "Prep-Bold.ttf", "Prep-Bold")
+    home = tmp_path / "home"
+    env = {**_font_env(home), "PATH": str(tmp_path / "empty-bin")}
+    env.pop("AERENDER_PATH", None)
+    env.pop("AERENDER_EXECUTABLE", None)
+    wrong = tmp_path / "Adobe After Effects 2099" / "aerender"
+    if given == "variable":  # the job environment's STMPO_AERENDER_PATH, and no flag
+        env["STMPO_AERENDER_PATH"] = str(wrong)
+    state = tmp_path / "session" / "fonts.json"
+    out = tmp_path / "out"
+    result = _run(
+        worker_scripts_dir(),
+        "prepare-outputs",
+        f"--dirs-b64={encode_b64_json([str(out)])}",
+        *([f"--aerender-path={wrong if given == 'flag' else ''}"] if given != "variable" else []),
+        f"--fonts-dir={fonts}",
+        f"--font-state={state}",
+        env=env,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    [line] = result.stdout.splitlines()  # the reason, once, and nothing else
+    assert line.startswith("openjd_fail: preflight: aerender not found. Looked in: ")
+    if given:  # the flag, or the job environment's variable standing in for it
+        assert f"{wrong} (--aerender-path): does not exist" in line
+    else:
+        assert "--aerender-path (empty); AERENDER_PATH (not set); aerender on PATH" in line
+    assert "Traceback" not in result.stderr
+    assert not out.exists() and not state.exists() and not home.joinpath(".local").exists()
+
+
+def test_preflight_names_the_python_and_the_aerender_it_found(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("AERENDER_EXECUTABLE",)}
+    env["AERENDER_PATH"] = str(STANDIN)  # as a customer-managed worker may set it
+    result = _run(
+        worker_scripts_dir(),
+        "prepare-outputs",
+        f"--dirs-b64={encode_b64_json([str(tmp_path / 'out')])}",
+        "--aerender-path=",
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    version = ".".join(map(str, sys.version_info[:3]))
+    assert result.stdout.splitlines()[0] == (
+        f"STMPO: preflight: Python {version} ({sys.executable}); aerender: {STANDIN}"
+    )

@@ -33,6 +33,9 @@ EXIT_USAGE = 2
 _MAX_DIGITS = 12
 _INTEGER = re.compile(rf"^[+-]?\d{{1,{_MAX_DIGITS}}}\Z", re.ASCII)
 _FRAMES = re.compile(r"^\s*(-?\d+)\s*(?:-\s*(-?\d+)\s*)?$", re.ASCII)
+#: The job environment's variable for the AerenderPath job parameter (the `STMPO_*`
+#: variables that carry job parameters to every action of the session).
+AERENDER_VARIABLE = "STMPO_AERENDER_PATH"
 EXIT_INTERRUPTED = 130  # 128 + SIGINT; `render` turns SIGINT into 143 once it has started
 
 
@@ -173,10 +176,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     render.set_defaults(handler=run_render)
 
-    prep = sub.add_parser("prepare-outputs", help="create output folders, install fonts")
+    prep = sub.add_parser(
+        "prepare-outputs", help="preflight (Python, aerender), create output folders, install fonts"
+    )
     dirs = prep.add_mutually_exclusive_group(required=True)
     dirs.add_argument("--dirs-file", default="", help="JSON list; relative = in scripts/")
     dirs.add_argument("--dirs-b64", default="")
+    prep.add_argument(
+        "--aerender-path",
+        default=None,
+        help=f"as `render` takes it; not given: ${AERENDER_VARIABLE}, then AERENDER_PATH, PATH...",
+    )
     prep.add_argument("--path-mapping-rules", default="")
     prep.add_argument("--fonts-dir", default="", help="relative = in scripts/")
     prep.add_argument("--font-state", default="")
@@ -318,6 +328,18 @@ def run_prepare_outputs(args: argparse.Namespace) -> int:
         return _usage_failure(prog, str(exc))
     if bool(args.fonts_dir) != bool(args.font_state):
         return _usage_failure(prog, "--fonts-dir and --font-state go together")
+    # Preflight. This runs once per session, before any task: a worker without aerender
+    # fails here once, with the reason, instead of failing every task of the job. (An
+    # interpreter older than 3.9 never gets here: stmpo_render.py refuses it first.)
+    explicit = args.aerender_path
+    if explicit is None:  # the job environment may carry the AerenderPath parameter
+        explicit = os.environ.get(AERENDER_VARIABLE, "")
+    try:
+        aerender = resolve_aerender(explicit, dict(os.environ), os_name())
+    except AerenderNotFound as exc:
+        return _usage_failure(prog, f"preflight: {exc}")
+    version = ".".join(str(part) for part in sys.version_info[:3])
+    _say(stdout, f"STMPO: preflight: Python {version} ({sys.executable}); aerender: {aerender}")
 
     failures: list[str] = []
     for directory in dirs:

@@ -28,6 +28,7 @@ from typing import TextIO
 from . import outputs as out
 from .aerender import child_command
 from .affinity import AffinityBackend, Started
+from .cancelinfo import kill_deadline, read_notify_end, session_directories
 from .childlog import CARRY, Event, Scanner, read_pieces
 from .logtext import MAX_LINE, directive, first_unsafe, prefixed_lines, shown, text_line
 from .planning import RenderPlan, cpu_list_text
@@ -138,6 +139,9 @@ class Orchestrator:
         self.throttle = ReportThrottle(PROGRESS_INTERVAL)
         self.events: queue.Queue[Event] = queue.Queue(maxsize=QUEUE_EVENTS)
         self.cancel_requested = threading.Event()
+        self.cancel_noted = False  # cancel_info.json read (once, at the first cancel)
+        self.kill_by: float | None = None  # time.monotonic(): SIGKILL all by then (cancel)
+        self.started_wall = time.time()  # a cancel_info.json older than this is stale
         self.aborting = ""  # "fail-fast" or "cancel" once we stop everything
         self.launched = 0
         self.last_refresh = 0.0  # clock() of the last descendant scan
@@ -180,6 +184,49 @@ class Orchestrator:
             sig = getattr(signal, name, None)
             if sig is not None:
                 signal.signal(sig, handler)
+
+    # -- the cancel's deadline ------------------------------------------------------
+    def note_cancel(self) -> None:
+        """At the first cancel: when openjd will kill this action (its cancel_info.json),
+        so every SIGKILL lands before then, however long `--child-grace-sec` is."""
+        if self.cancel_noted or not self.cancel_requested.is_set():
+            return
+        self.cancel_noted = True
+        try:
+            cwd = os.getcwd()
+        except OSError:  # the working directory was removed
+            cwd = ""
+        found = read_notify_end(session_directories(self.job.env, cwd), self.started_wall)
+        grace = self.job.child_grace
+        if found.problem:
+            self.say(f"STMPO: warning: {found.path} ignored ({found.problem}); grace {grace:g} s")
+        if found.when is None:
+            return
+        wall, mono = time.time(), time.monotonic()
+        self.kill_by = kill_deadline(found.when, wall, mono)
+        end = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(found.when))
+        said = f"STMPO: cancel: openjd ends this action at {end} ({found.when - wall:.1f} s)"
+        if self.kill_by - mono < grace:
+            self.say(f"{said}: grace shortened from {grace:g} s to {self.kill_by - mono:.1f} s")
+        else:
+            self.say(f"{said}: the grace of {grace:g} s fits")
+
+    def kill_at(self) -> float | None:
+        """`end_trees`' deadline, asked at every look: a cancel that comes in while a
+        fail-fast stop or the last sweep waits out its grace shortens it too."""
+        self.note_cancel()
+        return self.kill_by
+
+    def grace(self) -> float:
+        """The grace a stop starting now gets: `--child-grace-sec`, or less once a
+        cancel's NotifyEnd is near."""
+        if self.kill_by is None:
+            return self.job.child_grace
+        return max(0.0, min(self.job.child_grace, self.kill_by - time.monotonic()))
+
+    def grace_text(self, grace: float) -> str:
+        """`30` as configured; `1.6` once a cancel's deadline has cut it."""
+        return f"{grace:g}" if grace == self.job.child_grace else f"{grace:.1f}"
 
     # -- children -----------------------------------------------------------------
     def launch(self, child: Child) -> None:
@@ -356,10 +403,11 @@ class Orchestrator:
             return
         names = ", ".join(shown(Member(p, n)) for p, n in sorted(self.strays.items()))
         self.say(f"STMPO: ending {len(self.strays)} orphan process(es) no child claims: {names}")
-        ended = end_orphans(list(self.strays), self.job.child_grace, wait=self.keep_up)
+        grace = self.grace()
+        ended = end_orphans(list(self.strays), grace, wait=self.keep_up, deadline=self.kill_at)
         if ended.killed:
             self.say(
-                f"STMPO: still running {self.job.child_grace:g} s after SIGTERM, SIGKILL: "
+                f"STMPO: still running {self.grace_text(grace)} s after SIGTERM, SIGKILL: "
                 + ", ".join(f"pid {p}" for p in ended.killed)
             )
         if ended.unkillable:
@@ -375,7 +423,10 @@ class Orchestrator:
         keep rendering meanwhile."""
         assert child.orphan_kill_at is not None
         left = tree.members()
-        if left and now >= child.orphan_kill_at:
+        due = now >= child.orphan_kill_at
+        if self.kill_by is not None and time.monotonic() >= self.kill_by:
+            due = True
+        if left and due:
             self.say_killed(tree, left)
             tree.kill()
         elif left:
@@ -385,8 +436,13 @@ class Orchestrator:
         child.orphan_kill_at = None
 
     def say_killed(self, tree: Tree, members: list[Member]) -> None:
+        waited = f"{self.job.child_grace:g} s"
+        if self.kill_by is not None and tree.term_sent is not None:
+            shortened = self.kill_by - tree.term_sent
+            if shortened < self.job.child_grace:
+                waited = f"{max(0.0, shortened):.1f} s (the cancel's deadline)"
         self.say(
-            f"STMPO: [{tree.label}] still running {self.job.child_grace:g} s after SIGTERM, "
+            f"STMPO: [{tree.label}] still running {waited} after SIGTERM, "
             f"SIGKILL: {', '.join(map(str, members))}"
         )
 
@@ -452,11 +508,13 @@ class Orchestrator:
                 trees.append(child.tree)
                 child.orphan_kill_at = None
         if trees:
-            self.say(
-                f"STMPO: {why}: stopping {len(trees)} process tree(s) "
-                f"(grace {self.job.child_grace:g} s)"
-            )
-        self.say_stopped(end_trees(trees, self.job.child_grace, wait=self.keep_up))
+            grace = self.grace_text(self.grace())
+            self.say(f"STMPO: {why}: stopping {len(trees)} process tree(s) (grace {grace} s)")
+        self.say_stopped(self.end(trees))
+
+    def end(self, trees: list[Tree]) -> StopReport:
+        """End `trees` within the grace, and before a cancel's deadline."""
+        return end_trees(trees, self.job.child_grace, wait=self.keep_up, kill_at=self.kill_at)
 
     def keep_up(self, seconds: float) -> None:
         """While `end_trees` waits for processes to go: keep merging their log lines (a
@@ -480,9 +538,10 @@ class Orchestrator:
             trees = [c.tree for c in self.children if c.tree is not None]
             with contextlib.suppress(Exception):  # the error to report is the first one
                 self.adopt_orphans()
-            end_trees(trees, self.job.child_grace)  # silent: stdout may be what failed
+            # Silent (stdout may be what failed), but within a cancel's deadline.
+            end_trees(trees, self.job.child_grace, kill_at=lambda: self.kill_by)
             with contextlib.suppress(Exception):
-                end_orphans(list(self.strays), self.job.child_grace)
+                end_orphans(list(self.strays), self.job.child_grace, deadline=lambda: self.kill_by)
             raise
 
     def _render(self) -> int:
@@ -502,6 +561,7 @@ class Orchestrator:
         while True:
             now = self.clock()
             if self.cancel_requested.is_set() and self.aborting != "cancel":
+                self.note_cancel()
                 self.stop_all("cancel")
             if not self.aborting and self.launched < len(self.children) and now >= next_launch:
                 self.launch(self.children[self.launched])
@@ -529,7 +589,7 @@ class Orchestrator:
                 break
             if leftovers:
                 self.say(f"STMPO: ending {len(leftovers)} leftover process tree(s)")
-                self.say_stopped(end_trees(leftovers, self.job.child_grace, wait=self.keep_up))
+                self.say_stopped(self.end(leftovers))
             self.end_strays()
         return self.summarise(self.clock() - started)
 

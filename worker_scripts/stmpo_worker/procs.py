@@ -324,6 +324,7 @@ def end_trees(
     grace: float,
     poll: float = 0.05,
     wait: Callable[[float], None] = time.sleep,
+    kill_at: Callable[[], float | None] = lambda: None,
 ) -> StopReport:
     """Terminate every tree at once; SIGKILL only what is still alive when its grace ends.
 
@@ -332,7 +333,9 @@ def end_trees(
     first SIGTERM a tree got: a tree already asked (orphans of a child that exited)
     does not get a second grace, and one already killed is killed again at once.
     `wait(poll)` passes the time between looks: the orchestrator keeps merging the
-    children's log lines meanwhile.
+    children's log lines meanwhile. `kill_at()`, asked at every look, is a
+    `time.monotonic()` by which everything gets SIGKILL whatever the grace says (a
+    cancel whose `cancel_info.json` allows less time; it may come in while waiting).
     """
     report = StopReport()
     table, parents = process_table(), children_by_parent()
@@ -349,9 +352,11 @@ def end_trees(
         if not pending:
             break
         now = time.monotonic()
+        deadline = kill_at()
         for tree in pending:
             assert tree.term_sent is not None
             due = tree.kill_sent or now >= tree.term_sent + max(0.0, grace)
+            due = due or (deadline is not None and now >= deadline)
             if due and id(tree) not in killed:
                 killed.add(id(tree))
                 report.killed.append((tree, tree.members(table, parents)))

@@ -180,9 +180,11 @@ def end_orphans(
     wait: Callable[[float], None] = time.sleep,
     poll: float = 0.05,
     kill_wait: float = 5.0,
+    deadline: Callable[[], float | None] = lambda: None,
 ) -> Ended:
-    """SIGTERM, then SIGKILL for what still runs when `grace` ends; returns as soon as
-    every one is gone (and reaped)."""
+    """SIGTERM, then SIGKILL for what still runs when `grace` ends, or at `deadline()`
+    (a `time.monotonic()`, asked at every look: a cancel's NotifyEnd) if sooner; returns
+    as soon as every one is gone (and reaped)."""
     pending = [p for p in pids if running(p)]
     for pid in pending:
         signal_orphan(pid, signal.SIGTERM)
@@ -193,7 +195,9 @@ def end_orphans(
         wait(poll)
         pending = [p for p in pending if running(p)]
         now = time.monotonic()
-        if pending and now >= kill_at and give_up is None:
+        sooner = deadline()
+        due = now >= kill_at or (sooner is not None and now >= sooner)
+        if pending and due and give_up is None:
             killed = list(pending)
             for pid in pending:
                 signal_orphan(pid, signal.SIGKILL)
