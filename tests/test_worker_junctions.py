@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from stmpo._worker_scripts.stmpo_worker.outputs import encode_b64_json
-from stmpo.locations import worker_scripts_dir
+from stmpo.locations import aerender_standin, worker_scripts_dir
 from stmpo_worker_harness import base_env, make_scene, protocol_values, render_argv, run
 
 LONG = ("assetroot-" + "x" * 60, "session-" + "y" * 40)
@@ -78,6 +78,7 @@ def test_prepare_outputs_creates_folders_through_the_junctions(tmp_path: Path) -
             "prepare-outputs",
             "--dirs-b64",
             encode_b64_json([str(root / "renders" / "a"), str(tmp_path / "elsewhere")]),
+            f"--aerender-path={aerender_standin()}",  # for the preflight
         ],
         capture_output=True,
         text=True,

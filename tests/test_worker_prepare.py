@@ -191,7 +191,10 @@ def test_preflight_without_aerender_fails_once_before_any_folder_or_font(
     if given:  # the flag, or the job environment's variable standing in for it
         assert f"{wrong} (--aerender-path): does not exist" in line
     else:
-        assert "--aerender-path (empty); AERENDER_PATH (not set); aerender on PATH" in line
+        assert (
+            "--aerender-path (empty); AERENDER_PATH (not set); "
+            "AERENDER_EXECUTABLE (not set); aerender on PATH" in line
+        )
     assert "Traceback" not in result.stderr
     assert not out.exists() and not state.exists() and not home.joinpath(".local").exists()
 
