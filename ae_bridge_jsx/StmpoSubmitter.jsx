@@ -203,31 +203,80 @@ var stmpoSubmitter = (function () {
         return path;
     }
 
-    /* The project must be saved: the render nodes open the file on disk, not AE's memory. */
-    function ensureSaved(project) {
+    /* ExtendScript's File.name is URI-encoded ("My%20Spot.aep"); the artist knows "My Spot.aep". */
+    function displayName(file) {
+        var name = String(file.name);
+        try {
+            return String(File.decode(name));
+        } catch (e) {
+            return name;
+        }
+    }
+
+    /*
+     * save() and saveWithDialog() do not say reliably whether the file was written: a cancelled
+     * dialog leaves the project dirty, a failed write may throw or leave no file. The render
+     * nodes open the file on disk, so only a clean project whose file exists counts as saved.
+     * Returns "" when saved, else why not (a sentence for the artist).
+     */
+    function notSavedReason(project) {
+        var file = project.file;
+        if (!file) {
+            return "The project was not saved (it still has no file).";
+        }
+        if (project.dirty) {
+            return "After Effects did not save \"" + displayName(file) + "\" (the save was " +
+                "cancelled or failed); it still has unsaved changes.";
+        }
+        if (!file.exists) {
+            return "The saved project \"" + displayName(file) + "\" is not on disk at " +
+                String(file.fsName) + ".";
+        }
+        return "";
+    }
+
+    /*
+     * The project must be saved: the render nodes open the file on disk, not AE's memory.
+     * Returns {status: "saved"} or {status: "cancelled"}; a save that did not happen is
+     * {status: "not-saved", message}. mustSave: the bridge changed the project (duplicates).
+     */
+    function ensureSaved(project, mustSave) {
         if (!project.file) {
             if (!confirm("This project has never been saved. The render nodes open the saved " +
                     "file, so it must be saved first.\n\nSave it now?")) {
-                return false;
+                return { status: "cancelled" };
             }
-            return project.saveWithDialog() === true;
-        }
-        if (project.dirty) {
-            if (!confirm("Save the changes to \"" + project.file.name + "\" before submitting? " +
-                    "The render nodes open the saved file.")) {
-                return false;
+            if (project.saveWithDialog() !== true && !project.file) {
+                return { status: "cancelled" };
             }
-            project.save();
+        } else if (project.dirty) {
+            if (!mustSave && !confirm("Save the changes to \"" + displayName(project.file) +
+                    "\" before submitting? The render nodes open the saved file.")) {
+                return { status: "cancelled" };
+            }
+            try {
+                project.save();
+            } catch (e) {
+                return { status: "not-saved", message: "After Effects could not save \"" +
+                    displayName(project.file) + "\": " + (e && e.message ? e.message : e) };
+            }
         }
-        return true;
+        var reason = notSavedReason(project);
+        return reason === "" ? { status: "saved" } : { status: "not-saved", message: reason };
     }
 
     /* Returns what happened, for the tests: {status, exportPath, command, program}. */
     function run() {
         var windows = isWindows($.os);
         try {
-            if (!ensureSaved(app.project)) {
-                return { status: "cancelled" };
+            var saved = ensureSaved(app.project, false);
+            if (saved.status === "not-saved") {
+                alert(saved.message + "\n\nNothing was submitted: the render nodes open the " +
+                    "saved file. Save the project, then run STMPO again.", TITLE);
+                return saved;
+            }
+            if (saved.status !== "saved") {
+                return saved;
             }
             var found = findSubmitter(windows);
             var program = found.path;
@@ -256,6 +305,7 @@ var stmpoSubmitter = (function () {
         findSubmitter: findSubmitter,
         launchCommand: launchCommand,
         searchFolders: searchFolders,
+        ensureSaved: ensureSaved,
         tempExportPath: tempExportPath,
         shellQuote: shellQuote
     };

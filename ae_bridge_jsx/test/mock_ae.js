@@ -107,6 +107,8 @@ function makeFileClass(state) {
       return true;
     }
   }
+  // File.decode: "Decodes the specified string as required by RFC 2396" (Scripting Guide).
+  File.decode = (text) => decodeURIComponent(String(text));
   File.openDialog = function (prompt) {
     state.calls.openDialog.push(String(prompt));
     return state.openDialogResult ? new File(state.openDialogResult) : null;
@@ -263,7 +265,21 @@ function project(opts = {}) {
   const { usedFonts, framesCountType } = opts;
   // Passing displayStartFrame: undefined models AE before 17.1, which has no such attribute.
   const displayStartFrame = "displayStartFrame" in opts ? opts.displayStartFrame : 0;
-  const fileOf = (fsName) => ({ fsName, name: fsName.split(/[\\/]/).pop() });
+  // ExtendScript's File: `name` is URI-encoded ("My%20Spot.aep", Scripting Guide, File
+  // object: "name: the file name, URI-encoded"), `exists` asks the disk; `onDisk: false`
+  // models a save that left no file behind.
+  const fileOf = (fsName) => ({
+    fsName,
+    name: encodeURI(fsName.split(/[\\/]/).pop()),
+    get exists() {
+      return opts.onDisk !== false;
+    },
+  });
+  // saveOutcome models Project.save() (Scripting Guide, Project.save()): "saved" (default);
+  // "cancelled": a dialog AE shows (e.g. saving an older version's project) was cancelled,
+  // the project stays dirty and save() returns normally; "throws": a failed write throws
+  // like AE's "Unable to save" error.
+  const saveOutcome = opts.saveOutcome || "saved";
   const proj = {
     file: p === null ? null : fileOf(p),
     dirty,
@@ -273,8 +289,12 @@ function project(opts = {}) {
     saves: 0,
     save() {
       this.saves += 1;
+      if (saveOutcome === "throws") {
+        throw new Error("After Effects error: Unable to save the project (disk full).");
+      }
+      if (saveOutcome === "cancelled") return undefined;
       this.dirty = false;
-      return true;
+      return undefined; // AE's save() returns nothing
     },
     // saveAs: where "Save As" puts the project, or null for an artist who cancels it.
     saveWithDialog() {

@@ -343,3 +343,56 @@ test("running the script (no test flag) runs the menu action at once", () => {
   assert.equal(env.state.calls.alert.length, 1);
   assert.match(env.state.calls.alert[0], /Cannot find the STMPO submitter/);
 });
+
+// --- saving really happened (issue 10 point 10) ----------------------------------------------
+
+for (const [outcome, why] of [
+  ["cancelled", /did not save "My Spot\.aep" \(the save was cancelled or failed\)/],
+  ["throws", /could not save "My Spot\.aep": After Effects error: Unable to save the project \(disk full\)/],
+]) {
+  test(`menu flow: a save that ${outcome === "throws" ? "throws" : "leaves the project dirty"} writes no export and says why`, () => {
+    const dir = scratch();
+    const proj = queuedProject({ path: "/projects/spot/My Spot.aep", dirty: true, saveOutcome: outcome });
+    const env = submitterContext({
+      os: MAC_OS,
+      project: proj,
+      tempDir: dir,
+      confirmAnswers: [true],
+      virtualFiles: ["/opt/stmpo/stmpo-submitter"],
+      env: { STMPO_SUBMITTER: "/opt/stmpo/stmpo-submitter" },
+    });
+    const result = env.run("stmpoSubmitter.run()");
+    assert.equal(result.status, "not-saved");
+    assert.equal(proj.saves, 1);
+    assert.equal(env.state.calls.alert.length, 1);
+    assert.match(env.state.calls.alert[0], why);
+    assert.match(env.state.calls.alert[0], /Nothing was submitted/);
+    assert.deepEqual(fs.readdirSync(dir), []);
+    assert.deepEqual(env.state.calls.callSystem, []);
+  });
+}
+
+test("menu flow: a project whose saved file is not on disk writes no export", () => {
+  const dir = scratch();
+  const proj = queuedProject({ path: "/projects/spot/Zo%C3%AB Spot.aep", onDisk: false });
+  const env = submitterContext({
+    os: MAC_OS,
+    project: proj,
+    tempDir: dir,
+    virtualFiles: ["/opt/stmpo/stmpo-submitter"],
+    env: { STMPO_SUBMITTER: "/opt/stmpo/stmpo-submitter" },
+  });
+  const result = env.run("stmpoSubmitter.run()");
+  assert.equal(result.status, "not-saved");
+  assert.match(env.state.calls.alert[0], /The saved project "Zo%C3%AB Spot\.aep" is not on disk at \/projects\/spot\/Zo%C3%AB Spot\.aep\./);
+  assert.deepEqual(fs.readdirSync(dir), []);
+  assert.deepEqual(env.state.calls.callSystem, []);
+});
+
+test("the save question names the project decoded, as the artist knows it", () => {
+  const dir = scratch();
+  const proj = queuedProject({ path: "/projects/spot/My Spot é.aep", dirty: true });
+  const env = submitterContext({ os: MAC_OS, project: proj, tempDir: dir, confirmAnswers: [false] });
+  assert.equal(env.run("stmpoSubmitter.run()").status, "cancelled");
+  assert.match(env.state.calls.confirm[0], /Save the changes to "My Spot é\.aep"/);
+});
