@@ -10,7 +10,8 @@
  * The submitter is looked up in this order:
  *   1. AE's setting STMPO > submitterPath (saved when the artist picks the program here),
  *   2. the environment variable STMPO_SUBMITTER,
- *   3. the folders on PATH, then ~/.local/bin (pipx) and, on macOS, /usr/local/bin and
+ *   3. the folders on PATH, then ~/.local/bin (pipx), pip --user's and python.org's
+ *      per-version Scripts/bin folders and, on macOS, /usr/local/bin and
  *      /opt/homebrew/bin, because AE started from the Finder gets a bare PATH.
  *
  * ECMAScript 3 only (see stmpo_export.jsx). Needs Preferences > Scripting & Expressions >
@@ -23,6 +24,9 @@ var stmpoSubmitter = (function () {
     var ENV_VAR = "STMPO_SUBMITTER";
     var PROGRAM = "stmpo-submitter";
     var TITLE = "STMPO";
+    /* Pythons stmpo supports (pyproject requires-python >= 3.10), newest first: where pip
+       --user and the python.org installer put stmpo-submitter depends on the version. */
+    var PYTHON_VERSIONS = ["3.14", "3.13", "3.12", "3.11", "3.10"];
 
     function isWindows(osText) {
         return /windows/i.test(String(osText || ""));
@@ -82,9 +86,29 @@ var stmpoSubmitter = (function () {
         if (home !== "") {
             folders.push(joinPath(joinPath(home, ".local", windows), "bin", windows));
         }
-        if (!windows) {
-            folders.push("/usr/local/bin");
-            folders.push("/opt/homebrew/bin");
+        var v;
+        if (windows) {
+            /* pip install --user, then the python.org installer's per-user default. */
+            var appData = getenv("APPDATA");
+            var localAppData = getenv("LOCALAPPDATA");
+            for (v = 0; v < PYTHON_VERSIONS.length; v++) {
+                var xy = PYTHON_VERSIONS[v].replace(".", "");
+                if (appData !== "") {
+                    folders.push(appData + "\\Python\\Python" + xy + "\\Scripts");
+                }
+                if (localAppData !== "") {
+                    folders.push(localAppData + "\\Programs\\Python\\Python" + xy + "\\Scripts");
+                }
+            }
+            return folders;
+        }
+        folders.push("/usr/local/bin");
+        folders.push("/opt/homebrew/bin");
+        for (v = 0; v < PYTHON_VERSIONS.length; v++) {
+            if (home !== "") {
+                folders.push(joinPath(home, "Library/Python/" + PYTHON_VERSIONS[v] + "/bin", false));
+            }
+            folders.push("/Library/Frameworks/Python.framework/Versions/" + PYTHON_VERSIONS[v] + "/bin");
         }
         return folders;
     }
@@ -137,22 +161,63 @@ var stmpoSubmitter = (function () {
     }
 
     /*
-     * The command for system.callSystem(). It must return at once: on Windows `start` hands
-     * the program to a new process; on macOS the program runs in the background with its
-     * output detached, because callSystem waits until the command's output is closed.
-     * Throws when a path cannot be passed safely (cmd.exe cannot quote " and expands %VAR%).
+     * Windows: cmd.exe cannot quote " in a path (Windows forbids it in file names anyway), and
+     * a line break would end the command. % is doubled because the command lives in a batch file.
      */
-    function launchCommand(windows, program, exportFile) {
-        if (windows) {
-            var parts = [program, exportFile];
-            for (var i = 0; i < parts.length; i++) {
-                if (/["%\r\n]/.test(parts[i])) {
-                    throw new Error("cannot pass this path to cmd.exe (it holds \", % or a line " +
-                        "break): " + parts[i]);
-                }
-            }
-            return "cmd /c start \"\" \"" + program + "\" \"" + exportFile + "\"";
+    function batchQuoted(text) {
+        var s = String(text);
+        if (/["\r\n]/.test(s)) {
+            throw new Error("cannot pass this path to cmd.exe (it holds \" or a line break): " + s);
         }
+        return "\"" + s.replace(/%/g, "%%") + "\"";
+    }
+
+    /*
+     * The launcher batch file for Windows. system.callSystem waits there until what it started
+     * ends, which froze AE while the submitter was open, so the bridge writes this file and
+     * File.execute()s it instead: Windows opens it with cmd.exe and returns at once; `start`
+     * hands the submitter to a new process and the batch file deletes itself. It is written as
+     * UTF-8 after `chcp 65001`, so a path in any language arrives intact.
+     */
+    function windowsLauncher(program, exportFile) {
+        return [
+            "@echo off",
+            "chcp 65001 >nul",
+            "start \"\" " + batchQuoted(program) + " " + batchQuoted(exportFile),
+            "(goto) 2>nul & del \"%~f0\"",
+            ""
+        ].join("\r\n");
+    }
+
+    /* ES3 has no TextEncoder: UTF-8 bytes as one char each, for a File opened as BINARY
+       (no byte-order mark, which would break the batch file's first line). */
+    function utf8Bytes(text) {
+        return unescape(encodeURIComponent(text));
+    }
+
+    /* Writes the launcher next to the export and starts it; File.execute does not wait. */
+    function launchWindows(program, exportFile) {
+        var launcherPath = exportFile.replace(/\.json$/i, "") + "_launch.cmd";
+        var launcher = new File(launcherPath);
+        var text = utf8Bytes(windowsLauncher(program, exportFile));
+        launcher.encoding = "BINARY";
+        if (!launcher.open("w")) {
+            throw new Error("cannot write " + launcherPath + " (" + launcher.error + ").");
+        }
+        var written = launcher.write(text);
+        launcher.close();
+        if (!written || !launcher.execute()) {
+            throw new Error("cannot start " + launcherPath + " (" + launcher.error + ").");
+        }
+        return launcherPath;
+    }
+
+    /*
+     * The command for system.callSystem() on macOS and Linux. It must return at once: the
+     * program runs in the background with its output detached, because callSystem waits until
+     * the command's output is closed.
+     */
+    function launchCommand(program, exportFile) {
         var detach = " </dev/null >/dev/null 2>&1 &";
         if (/\.app\/?$/i.test(program)) {
             return "open -n -a " + shellQuote(program) + " --args " + shellQuote(exportFile) + detach;
@@ -289,7 +354,11 @@ var stmpoSubmitter = (function () {
             }
             var exportPath = tempExportPath(windows);
             var written = stmpoExport(exportPath);
-            var command = launchCommand(windows, program, written);
+            if (windows) {
+                var launcherPath = launchWindows(program, written);
+                return { status: "launched", exportPath: written, launcher: launcherPath, program: program };
+            }
+            var command = launchCommand(program, written);
             system.callSystem(command);
             return { status: "launched", exportPath: written, command: command, program: program };
         } catch (e) {
@@ -304,6 +373,7 @@ var stmpoSubmitter = (function () {
         run: run,
         findSubmitter: findSubmitter,
         launchCommand: launchCommand,
+        windowsLauncher: windowsLauncher,
         searchFolders: searchFolders,
         ensureSaved: ensureSaved,
         tempExportPath: tempExportPath,

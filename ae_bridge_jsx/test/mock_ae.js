@@ -102,6 +102,12 @@ function makeFileClass(state) {
       this._buffer = null;
       return true;
     }
+    // File.execute(): "Opens this file using the appropriate application, as if it had been
+    // double-clicked in a file browser" and returns at once (Scripting Guide, File object).
+    execute() {
+      state.calls.execute.push(this._path);
+      return this.exists;
+    }
     remove() {
       if (fs.existsSync(disk(this._path))) fs.unlinkSync(disk(this._path));
       return true;
@@ -331,7 +337,7 @@ function makeContext(options = {}) {
     windowsDrive: options.windowsDrive,
     tempDir: options.tempDir || "/tmp",
     openDialogResult: options.openDialogResult,
-    calls: { alert: [], confirm: [], callSystem: [], openDialog: [], saveSetting: [] },
+    calls: { alert: [], confirm: [], callSystem: [], execute: [], openDialog: [], saveSetting: [] },
   };
   const settings = Object.assign({}, options.settings || {});
   const confirmAnswers = (options.confirmAnswers || []).slice();

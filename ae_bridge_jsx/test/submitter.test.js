@@ -141,7 +141,7 @@ test("macOS: AE's bare PATH is extended with ~/.local/bin, /usr/local/bin, /opt/
     virtualFiles: ["/Users/o'brien/.local/bin/stmpo-submitter", "/opt/homebrew/bin/stmpo-submitter"],
   });
   const folders = env.run("stmpoSubmitter.searchFolders(false)");
-  assert.deepEqual([...folders], ["/usr/bin", "/bin", "/Users/o'brien/.local/bin", "/usr/local/bin", "/opt/homebrew/bin"]);
+  assert.deepEqual([...folders].slice(0, 5), ["/usr/bin", "/bin", "/Users/o'brien/.local/bin", "/usr/local/bin", "/opt/homebrew/bin"]);
   assert.equal(env.run("stmpoSubmitter.findSubmitter(false)").path, "/Users/o'brien/.local/bin/stmpo-submitter");
 });
 
@@ -152,33 +152,35 @@ test("nothing found: the result says where it looked", () => {
   assert.deepEqual([...found.looked], [
     "the saved setting STMPO > submitterPath (not set)",
     "STMPO_SUBMITTER (not set)",
-    "4 folders on PATH and the usual install folders",
+    "9 folders on PATH and the usual install folders",
   ]);
 });
 
 // --- the launch command --------------------------------------------------------------------
 
-test("Windows command: cmd /c start with an empty title and both paths quoted", () => {
+test("Windows launcher: UTF-8 after chcp 65001, start with an empty title, % doubled, deletes itself", () => {
   const env = submitterContext({ os: WIN_OS });
-  const cmd = env.run(
-    'stmpoSubmitter.launchCommand(true, "C:\\\\Program Files\\\\STMPO (x86) & co\\\\stmpo-submitter.exe", ' +
+  const text = env.run(
+    'stmpoSubmitter.windowsLauncher("C:\\\\Program Files\\\\STMPO (x86) & co 100%\\\\stmpo-submitter.exe", ' +
       '"C:\\\\Users\\\\Zoë O\'Brien\\\\AppData\\\\Local\\\\Temp\\\\stmpo_export_1.json")',
   );
   assert.equal(
-    cmd,
-    'cmd /c start "" "C:\\Program Files\\STMPO (x86) & co\\stmpo-submitter.exe" ' +
-      '"C:\\Users\\Zoë O\'Brien\\AppData\\Local\\Temp\\stmpo_export_1.json"',
+    text,
+    "@echo off\r\nchcp 65001 >nul\r\n" +
+      'start "" "C:\\Program Files\\STMPO (x86) & co 100%%\\stmpo-submitter.exe" ' +
+      '"C:\\Users\\Zoë O\'Brien\\AppData\\Local\\Temp\\stmpo_export_1.json"\r\n' +
+      '(goto) 2>nul & del "%~f0"\r\n',
   );
 });
 
-test("Windows command refuses paths cmd.exe cannot quote (\" and %VAR%)", () => {
+test("Windows launcher refuses paths cmd.exe cannot quote (\" and line breaks)", () => {
   const env = submitterContext({ os: WIN_OS });
   assert.throws(
-    () => env.run('stmpoSubmitter.launchCommand(true, "C:\\\\%USERNAME%\\\\stmpo-submitter.exe", "C:\\\\t\\\\e.json")'),
-    /cannot pass this path to cmd\.exe.*%USERNAME%/,
+    () => env.run('stmpoSubmitter.windowsLauncher("C:\\\\a\\\\stmpo-submitter.exe", "C:\\\\t\\\\\\"e.json")'),
+    /cannot pass this path to cmd\.exe/,
   );
   assert.throws(
-    () => env.run('stmpoSubmitter.launchCommand(true, "C:\\\\a\\\\stmpo-submitter.exe", "C:\\\\t\\\\\\"e.json")'),
+    () => env.run('stmpoSubmitter.windowsLauncher("C:\\\\a\\nb\\\\stmpo-submitter.exe", "C:\\\\t\\\\e.json")'),
     /cannot pass this path/,
   );
 });
@@ -186,11 +188,11 @@ test("Windows command refuses paths cmd.exe cannot quote (\" and %VAR%)", () => 
 test("macOS command: single-quoted, detached, backgrounded; .app bundles go through open", () => {
   const env = submitterContext({ os: MAC_OS });
   assert.equal(
-    env.run(`stmpoSubmitter.launchCommand(false, "/Users/o'brien/My \\"Apps\\"/stmpo-submitter", "/tmp/e $x.json")`),
+    env.run(`stmpoSubmitter.launchCommand("/Users/o'brien/My \\"Apps\\"/stmpo-submitter", "/tmp/e $x.json")`),
     `'/Users/o'\\''brien/My "Apps"/stmpo-submitter' '/tmp/e $x.json' </dev/null >/dev/null 2>&1 &`,
   );
   assert.equal(
-    env.run('stmpoSubmitter.launchCommand(false, "/Applications/STMPO Submitter.app", "/tmp/e.json")'),
+    env.run('stmpoSubmitter.launchCommand("/Applications/STMPO Submitter.app", "/tmp/e.json")'),
     "open -n -a '/Applications/STMPO Submitter.app' --args '/tmp/e.json' </dev/null >/dev/null 2>&1 &",
   );
 });
@@ -201,7 +203,7 @@ test("the POSIX command really runs: sh returns at once, the program gets the ex
   const fake = fakeSubmitter(dir);
   const exportFile = path.join(dir, "export 'q' \"x\" $HOME.json");
   const env = submitterContext({ os: MAC_OS });
-  const cmd = env.run(`stmpoSubmitter.launchCommand(false, ${JSON.stringify(fake.program)}, ${JSON.stringify(exportFile)})`);
+  const cmd = env.run(`stmpoSubmitter.launchCommand(${JSON.stringify(fake.program)}, ${JSON.stringify(exportFile)})`);
   realCallSystem(cmd); // returns although the program is still waiting for `go`
   assert.equal(fs.existsSync(fake.result), false);
   fs.writeFileSync(fake.go, "");
@@ -297,13 +299,14 @@ test("menu flow: the artist picks the program once and it is saved in AE's setti
   assert.match(env.state.calls.callSystem[0], /^open -n -a '\/Applications\/STMPO Submitter\.app' --args '/);
 });
 
-test("menu flow on Windows: the exact cmd line, and the export is on disk", () => {
+test("menu flow on Windows: nothing blocking is called; a UTF-8 launcher is File.execute()d", () => {
   const drive = scratch();
-  fs.mkdirSync(path.join(drive, "Temp"));
+  fs.mkdirSync(path.join(drive, "Temp", "Zoë", "日本"), { recursive: true });
+  const tempDir = "C:\\Temp\\Zoë\\日本";
   const env = submitterContext({
     os: WIN_OS,
     project: queuedProject({ path: "C:\\projects\\spot.aep" }),
-    tempDir: "C:\\Temp",
+    tempDir,
     windowsDrive: drive,
     realDisk: true,
     virtualFiles: ["C:\\Program Files\\STMPO\\stmpo-submitter.exe"],
@@ -311,12 +314,54 @@ test("menu flow on Windows: the exact cmd line, and the export is on disk", () =
   });
   const outcome = env.run("stmpoSubmitter.run()");
   assert.equal(outcome.status, "launched", JSON.stringify(outcome));
-  assert.match(outcome.exportPath, /^C:\\Temp\\stmpo_export_\d{8}_\d{6}_\d+\.json$/);
-  assert.deepEqual(env.state.calls.callSystem, [
-    `cmd /c start "" "C:\\Program Files\\STMPO\\stmpo-submitter.exe" "${outcome.exportPath}"`,
-  ]);
-  const onDisk = path.join(drive, "Temp", outcome.exportPath.slice("C:\\Temp\\".length));
-  assert.equal(JSON.parse(fs.readFileSync(onDisk, "utf8")).host.os, "windows");
+  // system.callSystem waits on Windows until what it started ends: it must not be used.
+  assert.deepEqual(env.state.calls.callSystem, []);
+  const exportName = outcome.exportPath.slice(tempDir.length + 1);
+  assert.match(exportName, /^stmpo_export_\d{8}_\d{6}_\d+\.json$/);
+  const launcher = `${tempDir}\\${exportName.replace(/\.json$/, "")}_launch.cmd`;
+  assert.deepEqual(env.state.calls.execute, [launcher]);
+  const onDisk = (p) => path.join(drive, ...p.slice(3).split("\\"));
+  const bytes = fs.readFileSync(onDisk(launcher));
+  assert.notEqual(bytes[0], 0xef, "no byte-order mark before @echo off");
+  assert.equal(
+    bytes.toString("utf8"),
+    '@echo off\r\nchcp 65001 >nul\r\nstart "" "C:\\Program Files\\STMPO\\stmpo-submitter.exe" ' +
+      `"${outcome.exportPath}"\r\n(goto) 2>nul & del "%~f0"\r\n`,
+  );
+  assert.equal(JSON.parse(fs.readFileSync(onDisk(outcome.exportPath), "utf8")).host.os, "windows");
+});
+
+test("Windows: pip --user and python.org folders are searched after PATH", () => {
+  const env = submitterContext({
+    os: WIN_OS,
+    realDisk: false,
+    env: {
+      PATH: "C:\\Windows",
+      USERPROFILE: "C:\\Users\\zoë",
+      APPDATA: "C:\\Users\\zoë\\AppData\\Roaming",
+      LOCALAPPDATA: "C:\\Users\\zoë\\AppData\\Local",
+    },
+    virtualFiles: ["C:\\Users\\zoë\\AppData\\Local\\Programs\\Python\\Python312\\Scripts\\stmpo-submitter.exe"],
+  });
+  const folders = [...env.run("stmpoSubmitter.searchFolders(true)")];
+  assert.ok(folders.includes("C:\\Users\\zoë\\AppData\\Roaming\\Python\\Python313\\Scripts"), folders.join("\n"));
+  assert.ok(folders.includes("C:\\Users\\zoë\\AppData\\Roaming\\Python\\Python310\\Scripts"));
+  assert.equal(
+    env.run("stmpoSubmitter.findSubmitter(true)").path,
+    "C:\\Users\\zoë\\AppData\\Local\\Programs\\Python\\Python312\\Scripts\\stmpo-submitter.exe",
+  );
+});
+
+test("macOS: pip --user (~/Library/Python/X.Y/bin) and python.org framework folders are searched", () => {
+  const env = submitterContext({
+    os: MAC_OS,
+    realDisk: false,
+    env: { PATH: "/usr/bin:/bin", HOME: "/Users/zoe" },
+    virtualFiles: ["/Users/zoe/Library/Python/3.11/bin/stmpo-submitter"],
+  });
+  const folders = [...env.run("stmpoSubmitter.searchFolders(false)")];
+  assert.ok(folders.includes("/Library/Frameworks/Python.framework/Versions/3.12/bin"), folders.join("\n"));
+  assert.equal(env.run("stmpoSubmitter.findSubmitter(false)").path, "/Users/zoe/Library/Python/3.11/bin/stmpo-submitter");
 });
 
 test("menu flow: an export that cannot be written is reported, nothing started", () => {
