@@ -3,9 +3,11 @@
 /*
  * STMPO for After Effects: File > Scripts > StmpoSubmitter.
  *
- * Saves the project (asking first), exports it with stmpoExport() to a file in the temp
- * folder, and starts the Qt submitter `stmpo-submitter <export.json>` without waiting for
- * it, so After Effects stays usable while the artist works in the submitter.
+ * Offers to duplicate finished render queue items (aerender cannot render them again),
+ * saves the project (asking first) and checks that it really saved, exports it with
+ * stmpoExport() to a file in the temp folder, and starts the Qt submitter
+ * `stmpo-submitter <export.json>` without waiting for it, so After Effects stays usable
+ * while the artist works in the submitter.
  *
  * The submitter is looked up in this order:
  *   1. AE's setting STMPO > submitterPath (saved when the artist picks the program here),
@@ -330,11 +332,66 @@ var stmpoSubmitter = (function () {
         return reason === "" ? { status: "saved" } : { status: "not-saved", message: reason };
     }
 
+    /* aerender -rqindex cannot render these again: their Render flag cannot be set. */
+    var FINISHED_STATUSES = { DONE: true, USER_STOPPED: true, ERR_STOPPED: true };
+
+    /* Finished items that have an output module, i.e. could be rendered again from a copy. */
+    function finishedItems(project) {
+        var found = [];
+        var queue = project.renderQueue;
+        for (var i = 1; i <= queue.numItems; i++) {
+            var rq = queue.item(i);
+            var status = stmpoExport.statusName(rq.status);
+            if (status !== null && FINISHED_STATUSES[status] === true && rq.numOutputModules >= 1) {
+                found.push({ index: i, item: rq, status: status, comp: String(rq.comp.name) });
+            }
+        }
+        return found;
+    }
+
+    /*
+     * The artist picks finished items in AE by answering yes here: each is duplicated
+     * (RenderQueueItem.duplicate() gives a QUEUED copy with the same settings and output
+     * modules, at the end of the queue) and the project must then be saved, so the export
+     * lists the copies as renderable. The originals stay as they are and are exported as not
+     * renderable. Returns the render queue indexes of the copies.
+     */
+    function offerDuplicates(project) {
+        var finished = finishedItems(project);
+        if (finished.length === 0) {
+            return [];
+        }
+        var lines = [];
+        for (var i = 0; i < finished.length; i++) {
+            lines.push("  " + finished[i].index + ". " + finished[i].comp + " (" + finished[i].status + ")");
+        }
+        if (!confirm("These render queue items have already rendered or were stopped; the " +
+                "farm (aerender) cannot render them again:\n\n" + lines.join("\n") + "\n\n" +
+                "Duplicate them at the end of the render queue (the copies are queued, with " +
+                "the same settings and output modules) and save the project, so the copies " +
+                "can be submitted?")) {
+            return [];
+        }
+        var copies = [];
+        for (i = 0; i < finished.length; i++) {
+            finished[i].item.duplicate();
+            copies.push(project.renderQueue.numItems);
+        }
+        return copies;
+    }
+
     /* Returns what happened, for the tests: {status, exportPath, command, program}. */
     function run() {
         var windows = isWindows($.os);
         try {
-            var saved = ensureSaved(app.project, false);
+            var saved = { status: "saved" };
+            if (!app.project.file) {
+                saved = ensureSaved(app.project, false);
+            }
+            var copies = saved.status === "saved" ? offerDuplicates(app.project) : [];
+            if (saved.status === "saved") {
+                saved = ensureSaved(app.project, copies.length > 0);
+            }
             if (saved.status === "not-saved") {
                 alert(saved.message + "\n\nNothing was submitted: the render nodes open the " +
                     "saved file. Save the project, then run STMPO again.", TITLE);
@@ -356,11 +413,13 @@ var stmpoSubmitter = (function () {
             var written = stmpoExport(exportPath);
             if (windows) {
                 var launcherPath = launchWindows(program, written);
-                return { status: "launched", exportPath: written, launcher: launcherPath, program: program };
+                return { status: "launched", exportPath: written, launcher: launcherPath, program: program,
+                    duplicated: copies };
             }
             var command = launchCommand(program, written);
             system.callSystem(command);
-            return { status: "launched", exportPath: written, command: command, program: program };
+            return { status: "launched", exportPath: written, command: command, program: program,
+                duplicated: copies };
         } catch (e) {
             alert("STMPO could not start the submitter:\n\n" + (e && e.message ? e.message : e) +
                 "\n\nIf this mentions file or network access, enable Preferences > Scripting & " +

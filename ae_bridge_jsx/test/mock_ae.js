@@ -222,6 +222,10 @@ function outputModule(p, template = "Lossless") {
   return { file: p === null ? null : { fsName: p }, name: template };
 }
 
+// Statuses whose Render flag AE refuses to set (Scripting Guide, RenderQueueItem.render:
+// setting it on a finished or rendering item throws); aerender -rqindex cannot render them.
+const FINISHED = new Set([RQ.DONE, RQ.USER_STOPPED, RQ.ERR_STOPPED, RQ.RENDERING]);
+
 function rqItem({
   comp: c,
   timeSpanStart = 0,
@@ -231,16 +235,46 @@ function rqItem({
   outputs = [],
   skipFrames = 0,
 }) {
-  return {
+  let renderFlag = render;
+  const item = {
     comp: c,
     timeSpanStart,
     timeSpanDuration: timeSpanDuration === undefined ? c.duration : timeSpanDuration,
     status,
-    render,
     skipFrames,
     numOutputModules: outputs.length,
     outputModule: (j) => outputs[j - 1],
+    duplicates: 0,
+    // RenderQueueItem.duplicate(): "Creates a duplicate of this item and adds it this render
+    // queue", with the same settings and output modules; the copy is QUEUED whatever the
+    // original's status, and the project becomes dirty. project() sets _queue.
+    duplicate() {
+      item.duplicates += 1;
+      const copy = rqItem({
+        comp: c,
+        timeSpanStart: item.timeSpanStart,
+        timeSpanDuration: item.timeSpanDuration,
+        status: RQ.QUEUED,
+        render: true,
+        outputs: outputs.map((om) => Object.assign({}, om)),
+        skipFrames: item.skipFrames,
+      });
+      if (item._queue) item._queue.add(copy);
+      return copy;
+    },
   };
+  Object.defineProperty(item, "render", {
+    enumerable: true,
+    get: () => renderFlag,
+    set: (value) => {
+      if (value && FINISHED.has(item.status)) {
+        throw new Error("After Effects error: can not change the render state of an item that is done or rendering.");
+      }
+      renderFlag = Boolean(value);
+      item.status = renderFlag ? RQ.QUEUED : RQ.UNQUEUED;
+    },
+  });
+  return item;
 }
 
 function footage({ name, path: p, isStill = false, missing = false, duration = 0, frameRate = 25 }) {
@@ -291,7 +325,12 @@ function project(opts = {}) {
     dirty,
     numItems: items.length,
     item: (i) => items[i - 1],
-    renderQueue: { numItems: rq.length, item: (i) => rq[i - 1] },
+    renderQueue: {
+      get numItems() {
+        return rq.length;
+      },
+      item: (i) => rq[i - 1],
+    },
     saves: 0,
     save() {
       this.saves += 1;
@@ -311,6 +350,14 @@ function project(opts = {}) {
       return true;
     },
   };
+  const queue = {
+    add(copy) {
+      copy._queue = queue;
+      rq.push(copy);
+      proj.dirty = true;
+    },
+  };
+  for (const item of rq) item._queue = queue;
   if (displayStartFrame !== undefined) proj.displayStartFrame = displayStartFrame;
   if (framesCountType !== undefined) proj.framesCountType = framesCountType;
   if (usedFonts !== undefined) proj.usedFonts = usedFonts.map((font) => ({ font, usedAt: [] }));

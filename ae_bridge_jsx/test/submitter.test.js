@@ -441,3 +441,105 @@ test("the save question names the project decoded, as the artist knows it", () =
   assert.equal(env.run("stmpoSubmitter.run()").status, "cancelled");
   assert.match(env.state.calls.confirm[0], /Save the changes to "My Spot é\.aep"/);
 });
+
+// --- finished items are duplicated, not exported as renderable (issue 10 point 1) ------------
+
+function finishedQueueProject() {
+  const main = m.comp({ name: "MAIN" });
+  const alt = m.comp({ name: "ALT", frameRate: 24, duration: 5 });
+  return m.project({
+    path: "/projects/spot/spot_v012.aep",
+    rq: [
+      m.rqItem({ comp: main, status: m.RQ.DONE, render: false, outputs: [m.outputModule("/renders/MAIN_[#####].png", "PNG")] }),
+      m.rqItem({ comp: main, outputs: [m.outputModule("/renders/MAIN.mov", "ProRes")] }),
+      m.rqItem({
+        comp: alt,
+        status: m.RQ.USER_STOPPED,
+        render: false,
+        timeSpanStart: 1,
+        timeSpanDuration: 2,
+        skipFrames: 1,
+        outputs: [m.outputModule("/renders/ALT_[####].exr", "EXR"), m.outputModule("/renders/ALT.mov", "ProRes")],
+      }),
+      m.rqItem({ comp: alt, status: m.RQ.ERR_STOPPED, render: false, outputs: [] }),
+    ],
+  });
+}
+
+function launchedExport(proj, confirmAnswers) {
+  const dir = scratch();
+  const env = submitterContext({
+    os: MAC_OS,
+    project: proj,
+    tempDir: dir,
+    confirmAnswers,
+    virtualFiles: ["/opt/stmpo/stmpo-submitter"],
+    env: { STMPO_SUBMITTER: "/opt/stmpo/stmpo-submitter" },
+  });
+  const outcome = env.run("stmpoSubmitter.run()");
+  assert.equal(outcome.status, "launched", JSON.stringify(outcome));
+  return { env, outcome, data: JSON.parse(fs.readFileSync(outcome.exportPath, "utf8")) };
+}
+
+test("AE refuses to set Render on a finished item (the mock models it)", () => {
+  const proj = finishedQueueProject();
+  const done = proj.renderQueue.item(1);
+  assert.throws(() => {
+    done.render = true;
+  }, /can not change the render state/);
+  assert.equal(done.status, m.RQ.DONE);
+});
+
+test("menu flow: finished items the artist picks are duplicated, saved, and the copies exported", () => {
+  const proj = finishedQueueProject();
+  const { env, outcome, data } = launchedExport(proj, [true]);
+  // one question: which finished items to duplicate; saving follows without a second one
+  assert.equal(env.state.calls.confirm.length, 1);
+  assert.match(env.state.calls.confirm[0], /1\. MAIN \(DONE\)\n {2}3\. ALT \(USER_STOPPED\)\n\n/);
+  assert.doesNotMatch(env.state.calls.confirm[0], /4\. ALT/); // no output module: nothing to render
+  assert.equal(proj.saves, 1);
+  assert.equal(proj.dirty, false);
+  assert.deepEqual([...outcome.duplicated], [5, 6]);
+  const byIndex = Object.fromEntries(data.renderQueue.map((i) => [i.index, i]));
+  assert.deepEqual(data.renderQueue.map((i) => [i.index, i.status, i.render]), [
+    [1, "DONE", false],
+    [2, "QUEUED", true],
+    [3, "USER_STOPPED", false],
+    [4, "ERR_STOPPED", false],
+    [5, "QUEUED", true],
+    [6, "QUEUED", true],
+  ]);
+  // the copies carry the originals' settings and output modules
+  for (const [copy, original] of [[5, 1], [6, 3]]) {
+    assert.deepEqual(byIndex[copy].comp, byIndex[original].comp);
+    assert.deepEqual(byIndex[copy].frames, byIndex[original].frames);
+    assert.deepEqual(byIndex[copy].outputModules, byIndex[original].outputModules);
+  }
+  assert.deepEqual(byIndex[6].frames, { start: 24, end: 71, step: 2 });
+  assert.deepEqual(data.warnings, []);
+});
+
+test("menu flow: declining the duplicates changes nothing in the project", () => {
+  const proj = finishedQueueProject();
+  const { outcome, data } = launchedExport(proj, [false]);
+  assert.equal(proj.saves, 0);
+  assert.equal(proj.renderQueue.item(1).duplicates + proj.renderQueue.item(3).duplicates, 0);
+  assert.deepEqual([...outcome.duplicated], []);
+  assert.deepEqual(data.renderQueue.map((i) => i.index), [1, 2, 3, 4]);
+});
+
+test("menu flow: duplicates that cannot be saved are not exported", () => {
+  const proj = finishedQueueProject();
+  const dir = scratch();
+  const env = submitterContext({
+    os: MAC_OS,
+    project: m.project({ path: "/projects/spot/spot_v012.aep", saveOutcome: "cancelled", rq: [proj.renderQueue.item(1)] }),
+    tempDir: dir,
+    confirmAnswers: [true],
+    virtualFiles: ["/opt/stmpo/stmpo-submitter"],
+    env: { STMPO_SUBMITTER: "/opt/stmpo/stmpo-submitter" },
+  });
+  assert.equal(env.run("stmpoSubmitter.run()").status, "not-saved");
+  assert.match(env.state.calls.alert[0], /did not save "spot_v012\.aep"/);
+  assert.deepEqual(fs.readdirSync(dir), []);
+});
