@@ -50,6 +50,21 @@ Environment
                          OSError from any write, e.g. `-output /dev/full`, is handled
                          the same way): `aerender ERROR: ...`, exit 1
         slow@F:SEC       sleep SEC seconds at frame F
+        missing_footage@F[:PATH]  footage PATH (default missing.png) is missing from
+                         frame F on. Without -continueOnMissingFootage the render stops
+                         there: `WARNING:After Effects warning: logged one error  error:
+                         Unable to Render: File Not Found PATH`, exit 0 (the real line,
+                         inlife/nexrender issue 206). With it, aerender "does not stop
+                         rendering on missing footage" but renders placeholder color
+                         bars (aerender -help): the stand-in prints `WARNING:After
+                         Effects warning: File Not Found PATH` once and renders on
+        missing_font     at startup `WARNING:After Effects warning: Project has missing
+                         fonts.` (nexrender issues 123, 1043), then renders on with a
+                         substitute font, as AE does (aws-deadline/deadline-cloud-for-
+                         after-effects pull request 118)
+        missing_effect   at startup AE's "missing dependencies" warning (nexrender
+                         issue 148's shape) naming `Effect: STMPO Missing Effect`, then
+                         renders on without it
         spawn_child      start a grandchild that lives as long as the stand-in
                          (like AfterFX under aerender); ended on a normal exit only
         ignore_term      ignore SIGTERM (stand-in, grandchild, helper): only SIGKILL works
@@ -360,6 +375,13 @@ def load_sidecar(project: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+#: The start of AE's grouped "missing dependencies" warning (nexrender issue 148).
+_MISSING_DEPENDENCIES = (
+    "Grouped_Message_{some layers have missing dependencies. Press Ctrl-C to copy this "
+    "list.|||a layer has missing dependencies.###@0 dependencies are missing:}"
+)
+
+
 def render(opts: dict[str, list[str]], argv: list[str]) -> int:
     project = opts.get("-project", [""])[0]
     if project and not os.path.isfile(project):
@@ -437,7 +459,15 @@ def render(opts: dict[str, list[str]], argv: list[str]) -> int:
     LOG.line(f"PROGRESS:  Render Settings: {opts.get('-RStemplate', ['Best Settings'])[0]}")
     for path in outputs:
         LOG.line(f"PROGRESS:  Output To: {path}")
+    if "missing_font" in names:
+        LOG.line("WARNING:After Effects warning: Project has missing fonts.")
+    if "missing_effect" in names:
+        LOG.line(
+            f"WARNING:After Effects warning: {_MISSING_DEPENDENCIES}Effect: STMPO Missing Effect"
+        )
     barrier()
+    keep_going = "-continueOnMissingFootage" in opts
+    footage_missing = ""
 
     frame_cost = float(os.environ.get("STANDIN_FRAME_SEC", "0"))
     for n, frame in enumerate(frames, start=1):
@@ -451,6 +481,12 @@ def render(opts: dict[str, list[str]], argv: list[str]) -> int:
             break
         if at("quiet_exit0", frame)[0]:
             break
+        missing, arg = at("missing_footage", frame)
+        if missing and not footage_missing:
+            footage_missing = arg or "missing.png"
+            if not keep_going:
+                break  # the render stops; the warning comes after the summary lines
+            LOG.line(f"WARNING:After Effects warning: File Not Found {footage_missing}")
         if at("hang", frame)[0]:
             LOG.line(f"PROGRESS:  (hanging at frame {frame})")
             while True:
@@ -478,6 +514,11 @@ def render(opts: dict[str, list[str]], argv: list[str]) -> int:
     elapsed = int(time.monotonic() - began)
     LOG.line(f"PROGRESS:  {stamp}: {words['done']} “{comp}”.")
     LOG.line(f"PROGRESS:  {words['total']}: {elapsed} {words['seconds']}")
+    if footage_missing and not keep_going:
+        LOG.line(
+            "WARNING:After Effects warning: logged one error  error: Unable to Render: "
+            f"File Not Found {footage_missing}"
+        )
     if grandchild is not None:
         grandchild.kill()
         grandchild.wait()

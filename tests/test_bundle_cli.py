@@ -62,6 +62,39 @@ def test_bundle_with_every_option(
     assert run_cli(["validate", str(out)], capsys)[0] == 0
 
 
+def test_bundle_writes_continue_on_missing_footage(
+    export_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 10 point 12: an After Effects checkbox, off by default, that the job
+    environment hands every action as STMPO_CONTINUE_ON_MISSING_FOOTAGE."""
+    out = tmp_path / "bundle"
+    args = ["bundle", str(export_file), "-o", str(out), "--items", "1"]
+    assert run_cli([*args, "-p", "ContinueOnMissingFootage=on"], capsys)[0] == 0
+    template = yaml.safe_load((out / "template.yaml").read_text(encoding="utf-8"))
+    [definition] = [
+        d for d in template["parameterDefinitions"] if d["name"] == "ContinueOnMissingFootage"
+    ]
+    assert definition["default"] == "false"
+    assert definition["allowedValues"] == ["true", "false"]
+    assert definition["userInterface"]["control"] == "CHECK_BOX"
+    assert definition["userInterface"]["groupLabel"] == "After Effects"
+    [env] = template["jobEnvironments"]
+    assert env["variables"]["STMPO_CONTINUE_ON_MISSING_FOOTAGE"] == (
+        "{{Param.ContinueOnMissingFootage}}"
+    )
+    values = yaml.safe_load((out / "parameter_values.yaml").read_text(encoding="utf-8"))
+    assert {"name": "ContinueOnMissingFootage", "value": "true"} in values["parameterValues"]
+    assert run_cli(["validate", str(out)], capsys)[0] == 0
+
+    code, _, err = run_cli(
+        [*args[:3], str(tmp_path / "b2"), *args[4:], "-p", "ContinueOnMissingFootage=maybe"],
+        capsys,
+    )
+    assert code == 2
+    assert "-p ContinueOnMissingFootage" in err
+    assert not (tmp_path / "b2").exists()
+
+
 @pytest.mark.parametrize(
     ("extra", "needle"),
     [

@@ -21,6 +21,7 @@ EXPECTED = {
     "ChunkSize": ("INT", 0),
     "AerenderPath": ("STRING", ""),
     "NumaMap": ("STRING", ""),
+    "ContinueOnMissingFootage": ("STRING", "false"),
     "Python": ("STRING", "python"),
     # the conda queue environment's own names, types and defaults (docs/job-bundle.md)
     "CondaPackages": ("STRING", ""),

@@ -225,6 +225,9 @@ def test_save_bundle_writes_a_valid_bundle_with_the_chosen_settings_and_sticks(
     row = export.render_queue.index(first)
     tab.queue_table.item(row, 2).setText(f"{first.frames.start}-{first.frames.start + 4}")
     tab.profile_combo.setCurrentText("Farm")
+    # The After Effects tab's ContinueOnMissingFootage checkbox: off by default.
+    assert not tab.continue_on_missing.isChecked()
+    tab.continue_on_missing.setChecked(True)
 
     def save_dialog(modal: Any) -> bool:
         if not hasattr(modal, "_name_edit"):
@@ -252,11 +255,13 @@ def test_save_bundle_writes_a_valid_bundle_with_the_chosen_settings_and_sticks(
     values = yaml.safe_load((bundle / "parameter_values.yaml").read_text(encoding="utf-8"))
     by_name = {v["name"]: v["value"] for v in values["parameterValues"]}
     assert str(by_name["DisableMFR"]).lower() == "true"
+    assert str(by_name["ContinueOnMissingFootage"]).lower() == "true"
     assert "deadline:priority" in by_name
 
     sticky = json.loads((tmp_path / "several_items.stmpo.json").read_text(encoding="utf-8"))
     assert sticky["selected_items"] == [item.index for item in chosen]
     assert sticky["profile"] == "Farm"
+    assert sticky["parameters"]["ContinueOnMissingFootage"] == "true"
 
     reopened = ae_tab(make_dialog(export_path))
     assert reopened.selected_items() == [item.index for item in chosen]

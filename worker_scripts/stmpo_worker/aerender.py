@@ -151,8 +151,16 @@ def child_command(
     step: int,
     mfr: bool,
     output: str | None = None,
+    continue_on_missing: bool = False,
 ) -> list[str]:
-    """One child's argument list (never a shell string)."""
+    """One child's argument list (never a shell string).
+
+    `continue_on_missing` (the ContinueOnMissingFootage job parameter, the official
+    integration's "Continue On Missing Footage" check box,
+    aws-deadline/deadline-cloud-for-after-effects `AESubmitterUI.jsx`) adds
+    `-continueOnMissingFootage`: "Do not stop rendering on missing footage. Log and
+    render with placeholder color bars instead" (aerender's `-help`; not checked
+    against a real aerender here)."""
     argv = [
         *launcher(aerender),
         "-project", project,
@@ -167,4 +175,6 @@ def child_command(
     ]  # fmt: skip
     if output is not None:
         argv += ["-output", output]
+    if continue_on_missing:
+        argv.append("-continueOnMissingFootage")
     return argv

@@ -130,6 +130,7 @@ def _job_settings() -> dict[str, tuple[Callable[[str], object], object]]:
         "--no-kill-on-fail": (_bool, False),
         "--aerender-path": (_text, ""),
         "--numa-map": (_text, ""),
+        "--continue-on-missing-footage": (_bool, False),
     }
     return {option: kinds[option] for option, _param in JOB_SETTINGS}
 
@@ -297,6 +298,7 @@ def run_render(args: argparse.Namespace) -> int:
         child_grace=settings.child_grace_sec,
         fail_fast=not settings.no_kill_on_fail,
         verify_outputs=args.verify_outputs,
+        continue_on_missing=args.continue_on_missing_footage,
     )
     _say(
         stdout,

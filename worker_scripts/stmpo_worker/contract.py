@@ -44,6 +44,7 @@ JOB_SETTINGS: tuple[tuple[str, str], ...] = (
     ("--no-kill-on-fail", "NoKillOnFail"),
     ("--aerender-path", "AerenderPath"),
     ("--numa-map", "NumaMap"),
+    ("--continue-on-missing-footage", "ContinueOnMissingFootage"),
 )
 
 

@@ -33,7 +33,13 @@ from .childlog import CARRY, Event, Scanner, read_pieces
 from .logtext import MAX_LINE, directive, first_unsafe, prefixed_lines, shown, text_line
 from .planning import RenderPlan, cpu_list_text
 from .procs import Member, StopReport, Tree, children_by_parent, end_trees, spawn
-from .progress import ReportThrottle, TaskProgress, is_error_line, progress_lines
+from .progress import (
+    ReportThrottle,
+    TaskProgress,
+    is_error_line,
+    is_missing_line,
+    progress_lines,
+)
 from .subreaper import TAG_VAR, adopted, become_subreaper, end_orphans, pipes_of, reap, tag_of
 
 EXIT_OK = 0
@@ -66,6 +72,9 @@ class RenderJob:
     child_grace: float
     fail_fast: bool
     verify_outputs: bool = True
+    #: ContinueOnMissingFootage: aerender's -continueOnMissingFootage, and AE's
+    #: missing-footage/font/effect warnings only warn instead of failing the child.
+    continue_on_missing: bool = False
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
@@ -84,6 +93,8 @@ class Child:
     pipe: int | None = None  # inode of its output pipe: an orphan holding it is its own
     orphan_kill_at: float | None = None
     error_line: str = ""
+    missing_line: bool = False  # error_line is AE's report of something missing
+    missing_warned: bool = False
     failure: str = ""
     done: bool = False
     stopped: bool = False  # ended by fail-fast or cancel, not by itself
@@ -240,6 +251,7 @@ class Orchestrator:
             child.step,
             job.plan.mfr,
             job.output_override,
+            job.continue_on_missing,
         )
         env = dict(job.env)
         env["KMP_DUPLICATE_LIB_OK"] = "TRUE"
@@ -291,6 +303,8 @@ class Orchestrator:
                 self.report_progress()
             if not child.error_line and is_error_line(scanned):
                 child.error_line = scanned.strip()[:ERROR_LINE_CHARS]
+            if not child.error_line and is_missing_line(scanned):
+                self.missing(child, scanned)
 
     def _handle_plain(self, child: Child, prefix: str, batch: list[tuple[str, bool]]) -> bool:
         """Many short lines that need no escaping and continue no cut line (a chatty
@@ -315,7 +329,24 @@ class Orchestrator:
         if not child.error_line and is_error_line(joined):
             first = next((text for text in texts if is_error_line(text)), joined)
             child.error_line = first.strip()[:ERROR_LINE_CHARS]
+        if not child.error_line and is_missing_line(joined):
+            self.missing(child, next((t for t in texts if is_missing_line(t)), joined))
         return True
+
+    def missing(self, child: Child, line: str) -> None:
+        """AE reported missing footage, a font or an effect: the child fails on it (the
+        frames would be color bars or substitutes), unless ContinueOnMissingFootage is
+        on, which only warns, once per child."""
+        text = line.strip()[:ERROR_LINE_CHARS]
+        if not self.job.continue_on_missing:
+            child.error_line = text
+            child.missing_line = True
+        elif not child.missing_warned:
+            child.missing_warned = True
+            self.say(
+                f"STMPO: warning: [{child.label}] After Effects reports something missing, "
+                f"rendering on (ContinueOnMissingFootage): {text}"
+            )
 
     def check_exits(self) -> None:
         now = self.clock()
@@ -466,7 +497,12 @@ class Orchestrator:
             # The error line is the cause. How the process ended afterwards is a race with
             # fail-fast's SIGTERM, so it comes second and never changes the leading words.
             ended = "exited 0" if child.exit_code == 0 else _exit_text(child.exit_code)
-            child.failure = f"aerender reported an error: {child.error_line} (then {ended})"
+            what = (
+                "After Effects reports something missing (ContinueOnMissingFootage is off)"
+                if child.missing_line
+                else "aerender reported an error"
+            )
+            child.failure = f"{what}: {child.error_line} (then {ended})"
         elif child.exit_code != 0:
             child.failure = _exit_text(child.exit_code)
         elif self.job.verify_outputs and out.checkable(self.job.item):

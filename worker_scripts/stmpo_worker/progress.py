@@ -29,6 +29,24 @@ _LEADING_WORD = r"^\s*[^\W\d_][^\d:()]*:\s*"  # PROGRESS:, PROGRÈS :, FORTSCHRI
 _FEET_OR_FRAME = r"(?:-?\d+\+\d{1,2}|-?\d+)"  # 62+09 or 1001
 _FRAMES_LINE = re.compile(_LEADING_WORD + _FEET_OR_FRAME + _COUNT + r"\s*:")
 _ERROR_MARKERS = ("aerender error", "after effects error:")
+#: What After Effects says when something the render needs is not there. Real lines:
+#: `WARNING:After Effects warning: Project has missing fonts.` (inlife/nexrender issues
+#: 123 and 1043; the official integration fails the task on it,
+#: aws-deadline/deadline-cloud-for-after-effects pull request 118);
+#: `WARNING:After Effects warning: Grouped_Message_{some layers have missing
+#: dependencies. ...}Text Layer: Font family: Bebas, Font style: Regular` (nexrender
+#: issue 148; AE's "missing dependencies" list, which also names missing effects);
+#: `WARNING:After Effects warning: logged one error  error: Unable to Render: File Not
+#: Found C:\...\Platzhalter Bild.jpg` (nexrender issue 206, missing footage). Only the
+#: English words are known; a localized AE is recognised by its error lines only.
+_MISSING_SOURCES = ("after effects warning", "after effects error", "aerender error")
+_MISSING_MARKERS = (
+    "missing fonts",
+    "missing dependencies",
+    "missing effect",
+    "file not found",
+    "missing footage",
+)
 
 
 def frame_marker(line: str, continued: bool = False) -> int | None:
@@ -47,6 +65,15 @@ def is_error_line(line: str) -> bool:
     """aerender's error lines; aerender may still exit 0 after printing one."""
     lowered = line.lower()
     return any(marker in lowered for marker in _ERROR_MARKERS)
+
+
+def is_missing_line(line: str) -> bool:
+    """After Effects reports missing footage, fonts or effects: the render goes on with
+    color bars or substitutes, so the frames exist but are wrong."""
+    lowered = line.lower()
+    return any(source in lowered for source in _MISSING_SOURCES) and any(
+        marker in lowered for marker in _MISSING_MARKERS
+    )
 
 
 @dataclass

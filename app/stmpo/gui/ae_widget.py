@@ -163,6 +163,11 @@ class AfterEffectsSettingsWidget(QWidget):
         self.no_kill_on_fail = QCheckBox("Let the other processes finish when one fails")
         self.aerender_path = QLineEdit()
         self.aerender_path.setPlaceholderText("empty: find aerender on the worker")
+        self.continue_on_missing = QCheckBox("Continue on missing footage, fonts, effects")
+        self.continue_on_missing.setToolTip(
+            "Off: a task fails when After Effects reports missing footage, fonts or "
+            "effects. On: aerender -continueOnMissingFootage renders color bars instead."
+        )
         form.addRow("Concurrency", self.concurrency)
         form.addRow("Max concurrency", self.max_concurrency)
         form.addRow("RAM per process", self.ram_per_process)
@@ -172,6 +177,7 @@ class AfterEffectsSettingsWidget(QWidget):
         form.addRow("Child grace period", self.child_grace)
         form.addRow("", self.no_kill_on_fail)
         form.addRow("aerender path", self.aerender_path)
+        form.addRow("", self.continue_on_missing)
         for spin in (self.concurrency, self.max_concurrency):
             spin.valueChanged.connect(self._on_stmpo_control_changed)
         self.ram_per_process.valueChanged.connect(self._on_stmpo_control_changed)
@@ -403,6 +409,7 @@ class AfterEffectsSettingsWidget(QWidget):
             "ChildGraceSec": f"{self.child_grace.value():g}",
             "NoKillOnFail": flag(self.no_kill_on_fail),
             "AerenderPath": self.aerender_path.text().strip(),
+            "ContinueOnMissingFootage": flag(self.continue_on_missing),
         }
 
     # ---- reactions ------------------------------------------------------------------
@@ -425,6 +432,7 @@ class AfterEffectsSettingsWidget(QWidget):
         self.child_grace.setValue(number("ChildGraceSec"))
         self.no_kill_on_fail.setChecked(flag("NoKillOnFail"))
         self.aerender_path.setText(values.get("AerenderPath", ""))
+        self.continue_on_missing.setChecked(flag("ContinueOnMissingFootage"))
         self._loading = was_loading
 
     def _on_profile_chosen(self, name: str) -> None:

@@ -40,6 +40,7 @@ STMPO_CONTROLS: tuple[str, ...] = (
     "ChildGraceSec",
     "NoKillOnFail",
     "AerenderPath",
+    "ContinueOnMissingFootage",
 )
 
 
