@@ -26,12 +26,37 @@ var stmpoExport = (function () {
         "USER_STOPPED", "ERR_STOPPED", "DONE"];
     var STATUS_CODES = [3012, 3013, 3014, 3015, 3016, 3017, 3018, 3019];
 
-    /* Same list as stmpo.export.model.STILL_IMAGE_EXTENSIONS: these write one file a frame. */
+    /* Output fallback only (the output module's Format decides when AE tells it): same list
+       as stmpo.export.model.STILL_IMAGE_EXTENSIONS, the formats that write one file a frame. */
     var STILL_EXTENSIONS = {
         ".png": true, ".exr": true, ".tif": true, ".tiff": true, ".jpg": true, ".jpeg": true,
         ".dpx": true, ".cin": true, ".tga": true, ".bmp": true, ".psd": true, ".iff": true,
         ".hdr": true, ".sgi": true, ".rla": true, ".rpf": true, ".pxr": true, ".gif": true
     };
+
+    /* Every still-image format After Effects imports, and so can import as a sequence
+       ("You can import files of any still-image format as a sequence"): Adobe's "Supported
+       import formats" list (After Effects Help, help.adobe.com/en_US/AfterEffects/9.0 and
+       helpx.adobe.com/after-effects/using/supported-file-formats.html): Adobe Illustrator
+       (AI, AI4, AI5, EPS, PS), PDF, Photoshop (PSD), Bitmap (BMP, RLE, DIB), Camera raw (TIF,
+       CRW, NEF, RAF, ORF, MRW, DCR, MOS, RAW, PEF, SRF, DNG, X3F, CR2, ERF and the newer CR3,
+       ARW, NRW, RW2, SRW, 3FR, KDC, IIQ, FFF), Cineon/DPX (CIN, DPX), Discreet RLA/RPF, GIF,
+       HEIF (HEIC, HEIF), JPEG (JPG, JPE, JPEG), Maya IFF (IFF, TDI), OpenEXR (EXR, SXR, MXR),
+       PCX, PICT (PCT), Pixar (PXR), PNG, Radiance (HDR, RGBE, XYZE), SGI (SGI, BW, RGB),
+       Softimage (PIC), Targa (TGA, VDA, ICB, VST), TIFF (TIF, TIFF). A footage item from one
+       of these whose source is not a still (FileSource.isStill false) is an image sequence.
+       GIF is also a movie format (animated GIF); as before, a non-still GIF whose name ends
+       in digits is taken for a sequence. */
+    var IMPORT_STILL_EXTENSIONS = {};
+    (function () {
+        var list = ("ai ai4 ai5 eps ps pdf psd bmp rle dib tif tiff crw nef raf orf mrw dcr mos " +
+            "raw pef srf dng x3f cr2 cr3 erf arw nrw rw2 srw 3fr kdc iiq fff cin dpx rla rpf " +
+            "gif heic heif jpg jpe jpeg iff tdi exr sxr mxr pcx pct pict pxr png hdr rgbe xyze " +
+            "sgi bw rgb pic tga vda icb vst").split(" ");
+        for (var i = 0; i < list.length; i++) {
+            IMPORT_STILL_EXTENSIONS["." + list[i]] = true;
+        }
+    })();
 
     /* Times are whole frames in AE, but time * frameRate is not: 29.97 is stored as a
        binary fraction (sometimes single precision), so frame 100 may come out as 99.9999955.
@@ -188,6 +213,10 @@ var stmpoExport = (function () {
         return STILL_EXTENSIONS[extension(path)] === true;
     }
 
+    function isImportableStill(path) {
+        return IMPORT_STILL_EXTENSIONS[extension(path)] === true;
+    }
+
     function outputKind(path) {
         return path.indexOf("[#") >= 0 || isStillImage(path) ? "sequence" : "movie";
     }
@@ -224,14 +253,19 @@ var stmpoExport = (function () {
     function sequencePattern(path, frameCount) {
         var slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
         var name = path.substring(slash + 1);
-        var match = /^(.*?)(\d+)(\D*)$/.exec(name);
+        /* The frame number is the last digits before the extension: "shot_0001.CR2" and
+           "scan_0001.3fr" have digits in the extension too. */
+        var ext = extension(name);
+        var stem = name.substring(0, name.length - ext.length);
+        var match = /^(.*?)(\d+)(\D*)$/.exec(stem);
         if (!match || !(frameCount >= 1)) {
             return path;
         }
         var digits = match[2];
         var first = parseInt(digits, 10);
         var last = pad(first + frameCount - 1, digits.length);
-        return path.substring(0, slash + 1) + match[1] + "[" + digits + "-" + last + "]" + match[3];
+        return path.substring(0, slash + 1) + match[1] + "[" + digits + "-" + last + "]" + match[3] +
+            name.substring(stem.length);
     }
 
     /* Reads a DOM attribute that may not exist in this AE version (or may throw). */
@@ -337,7 +371,7 @@ var stmpoExport = (function () {
             if (!path) {
                 continue;
             }
-            var sequence = optional(item.mainSource, "isStill") === false && isStillImage(path);
+            var sequence = optional(item.mainSource, "isStill") === false && isImportableStill(path);
             if (sequence) {
                 path = sequencePattern(path, Math.round(item.duration * item.frameRate));
             }

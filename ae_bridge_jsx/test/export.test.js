@@ -170,6 +170,24 @@ test("footage: sequences as patterns, stills, movies, missing files warned, soli
   assert.deepEqual(data.warnings, ['Missing footage: "gone" (/plates/gone/interview.mov).']);
 });
 
+test("footage: every still format AE imports is exported as a sequence pattern (DNG, CR2, AI, EPS, JPE, RGBE, RLE, DIB, VDA, RGB)", () => {
+  const { data } = result("still_format_sequences");
+  assert.deepEqual(data.footage, [
+    { path: "/plates/raw/A001_C002.[000100-000123].dng", sequence: true, missing: false },
+    { path: "/plates/raw/shot_[0001-0024].CR2", sequence: true, missing: false },
+    { path: "/plates/vec/logo_[01-24].ai", sequence: true, missing: false },
+    { path: "/plates/vec/burst_[001-024].eps", sequence: true, missing: false },
+    { path: "/plates/jpe/frame.[0001-0024].jpe", sequence: true, missing: false },
+    { path: "/plates/hdr/sky.[0000-0023].rgbe", sequence: true, missing: false },
+    { path: "/plates/bmp/old_[0000-0023].rle", sequence: true, missing: false },
+    { path: "/plates/bmp/win_[0000-0023].dib", sequence: true, missing: false },
+    { path: "/plates/tga/t_[0000-0023].vda", sequence: true, missing: false },
+    { path: "/plates/sgi/s_[0000-0023].rgb", sequence: true, missing: false },
+    { path: "/plates/raw/still_0001.dng", sequence: false, missing: false },
+    { path: "/plates/clip_0001.mxf", sequence: false, missing: false },
+  ]);
+});
+
 test("AE 24.5+: fonts come from project.usedFonts, substitutes flagged and warned", () => {
   const { data } = result("fonts_used_fonts");
   assert.deepEqual(data.fonts, [

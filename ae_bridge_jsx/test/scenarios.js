@@ -193,6 +193,35 @@ const scenarios = [
     },
   },
   {
+    // Issue 10 point 8: every still format AE imports as a sequence, not only the output list.
+    name: "still_format_sequences",
+    options: () => {
+      const seq = (name, p) => m.footage({ name, path: p, duration: 1, frameRate: 24 });
+      const items = [
+        seq("raw", "/plates/raw/A001_C002.000100.dng"),
+        seq("canon", "/plates/raw/shot_0001.CR2"),
+        seq("vector", "/plates/vec/logo_01.ai"),
+        seq("eps", "/plates/vec/burst_001.eps"),
+        seq("jpe", "/plates/jpe/frame.0001.jpe"),
+        seq("rgbe", "/plates/hdr/sky.0000.rgbe"),
+        seq("rle", "/plates/bmp/old_0000.rle"),
+        seq("dib", "/plates/bmp/win_0000.dib"),
+        seq("targa variant", "/plates/tga/t_0000.vda"),
+        seq("sgi", "/plates/sgi/s_0000.rgb"),
+        m.footage({ name: "one dng", path: "/plates/raw/still_0001.dng", isStill: true }),
+        m.footage({ name: "movie", path: "/plates/clip_0001.mxf", duration: 1, frameRate: 24 }),
+      ];
+      const c = m.comp({ name: "stills" });
+      items.push(c);
+      return {
+        project: m.project({
+          items,
+          rq: [m.rqItem({ comp: c, outputs: [m.outputModule("/renders/s/s_[#####].png", "PNG Sequence")] })],
+        }),
+      };
+    },
+  },
+  {
     name: "fonts_used_fonts",
     options: () => {
       // A text layer whose font usedFonts does not list: AE 24.5+ must not read layers.
