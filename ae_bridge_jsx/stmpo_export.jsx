@@ -217,7 +217,14 @@ var stmpoExport = (function () {
         return IMPORT_STILL_EXTENSIONS[extension(path)] === true;
     }
 
-    function outputKind(path) {
+    /* The output module's Format decides what AE writes: every one-file-a-frame format in
+       AE's Format menu is named "... Sequence" ("PNG Sequence", "DPX/Cineon Sequence"); every
+       other ("QuickTime", "H.264", "AVI", "Animated GIF", "WAV") writes one file. Only when AE
+       does not say (no getSettings) does the path decide. */
+    function outputKind(path, format) {
+        if (format !== undefined && format !== null && String(format) !== "") {
+            return /\bsequence\b/i.test(String(format)) ? "sequence" : "movie";
+        }
         return path.indexOf("[#") >= 0 || isStillImage(path) ? "sequence" : "movie";
     }
 
@@ -277,6 +284,54 @@ var stmpoExport = (function () {
         }
     }
 
+    /* getSettings(GetSettingsFormat.X) of a RenderQueueItem or OutputModule (AE 13+; Adobe's
+       Scripting Guide, "RenderQueueItem.getSettings()", "OutputModule.getSettings()"), or null
+       where this AE has no such call or it fails: the export then leaves the fields out. */
+    function settings(object, formatName) {
+        if (typeof GetSettingsFormat === "undefined" || !GetSettingsFormat ||
+                GetSettingsFormat[formatName] === undefined) {
+            return null;
+        }
+        try {
+            if (typeof object.getSettings !== "function") {
+                return null;
+            }
+            return object.getSettings(GetSettingsFormat[formatName]) || null;
+        } catch (e) {
+            return null;
+        }
+    }
+
+    /* A switch as getSettings gives it: true/false, "true"/"false", "On"/"Off", 1/0. */
+    function settingSwitch(values, key) {
+        if (!values || values[key] === undefined || values[key] === null) {
+            return undefined;
+        }
+        var text = String(values[key]).toLowerCase();
+        if (text === "true" || text === "on" || text === "1") {
+            return true;
+        }
+        if (text === "false" || text === "off" || text === "0") {
+            return false;
+        }
+        return undefined;
+    }
+
+    function settingNumber(values, key) {
+        if (!values || values[key] === undefined || values[key] === null || values[key] === "") {
+            return undefined;
+        }
+        var number = Number(values[key]);
+        return isNaN(number) || number === Infinity || number === -Infinity ? undefined : number;
+    }
+
+    function settingText(values, key) {
+        if (!values || values[key] === undefined || values[key] === null) {
+            return undefined;
+        }
+        return String(values[key]);
+    }
+
     function textOrNull(value) {
         return value === undefined || value === null ? null : String(value);
     }
@@ -309,14 +364,44 @@ var stmpoExport = (function () {
                 continue;
             }
             var path = String(file.fsName);
+            var text = settings(om, "STRING");
+            var numbers = settings(om, "NUMBER");
+            var startingNumber = settingNumber(numbers, "Starting #");
+            if (startingNumber === undefined) {
+                startingNumber = settingNumber(text, "Starting #");
+            }
+            var useCompFrameNumber = settingSwitch(numbers, "Use Comp Frame Number");
+            if (useCompFrameNumber === undefined) {
+                useCompFrameNumber = settingSwitch(text, "Use Comp Frame Number");
+            }
             modules.push({
                 index: j,
                 path: path,
                 template: textOrNull(optional(om, "name")),
-                kind: outputKind(path)
+                kind: outputKind(path, settingText(text, "Format")),
+                useCompFrameNumber: useCompFrameNumber,
+                startingNumber: startingNumber === undefined ? undefined : Math.round(startingNumber)
             });
         }
         return modules;
+    }
+
+    /* Render settings "Frame Rate": the comp's, or "Use this frame rate" (AE then writes
+       files at that rate). The rate is read as a number: the display string rounds 29.97. */
+    function renderFrameRate(text, numbers, compRate) {
+        if (text === null && numbers === null) {
+            return undefined;
+        }
+        var mode = settingText(text, "Frame Rate");
+        var custom = mode !== undefined ? /this/i.test(mode) : settingNumber(numbers, "Frame Rate") === 1;
+        if (!custom) {
+            return compRate;
+        }
+        var rate = settingNumber(numbers, "Use this frame rate");
+        if (rate === undefined) {
+            rate = settingNumber(text, "Use this frame rate");
+        }
+        return rate !== undefined && rate > 0 ? rate : compRate;
     }
 
     function readRenderQueue(project, displayStartFrame, warnings) {
@@ -334,6 +419,8 @@ var stmpoExport = (function () {
             if (status === null) {
                 warnings.push("Render queue item " + i + " has an unknown status (" + rq.status + ").");
             }
+            var renderSettings = settings(rq, "STRING");
+            var renderNumbers = settings(rq, "NUMBER");
             items.push({
                 index: i,
                 render: rq.render === true,
@@ -347,10 +434,57 @@ var stmpoExport = (function () {
                     displayStartTime: displayStart
                 },
                 frames: { start: range.start, end: range.end, step: skip > 0 ? skip + 1 : 1 },
+                renderFrameRate: renderFrameRate(renderSettings, renderNumbers, rate),
+                skipExistingFiles: settingSwitch(renderNumbers, "Skip Existing Files") !== undefined ?
+                    settingSwitch(renderNumbers, "Skip Existing Files") :
+                    settingSwitch(renderSettings, "Skip Existing Files"),
                 outputModules: readOutputModules(rq, i, warnings)
             });
         }
         return items;
+    }
+
+    /* Render settings "Proxy Use" of every queued item decides which proxies a render reads
+       (After Effects Help, "Render settings": Current Settings follows each item's proxy
+       switch, Use All Proxies takes every proxy, Use Comp Proxies Only the comps' proxies,
+       Use No Proxies none). The farm may render any item, so the union counts. */
+    function proxyUses(project) {
+        var uses = { current: false, all: false, comps: false };
+        var queue = project.renderQueue;
+        for (var i = 1; i <= queue.numItems; i++) {
+            var mode = settingText(settings(queue.item(i), "STRING"), "Proxy Use");
+            if (mode === undefined || /current/i.test(mode)) {
+                uses.current = true;
+            } else if (/all/i.test(mode)) {
+                uses.all = true;
+            } else if (/comp/i.test(mode)) {
+                uses.comps = true;
+            }
+        }
+        return uses;
+    }
+
+    function rendersProxy(item, uses) {
+        var source = optional(item, "proxySource");
+        if (!source || typeof FileSource === "undefined" || !(source instanceof FileSource)) {
+            return false;
+        }
+        var isComp = typeof CompItem !== "undefined" && item instanceof CompItem;
+        return uses.all || (uses.comps && isComp) || (uses.current && optional(item, "useProxy") === true);
+    }
+
+    /* One footage entry; a still-format source that is not a still is a sequence. The pattern's
+       length is the item's: AE stretches a proxy over its item's duration. */
+    function footageEntry(source, file, missing, item) {
+        var path = file ? String(file.fsName) : String(optional(source, "missingFootagePath") || "");
+        if (!path) {
+            return null;
+        }
+        var sequence = optional(source, "isStill") === false && isImportableStill(path);
+        if (sequence) {
+            path = sequencePattern(path, Math.round(item.duration * item.frameRate));
+        }
+        return { path: path, sequence: sequence, missing: missing };
     }
 
     function readFootage(project, warnings) {
@@ -359,29 +493,30 @@ var stmpoExport = (function () {
         if (typeof FootageItem === "undefined" || typeof FileSource === "undefined") {
             return footage;
         }
+        var uses = proxyUses(project);
+        function add(entry, item, proxy) {
+            if (!entry || seen["$" + entry.path]) {
+                return;
+            }
+            seen["$" + entry.path] = true;
+            if (proxy) {
+                entry.proxy = true;
+            }
+            footage.push(entry);
+            if (entry.missing) {
+                warnings.push("Missing " + (proxy ? "proxy" : "footage") + ": \"" + item.name + "\" (" +
+                    entry.path + ").");
+            }
+        }
         for (var i = 1; i <= project.numItems; i++) {
             var item = project.item(i);
-            if (!(item instanceof FootageItem) || !(item.mainSource instanceof FileSource)) {
-                continue;
+            if (item instanceof FootageItem && item.mainSource instanceof FileSource) {
+                add(footageEntry(item.mainSource, optional(item, "file"),
+                    optional(item, "footageMissing") === true, item), item, false);
             }
-            var missing = optional(item, "footageMissing") === true;
-            var file = optional(item, "file");
-            var path = file ? String(file.fsName) :
-                String(optional(item.mainSource, "missingFootagePath") || "");
-            if (!path) {
-                continue;
-            }
-            var sequence = optional(item.mainSource, "isStill") === false && isImportableStill(path);
-            if (sequence) {
-                path = sequencePattern(path, Math.round(item.duration * item.frameRate));
-            }
-            if (seen["$" + path]) {
-                continue;
-            }
-            seen["$" + path] = true;
-            footage.push({ path: path, sequence: sequence, missing: missing });
-            if (missing) {
-                warnings.push("Missing footage: \"" + item.name + "\" (" + path + ").");
+            if (rendersProxy(item, uses)) {
+                var proxyFile = optional(item.proxySource, "file");
+                add(footageEntry(item.proxySource, proxyFile, !proxyFile, item), item, true);
             }
         }
         return footage;

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 from stmpo.export import Export, load_export
 
 BRIDGE_DIR = Path(__file__).resolve().parents[1] / "ae_bridge_jsx"
@@ -48,7 +49,17 @@ EXPECTED_FRAMES: dict[str, list[tuple[int, int, int]]] = {
     "fonts_text_layers": [(0, 249, 1)],
     "fonts_text_layers_substituted": [(0, 249, 1)],
     "empty_queue": [],
+    "still_format_sequences": [(0, 249, 1)],
+    "output_settings": [(0, 119, 1), (0, 119, 1)],
+    "proxies": [(0, 249, 1), (0, 249, 1)],
 }
+
+
+def extra(model: BaseModel, snake: str, camel: str) -> object:
+    """A field the model may not declare yet: the loader keeps unknown fields (extra="allow")."""
+    if snake in type(model).model_fields:
+        return getattr(model, snake)
+    return (model.model_extra or {}).get(camel)
 
 
 def run_node_exports(out: Path) -> dict[str, Export]:
@@ -183,6 +194,53 @@ def check_empty_queue(export: Export) -> None:
     assert export.render_queue == []
 
 
+def check_still_format_sequences(export: Export) -> None:
+    sequences = [f.path for f in export.footage if f.sequence]
+    assert sequences == [
+        "/plates/raw/A001_C002.[000100-000123].dng",
+        "/plates/raw/shot_[0001-0024].CR2",
+        "/plates/vec/logo_[01-24].ai",
+        "/plates/vec/burst_[001-024].eps",
+        "/plates/jpe/frame.[0001-0024].jpe",
+        "/plates/hdr/sky.[0000-0023].rgbe",
+        "/plates/bmp/old_[0000-0023].rle",
+        "/plates/bmp/win_[0000-0023].dib",
+        "/plates/tga/t_[0000-0023].vda",
+        "/plates/sgi/s_[0000-0023].rgb",
+    ]
+
+
+def check_output_settings(export: Export) -> None:
+    assert outputs(export, 1) == [
+        (1, "/renders/o/loop.gif", "movie"),
+        (2, "/renders/o/sky.rgbe", "sequence"),
+        (3, "/renders/o/take_[####].exr", "sequence"),
+    ]
+    oms = export.item(1).output_modules
+    assert [extra(om, "use_comp_frame_number", "useCompFrameNumber") for om in oms] == [
+        True,
+        True,
+        False,
+    ]
+    assert [extra(om, "starting_number", "startingNumber") for om in oms] == [0, 0, 1001]
+    assert extra(export.item(1), "render_frame_rate", "renderFrameRate") == 15
+    assert extra(export.item(1), "skip_existing_files", "skipExistingFiles") is True
+    assert extra(export.item(2), "render_frame_rate", "renderFrameRate") == 30000 / 1001
+
+
+def check_proxies(export: Export) -> None:
+    assert [
+        (f.path, f.sequence, f.missing, bool(extra(f, "proxy", "proxy"))) for f in export.footage
+    ] == [
+        ("/plates/plate.[0000-0047].exr", True, False, False),
+        ("/proxies/plate_half.[0000-0047].jpg", True, False, True),
+        ("/plates/interview.mov", False, False, False),
+        ("/plates/logo.ai", False, False, False),
+        ("/proxies/logo.png", False, True, True),
+        ("/proxies/heavy.png", False, False, True),
+    ]
+
+
 CHECKS: dict[str, Callable[[Export], None]] = {
     "basic_25fps": check_basic_25fps,
     "display_start_frame_1": check_display_start_frame_1,
@@ -194,6 +252,9 @@ CHECKS: dict[str, Callable[[Export], None]] = {
     "fonts_text_layers": check_fonts_text_layers,
     "fonts_text_layers_substituted": check_fonts_text_layers_substituted,
     "empty_queue": check_empty_queue,
+    "still_format_sequences": check_still_format_sequences,
+    "output_settings": check_output_settings,
+    "proxies": check_proxies,
 }
 
 
