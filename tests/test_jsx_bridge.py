@@ -14,10 +14,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 from pydantic import BaseModel
 from stmpo.export import Export, load_export
 
@@ -267,3 +269,68 @@ def test_jsx_exports_load_with_the_export_loader(tmp_path: Path) -> None:
         check = CHECKS.get(name)
         if check is not None:
             check(export)
+
+
+# A project whose footage and proxies really exist, exported by the bridge in Node and bundled
+# by the real `stmpo bundle`: what job attachments will upload (issue 10 points 7 and 8).
+UPLOAD_SCRIPT = r"""
+const m = require(process.argv[1] + "/test/mock_ae");
+const root = process.argv[2];
+const c = m.comp({ name: "main", frameRate: 24, duration: 1 / 8,
+  proxy: { path: root + "/proxies/main_proxy.png", isStill: true, useProxy: true } });
+const items = [
+  m.footage({ name: "raw", path: root + "/plates/A001.0001.dng", duration: 3 / 24, frameRate: 24,
+    proxy: { path: root + "/proxies/A001_half.0001.jpg" } }),
+  m.footage({ name: "switched off", path: root + "/plates/ref.mov", duration: 1, frameRate: 24,
+    proxy: { path: root + "/proxies/ref_half.mov", isStill: true, useProxy: false } }),
+  c,
+];
+const rq = [m.rqItem({ comp: c, outputs: [m.outputModule(root + "/renders/loop.gif", "GIF",
+  { format: "Animated GIF" })] })];
+const env = m.makeContext({ project: m.project({ path: root + "/spot.aep", items, rq }) });
+env.load("stmpo_export.jsx");
+env.run("stmpoExport(" + JSON.stringify(root + "/export.json") + ")");
+"""
+
+
+def test_bridge_export_of_dng_sequences_and_used_proxies_is_uploaded_by_stmpo_bundle(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "job"
+    files = [
+        "spot.aep",
+        *(f"plates/A001.000{n}.dng" for n in (1, 2, 3)),
+        *(f"proxies/A001_half.000{n}.jpg" for n in (1, 2, 3)),
+        "plates/ref.mov",
+        "proxies/ref_half.mov",
+        "proxies/main_proxy.png",
+    ]
+    for name in files:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(b"x")
+    (root / "renders").mkdir()
+    assert NODE is not None
+    node = subprocess.run(
+        [NODE, "-e", UPLOAD_SCRIPT, str(BRIDGE_DIR), str(root)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert node.returncode == 0, node.stderr
+    out = tmp_path / "bundle"
+    result = subprocess.run(
+        [sys.executable, "-m", "stmpo", "bundle", str(root / "export.json"), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    refs = yaml.safe_load((out / "asset_references.yaml").read_text(encoding="utf-8"))
+    uploaded = sorted(
+        str(Path(p).relative_to(root)).replace(os.sep, "/")
+        for p in refs["assetReferences"]["inputs"]["filenames"]
+    )
+    assert uploaded == sorted(set(files) - {"proxies/ref_half.mov"})
+    # The Animated GIF output is one file (a movie), not a sequence of .gif frames.
+    export = load_export(root / "export.json")
+    assert export.item(1).output_modules[0].resolved_kind == "movie"

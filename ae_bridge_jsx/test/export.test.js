@@ -216,7 +216,7 @@ test("output kind comes from the output module's Format, not the extension; fram
   assert.equal(ntsc.outputModules[0].kind, "movie");
 });
 
-test("the bridge reads settings the way AE reports them: setSettings changes what is exported", () => {
+test("settings are read the way AE reports them (setSettings changes the export); without getSettings the path decides", () => {
   const om = m.outputModule("/renders/x/x.mov", "Lossless");
   const rq = m.rqItem({ comp: m.comp({ frameRate: 24 }), outputs: [om] });
   om.setSettings({ Format: "TIFF Sequence", "Use Comp Frame Number": false, "Starting #": 7 });
@@ -229,10 +229,8 @@ test("the bridge reads settings the way AE reports them: setSettings changes wha
     [item.outputModules[0].kind, item.outputModules[0].useCompFrameNumber, item.outputModules[0].startingNumber],
     ["sequence", false, 7],
   );
-});
-
-test("AE without getSettings: the settings fields are left out and the path decides the kind", () => {
-  const env = m.makeContext({
+  // AE before getSettings (and GetSettingsFormat): the fields are left out, the path decides.
+  const oldEnv = m.makeContext({
     getSettingsGlobal: false,
     project: m.project({
       rq: [
@@ -244,11 +242,11 @@ test("AE without getSettings: the settings fields are left out and the path deci
       ],
     }),
   });
-  env.load("stmpo_export.jsx");
-  const item = JSON.parse(env.run("stmpoExport.toJson(stmpoExport.collect())")).renderQueue[0];
-  assert.equal("renderFrameRate" in item, false);
-  assert.equal("skipExistingFiles" in item, false);
-  assert.deepEqual(item.outputModules.map((om) => [om.kind, "useCompFrameNumber" in om, "startingNumber" in om]), [
+  oldEnv.load("stmpo_export.jsx");
+  const oldItem = JSON.parse(oldEnv.run("stmpoExport.toJson(stmpoExport.collect())")).renderQueue[0];
+  assert.equal("renderFrameRate" in oldItem, false);
+  assert.equal("skipExistingFiles" in oldItem, false);
+  assert.deepEqual(oldItem.outputModules.map((om) => [om.kind, "useCompFrameNumber" in om, "startingNumber" in om]), [
     ["sequence", false, false],
     ["sequence", false, false],
   ]);
