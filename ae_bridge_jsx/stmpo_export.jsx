@@ -293,7 +293,8 @@ var stmpoExport = (function () {
             return null;
         }
         try {
-            if (typeof object.getSettings !== "function") {
+            /* Not typeof === "function": a host object's method need not report that. */
+            if (!object.getSettings) {
                 return null;
             }
             return object.getSettings(GetSettingsFormat[formatName]) || null;
