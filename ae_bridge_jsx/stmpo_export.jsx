@@ -26,12 +26,37 @@ var stmpoExport = (function () {
         "USER_STOPPED", "ERR_STOPPED", "DONE"];
     var STATUS_CODES = [3012, 3013, 3014, 3015, 3016, 3017, 3018, 3019];
 
-    /* Same list as stmpo.export.model.STILL_IMAGE_EXTENSIONS: these write one file a frame. */
+    /* Output fallback only (the output module's Format decides when AE tells it): same list
+       as stmpo.export.model.STILL_IMAGE_EXTENSIONS, the formats that write one file a frame. */
     var STILL_EXTENSIONS = {
         ".png": true, ".exr": true, ".tif": true, ".tiff": true, ".jpg": true, ".jpeg": true,
         ".dpx": true, ".cin": true, ".tga": true, ".bmp": true, ".psd": true, ".iff": true,
         ".hdr": true, ".sgi": true, ".rla": true, ".rpf": true, ".pxr": true, ".gif": true
     };
+
+    /* Every still-image format After Effects imports, and so can import as a sequence
+       ("You can import files of any still-image format as a sequence"): Adobe's "Supported
+       import formats" list (After Effects Help, help.adobe.com/en_US/AfterEffects/9.0 and
+       helpx.adobe.com/after-effects/using/supported-file-formats.html): Adobe Illustrator
+       (AI, AI4, AI5, EPS, PS), PDF, Photoshop (PSD), Bitmap (BMP, RLE, DIB), Camera raw (TIF,
+       CRW, NEF, RAF, ORF, MRW, DCR, MOS, RAW, PEF, SRF, DNG, X3F, CR2, ERF and the newer CR3,
+       ARW, NRW, RW2, SRW, 3FR, KDC, IIQ, FFF), Cineon/DPX (CIN, DPX), Discreet RLA/RPF, GIF,
+       HEIF (HEIC, HEIF), JPEG (JPG, JPE, JPEG), Maya IFF (IFF, TDI), OpenEXR (EXR, SXR, MXR),
+       PCX, PICT (PCT), Pixar (PXR), PNG, Radiance (HDR, RGBE, XYZE), SGI (SGI, BW, RGB),
+       Softimage (PIC), Targa (TGA, VDA, ICB, VST), TIFF (TIF, TIFF). A footage item from one
+       of these whose source is not a still (FileSource.isStill false) is an image sequence.
+       GIF is also a movie format (animated GIF); as before, a non-still GIF whose name ends
+       in digits is taken for a sequence. */
+    var IMPORT_STILL_EXTENSIONS = {};
+    (function () {
+        var list = ("ai ai4 ai5 eps ps pdf psd bmp rle dib tif tiff crw nef raf orf mrw dcr mos " +
+            "raw pef srf dng x3f cr2 cr3 erf arw nrw rw2 srw 3fr kdc iiq fff cin dpx rla rpf " +
+            "gif heic heif jpg jpe jpeg iff tdi exr sxr mxr pcx pct pict pxr png hdr rgbe xyze " +
+            "sgi bw rgb pic tga vda icb vst").split(" ");
+        for (var i = 0; i < list.length; i++) {
+            IMPORT_STILL_EXTENSIONS["." + list[i]] = true;
+        }
+    })();
 
     /* Times are whole frames in AE, but time * frameRate is not: 29.97 is stored as a
        binary fraction (sometimes single precision), so frame 100 may come out as 99.9999955.
@@ -188,7 +213,18 @@ var stmpoExport = (function () {
         return STILL_EXTENSIONS[extension(path)] === true;
     }
 
-    function outputKind(path) {
+    function isImportableStill(path) {
+        return IMPORT_STILL_EXTENSIONS[extension(path)] === true;
+    }
+
+    /* The output module's Format decides what AE writes: every one-file-a-frame format in
+       AE's Format menu is named "... Sequence" ("PNG Sequence", "DPX/Cineon Sequence"); every
+       other ("QuickTime", "H.264", "AVI", "Animated GIF", "WAV") writes one file. Only when AE
+       does not say (no getSettings) does the path decide. */
+    function outputKind(path, format) {
+        if (format !== undefined && format !== null && String(format) !== "") {
+            return /\bsequence\b/i.test(String(format)) ? "sequence" : "movie";
+        }
         return path.indexOf("[#") >= 0 || isStillImage(path) ? "sequence" : "movie";
     }
 
@@ -224,14 +260,19 @@ var stmpoExport = (function () {
     function sequencePattern(path, frameCount) {
         var slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
         var name = path.substring(slash + 1);
-        var match = /^(.*?)(\d+)(\D*)$/.exec(name);
+        /* The frame number is the last digits before the extension: "shot_0001.CR2" and
+           "scan_0001.3fr" have digits in the extension too. */
+        var ext = extension(name);
+        var stem = name.substring(0, name.length - ext.length);
+        var match = /^(.*?)(\d+)(\D*)$/.exec(stem);
         if (!match || !(frameCount >= 1)) {
             return path;
         }
         var digits = match[2];
         var first = parseInt(digits, 10);
         var last = pad(first + frameCount - 1, digits.length);
-        return path.substring(0, slash + 1) + match[1] + "[" + digits + "-" + last + "]" + match[3];
+        return path.substring(0, slash + 1) + match[1] + "[" + digits + "-" + last + "]" + match[3] +
+            name.substring(stem.length);
     }
 
     /* Reads a DOM attribute that may not exist in this AE version (or may throw). */
@@ -241,6 +282,55 @@ var stmpoExport = (function () {
         } catch (e) {
             return undefined;
         }
+    }
+
+    /* getSettings(GetSettingsFormat.X) of a RenderQueueItem or OutputModule (AE 13+; Adobe's
+       Scripting Guide, "RenderQueueItem.getSettings()", "OutputModule.getSettings()"), or null
+       where this AE has no such call or it fails: the export then leaves the fields out. */
+    function settings(object, formatName) {
+        if (typeof GetSettingsFormat === "undefined" || !GetSettingsFormat ||
+                GetSettingsFormat[formatName] === undefined) {
+            return null;
+        }
+        try {
+            /* Not typeof === "function": a host object's method need not report that. */
+            if (!object.getSettings) {
+                return null;
+            }
+            return object.getSettings(GetSettingsFormat[formatName]) || null;
+        } catch (e) {
+            return null;
+        }
+    }
+
+    /* A switch as getSettings gives it: true/false, "true"/"false", "On"/"Off", 1/0. */
+    function settingSwitch(values, key) {
+        if (!values || values[key] === undefined || values[key] === null) {
+            return undefined;
+        }
+        var text = String(values[key]).toLowerCase();
+        if (text === "true" || text === "on" || text === "1") {
+            return true;
+        }
+        if (text === "false" || text === "off" || text === "0") {
+            return false;
+        }
+        return undefined;
+    }
+
+    function settingNumber(values, key) {
+        if (!values || values[key] === undefined || values[key] === null || values[key] === "") {
+            return undefined;
+        }
+        var number = Number(values[key]);
+        return isNaN(number) || number === Infinity || number === -Infinity ? undefined : number;
+    }
+
+    function settingText(values, key) {
+        if (!values || values[key] === undefined || values[key] === null) {
+            return undefined;
+        }
+        return String(values[key]);
     }
 
     function textOrNull(value) {
@@ -275,14 +365,44 @@ var stmpoExport = (function () {
                 continue;
             }
             var path = String(file.fsName);
+            var text = settings(om, "STRING");
+            var numbers = settings(om, "NUMBER");
+            var startingNumber = settingNumber(numbers, "Starting #");
+            if (startingNumber === undefined) {
+                startingNumber = settingNumber(text, "Starting #");
+            }
+            var useCompFrameNumber = settingSwitch(numbers, "Use Comp Frame Number");
+            if (useCompFrameNumber === undefined) {
+                useCompFrameNumber = settingSwitch(text, "Use Comp Frame Number");
+            }
             modules.push({
                 index: j,
                 path: path,
                 template: textOrNull(optional(om, "name")),
-                kind: outputKind(path)
+                kind: outputKind(path, settingText(text, "Format")),
+                useCompFrameNumber: useCompFrameNumber,
+                startingNumber: startingNumber === undefined ? undefined : Math.round(startingNumber)
             });
         }
         return modules;
+    }
+
+    /* Render settings "Frame Rate": the comp's, or "Use this frame rate" (AE then writes
+       files at that rate). The rate is read as a number: the display string rounds 29.97. */
+    function renderFrameRate(text, numbers, compRate) {
+        if (text === null && numbers === null) {
+            return undefined;
+        }
+        var mode = settingText(text, "Frame Rate");
+        var custom = mode !== undefined ? /this/i.test(mode) : settingNumber(numbers, "Frame Rate") === 1;
+        if (!custom) {
+            return compRate;
+        }
+        var rate = settingNumber(numbers, "Use this frame rate");
+        if (rate === undefined) {
+            rate = settingNumber(text, "Use this frame rate");
+        }
+        return rate !== undefined && rate > 0 ? rate : compRate;
     }
 
     function readRenderQueue(project, displayStartFrame, warnings) {
@@ -300,6 +420,8 @@ var stmpoExport = (function () {
             if (status === null) {
                 warnings.push("Render queue item " + i + " has an unknown status (" + rq.status + ").");
             }
+            var renderSettings = settings(rq, "STRING");
+            var renderNumbers = settings(rq, "NUMBER");
             items.push({
                 index: i,
                 render: rq.render === true,
@@ -313,10 +435,57 @@ var stmpoExport = (function () {
                     displayStartTime: displayStart
                 },
                 frames: { start: range.start, end: range.end, step: skip > 0 ? skip + 1 : 1 },
+                renderFrameRate: renderFrameRate(renderSettings, renderNumbers, rate),
+                skipExistingFiles: settingSwitch(renderNumbers, "Skip Existing Files") !== undefined ?
+                    settingSwitch(renderNumbers, "Skip Existing Files") :
+                    settingSwitch(renderSettings, "Skip Existing Files"),
                 outputModules: readOutputModules(rq, i, warnings)
             });
         }
         return items;
+    }
+
+    /* Render settings "Proxy Use" of every queued item decides which proxies a render reads
+       (After Effects Help, "Render settings": Current Settings follows each item's proxy
+       switch, Use All Proxies takes every proxy, Use Comp Proxies Only the comps' proxies,
+       Use No Proxies none). The farm may render any item, so the union counts. */
+    function proxyUses(project) {
+        var uses = { current: false, all: false, comps: false };
+        var queue = project.renderQueue;
+        for (var i = 1; i <= queue.numItems; i++) {
+            var mode = settingText(settings(queue.item(i), "STRING"), "Proxy Use");
+            if (mode === undefined || /current/i.test(mode)) {
+                uses.current = true;
+            } else if (/all/i.test(mode)) {
+                uses.all = true;
+            } else if (/comp/i.test(mode)) {
+                uses.comps = true;
+            }
+        }
+        return uses;
+    }
+
+    function rendersProxy(item, uses) {
+        var source = optional(item, "proxySource");
+        if (!source || typeof FileSource === "undefined" || !(source instanceof FileSource)) {
+            return false;
+        }
+        var isComp = typeof CompItem !== "undefined" && item instanceof CompItem;
+        return uses.all || (uses.comps && isComp) || (uses.current && optional(item, "useProxy") === true);
+    }
+
+    /* One footage entry; a still-format source that is not a still is a sequence. The pattern's
+       length is the item's: AE stretches a proxy over its item's duration. */
+    function footageEntry(source, file, missing, item) {
+        var path = file ? String(file.fsName) : String(optional(source, "missingFootagePath") || "");
+        if (!path) {
+            return null;
+        }
+        var sequence = optional(source, "isStill") === false && isImportableStill(path);
+        if (sequence) {
+            path = sequencePattern(path, Math.round(item.duration * item.frameRate));
+        }
+        return { path: path, sequence: sequence, missing: missing };
     }
 
     function readFootage(project, warnings) {
@@ -325,29 +494,30 @@ var stmpoExport = (function () {
         if (typeof FootageItem === "undefined" || typeof FileSource === "undefined") {
             return footage;
         }
+        var uses = proxyUses(project);
+        function add(entry, item, proxy) {
+            if (!entry || seen["$" + entry.path]) {
+                return;
+            }
+            seen["$" + entry.path] = true;
+            if (proxy) {
+                entry.proxy = true;
+            }
+            footage.push(entry);
+            if (entry.missing) {
+                warnings.push("Missing " + (proxy ? "proxy" : "footage") + ": \"" + item.name + "\" (" +
+                    entry.path + ").");
+            }
+        }
         for (var i = 1; i <= project.numItems; i++) {
             var item = project.item(i);
-            if (!(item instanceof FootageItem) || !(item.mainSource instanceof FileSource)) {
-                continue;
+            if (item instanceof FootageItem && item.mainSource instanceof FileSource) {
+                add(footageEntry(item.mainSource, optional(item, "file"),
+                    optional(item, "footageMissing") === true, item), item, false);
             }
-            var missing = optional(item, "footageMissing") === true;
-            var file = optional(item, "file");
-            var path = file ? String(file.fsName) :
-                String(optional(item.mainSource, "missingFootagePath") || "");
-            if (!path) {
-                continue;
-            }
-            var sequence = optional(item.mainSource, "isStill") === false && isStillImage(path);
-            if (sequence) {
-                path = sequencePattern(path, Math.round(item.duration * item.frameRate));
-            }
-            if (seen["$" + path]) {
-                continue;
-            }
-            seen["$" + path] = true;
-            footage.push({ path: path, sequence: sequence, missing: missing });
-            if (missing) {
-                warnings.push("Missing footage: \"" + item.name + "\" (" + path + ").");
+            if (rendersProxy(item, uses)) {
+                var proxyFile = optional(item.proxySource, "file");
+                add(footageEntry(item.proxySource, proxyFile, !proxyFile, item), item, true);
             }
         }
         return footage;

@@ -14,10 +14,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
+from pydantic import BaseModel
 from stmpo.export import Export, load_export
 
 BRIDGE_DIR = Path(__file__).resolve().parents[1] / "ae_bridge_jsx"
@@ -48,7 +51,17 @@ EXPECTED_FRAMES: dict[str, list[tuple[int, int, int]]] = {
     "fonts_text_layers": [(0, 249, 1)],
     "fonts_text_layers_substituted": [(0, 249, 1)],
     "empty_queue": [],
+    "still_format_sequences": [(0, 249, 1)],
+    "output_settings": [(0, 119, 1), (0, 119, 1)],
+    "proxies": [(0, 249, 1), (0, 249, 1)],
 }
+
+
+def extra(model: BaseModel, snake: str, camel: str) -> object:
+    """A field the model may not declare yet: the loader keeps unknown fields (extra="allow")."""
+    if snake in type(model).model_fields:
+        return getattr(model, snake)
+    return (model.model_extra or {}).get(camel)
 
 
 def run_node_exports(out: Path) -> dict[str, Export]:
@@ -183,6 +196,53 @@ def check_empty_queue(export: Export) -> None:
     assert export.render_queue == []
 
 
+def check_still_format_sequences(export: Export) -> None:
+    sequences = [f.path for f in export.footage if f.sequence]
+    assert sequences == [
+        "/plates/raw/A001_C002.[000100-000123].dng",
+        "/plates/raw/shot_[0001-0024].CR2",
+        "/plates/vec/logo_[01-24].ai",
+        "/plates/vec/burst_[001-024].eps",
+        "/plates/jpe/frame.[0001-0024].jpe",
+        "/plates/hdr/sky.[0000-0023].rgbe",
+        "/plates/bmp/old_[0000-0023].rle",
+        "/plates/bmp/win_[0000-0023].dib",
+        "/plates/tga/t_[0000-0023].vda",
+        "/plates/sgi/s_[0000-0023].rgb",
+    ]
+
+
+def check_output_settings(export: Export) -> None:
+    assert outputs(export, 1) == [
+        (1, "/renders/o/loop.gif", "movie"),
+        (2, "/renders/o/sky.rgbe", "sequence"),
+        (3, "/renders/o/take_[####].exr", "sequence"),
+    ]
+    oms = export.item(1).output_modules
+    assert [extra(om, "use_comp_frame_number", "useCompFrameNumber") for om in oms] == [
+        True,
+        True,
+        False,
+    ]
+    assert [extra(om, "starting_number", "startingNumber") for om in oms] == [0, 0, 1001]
+    assert extra(export.item(1), "render_frame_rate", "renderFrameRate") == 15
+    assert extra(export.item(1), "skip_existing_files", "skipExistingFiles") is True
+    assert extra(export.item(2), "render_frame_rate", "renderFrameRate") == 30000 / 1001
+
+
+def check_proxies(export: Export) -> None:
+    assert [
+        (f.path, f.sequence, f.missing, bool(extra(f, "proxy", "proxy"))) for f in export.footage
+    ] == [
+        ("/plates/plate.[0000-0047].exr", True, False, False),
+        ("/proxies/plate_half.[0000-0047].jpg", True, False, True),
+        ("/plates/interview.mov", False, False, False),
+        ("/plates/logo.ai", False, False, False),
+        ("/proxies/logo.png", False, True, True),
+        ("/proxies/heavy.png", False, False, True),
+    ]
+
+
 CHECKS: dict[str, Callable[[Export], None]] = {
     "basic_25fps": check_basic_25fps,
     "display_start_frame_1": check_display_start_frame_1,
@@ -194,6 +254,9 @@ CHECKS: dict[str, Callable[[Export], None]] = {
     "fonts_text_layers": check_fonts_text_layers,
     "fonts_text_layers_substituted": check_fonts_text_layers_substituted,
     "empty_queue": check_empty_queue,
+    "still_format_sequences": check_still_format_sequences,
+    "output_settings": check_output_settings,
+    "proxies": check_proxies,
 }
 
 
@@ -206,3 +269,68 @@ def test_jsx_exports_load_with_the_export_loader(tmp_path: Path) -> None:
         check = CHECKS.get(name)
         if check is not None:
             check(export)
+
+
+# A project whose footage and proxies really exist, exported by the bridge in Node and bundled
+# by the real `stmpo bundle`: what job attachments will upload (issue 10 points 7 and 8).
+UPLOAD_SCRIPT = r"""
+const m = require(process.argv[1] + "/test/mock_ae");
+const root = process.argv[2];
+const c = m.comp({ name: "main", frameRate: 24, duration: 1 / 8,
+  proxy: { path: root + "/proxies/main_proxy.png", isStill: true, useProxy: true } });
+const items = [
+  m.footage({ name: "raw", path: root + "/plates/A001.0001.dng", duration: 3 / 24, frameRate: 24,
+    proxy: { path: root + "/proxies/A001_half.0001.jpg" } }),
+  m.footage({ name: "switched off", path: root + "/plates/ref.mov", duration: 1, frameRate: 24,
+    proxy: { path: root + "/proxies/ref_half.mov", isStill: true, useProxy: false } }),
+  c,
+];
+const rq = [m.rqItem({ comp: c, outputs: [m.outputModule(root + "/renders/loop.gif", "GIF",
+  { format: "Animated GIF" })] })];
+const env = m.makeContext({ project: m.project({ path: root + "/spot.aep", items, rq }) });
+env.load("stmpo_export.jsx");
+env.run("stmpoExport(" + JSON.stringify(root + "/export.json") + ")");
+"""
+
+
+def test_bridge_export_of_dng_sequences_and_used_proxies_is_uploaded_by_stmpo_bundle(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "job"
+    files = [
+        "spot.aep",
+        *(f"plates/A001.000{n}.dng" for n in (1, 2, 3)),
+        *(f"proxies/A001_half.000{n}.jpg" for n in (1, 2, 3)),
+        "plates/ref.mov",
+        "proxies/ref_half.mov",
+        "proxies/main_proxy.png",
+    ]
+    for name in files:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(b"x")
+    (root / "renders").mkdir()
+    assert NODE is not None
+    node = subprocess.run(
+        [NODE, "-e", UPLOAD_SCRIPT, str(BRIDGE_DIR), str(root)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert node.returncode == 0, node.stderr
+    out = tmp_path / "bundle"
+    result = subprocess.run(
+        [sys.executable, "-m", "stmpo", "bundle", str(root / "export.json"), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    refs = yaml.safe_load((out / "asset_references.yaml").read_text(encoding="utf-8"))
+    uploaded = sorted(
+        str(Path(p).relative_to(root)).replace(os.sep, "/")
+        for p in refs["assetReferences"]["inputs"]["filenames"]
+    )
+    assert uploaded == sorted(set(files) - {"proxies/ref_half.mov"})
+    # The Animated GIF output is one file (a movie), not a sequence of .gif frames.
+    export = load_export(root / "export.json")
+    assert export.item(1).output_modules[0].resolved_kind == "movie"

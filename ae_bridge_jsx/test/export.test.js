@@ -60,8 +60,13 @@ test("basic 25 fps item: frames 0-249, png sequence, macOS host", () => {
   });
   assert.deepEqual(item.frames, { start: 0, end: 249, step: 1 });
   assert.deepEqual(item.outputModules, [
-    { index: 1, path: "/renders/spot/MAIN_[#####].png", template: "PNG Sequence", kind: "sequence" },
+    {
+      index: 1, path: "/renders/spot/MAIN_[#####].png", template: "PNG Sequence", kind: "sequence",
+      useCompFrameNumber: true, startingNumber: 0,
+    },
   ]);
+  assert.equal(item.renderFrameRate, 25);
+  assert.equal(item.skipExistingFiles, false);
   assert.deepEqual(data.warnings, []);
   assert.deepEqual(data.fonts, []);
   assert.deepEqual(data.footage, []);
@@ -107,7 +112,10 @@ test("hostile names survive: quotes, braces, shell characters, controls, emoji, 
   assert.equal(data.renderQueue[0].comp.name, expectedName);
   assert.equal(data.project.path, `${HOSTILE_DIR}/spot_ü_😀.aep`);
   assert.deepEqual(data.renderQueue[0].outputModules, [
-    { index: 1, path: `${HOSTILE_DIR}/out "q" [#####].png`, template: 'Tmpl "x" {{y}}', kind: "sequence" },
+    {
+      index: 1, path: `${HOSTILE_DIR}/out "q" [#####].png`, template: 'Tmpl "x" {{y}}', kind: "sequence",
+      useCompFrameNumber: true, startingNumber: 0,
+    },
   ]);
   assert.deepEqual(data.fonts, [
     {
@@ -168,6 +176,113 @@ test("footage: sequences as patterns, stills, movies, missing files warned, soli
     { path: "/plates/gone/interview.mov", sequence: false, missing: true },
   ]);
   assert.deepEqual(data.warnings, ['Missing footage: "gone" (/plates/gone/interview.mov).']);
+});
+
+test("footage: every still format AE imports is exported as a sequence pattern (DNG, CR2, AI, EPS, JPE, RGBE, RLE, DIB, VDA, RGB)", () => {
+  const { data } = result("still_format_sequences");
+  assert.deepEqual(data.footage, [
+    { path: "/plates/raw/A001_C002.[000100-000123].dng", sequence: true, missing: false },
+    { path: "/plates/raw/shot_[0001-0024].CR2", sequence: true, missing: false },
+    { path: "/plates/vec/logo_[01-24].ai", sequence: true, missing: false },
+    { path: "/plates/vec/burst_[001-024].eps", sequence: true, missing: false },
+    { path: "/plates/jpe/frame.[0001-0024].jpe", sequence: true, missing: false },
+    { path: "/plates/hdr/sky.[0000-0023].rgbe", sequence: true, missing: false },
+    { path: "/plates/bmp/old_[0000-0023].rle", sequence: true, missing: false },
+    { path: "/plates/bmp/win_[0000-0023].dib", sequence: true, missing: false },
+    { path: "/plates/tga/t_[0000-0023].vda", sequence: true, missing: false },
+    { path: "/plates/sgi/s_[0000-0023].rgb", sequence: true, missing: false },
+    { path: "/plates/raw/still_0001.dng", sequence: false, missing: false },
+    { path: "/plates/clip_0001.mxf", sequence: false, missing: false },
+  ]);
+});
+
+test("output kind comes from the output module's Format, not the extension; frame numbering, render rate and skip-existing exported", () => {
+  const { data } = result("output_settings");
+  const [fifteen, ntsc] = data.renderQueue;
+  assert.deepEqual(
+    fifteen.outputModules.map((om) => [om.path, om.kind, om.useCompFrameNumber, om.startingNumber]),
+    [
+      ["/renders/o/loop.gif", "movie", true, 0],
+      ["/renders/o/sky.rgbe", "sequence", true, 0],
+      ["/renders/o/take_[####].exr", "sequence", false, 1001],
+    ],
+  );
+  assert.equal(fifteen.renderFrameRate, 15);
+  assert.equal(fifteen.comp.frameRate, 30);
+  assert.equal(fifteen.skipExistingFiles, true);
+  // The rate as a number, not the settings dialog's rounded "29.97".
+  assert.equal(ntsc.renderFrameRate, 30000 / 1001);
+  assert.equal(ntsc.skipExistingFiles, false);
+  assert.equal(ntsc.outputModules[0].kind, "movie");
+});
+
+test("settings are read the way AE reports them (setSettings changes the export); without getSettings the path decides", () => {
+  const om = m.outputModule("/renders/x/x.mov", "Lossless");
+  const rq = m.rqItem({ comp: m.comp({ frameRate: 24 }), outputs: [om] });
+  om.setSettings({ Format: "TIFF Sequence", "Use Comp Frame Number": false, "Starting #": 7 });
+  rq.setSettings({ "Frame Rate": "Use this frame rate", "Use this frame rate": 12, "Skip Existing Files": true });
+  const env = m.makeContext({ project: m.project({ rq: [rq] }) });
+  env.load("stmpo_export.jsx");
+  const item = JSON.parse(env.run("stmpoExport.toJson(stmpoExport.collect())")).renderQueue[0];
+  assert.deepEqual([item.renderFrameRate, item.skipExistingFiles], [12, true]);
+  assert.deepEqual(
+    [item.outputModules[0].kind, item.outputModules[0].useCompFrameNumber, item.outputModules[0].startingNumber],
+    ["sequence", false, 7],
+  );
+  // AE before getSettings (and GetSettingsFormat): the fields are left out, the path decides.
+  const oldEnv = m.makeContext({
+    getSettingsGlobal: false,
+    project: m.project({
+      rq: [
+        m.rqItem({
+          comp: m.comp({}),
+          renderFrameRate: 12,
+          outputs: [m.outputModule("/r/a_[#####].png"), m.outputModule("/r/b.gif", "GIF", { format: "Animated GIF" })],
+        }),
+      ],
+    }),
+  });
+  oldEnv.load("stmpo_export.jsx");
+  const oldItem = JSON.parse(oldEnv.run("stmpoExport.toJson(stmpoExport.collect())")).renderQueue[0];
+  assert.equal("renderFrameRate" in oldItem, false);
+  assert.equal("skipExistingFiles" in oldItem, false);
+  assert.deepEqual(oldItem.outputModules.map((om) => [om.kind, "useCompFrameNumber" in om, "startingNumber" in om]), [
+    ["sequence", false, false],
+    ["sequence", false, false],
+  ]);
+});
+
+test("proxies the render uses are exported with proxy: true; switched-off proxies are not", () => {
+  const { data } = result("proxies");
+  assert.deepEqual(data.footage, [
+    { path: "/plates/plate.[0000-0047].exr", sequence: true, missing: false },
+    { path: "/proxies/plate_half.[0000-0047].jpg", sequence: true, missing: false, proxy: true },
+    { path: "/plates/interview.mov", sequence: false, missing: false },
+    { path: "/plates/logo.ai", sequence: false, missing: false },
+    { path: "/proxies/logo.png", sequence: false, missing: true, proxy: true },
+    { path: "/proxies/heavy.png", sequence: false, missing: false, proxy: true },
+  ]);
+  assert.deepEqual(data.warnings, ['Missing proxy: "logo" (/proxies/logo.png).']);
+});
+
+test("render setting Proxy Use decides: Use No Proxies exports none, Use All Proxies every one", () => {
+  const proxied = (proxyUse) => {
+    const c = m.comp({ name: "c" });
+    const items = [
+      m.footage({ name: "on", path: "/f/on.mov", proxy: { path: "/p/on.mov", isStill: true } }),
+      m.footage({ name: "off", path: "/f/off.mov", proxy: { path: "/p/off.mov", isStill: true, useProxy: false } }),
+      c,
+    ];
+    const env = m.makeContext({
+      project: m.project({ items, rq: [m.rqItem({ comp: c, proxyUse, outputs: [m.outputModule("/r/x.mov")] })] }),
+    });
+    env.load("stmpo_export.jsx");
+    const data = JSON.parse(env.run("stmpoExport.toJson(stmpoExport.collect())"));
+    return data.footage.filter((f) => f.proxy).map((f) => f.path);
+  };
+  assert.deepEqual(proxied("Use No Proxies"), []);
+  assert.deepEqual(proxied("Current Settings"), ["/p/on.mov"]);
+  assert.deepEqual(proxied("Use All Proxies"), ["/p/on.mov", "/p/off.mov"]);
 });
 
 test("AE 24.5+: fonts come from project.usedFonts, substitutes flagged and warned", () => {

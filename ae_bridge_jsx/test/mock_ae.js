@@ -193,8 +193,9 @@ function comp({
   duration = 10,
   displayStartTime = 0,
   layers = [],
+  proxy,
 } = {}) {
-  return new CompItem({ name, width, height, frameRate, duration, displayStartTime, layers });
+  return setProxy(new CompItem({ name, width, height, frameRate, duration, displayStartTime, layers }), proxy);
 }
 
 function textDocument(font, fontFamily, fontStyle, fontLocation) {
@@ -217,15 +218,79 @@ function solidLayer() {
   return new AVLayer({ name: "Solid" });
 }
 
-/** An output module; `path: null` is an output module with no file set. */
-function outputModule(p, template = "Lossless") {
-  return { file: p === null ? null : { fsName: p }, name: template };
+// GetSettingsFormat: AE defines the names; the numbers here are the mock's own (the bridge
+// only ever passes the global's members through).
+const GET_SETTINGS_FORMAT = Object.freeze({ STRING: 1, STRING_SETTABLE: 2, NUMBER: 3, NUMBER_SETTABLE: 4, SPEC: 5 });
+
+// The Format AE picks for an output file's extension when a test does not name one (AE's
+// output module Format menu: "PNG Sequence", "QuickTime", ...).
+const FORMAT_BY_EXTENSION = {
+  png: "PNG Sequence", exr: "OpenEXR Sequence", tif: "TIFF Sequence", tiff: "TIFF Sequence",
+  jpg: "JPEG Sequence", dpx: "DPX/Cineon Sequence", cin: "DPX/Cineon Sequence",
+  tga: "Targa Sequence", psd: "Photoshop Sequence", iff: "IFF Sequence", hdr: "Radiance Sequence",
+  sgi: "SGI Sequence", mov: "QuickTime", mp4: "H.264", avi: "AVI", wav: "WAV", gif: "Animated GIF",
+};
+
+/** A display string the way AE's Settings dialogs print a number ("29.97", "25"). */
+function displayNumber(value) {
+  return String(Math.round(value * 1000) / 1000);
 }
 
 // Statuses whose Render flag AE refuses to set (Scripting Guide, RenderQueueItem.render:
 // setting it on a finished or rendering item throws); aerender -rqindex cannot render them.
 const FINISHED = new Set([RQ.DONE, RQ.USER_STOPPED, RQ.ERR_STOPPED, RQ.RENDERING]);
 
+/**
+ * A settings object as `getSettings(format)` returns it: Adobe's After Effects Scripting Guide,
+ * "RenderQueueItem.getSettings()" / "OutputModule.getSettings()": with
+ * GetSettingsFormat.STRING every value is its display string ("true", "29.97",
+ * "PNG Sequence"); with GetSettingsFormat.NUMBER numbers and switches are numbers.
+ * `spec` maps each key to [display string, number].
+ */
+function settingsReader(spec) {
+  return (format) => {
+    if (format === undefined) format = GET_SETTINGS_FORMAT.STRING;
+    const asNumber = format === GET_SETTINGS_FORMAT.NUMBER || format === GET_SETTINGS_FORMAT.NUMBER_SETTABLE;
+    if (!asNumber && format !== GET_SETTINGS_FORMAT.STRING && format !== GET_SETTINGS_FORMAT.STRING_SETTABLE) {
+      throw new Error(`mock getSettings: format ${format} not modelled`);
+    }
+    const out = {};
+    for (const [key, [text, number]] of Object.entries(spec())) out[key] = asNumber ? number : text;
+    return out;
+  };
+}
+
+/**
+ * An output module; `path: null` is an output module with no file set. Its settings are the
+ * Scripting Guide's OutputModule keys: "Format", "Use Comp Frame Number", "Starting #".
+ * `format` defaults to what AE picks for the path's extension.
+ */
+function outputModule(p, template = "Lossless", { format, useCompFrameNumber = true, startingNumber = 0 } = {}) {
+  const ext = p === null ? "" : (/\.([^.\\/]+)$/.exec(p) || ["", ""])[1].toLowerCase();
+  const om = {
+    file: p === null ? null : { fsName: p },
+    name: template,
+    settings: {
+      Format: format || FORMAT_BY_EXTENSION[ext] || "QuickTime",
+      "Use Comp Frame Number": useCompFrameNumber,
+      "Starting #": startingNumber,
+    },
+  };
+  om.getSettings = settingsReader(() => ({
+    Format: [om.settings.Format, om.settings.Format],
+    "Use Comp Frame Number": [String(om.settings["Use Comp Frame Number"]), om.settings["Use Comp Frame Number"] ? 1 : 0],
+    "Starting #": [String(om.settings["Starting #"]), om.settings["Starting #"]],
+  }));
+  om.setSettings = (values) => Object.assign(om.settings, values);
+  return om;
+}
+
+/**
+ * A render queue item. Render settings are the Scripting Guide's RenderQueueItem keys:
+ * "Frame Rate" ("Use comp's frame rate" / "Use this frame rate"), "Use this frame rate" (the
+ * custom rate), "Skip Existing Files", "Proxy Use" ("Current Settings", "Use All Proxies",
+ * "Use Comp Proxies Only", "Use No Proxies"). `renderFrameRate` set means "Use this frame rate".
+ */
 function rqItem({
   comp: c,
   timeSpanStart = 0,
@@ -234,6 +299,9 @@ function rqItem({
   render = true,
   outputs = [],
   skipFrames = 0,
+  renderFrameRate,
+  skipExistingFiles = false,
+  proxyUse = "Current Settings",
 }) {
   let renderFlag = render;
   const item = {
@@ -259,8 +327,15 @@ function rqItem({
         outputs: outputs.map((om) => Object.assign({}, om)),
         skipFrames: item.skipFrames,
       });
+      Object.assign(copy.settings, item.settings);
       if (item._queue) item._queue.add(copy);
       return copy;
+    },
+    settings: {
+      "Frame Rate": renderFrameRate === undefined ? "Use comp's frame rate" : "Use this frame rate",
+      "Use this frame rate": renderFrameRate === undefined ? c.frameRate : renderFrameRate,
+      "Skip Existing Files": skipExistingFiles,
+      "Proxy Use": proxyUse,
     },
   };
   Object.defineProperty(item, "render", {
@@ -274,11 +349,24 @@ function rqItem({
       item.status = renderFlag ? RQ.QUEUED : RQ.UNQUEUED;
     },
   });
+  const PROXY_USE = ["Current Settings", "Use All Proxies", "Use Comp Proxies Only", "Use No Proxies"];
+  item.getSettings = settingsReader(() => ({
+    "Frame Rate": [item.settings["Frame Rate"], item.settings["Frame Rate"] === "Use this frame rate" ? 1 : 0],
+    "Use this frame rate": [displayNumber(item.settings["Use this frame rate"]), item.settings["Use this frame rate"]],
+    "Skip Existing Files": [String(item.settings["Skip Existing Files"]), item.settings["Skip Existing Files"] ? 1 : 0],
+    "Proxy Use": [item.settings["Proxy Use"], PROXY_USE.indexOf(item.settings["Proxy Use"])],
+  }));
+  item.setSettings = (values) => Object.assign(item.settings, values);
   return item;
 }
 
-function footage({ name, path: p, isStill = false, missing = false, duration = 0, frameRate = 25 }) {
-  return new FootageItem({
+/**
+ * A footage item. `proxy: {path, isStill, useProxy, missing}` sets a file proxy (AVItem.setProxy()):
+ * AVItem.proxySource is a FileSource whose `file` is the proxy, and AVItem.useProxy is the
+ * Project panel's proxy switch (Scripting Guide, "AVItem object").
+ */
+function footage({ name, path: p, isStill = false, missing = false, duration = 0, frameRate = 25, proxy }) {
+  const item = new FootageItem({
     name,
     file: missing ? null : { fsName: p },
     footageMissing: missing,
@@ -286,6 +374,22 @@ function footage({ name, path: p, isStill = false, missing = false, duration = 0
     frameRate,
     mainSource: new FileSource({ isStill, missingFootagePath: missing ? p : "" }),
   });
+  setProxy(item, proxy);
+  return item;
+}
+
+function setProxy(item, proxy) {
+  item.useProxy = false;
+  item.proxySource = null;
+  if (proxy) {
+    item.proxySource = new FileSource({
+      file: proxy.missing ? null : { fsName: proxy.path },
+      isStill: proxy.isStill === true,
+      missingFootagePath: proxy.missing ? proxy.path : "",
+    });
+    item.useProxy = proxy.useProxy !== false;
+  }
+  return item;
 }
 
 function solid(name) {
@@ -451,6 +555,8 @@ function makeContext(options = {}) {
     TextLayer,
   };
   if (options.rqStatusGlobal !== false) globals.RQItemStatus = Object.assign({}, RQ);
+  // AE before 13 has no getSettings and no GetSettingsFormat: getSettingsGlobal: false models it.
+  if (options.getSettingsGlobal !== false) globals.GetSettingsFormat = Object.assign({}, GET_SETTINGS_FORMAT);
   if (options.framesCountTypeGlobal) globals.FramesCountType = { FC_START_0: 2600, FC_START_1: 2601 };
   for (const [k, v] of Object.entries(globals)) ctx[k] = v;
   for (const [k, v] of Object.entries(options.extraGlobals || {})) ctx[k] = v;
@@ -486,6 +592,7 @@ function jsxFiles() {
 module.exports = {
   BRIDGE_DIR,
   RQ,
+  GET_SETTINGS_FORMAT,
   makeContext,
   stripDirectives,
   jsxFiles,

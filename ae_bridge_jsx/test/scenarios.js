@@ -193,6 +193,99 @@ const scenarios = [
     },
   },
   {
+    // Issue 10 point 8: every still format AE imports as a sequence, not only the output list.
+    name: "still_format_sequences",
+    options: () => {
+      const seq = (name, p) => m.footage({ name, path: p, duration: 1, frameRate: 24 });
+      const items = [
+        seq("raw", "/plates/raw/A001_C002.000100.dng"),
+        seq("canon", "/plates/raw/shot_0001.CR2"),
+        seq("vector", "/plates/vec/logo_01.ai"),
+        seq("eps", "/plates/vec/burst_001.eps"),
+        seq("jpe", "/plates/jpe/frame.0001.jpe"),
+        seq("rgbe", "/plates/hdr/sky.0000.rgbe"),
+        seq("rle", "/plates/bmp/old_0000.rle"),
+        seq("dib", "/plates/bmp/win_0000.dib"),
+        seq("targa variant", "/plates/tga/t_0000.vda"),
+        seq("sgi", "/plates/sgi/s_0000.rgb"),
+        m.footage({ name: "one dng", path: "/plates/raw/still_0001.dng", isStill: true }),
+        m.footage({ name: "movie", path: "/plates/clip_0001.mxf", duration: 1, frameRate: 24 }),
+      ];
+      const c = m.comp({ name: "stills" });
+      items.push(c);
+      return {
+        project: m.project({
+          items,
+          rq: [m.rqItem({ comp: c, outputs: [m.outputModule("/renders/s/s_[#####].png", "PNG Sequence")] })],
+        }),
+      };
+    },
+  },
+  {
+    // Issue 10 points 2, 3, 6, 9: render settings and output module settings via getSettings.
+    name: "output_settings",
+    options: () => ({
+      project: m.project({
+        rq: [
+          m.rqItem({
+            comp: m.comp({ name: "at fifteen", frameRate: 30, duration: 4 }),
+            renderFrameRate: 15,
+            skipExistingFiles: true,
+            outputs: [
+              m.outputModule("/renders/o/loop.gif", "Animated GIF", { format: "Animated GIF" }),
+              m.outputModule("/renders/o/sky.rgbe", "Radiance", { format: "Radiance Sequence" }),
+              m.outputModule("/renders/o/take_[####].exr", "EXR", {
+                format: "OpenEXR Sequence",
+                useCompFrameNumber: false,
+                startingNumber: 1001,
+              }),
+            ],
+          }),
+          m.rqItem({
+            comp: m.comp({ name: "59.94 at 29.97", frameRate: 60000 / 1001, duration: 2 }),
+            renderFrameRate: 30000 / 1001,
+            outputs: [m.outputModule("/renders/o/half.mov", "ProRes", { format: "QuickTime" })],
+          }),
+        ],
+      }),
+    }),
+  },
+  {
+    // Issue 10 point 7: proxies the render uses ("Proxy Use" render setting + proxy switch).
+    name: "proxies",
+    options: () => {
+      const heavy = m.comp({ name: "heavy precomp", proxy: { path: "/proxies/heavy.png", isStill: true, useProxy: false } });
+      const main = m.comp({ name: "main" });
+      const items = [
+        m.footage({
+          name: "plate",
+          path: "/plates/plate.0000.exr",
+          duration: 2,
+          frameRate: 24,
+          proxy: { path: "/proxies/plate_half.0000.jpg" },
+        }),
+        m.footage({
+          name: "interview",
+          path: "/plates/interview.mov",
+          duration: 10,
+          proxy: { path: "/proxies/interview_half.mov", isStill: true, useProxy: false },
+        }),
+        m.footage({ name: "logo", path: "/plates/logo.ai", isStill: true, proxy: { path: "/proxies/logo.png", isStill: true, missing: true } }),
+        heavy,
+        main,
+      ];
+      return {
+        project: m.project({
+          items,
+          rq: [
+            m.rqItem({ comp: main, outputs: [m.outputModule("/renders/p/main_[#####].png")] }),
+            m.rqItem({ comp: main, proxyUse: "Use Comp Proxies Only", outputs: [m.outputModule("/renders/p/draft.mov")] }),
+          ],
+        }),
+      };
+    },
+  },
+  {
     name: "fonts_used_fonts",
     options: () => {
       // A text layer whose font usedFonts does not list: AE 24.5+ must not read layers.
