@@ -9,6 +9,7 @@ that `aerender -rqindex` cannot render are refused by `stmpo bundle --items`.
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 from bundle_exports import export_dict, item, write_export
 from stmpo.aep.build import build_export
 from stmpo.aep.snapshot import OutputModuleSnap, ProjectSnap, RenderItemSnap
+from stmpo.errors import ExportError
 from stmpo.export import parse_export
 
 
@@ -69,13 +71,19 @@ def test_new_fields_are_accepted_and_reach_the_item_files(tmp_path: Path) -> Non
     assert set(second) == {"rqindex", "step", "comp", "outputs"}
 
 
+def test_a_non_finite_render_frame_rate_from_a_python_caller_is_refused_by_path() -> None:
+    """The .aep reader or the GUI may hand parse_export a float('inf'); JSON text cannot
+    hold one (the loader's first pass refuses NaN/Infinity literals anywhere)."""
+    data = export_dict([item(1, renderFrameRate=math.inf)])
+    with pytest.raises(ExportError) as caught:
+        parse_export(data, source="test")
+    assert [p.where for p in caught.value.problems] == ["renderQueue[0] (item 1).renderFrameRate"]
+    assert "finite" in caught.value.problems[0].message
+
+
 @pytest.mark.parametrize("status", ["DONE", "USER_STOPPED", "ERR_STOPPED"])
-def test_bundle_refuses_an_item_aerender_cannot_render_again(
-    tmp_path: Path, status: str
-) -> None:
-    export = write_export(
-        tmp_path / "export.json", export_dict([item(1), item(4, status=status)])
-    )
+def test_bundle_refuses_an_item_aerender_cannot_render_again(tmp_path: Path, status: str) -> None:
+    export = write_export(tmp_path / "export.json", export_dict([item(1), item(4, status=status)]))
     result = stmpo("bundle", export, "-o", tmp_path / "bundle", "--items", "4")
     assert result.returncode == 2, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
@@ -86,7 +94,7 @@ def test_bundle_refuses_an_item_aerender_cannot_render_again(
     assert not (tmp_path / "bundle").exists()
 
 
-@pytest.mark.parametrize("status", ["UNQUEUED", "WILL_CONTINUE", "NEEDS_OUTPUT"])
+@pytest.mark.parametrize("status", ["WILL_CONTINUE", "NEEDS_OUTPUT"])
 def test_bundle_takes_an_item_whose_render_flag_can_be_set(tmp_path: Path, status: str) -> None:
     export = write_export(
         tmp_path / "export.json", export_dict([item(1), item(3, status=status, render=False)])
