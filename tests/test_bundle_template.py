@@ -158,7 +158,12 @@ def test_b64_json_round_trips_any_string() -> None:
 
 def test_default_selection_is_the_renderable_items() -> None:
     export = make_export(
-        [item(1), item(2, render=False), item(3, status="DONE"), item(4, outputs=[], render=False)]
+        [
+            item(1),
+            item(2, render=False),
+            item(3, status="UNQUEUED"),
+            item(4, outputs=[], render=False),
+        ]
     )
     assert [p.item.index for p in build_bundle(export).plans] == [1]
     chosen = build_bundle(export, BundleSettings(items=(3, 2, 3)))

@@ -66,6 +66,13 @@ SCHEMA_CATCHES = [
     "output_module_kind_unknown.json",
     "font_without_postscript_name.json",
     "snake_case_keys.json",
+    "render_frame_rate_string.json",
+    "skip_existing_files_string.json",
+    "use_comp_frame_number_integer.json",
+    "starting_number_negative.json",
+    "starting_number_fraction.json",
+    "starting_number_beyond_1e9.json",
+    "footage_proxy_string.json",
 ]
 
 

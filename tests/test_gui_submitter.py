@@ -71,6 +71,25 @@ def test_every_sample_opens_with_renderable_items_preselected(
     assert tab.fonts_table.rowCount() == len(export.fonts)
 
 
+def test_a_done_item_is_greyed_out_with_the_reason(
+    make_dialog: Callable[[Path], Any], tmp_path: Path
+) -> None:
+    """aerender -rqindex cannot set a DONE item's Render flag: shown, never pickable."""
+    from PySide6.QtCore import Qt
+
+    export = load_export(examples_dir() / "several_items.json")
+    tab = ae_tab(make_dialog(copy_export("several_items.json", tmp_path)))
+    row = [item.index for item in export.render_queue].index(4)
+    assert export.item(4).status == "DONE"
+    check = tab.queue_table.item(row, 0)
+    assert not check.flags() & Qt.ItemFlag.ItemIsEnabled
+    assert tab.queue_table.item(row, 4).text() == "DONE"
+    assert "duplicate it in After Effects" in tab.queue_table.item(row, 4).toolTip()
+    # UNQUEUED with an output module can still be picked.
+    unqueued = tab.queue_table.item([i.index for i in export.render_queue].index(3), 0)
+    assert unqueued.flags() & Qt.ItemFlag.ItemIsEnabled
+
+
 def test_warnings_list_the_export_footage_and_fonts_whatever_is_selected(
     make_dialog: Callable[[Path], Any], tmp_path: Path
 ) -> None:

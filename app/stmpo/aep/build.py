@@ -12,7 +12,7 @@ from typing import Any
 
 from stmpo.aep.frames import frame_range, path_style, sequence_pattern
 from stmpo.aep.snapshot import FootageSnap, ProjectSnap, RenderItemSnap
-from stmpo.export.model import FORMAT_NAME, FORMAT_VERSION
+from stmpo.export.model import FINISHED_STATUSES, FORMAT_NAME, FORMAT_VERSION
 
 #: Missing footage files named one per warning; past this, one line counts the rest.
 MAX_LISTED_MISSING = 10
@@ -77,6 +77,14 @@ def _item_json(
     render = item.render and item.status != "NEEDS_OUTPUT"
     if render and not modules and item.status == "QUEUED":
         warnings.append(f"{label} has no usable output module, so it is not selected")
+        render = False
+    if item.status in FINISHED_STATUSES:
+        # aerender -rqindex cannot set such an item's Render flag; a saved file cannot be
+        # prepared the way the bridge does it (duplicate, save, export the copy).
+        warnings.append(
+            f"{label} is {item.status}: aerender cannot render it again, so it is not "
+            "offered; duplicate it in After Effects (the copy is QUEUED) and save"
+        )
         render = False
     if item.custom_frame_rate is not None and abs(item.custom_frame_rate - item.frame_rate) > 1e-3:
         warnings.append(

@@ -39,7 +39,7 @@ from stmpo.bundle.farm_defaults import (
 )
 from stmpo.bundle.parameters import parameter_definitions
 from stmpo.bundle.selection import ItemPlan
-from stmpo.export.model import Export
+from stmpo.export.model import Export, OutputModule
 
 SPECIFICATION_VERSION = "jobtemplate-2023-09"
 ENVIRONMENT_NAME = "STMPO Outputs"
@@ -115,16 +115,32 @@ def output_directory(path: str) -> str:
 
 def item_payload(plan: ItemPlan) -> dict[str, Any]:
     """What the item file holds: the item's names and outputs exactly as AE has them,
-    its render queue index and frame step."""
-    return {
-        "rqindex": plan.item.index,
+    its render queue index and frame step.
+
+    The export's render-settings and numbering fields ride along only when they differ
+    from AE's defaults (renderFrameRate, skipExistingFiles; per output useCompFrameNumber,
+    startingNumber), so the worker can honour them later; it ignores them today."""
+    item = plan.item
+    payload: dict[str, Any] = {
+        "rqindex": item.index,
         "step": plan.step,
-        "comp": plan.item.comp.name,
-        "outputs": [
-            {"index": om.index, "path": om.path, "kind": om.resolved_kind}
-            for om in plan.item.output_modules
-        ],
+        "comp": item.comp.name,
+        "outputs": [_output_payload(om) for om in item.output_modules],
     }
+    if item.render_frame_rate is not None:
+        payload["renderFrameRate"] = item.render_frame_rate
+    if item.skip_existing_files:
+        payload["skipExistingFiles"] = True
+    return payload
+
+
+def _output_payload(om: OutputModule) -> dict[str, Any]:
+    out: dict[str, Any] = {"index": om.index, "path": om.path, "kind": om.resolved_kind}
+    if not om.use_comp_frame_number:
+        out["useCompFrameNumber"] = False
+    if om.starting_number is not None:
+        out["startingNumber"] = om.starting_number
+    return out
 
 
 def _cancelation() -> dict[str, Any]:

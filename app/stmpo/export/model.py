@@ -38,10 +38,14 @@ Status = Literal[
 ]
 OutputKind = Literal["sequence", "movie"]
 
-#: Statuses from which AE lets an item be rendered again once it has an output module.
-RERENDERABLE_STATUSES: frozenset[str] = frozenset(
-    {"QUEUED", "UNQUEUED", "DONE", "USER_STOPPED", "ERR_STOPPED"}
+#: Statuses whose Render flag AE lets be set, so `aerender -rqindex` can render the item
+#: once it has an output module (Adobe's Scripting Guide, RenderQueueItem.render).
+SELECTABLE_STATUSES: frozenset[str] = frozenset(
+    {"QUEUED", "UNQUEUED", "NEEDS_OUTPUT", "WILL_CONTINUE"}
 )
+#: Statuses whose Render flag cannot be set: aerender fails on such an item. The bridge
+#: duplicates one the artist wants again (the copy is QUEUED) and exports the copy.
+FINISHED_STATUSES: frozenset[str] = frozenset({"DONE", "USER_STOPPED", "ERR_STOPPED"})
 
 STILL_IMAGE_EXTENSIONS: frozenset[str] = frozenset(
     {
@@ -80,6 +84,16 @@ def _finite(value: float) -> float:
     return value
 
 
+def _frame_rate(value: float) -> float:
+    """One rule for every rate: frame arithmetic divides by it and multiplies by it."""
+    _finite(value)
+    if value <= 0:
+        raise ValueError(f"frame rate must be above 0, got {value:g}")
+    if value > MAX_FRAME_RATE:
+        raise ValueError(f"frame rate must be at most {MAX_FRAME_RATE:g}, got {value:g}")
+    return value
+
+
 class Host(_Model):
     app: str
     version: str | None = None
@@ -102,12 +116,7 @@ class Comp(_Model):
     @field_validator("frame_rate")
     @classmethod
     def _rate(cls, value: float) -> float:
-        _finite(value)
-        if value <= 0:
-            raise ValueError(f"frame rate must be above 0, got {value:g}")
-        if value > MAX_FRAME_RATE:
-            raise ValueError(f"frame rate must be at most {MAX_FRAME_RATE:g}, got {value:g}")
-        return value
+        return _frame_rate(value)
 
     @field_validator("duration")
     @classmethod
@@ -146,6 +155,10 @@ class OutputModule(_Model):
     path: str
     template: str | None = None
     kind: OutputKind | None = None
+    #: False: AE numbers the files from `starting_number`, not from the comp's frame
+    #: numbers, so every chunk of a split render would write the same names.
+    use_comp_frame_number: bool = True
+    starting_number: Annotated[int, Field(ge=0, le=MAX_INT)] | None = None
 
     @property
     def resolved_kind(self) -> OutputKind:
@@ -170,7 +183,15 @@ class RenderQueueItem(_Model):
     render: bool = True
     status: Status | None = None
     render_settings: str | None = None
+    #: Render settings "Use this frame rate": AE writes files at this rate, not the comp's.
+    render_frame_rate: float | None = None
+    skip_existing_files: bool = False
     output_modules: list[OutputModule] = Field(default_factory=list)
+
+    @field_validator("render_frame_rate")
+    @classmethod
+    def _render_rate(cls, value: float | None) -> float | None:
+        return None if value is None else _frame_rate(value)
 
     @property
     def renderable(self) -> bool:
@@ -180,15 +201,19 @@ class RenderQueueItem(_Model):
     @property
     def selectable(self) -> bool:
         """The artist may pick it even if it is not preselected."""
-        return bool(self.output_modules) and (
-            self.status is None or self.status in RERENDERABLE_STATUSES
-        )
+        return not self.not_selectable_reason
 
     @property
     def not_selectable_reason(self) -> str:
+        """Why aerender could not render it, in words the artist can act on; "" if it can."""
         if not self.output_modules:
             return "no output module"
-        if self.status is not None and self.status not in RERENDERABLE_STATUSES:
+        if self.status in FINISHED_STATUSES:
+            return (
+                f"status {self.status}: aerender cannot render a {self.status} item again; "
+                "duplicate it in After Effects (the copy is QUEUED), save and export again"
+            )
+        if self.status is not None and self.status not in SELECTABLE_STATUSES:
             return f"status {self.status}"
         return ""
 
@@ -225,6 +250,8 @@ class Footage(_Model):
     path: str
     sequence: bool = False
     missing: bool = False
+    #: A proxy file the render uses (it must reach the workers like any footage).
+    proxy: bool = False
 
 
 class Font(_Model):

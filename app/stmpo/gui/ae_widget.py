@@ -287,7 +287,8 @@ class AfterEffectsSettingsWidget(QWidget):
                     cell.setForeground(GREY)
                     cell.setToolTip(f"Cannot render: {reason}")
                 shown = item.status or "QUEUED"
-                status.setText(shown if reason.endswith(shown) else f"{shown} ({reason})")
+                said = reason.endswith(shown) or reason.startswith(f"status {shown}:")
+                status.setText(shown if said else f"{shown} ({reason})")
             check.setCheckState(Qt.CheckState.Unchecked)
             self.queue_table.setItem(row, COL_CHECK, check)
             self.queue_table.setItem(row, COL_COMP, comp)
