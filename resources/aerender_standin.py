@@ -77,6 +77,14 @@ Environment
                                    wait until COUNT stand-ins have started before the
                                    first frame (proves they run at once); timeout:
                                    `aerender ERROR` and exit 4
+    STANDIN_START_NUMBER=N         model the output module's "Use Comp Frame Number" off
+                                   with "Starting #" N: aerender has no flag for it (it is
+                                   in the project), and AE names the n-th frame this launch
+                                   renders N + n (n from 0), whatever -s/-i (Adobe, AE
+                                   Help "Output modules and output module settings")
+    STANDIN_SKIP_EXISTING=1        model render settings "Skip Existing Files": a frame
+                                   whose file exists is reported but left untouched (the
+                                   same as the skip_existing fault)
     STANDIN_LANG=de                German progress words (the frame lines keep their shape)
     STANDIN_GRANDCHILD_MAX_SEC=300 safety limit for a leaked grandchild
 
@@ -430,6 +438,13 @@ def render(opts: dict[str, list[str]], argv: list[str]) -> int:
     faults = faults_from(os.environ.get("STANDIN_FAIL", "")) + faults_from(item.get("faults"))
     frames = range(start, end + 1, step)  # lazy: a task may span 10^9 frames
     names = {name for name, _, _ in faults}
+    if os.environ.get("STANDIN_SKIP_EXISTING", "") not in ("", "0"):
+        names.add("skip_existing")
+    start_number_text = os.environ.get("STANDIN_START_NUMBER", "")
+    try:
+        start_number = int(start_number_text) if start_number_text else None
+    except ValueError:
+        raise Usage(f"STANDIN_START_NUMBER must be an integer, got {start_number_text!r}") from None
 
     def at(name: str, frame: int) -> tuple[bool, str]:
         for fname, fframe, arg in faults:
@@ -499,7 +514,8 @@ def render(opts: dict[str, list[str]], argv: list[str]) -> int:
             empty = at("empty_frame", frame)[0]
             full = at("disk_full", frame)[0]
             for path in outputs:
-                target = frame_path(path, frame)
+                number = frame if start_number is None else start_number + n - 1
+                target = frame_path(path, number)
                 if not _HASHES.search(path) or (
                     "skip_existing" in names and os.path.exists(target)
                 ):

@@ -150,3 +150,25 @@ def test_the_aep_reader_does_not_offer_a_finished_item(status: str) -> None:
     rq = export.item(1)
     assert not rq.render and not rq.renderable and not rq.selectable
     assert any(f"is {status}: aerender cannot render it again" in w for w in export.warnings)
+
+
+def test_an_item_numbered_from_a_starting_number_renders_as_one_task(tmp_path: Path) -> None:
+    """With "Use Comp Frame Number" off every aerender launch numbers its files from the
+    Starting #, so chunks of the item would overwrite each other: one task, a warning."""
+    numbered = [
+        {
+            "index": 1,
+            "path": "/renders/a/out_[#####].png",
+            "kind": "sequence",
+            "useCompFrameNumber": False,
+            "startingNumber": 1,
+        }
+    ]
+    export = write_export(
+        tmp_path / "export.json", export_dict([item(1, outputs=numbered, end=47), item(2)])
+    )
+    out = tmp_path / "bundle"
+    built = stmpo("bundle", export, "-o", out, "--items", "1,2", "-p", "ChunkSize=10")
+    assert built.returncode == 0, built.stderr
+    assert "2 steps, 6 tasks" in built.stdout  # item 1 whole, item 2 in 5 chunks of 10
+    assert 'item 1: an output module has "Use Comp Frame Number" off' in built.stderr

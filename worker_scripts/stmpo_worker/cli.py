@@ -280,7 +280,7 @@ def run_render(args: argparse.Namespace) -> int:
     )
     host = read_host_facts("" if args.disable_affinity else args.numa_map, warn)
     start, end = args.frames
-    plan = plan_render(host, settings, start, end, args.step, item.movie)
+    plan = plan_render(host, settings, start, end, args.step, item.movie, item.renumbered)
     mapped = out.mapped_item(out.mapped_item(item, rules), junctions)
     project = map_path(junctions, args.project)
     if junctions:

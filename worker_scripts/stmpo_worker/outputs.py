@@ -15,7 +15,7 @@ import os
 import re
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from stat import S_ISREG
 from typing import Any
 
@@ -37,16 +37,26 @@ class Output:
     index: int
     path: str
     kind: str  # "sequence" or "movie"
+    use_comp_frame_number: bool = True
+    starting_number: int = 0  # AE's default "Starting #"; used when the above is off
 
 
 @dataclass(frozen=True)
 class Item:
     comp: str
     outputs: tuple[Output, ...]
+    skip_existing: bool = False  # render settings "Skip Existing Files"
 
     @property
     def movie(self) -> bool:
         return any(o.kind == "movie" for o in self.outputs)
+
+    @property
+    def renumbered(self) -> bool:
+        """Whether a sequence output numbers its files per aerender launch ("Use Comp
+        Frame Number" off): AE then names the first frame each launch renders
+        `startingNumber`, so two processes (or two tasks) would write the same names."""
+        return any(o.kind == "sequence" and not o.use_comp_frame_number for o in self.outputs)
 
 
 def decode_b64_json(value: str, arg: str) -> Any:
@@ -98,8 +108,17 @@ def item_from_data(data: Any, arg: str) -> Item:
             kind = "sequence" if _HASHES.search(path) else "movie"
         if kind not in ("sequence", "movie"):
             raise ArgumentProblem(f"{where}.kind", f"must be sequence or movie, got {kind!r}")
-        outputs.append(Output(index=index, path=path, kind=kind))
-    return Item(comp=comp, outputs=tuple(outputs))
+        use_comp = raw.get("useCompFrameNumber", True)
+        if not isinstance(use_comp, bool):
+            raise ArgumentProblem(f"{where}.useCompFrameNumber", "must be true or false")
+        starting = raw.get("startingNumber", 0)
+        if not isinstance(starting, int) or isinstance(starting, bool) or not 0 <= starting < 10**9:
+            raise ArgumentProblem(f"{where}.startingNumber", "must be an integer 0 to 999999999")
+        outputs.append(Output(index, path, kind, use_comp, starting))
+    skip = data.get("skipExistingFiles", False)
+    if not isinstance(skip, bool):
+        raise ArgumentProblem(f"{arg}: skipExistingFiles", "must be true or false")
+    return Item(comp=comp, outputs=tuple(outputs), skip_existing=skip)
 
 
 def parse_dirs(value: str, arg: str = "--dirs-b64") -> list[str]:
@@ -118,9 +137,9 @@ def frame_path(pattern: str, frame: int) -> str:
 
 
 def mapped_item(item: Item, rules: list[Rule]) -> Item:
-    return Item(
-        comp=item.comp,
-        outputs=tuple(Output(o.index, map_path(rules, o.path), o.kind) for o in item.outputs),
+    return replace(
+        item,
+        outputs=tuple(replace(o, path=map_path(rules, o.path)) for o in item.outputs),
     )
 
 
@@ -168,25 +187,33 @@ class FileProblem:
 def iter_expected_files(item: Item, frames: Iterable[int]) -> Iterator[str]:
     """Files a successful render of `frames` leaves, lazily (a task may hold many
     thousand frames): each movie file, and one per frame of each sequence output with a
-    `[#]` pattern. `frames` is iterated once per sequence output (pass a range)."""
+    `[#]` pattern. `frames` is iterated once per sequence output (pass a range): the
+    frames one aerender launch renders. With "Use Comp Frame Number" off, AE numbers
+    the n-th frame that launch renders `startingNumber + n` (n from 0), whatever the
+    step, so the names follow the position in `frames`, not the comp frame."""
     for out in item.outputs:
         if out.kind == "movie":
             yield out.path
         elif _HASHES.search(out.path):
-            for frame in frames:
-                yield frame_path(out.path, frame)
+            for n, frame in enumerate(frames):
+                number = frame if out.use_comp_frame_number else out.starting_number + n
+                yield frame_path(out.path, number)
 
 
 def expected_files(item: Item, frames: Iterable[int]) -> list[str]:
     return list(iter_expected_files(item, frames))
 
 
-def file_problem(path: str, since: float, tolerance: float = MTIME_TOLERANCE) -> FileProblem | None:
+def file_problem(
+    path: str, since: float, tolerance: float = MTIME_TOLERANCE, keep_existing: bool = False
+) -> FileProblem | None:
     """Why `path` does not count as written by a process started at `since` (wall clock,
     `time.time()`), or None when it does: it must be a non-empty regular file modified
     at or after `since - tolerance` and not after now (+ tolerance). A 0-byte
     placeholder (AE's multi-machine "frame in progress" file, a full disk) or a frame
-    left by an earlier render (or dated in the future) fails."""
+    left by an earlier render (or dated in the future) fails. With `keep_existing` (the
+    item's "Skip Existing Files"), an older non-empty file counts: the artist asked AE to
+    leave existing frames untouched, so AE rendered around it and it is the output."""
     try:
         stat = os.stat(path)
     except OSError:
@@ -195,6 +222,8 @@ def file_problem(path: str, since: float, tolerance: float = MTIME_TOLERANCE) ->
         return FileProblem(path, "not a file")
     if stat.st_size == 0:
         return FileProblem(path, "empty")
+    if keep_existing:
+        return None
     early = since - stat.st_mtime
     if early > tolerance:
         return FileProblem(path, f"stale: modified {_duration(early)} before its process started")
@@ -216,7 +245,7 @@ def output_problems(
     a child, and a render that wrote nothing need not cost a stat per frame to say so."""
     found: list[FileProblem] = []
     for path in iter_expected_files(item, frames):
-        problem = file_problem(path, since, tolerance)
+        problem = file_problem(path, since, tolerance, item.skip_existing)
         if problem is not None:
             found.append(problem)
             if len(found) >= limit:

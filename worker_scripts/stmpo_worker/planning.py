@@ -189,7 +189,13 @@ def auto_concurrency(host: HostFacts, settings: StmpoSettings, mfr: bool) -> int
 
 
 def plan_render(
-    host: HostFacts, settings: StmpoSettings, start: int, end: int, step: int, movie: bool
+    host: HostFacts,
+    settings: StmpoSettings,
+    start: int,
+    end: int,
+    step: int,
+    movie: bool,
+    renumbered: bool = False,
 ) -> RenderPlan:
     """The plan for rendering `start..end` every `step` frames on `host`."""
     count = frames_in_range(start, end, step) if end >= start and step >= 1 else 0
@@ -205,6 +211,13 @@ def plan_render(
         reasons.append(
             "Movie output: one process renders the whole range, because several "
             "processes cannot write one movie file."
+        )
+    elif renumbered:
+        processes, limited_by = 1, "numbering"
+        reasons.append(
+            'Output numbering: "Use Comp Frame Number" is off, so After Effects numbers the '
+            "files of each aerender process from the Starting #; one process renders the "
+            "whole range, or the processes would overwrite each other's files."
         )
     elif settings.concurrency > 0:
         processes, limited_by = settings.concurrency, "explicit"

@@ -147,6 +147,14 @@ def plan_items(
                     f"item {item.index}: writes a movie, which cannot be split; "
                     "it renders as one task"
                 )
+        elif _numbered_per_launch(item):
+            size = 0
+            if chunk_size:
+                warnings.append(
+                    f'item {item.index}: an output module has "Use Comp Frame Number" off, '
+                    "so each aerender launch numbers its files from the Starting # and "
+                    "chunks would overwrite each other; it renders as one task"
+                )
         else:
             size = chunk_size
             if size and effective_chunk_size(count, size) > size:
@@ -158,3 +166,12 @@ def plan_items(
         chunks = tuple(frame_chunks(start, end, step, size))
         plans.append(ItemPlan(item=item, start=start, end=end, step=step, chunks=chunks))
     return plans, warnings
+
+
+def _numbered_per_launch(item: RenderQueueItem) -> bool:
+    """Whether a sequence output numbers files per aerender launch ("Use Comp Frame
+    Number" off): AE names the first frame of every launch `startingNumber`, so the
+    item cannot be split into tasks (the worker also keeps it to one process)."""
+    return any(
+        om.resolved_kind != "movie" and not om.use_comp_frame_number for om in item.output_modules
+    )
