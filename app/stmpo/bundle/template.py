@@ -119,7 +119,8 @@ def item_payload(plan: ItemPlan) -> dict[str, Any]:
 
     The export's render-settings and numbering fields ride along only when they differ
     from AE's defaults (renderFrameRate, skipExistingFiles; per output useCompFrameNumber,
-    startingNumber), so the worker can honour them later; it ignores them today."""
+    startingNumber), so the worker can honour them: it verifies skipExistingFiles and
+    the numbering (renderFrameRate is not used yet)."""
     item = plan.item
     payload: dict[str, Any] = {
         "rqindex": item.index,
