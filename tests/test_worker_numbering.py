@@ -87,3 +87,16 @@ def test_skip_existing_files_keeps_an_older_frame_as_rendered(tmp_path: Path) ->
     assert scene.frames_on_disk() == set(range(5))
     assert plain.returncode == 1, plain.stdout
     assert "stale" in protocol_values(plain.stdout, "openjd_fail")[0]
+
+
+def test_starting_number_under_a_step_counts_rendered_frames(tmp_path: Path) -> None:
+    """Under `-i 2` AE numbers the rendered frames 10, 12, 14 as Starting # + 0, 1, 2:
+    file numbers follow the position in the launch, not the comp frame."""
+    scene = make_scene(tmp_path)
+    item = _item(scene, useCompFrameNumber=False, startingNumber=7)
+    argv = render_argv(scene, "10-15", "--step", "2", item=item)
+
+    result = run(argv, base_env(scene, STANDIN_START_NUMBER="7"))
+
+    assert result.returncode == 0, result.stdout
+    assert scene.frames_on_disk() == {7, 8, 9}
