@@ -431,3 +431,33 @@ def test_empty_project_reads_as_an_empty_queue(tmp_path: Path) -> None:
     export = load_any(path)
     assert export.render_queue == [] and export.footage == [] and export.fonts == []
     assert os.path.isabs(export.project.path)
+
+
+# --- the tested py-aep range (issue 10, point 13) ------------------------------------------
+
+
+def test_py_aep_pin_has_an_upper_bound_and_holds_the_installed_version() -> None:
+    """py-aep is alpha: the `aep` extra pins a tested range, and the version the tests run
+    against is inside it (a new minor must be tested before the pin moves)."""
+    from importlib.metadata import version
+
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+
+    root = Path(__file__).resolve().parents[1]
+    extras = tomllib.loads((root / "pyproject.toml").read_text("utf-8"))["project"][
+        "optional-dependencies"
+    ]["aep"]
+    (requirement,) = [Requirement(r) for r in extras if Requirement(r).name == "py-aep"]
+    assert any(spec.operator in ("<", "<=", "~=", "==") for spec in requirement.specifier), (
+        f"{requirement} has no upper bound"
+    )
+    installed = Version(version("py-aep"))
+    assert requirement.specifier.contains(installed, prereleases=True), (
+        f"py-aep {installed} is outside the pinned {requirement.specifier}"
+    )
