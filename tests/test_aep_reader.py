@@ -100,6 +100,9 @@ def _build(root: Path) -> Project:
     item2.output_modules[0].file = str(renders / "NTSC_[####].tif")
     item2.settings["Frame Rate"] = py_aep.FrameRateSetting.USE_THIS_FRAME_RATE
     item2.settings["Use this frame rate"] = 15.0
+    item2.settings["Skip Existing Files"] = True
+    item2.output_modules[0].settings["Use Comp Frame Number"] = False
+    item2.output_modules[0].settings["Starting #"] = 7
     odd = item2.add()
     _set_format(odd, "ZZZZ")
     odd.file = str(renders / "NTSC_odd.bin")
@@ -221,8 +224,24 @@ def test_item_without_output_file_keeps_its_place_without_modules(export: Export
     assert any("item 4" in w and "no output file" in w for w in export.warnings)
 
 
-def test_custom_render_frame_rate_is_a_warning(export: Export) -> None:
-    assert any("item 2" in w and "15 fps" in w for w in export.warnings)
+def test_render_settings_and_numbering_read_through_the_cli(built: Project) -> None:
+    """What the bridge exports from getSettings, read from the saved file (issue 10, points
+    2, 3 and 6): item 2 renders at 15 fps ("Use this frame rate") over a 29.97 comp, skips
+    existing files, and its first output module numbers files from 7; item 1 has AE's
+    defaults, written out as the bridge writes them (the comp's rate, off, on)."""
+    result = _stmpo("export-aep", str(built.path), "-q")
+    assert result.returncode == 0, result.stderr
+    items = {item["index"]: item for item in json.loads(result.stdout)["renderQueue"]}
+    assert (items[1]["renderFrameRate"], items[1]["skipExistingFiles"]) == (25.0, False)
+    assert (items[2]["renderFrameRate"], items[2]["skipExistingFiles"]) == (15.0, True)
+    assert items[5]["renderFrameRate"] == 29.97
+    first, second = items[2]["outputModules"]
+    assert (first["useCompFrameNumber"], first["startingNumber"]) == (False, 7)
+    assert second["useCompFrameNumber"] is True
+    assert [om["useCompFrameNumber"] for om in items[1]["outputModules"]] == [True, True]
+    # Frames stay comp frames (aerender's -s/-e); nothing about the rate is left unknown.
+    assert (items[2]["frames"]["start"], items[2]["frames"]["end"]) == (41, 90)
+    assert not [w for w in json.loads(result.stdout)["warnings"] if "cannot tell" in w]
 
 
 def test_footage_sequence_pattern_missing_and_placeholder(export: Export, built: Project) -> None:
