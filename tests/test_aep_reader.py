@@ -480,3 +480,32 @@ def test_py_aep_pin_has_an_upper_bound_and_holds_the_installed_version() -> None
     assert requirement.specifier.contains(installed, prereleases=True), (
         f"py-aep {installed} is outside the pinned {requirement.specifier}"
     )
+
+
+def test_finished_items_are_read_as_not_renderable_with_the_reason(tmp_path: Path) -> None:
+    """aerender -rqindex cannot set a DONE/USER_STOPPED/ERR_STOPPED item's Render flag
+    (issue 10, point 1): the reader unchecks them, as the bridge never offers them, even
+    when the saved flag is on; a QUEUED item beside them stays renderable."""
+    app = py_aep.new()
+    project = app.project
+    for status in ("DONE", "USER_STOPPED", "ERR_STOPPED", "QUEUED"):
+        comp = project.root_folder.add_comp(status, 64, 64, 1.0, 1.0, 25.0)
+        item = project.render_queue.add(comp)
+        item.output_modules[0].file = str(tmp_path / f"{status}_[#####].png")
+        item.status = getattr(py_aep.RQItemStatus, status)
+    path = tmp_path / "finished.aep"
+    project.save(path)
+    result = _stmpo("export-aep", str(path), "-q")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [(i["status"], i["render"]) for i in data["renderQueue"]] == [
+        ("DONE", False),
+        ("USER_STOPPED", False),
+        ("ERR_STOPPED", False),
+        ("QUEUED", True),
+    ]
+    for index, status in enumerate(("DONE", "USER_STOPPED", "ERR_STOPPED"), start=1):
+        assert any(
+            f"item {index} ({status}) is {status}" in w and "cannot render it again" in w
+            for w in data["warnings"]
+        )
