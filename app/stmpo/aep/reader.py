@@ -106,7 +106,7 @@ def _numbering(om: Any) -> tuple[bool | None, int | None]:
     return (
         use_comp if isinstance(use_comp, bool) else None,
         starting
-        if isinstance(starting, int) and not isinstance(starting, bool) and starting >= 0
+        if isinstance(starting, int) and not isinstance(starting, bool) and 0 <= starting <= 10**9
         else None,
     )
 
