@@ -242,6 +242,57 @@ def test_needs_output_item_is_never_checked() -> None:
     assert export.item(1).render is False
 
 
+def test_render_rate_skip_existing_and_numbering_are_exported_as_the_bridge_does() -> None:
+    """The comp's rate unless "Use this frame rate"; AE's defaults written out, not left out."""
+    numbered = OutputModuleSnap(
+        index=1,
+        path="/renders/main_[#####].png",
+        template=None,
+        format_name="PNG Sequence",
+        kind="sequence",
+        use_comp_frame_number=False,
+        starting_number=7,
+    )
+    items = (
+        _item(),
+        _item(
+            index=2, custom_frame_rate=12.5, skip_existing_files=True, output_modules=(numbered,)
+        ),
+    )
+    export = parse_export(
+        build_export(_project(render_items=items), exists=_always, exported_at=NOW)
+    )
+    plain, custom = export.item(1), export.item(2)
+    assert (plain.render_frame_rate, plain.skip_existing_files) == (25.0, False)
+    assert plain.output_modules[0].use_comp_frame_number is True
+    assert (custom.render_frame_rate, custom.skip_existing_files) == (12.5, True)
+    om = custom.output_modules[0]
+    assert (om.use_comp_frame_number, om.starting_number) == (False, 7)
+    assert export.warnings == []
+
+
+def test_what_py_aep_cannot_read_is_left_out_with_a_warning() -> None:
+    """A saved file py-aep cannot read these settings from: the export claims nothing."""
+    unknown = OutputModuleSnap(
+        index=1,
+        path="/renders/main_[#####].png",
+        template=None,
+        format_name="PNG Sequence",
+        kind="sequence",
+        use_comp_frame_number=None,
+    )
+    item = _item(frame_rate_known=False, skip_existing_files=None, output_modules=(unknown,))
+    data = build_export(_project(render_items=(item,)), exists=_always, exported_at=NOW)
+    entry = data["renderQueue"][0]
+    assert "renderFrameRate" not in entry and "skipExistingFiles" not in entry
+    assert "useCompFrameNumber" not in entry["outputModules"][0]
+    told = [w for w in data["warnings"] if "saved project cannot tell" in w]
+    assert len(told) == 3
+    assert any("frame rate" in w for w in told)
+    assert any("Skip Existing Files" in w for w in told)
+    assert any("Use Comp Frame Number" in w for w in told)
+
+
 def test_unreadable_span_leaves_the_item_out_with_a_warning() -> None:
     items = (_item(span_duration=0.0), _item(index=2, comp_name="Other"))
     export = parse_export(
@@ -300,6 +351,8 @@ _modules = st.lists(
         template=st.one_of(st.none(), st.text(max_size=20)),
         format_name=st.one_of(st.none(), st.text(max_size=10)),
         kind=st.sampled_from([None, "sequence", "movie"]),
+        use_comp_frame_number=st.sampled_from([None, True, False]),
+        starting_number=st.one_of(st.none(), st.integers(0, 10**9)),
     ),
     max_size=3,
 )
@@ -327,6 +380,8 @@ def _items(draw: st.DrawFn) -> RenderItemSnap:
         span_start=first / rate,
         span_duration=count / rate,
         custom_frame_rate=draw(st.one_of(st.none(), st.floats(1.0, 99.0))),
+        frame_rate_known=draw(st.booleans()),
+        skip_existing_files=draw(st.sampled_from([None, True, False])),
         output_modules=tuple(replace(m, index=i) for i, m in enumerate(modules, start=1)),
     )
 

@@ -100,6 +100,9 @@ def _build(root: Path) -> Project:
     item2.output_modules[0].file = str(renders / "NTSC_[####].tif")
     item2.settings["Frame Rate"] = py_aep.FrameRateSetting.USE_THIS_FRAME_RATE
     item2.settings["Use this frame rate"] = 15.0
+    item2.settings["Skip Existing Files"] = True
+    item2.output_modules[0].settings["Use Comp Frame Number"] = False
+    item2.output_modules[0].settings["Starting #"] = 7
     odd = item2.add()
     _set_format(odd, "ZZZZ")
     odd.file = str(renders / "NTSC_odd.bin")
@@ -221,8 +224,24 @@ def test_item_without_output_file_keeps_its_place_without_modules(export: Export
     assert any("item 4" in w and "no output file" in w for w in export.warnings)
 
 
-def test_custom_render_frame_rate_is_a_warning(export: Export) -> None:
-    assert any("item 2" in w and "15 fps" in w for w in export.warnings)
+def test_render_settings_and_numbering_read_through_the_cli(built: Project) -> None:
+    """What the bridge exports from getSettings, read from the saved file (issue 10, points
+    2, 3 and 6): item 2 renders at 15 fps ("Use this frame rate") over a 29.97 comp, skips
+    existing files, and its first output module numbers files from 7; item 1 has AE's
+    defaults, written out as the bridge writes them (the comp's rate, off, on)."""
+    result = _stmpo("export-aep", str(built.path), "-q")
+    assert result.returncode == 0, result.stderr
+    items = {item["index"]: item for item in json.loads(result.stdout)["renderQueue"]}
+    assert (items[1]["renderFrameRate"], items[1]["skipExistingFiles"]) == (25.0, False)
+    assert (items[2]["renderFrameRate"], items[2]["skipExistingFiles"]) == (15.0, True)
+    assert items[5]["renderFrameRate"] == 29.97
+    first, second = items[2]["outputModules"]
+    assert (first["useCompFrameNumber"], first["startingNumber"]) == (False, 7)
+    assert second["useCompFrameNumber"] is True
+    assert [om["useCompFrameNumber"] for om in items[1]["outputModules"]] == [True, True]
+    # Frames stay comp frames (aerender's -s/-e); nothing about the rate is left unknown.
+    assert (items[2]["frames"]["start"], items[2]["frames"]["end"]) == (41, 90)
+    assert not [w for w in json.loads(result.stdout)["warnings"] if "cannot tell" in w]
 
 
 def test_footage_sequence_pattern_missing_and_placeholder(export: Export, built: Project) -> None:
@@ -431,3 +450,62 @@ def test_empty_project_reads_as_an_empty_queue(tmp_path: Path) -> None:
     export = load_any(path)
     assert export.render_queue == [] and export.footage == [] and export.fonts == []
     assert os.path.isabs(export.project.path)
+
+
+# --- the tested py-aep range (issue 10, point 13) ------------------------------------------
+
+
+def test_py_aep_pin_has_an_upper_bound_and_holds_the_installed_version() -> None:
+    """py-aep is alpha: the `aep` extra pins a tested range, and the version the tests run
+    against is inside it (a new minor must be tested before the pin moves)."""
+    from importlib.metadata import version
+
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+
+    root = Path(__file__).resolve().parents[1]
+    extras = tomllib.loads((root / "pyproject.toml").read_text("utf-8"))["project"][
+        "optional-dependencies"
+    ]["aep"]
+    (requirement,) = [Requirement(r) for r in extras if Requirement(r).name == "py-aep"]
+    assert any(spec.operator in ("<", "<=", "~=", "==") for spec in requirement.specifier), (
+        f"{requirement} has no upper bound"
+    )
+    installed = Version(version("py-aep"))
+    assert requirement.specifier.contains(installed, prereleases=True), (
+        f"py-aep {installed} is outside the pinned {requirement.specifier}"
+    )
+
+
+def test_finished_items_are_read_as_not_renderable_with_the_reason(tmp_path: Path) -> None:
+    """aerender -rqindex cannot set a DONE/USER_STOPPED/ERR_STOPPED item's Render flag
+    (issue 10, point 1): the reader unchecks them, as the bridge never offers them, even
+    when the saved flag is on; a QUEUED item beside them stays renderable."""
+    app = py_aep.new()
+    project = app.project
+    for status in ("DONE", "USER_STOPPED", "ERR_STOPPED", "QUEUED"):
+        comp = project.root_folder.add_comp(status, 64, 64, 1.0, 1.0, 25.0)
+        item = project.render_queue.add(comp)
+        item.output_modules[0].file = str(tmp_path / f"{status}_[#####].png")
+        item.status = getattr(py_aep.RQItemStatus, status)
+    path = tmp_path / "finished.aep"
+    project.save(path)
+    result = _stmpo("export-aep", str(path), "-q")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [(i["status"], i["render"]) for i in data["renderQueue"]] == [
+        ("DONE", False),
+        ("USER_STOPPED", False),
+        ("ERR_STOPPED", False),
+        ("QUEUED", True),
+    ]
+    for index, status in enumerate(("DONE", "USER_STOPPED", "ERR_STOPPED"), start=1):
+        assert any(
+            f"item {index} ({status}) is {status}" in w and "cannot render it again" in w
+            for w in data["warnings"]
+        )

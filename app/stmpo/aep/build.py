@@ -64,9 +64,22 @@ def _item_json(
             "path": om.path,
             **({"template": om.template} if om.template else {}),
             **({"kind": om.kind} if om.kind else {}),
+            **(
+                {"useCompFrameNumber": om.use_comp_frame_number}
+                if om.use_comp_frame_number is not None
+                else {}
+            ),
+            **({"startingNumber": om.starting_number} if om.starting_number is not None else {}),
         }
         for om in item.output_modules
     ]
+    for om in item.output_modules:
+        if om.use_comp_frame_number is None:
+            warnings.append(
+                f"{label}: output module {om.index}: the saved project cannot tell whether it "
+                'uses the comp\'s frame numbers (py-aep cannot read "Use Comp Frame Number"); '
+                "files are expected at comp frame numbers"
+            )
     for om in item.output_modules:
         if om.kind is None:
             shown = f"format {om.format_name!r}" if om.format_name else "its format"
@@ -86,10 +99,15 @@ def _item_json(
             "offered; duplicate it in After Effects (the copy is QUEUED) and save"
         )
         render = False
-    if item.custom_frame_rate is not None and abs(item.custom_frame_rate - item.frame_rate) > 1e-3:
+    if not item.frame_rate_known:
         warnings.append(
-            f"{label}: the render settings use {item.custom_frame_rate:g} fps instead of the "
-            f"comp's {item.frame_rate:g} fps; frames {start}-{end} are comp frames"
+            f"{label}: the saved project cannot tell the render settings' frame rate "
+            "(py-aep cannot read it); files are expected at the comp's rate"
+        )
+    if item.skip_existing_files is None:
+        warnings.append(
+            f'{label}: the saved project cannot tell whether "Skip Existing Files" is on '
+            "(py-aep cannot read it); taken as off"
         )
     comp: dict[str, Any] = {
         "name": item.comp_name,
@@ -109,6 +127,14 @@ def _item_json(
     }
     if item.render_settings:
         result["renderSettings"] = item.render_settings
+    # As the bridge: the rate files are written at, the comp's unless the render settings
+    # say "Use this frame rate" (frames stay comp frames, what aerender -s/-e take).
+    if item.frame_rate_known:
+        result["renderFrameRate"] = (
+            item.custom_frame_rate if item.custom_frame_rate is not None else item.frame_rate
+        )
+    if item.skip_existing_files is not None:
+        result["skipExistingFiles"] = item.skip_existing_files
     return result
 
 

@@ -90,6 +90,27 @@ def _output_kind(py_aep: ModuleType, format_name: str | None) -> OutputKind | No
     return None
 
 
+def _setting(settings: Any, key: str) -> Any:
+    """One of py-aep's typed settings, or None when it cannot read it from this file."""
+    try:
+        return settings[key]
+    except Exception:
+        return None
+
+
+def _numbering(om: Any) -> tuple[bool | None, int | None]:
+    """ "Use Comp Frame Number" and "Starting #" as AE's getSettings names them."""
+    settings = getattr(om, "settings", None)
+    use_comp = _setting(settings, "Use Comp Frame Number")
+    starting = _setting(settings, "Starting #")
+    return (
+        use_comp if isinstance(use_comp, bool) else None,
+        starting
+        if isinstance(starting, int) and not isinstance(starting, bool) and 0 <= starting <= 10**9
+        else None,
+    )
+
+
 def _read_output_module(
     py_aep: ModuleType, om: Any, index: int
 ) -> tuple[OutputModuleSnap | None, str | None]:
@@ -106,6 +127,7 @@ def _read_output_module(
     except Exception:
         format_name = None
     template = str(om.name or "") or None
+    use_comp, starting = _numbering(om)
     return (
         OutputModuleSnap(
             index=index,
@@ -113,6 +135,8 @@ def _read_output_module(
             template=template,
             format_name=format_name,
             kind=_output_kind(py_aep, format_name),
+            use_comp_frame_number=use_comp,
+            starting_number=starting,
         ),
         None,
     )
@@ -130,8 +154,15 @@ def _read_render_item(py_aep: ModuleType, rqi: Any, index: int) -> RenderItemSna
             skipped.append(problem)
     settings = rqi.settings
     custom_rate: float | None = None
-    if int(settings["Frame Rate"]) == int(py_aep.FrameRateSetting.USE_THIS_FRAME_RATE):
-        custom_rate = clean_rate(float(settings["Use this frame rate"]))
+    rate_mode = _setting(settings, "Frame Rate")
+    if rate_mode is not None and int(rate_mode) == int(py_aep.FrameRateSetting.USE_THIS_FRAME_RATE):
+        rate = _setting(settings, "Use this frame rate")
+        custom_rate = clean_rate(float(rate)) if rate is not None and float(rate) > 0 else None
+    frame_rate_known = rate_mode is not None and (
+        custom_rate is not None
+        or int(rate_mode) != int(py_aep.FrameRateSetting.USE_THIS_FRAME_RATE)
+    )
+    skip_existing = _setting(settings, "Skip Existing Files")
     return RenderItemSnap(
         index=index,
         status=_enum_name(rqi.status),
@@ -149,6 +180,8 @@ def _read_render_item(py_aep: ModuleType, rqi: Any, index: int) -> RenderItemSna
         custom_frame_rate=custom_rate,
         output_modules=tuple(modules),
         skipped_output_modules=tuple(skipped),
+        skip_existing_files=skip_existing if isinstance(skip_existing, bool) else None,
+        frame_rate_known=frame_rate_known,
     )
 
 

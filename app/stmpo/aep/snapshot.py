@@ -22,6 +22,10 @@ class OutputModuleSnap:
     format_name: str | None
     #: From the format (audio-only formats write one file, so they count as movie).
     kind: OutputKind | None
+    #: "Use Comp Frame Number" and "Starting #" (AE's defaults: on, 0). None when py-aep
+    #: cannot read them: the export leaves them out and warns rather than claim a default.
+    use_comp_frame_number: bool | None = True
+    starting_number: int | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,11 @@ class RenderItemSnap:
     output_modules: tuple[OutputModuleSnap, ...]
     #: Output modules left out (no file yet, unreadable), as sentences for the artist.
     skipped_output_modules: tuple[str, ...] = ()
+    #: Render settings "Skip Existing Files"; None when py-aep cannot read it.
+    skip_existing_files: bool | None = False
+    #: False when the render settings' "Frame Rate" could not be read, so the rate the
+    #: item renders at is unknown (custom_frame_rate None then means "not known").
+    frame_rate_known: bool = True
 
 
 @dataclass(frozen=True)
