@@ -6,6 +6,7 @@ import math
 from dataclasses import replace
 
 import pytest
+from aep_snaps import snap_item
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stmpo._worker_scripts.stmpo_worker.logtext import first_unsafe
@@ -25,42 +26,13 @@ from stmpo.export.loader import parse_export
 NOW = "2026-11-21T10:00:00Z"
 
 
-def _item(**changes: object) -> RenderItemSnap:
-    base = RenderItemSnap(
-        index=1,
-        status="QUEUED",
-        render=True,
-        comp_name="Main",
-        width=1920,
-        height=1080,
-        frame_rate=25.0,
-        duration=10.0,
-        display_start_time=0.0,
-        comp_display_start_frame=0,
-        span_start=0.0,
-        span_duration=10.0,
-        render_settings="Best Settings",
-        custom_frame_rate=None,
-        output_modules=(
-            OutputModuleSnap(
-                index=1,
-                path="/renders/main_[#####].png",
-                template="PNG Sequence",
-                format_name="PNG Sequence",
-                kind="sequence",
-            ),
-        ),
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
-
-
 def _project(**changes: object) -> ProjectSnap:
     base = ProjectSnap(
         path="/projects/spot.aep",
         display_start_frame=0,
         reader_version="0.18.2",
         saved_with="26.0x67",
-        render_items=(_item(),),
+        render_items=(snap_item(),),
         footage=(),
         fonts=(),
     )
@@ -225,7 +197,7 @@ def test_build_a_plain_project() -> None:
 
 
 def test_queued_item_without_usable_module_is_not_selected() -> None:
-    item = _item(output_modules=(), skipped_output_modules=("output module 1 has no file",))
+    item = snap_item(output_modules=(), skipped_output_modules=("output module 1 has no file",))
     export = parse_export(
         build_export(_project(render_items=(item,)), exists=_always, exported_at=NOW)
     )
@@ -235,7 +207,7 @@ def test_queued_item_without_usable_module_is_not_selected() -> None:
 
 
 def test_needs_output_item_is_never_checked() -> None:
-    item = _item(status="NEEDS_OUTPUT", output_modules=())
+    item = snap_item(status="NEEDS_OUTPUT", output_modules=())
     export = parse_export(
         build_export(_project(render_items=(item,)), exists=_always, exported_at=NOW)
     )
@@ -254,8 +226,8 @@ def test_render_rate_skip_existing_and_numbering_are_exported_as_the_bridge_does
         starting_number=7,
     )
     items = (
-        _item(),
-        _item(
+        snap_item(),
+        snap_item(
             index=2, custom_frame_rate=12.5, skip_existing_files=True, output_modules=(numbered,)
         ),
     )
@@ -281,7 +253,7 @@ def test_what_py_aep_cannot_read_is_left_out_with_a_warning() -> None:
         kind="sequence",
         use_comp_frame_number=None,
     )
-    item = _item(frame_rate_known=False, skip_existing_files=None, output_modules=(unknown,))
+    item = snap_item(frame_rate_known=False, skip_existing_files=None, output_modules=(unknown,))
     data = build_export(_project(render_items=(item,)), exists=_always, exported_at=NOW)
     entry = data["renderQueue"][0]
     assert "renderFrameRate" not in entry and "skipExistingFiles" not in entry
@@ -294,7 +266,7 @@ def test_what_py_aep_cannot_read_is_left_out_with_a_warning() -> None:
 
 
 def test_unreadable_span_leaves_the_item_out_with_a_warning() -> None:
-    items = (_item(span_duration=0.0), _item(index=2, comp_name="Other"))
+    items = (snap_item(span_duration=0.0), snap_item(index=2, comp_name="Other"))
     export = parse_export(
         build_export(_project(render_items=items), exists=_always, exported_at=NOW)
     )
@@ -367,7 +339,7 @@ def _items(draw: st.DrawFn) -> RenderItemSnap:
     modules = draw(_modules)
     # AE keeps the two in step: displayStartFrame is displayStartTime in frames.
     comp_start = draw(st.integers(-300_000, 2_000_000))
-    return _item(
+    return snap_item(
         status=draw(st.sampled_from(["QUEUED", "UNQUEUED", "NEEDS_OUTPUT", "DONE", "ERR_STOPPED"])),
         render=draw(st.booleans()),
         comp_name=draw(st.text(max_size=40)),

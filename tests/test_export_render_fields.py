@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aep_snaps import snap_item
 from bundle_exports import export_dict, item, write_export
 from stmpo.aep.build import build_export
-from stmpo.aep.snapshot import OutputModuleSnap, ProjectSnap, RenderItemSnap
+from stmpo.aep.snapshot import ProjectSnap
 from stmpo.errors import ExportError
 from stmpo.export import parse_export
 
@@ -104,35 +105,6 @@ def test_bundle_takes_an_item_whose_render_flag_can_be_set(tmp_path: Path, statu
     assert (tmp_path / "bundle" / "scripts" / "items" / "rq003.json").is_file()
 
 
-def _snap_item(status: str) -> RenderItemSnap:
-    return RenderItemSnap(
-        index=1,
-        status=status,
-        render=True,
-        comp_name="Main",
-        width=1920,
-        height=1080,
-        frame_rate=25.0,
-        duration=2.0,
-        display_start_time=0.0,
-        comp_display_start_frame=0,
-        span_start=0.0,
-        span_duration=2.0,
-        render_settings="Best Settings",
-        custom_frame_rate=None,
-        output_modules=(
-            OutputModuleSnap(
-                index=1,
-                path="/renders/main_[#####].png",
-                template="PNG Sequence",
-                format_name="PNG Sequence",
-                kind="sequence",
-            ),
-        ),
-        skipped_output_modules=(),
-    )
-
-
 @pytest.mark.parametrize("status", ["DONE", "USER_STOPPED", "ERR_STOPPED"])
 def test_the_aep_reader_does_not_offer_a_finished_item(status: str) -> None:
     snap = ProjectSnap(
@@ -140,7 +112,7 @@ def test_the_aep_reader_does_not_offer_a_finished_item(status: str) -> None:
         display_start_frame=0,
         reader_version="0.0",
         saved_with=None,
-        render_items=(_snap_item(status),),
+        render_items=(snap_item(status=status, duration=2.0, span_duration=2.0),),
         footage=(),
         fonts=(),
         notes=(),
