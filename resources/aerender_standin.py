@@ -14,11 +14,14 @@ Where frames go (AE keeps output paths inside the project; the stand-in cannot r
     {"frameRate": 25,
      "items": {"1": {"comp": "MAIN", "outputs": ["/abs/out/MAIN_[#####].png"],
                      "frames": {"start": 0, "end": 99}, "frameRate": 25,
-                     "faults": "crash@42"}}}
+                     "faults": "crash@42", "status": "QUEUED"}}}
 gives each render queue item's output paths (strings or {"path": ...}). `-output`
 replaces the first output path, as in aerender. `[#####]` becomes the zero-padded
 frame number; a path without `[#]` is a movie: one file written at the end. The
-project file itself must exist, and each output folder too (as with AE).
+project file itself must exist, and each output folder too (as with AE). An item's
+"status" (an RQItemStatus name, default QUEUED) of DONE, USER_STOPPED, ERR_STOPPED or
+RENDERING makes `-rqindex` fail as in aerender, which cannot set such an item's Render
+flag: one `aerender ERROR: After Effects error: Can not ...` line, exit 1, no frames.
 
 Each frame: optional CPU burn, a small valid PNG written to every sequence output,
 then `PROGRESS:  0:00:00:05 (6): 0 Seconds`.
@@ -101,8 +104,8 @@ never with a Python traceback. Ctrl+C exits 130 with one line on stderr. Output 
 the console encoding cannot show (a CJK comp name under cp1252) is escaped, not fatal.
 
 Exit status: 0 rendered (or error_exit0); 1 bad arguments, missing project, item or
-output folder, output not writable (disk full); 3 crash; 4 barrier timeout; 130 Ctrl+C;
-killed by a signal when killed.
+output folder, an item that already ran (status DONE ...), output not writable (disk
+full); 3 crash; 4 barrier timeout; 130 Ctrl+C; killed by a signal when killed.
 """
 
 # ruff: noqa: E402 - the Ctrl+C handler goes in before the other imports, to cover them
@@ -390,6 +393,33 @@ _MISSING_DEPENDENCIES = (
 )
 
 
+#: Statuses whose Render flag AE will not set (Scripting Guide, "RenderQueueItem.render"
+#: and "RenderQueueItem.status"): aerender's own driver sets it for `-rqindex`, so these fail.
+UNRENDERABLE_STATUSES = frozenset({"DONE", "USER_STOPPED", "ERR_STOPPED", "RENDERING"})
+RENDERABLE_STATUSES = frozenset({"QUEUED", "UNQUEUED", "NEEDS_OUTPUT", "WILL_CONTINUE"})
+
+
+def refuse_status(status: object, opts: dict[str, list[str]]) -> str:
+    """Why aerender cannot render an `-rqindex` item with this status ("" when it can).
+
+    aerender's commandLineRenderer.jsx turns `-rqindex N` into scripting calls on item N:
+    `applyTemplate` for `-RStemplate`/`-OMtemplate`, then `render = true`. AE refuses
+    both on an item that already ran. The `applyTemplate` wording is a real aerender
+    log (github.com/RxLaboratory/DuME issue 160); no public log of the `render` refusal
+    was found, so its line is the stand-in's, shaped like that one.
+    """
+    name = str(status)
+    if name in RENDERABLE_STATUSES:
+        return ""
+    if name not in UNRENDERABLE_STATUSES:
+        raise Usage(f"sidecar status must be one of the RQItemStatus names, got {name!r}")
+    what = 'call "applyTemplate"' if {"-RStemplate", "-OMtemplate"} & set(opts) else 'set "render"'
+    return (
+        f"After Effects error: Can not {what} when RenderQueueItem status is RENDERING, "
+        "STOPPED, or DONE."
+    )
+
+
 def render(opts: dict[str, list[str]], argv: list[str]) -> int:
     project = opts.get("-project", [""])[0]
     if project and not os.path.isfile(project):
@@ -404,6 +434,10 @@ def render(opts: dict[str, list[str]], argv: list[str]) -> int:
             LOG.line(f"aerender ERROR: No render queue item at index {rqindex}.")
             return 1
         item = items.get(rqindex, {})
+        refusal = refuse_status(item.get("status", "QUEUED"), opts)
+        if refusal:
+            LOG.line(f"aerender ERROR: {refusal}")
+            return 1
     elif "-comp" in opts:
         item = next((v for v in items.values() if v.get("comp") == opts["-comp"][0]), {})
     comp = opts.get("-comp", [item.get("comp", "Comp 1")])[0]

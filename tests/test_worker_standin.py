@@ -151,3 +151,27 @@ def test_error_exit0_and_missing_frame(tmp_path: Path) -> None:
     result = standin(*args, env={"STANDIN_FAIL": "missing_frame@1"})
     assert result.returncode == 0
     assert sorted(p.name for p in tmp_path.glob("A_*.png")) == ["A_0.png", "A_2.png", "A_3.png"]
+
+
+def test_an_item_that_already_ran_is_refused_like_aerender(tmp_path: Path) -> None:
+    """aerender sets the Render flag of the `-rqindex` item; AE refuses it for an item
+    that already ran (docs/aerender-standin.md, "Render queue item status")."""
+    out = f"{tmp_path}/A_[#].png"
+    for status in ("DONE", "USER_STOPPED", "ERR_STOPPED"):
+        project = _project(tmp_path, {"outputs": [out], "status": status})
+        args = ("-project", str(project), "-rqindex", "2", "-s", "0", "-e", "2")
+        refused = standin(*args)
+        assert refused.returncode == 1, status
+        [line] = refused.stdout.splitlines()
+        assert line == (
+            'aerender ERROR: After Effects error: Can not set "render" when RenderQueueItem '
+            "status is RENDERING, STOPPED, or DONE."
+        )
+        templated = standin(*args, "-RStemplate", "Best Settings")
+        assert templated.returncode == 1 and 'Can not call "applyTemplate"' in templated.stdout
+        assert not list(tmp_path.glob("A_*.png"))
+    for status in ("QUEUED", "UNQUEUED", "NEEDS_OUTPUT", "WILL_CONTINUE"):
+        project = _project(tmp_path, {"outputs": [out], "status": status})
+        assert (
+            standin("-project", str(project), "-rqindex", "2", "-s", "0", "-e", "0").returncode == 0
+        )
