@@ -174,16 +174,38 @@ var stmpoExport = (function () {
         return Math.abs(frames - whole) < FRAME_SNAP ? whole : frames;
     }
 
-    /* aerender's -s/-e: displayed frame numbers, inclusive. */
-    function frameRange(compDisplayStartTime, timeSpanStart, timeSpanDuration, frameRate,
+    /* aerender's -s/-e: displayed frame numbers, inclusive. Times are counted in
+       comp.frameDuration, as aerender's own driver turns -s/-e back into time
+       (frame * frameDuration): a 29.97 comp runs on frames of exactly 1001/30000 s, while
+       comp.frameRate reads back as the 16.16 value 29.970001220703125, 0.013 frames off
+       after three hours. compStartFrame is the comp's first frame (comp.displayStartFrame,
+       AE 17.1+), displayStartFrame the project's 0 or 1. */
+    function frameRange(compStartFrame, timeSpanStart, timeSpanDuration, frameDuration,
             displayStartFrame) {
-        var start = Math.floor(snapToFrame((compDisplayStartTime + timeSpanStart) * frameRate)) +
+        var start = compStartFrame + Math.floor(snapToFrame(timeSpanStart / frameDuration)) +
             displayStartFrame;
-        var count = Math.ceil(snapToFrame(timeSpanDuration * frameRate));
+        var count = Math.ceil(snapToFrame(timeSpanDuration / frameDuration));
         if (count < 1) {
             count = 1;
         }
         return { start: start, end: start + count - 1 };
+    }
+
+    /* The comp's frame grid: CompItem.frameDuration when AE gives it (always, in every
+       version the bridge runs in), else 1 / frameRate. */
+    function compFrameDuration(comp) {
+        var duration = Number(optional(comp, "frameDuration"));
+        return duration > 0 && isFinite(duration) ? duration : 1 / comp.frameRate;
+    }
+
+    /* CompItem.displayStartFrame (AE 17.1+) is the frame AE shows for the comp's start;
+       before 17.1 it is displayStartTime on the frame grid. */
+    function compStartFrame(comp, displayStartTime, frameDuration) {
+        var frame = optional(comp, "displayStartFrame");
+        if (frame !== undefined && frame !== null && isFinite(Number(frame))) {
+            return Math.round(Number(frame));
+        }
+        return Math.floor(snapToFrame(displayStartTime / frameDuration));
     }
 
     function statusName(code) {
@@ -412,9 +434,12 @@ var stmpoExport = (function () {
             var rq = queue.item(i);
             var comp = rq.comp;
             var displayStart = Number(optional(comp, "displayStartTime") || 0);
-            var rate = comp.frameRate;
-            var range = frameRange(displayStart, rq.timeSpanStart, rq.timeSpanDuration, rate,
-                displayStartFrame);
+            var frameDuration = compFrameDuration(comp);
+            /* The export's rate is the grid's (1 / frameDuration: 29.97002997 for 29.97),
+               so seconds * frameRate downstream counts the frames aerender renders. */
+            var rate = 1 / frameDuration;
+            var range = frameRange(compStartFrame(comp, displayStart, frameDuration),
+                rq.timeSpanStart, rq.timeSpanDuration, frameDuration, displayStartFrame);
             var skip = optional(rq, "skipFrames");
             var status = statusName(rq.status);
             if (status === null) {

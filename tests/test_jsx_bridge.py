@@ -22,6 +22,7 @@ import pytest
 import yaml
 from pydantic import BaseModel
 from stmpo.export import Export, load_export
+from stmpo.export.model import comp_frame_range
 
 BRIDGE_DIR = Path(__file__).resolve().parents[1] / "ae_bridge_jsx"
 NODE = shutil.which("node")
@@ -41,6 +42,11 @@ HOSTILE_COMP = (
 EXPECTED_FRAMES: dict[str, list[tuple[int, int, int]]] = {
     "basic_25fps": [(0, 249, 1)],
     "drop_frame_2997": [(100, 399, 1), (17982, 17982, 1), (3, 1202, 1)],
+    "ntsc_three_hours": [
+        (107897, 107897 + 323676 - 1, 1),
+        (0, 647352 - 1, 1),
+        (86400, 86400 + 259200 - 1, 1),
+    ],
     "display_start_frame_1": [(1, 250, 1), (51, 75, 1)],
     "comp_display_start_time": [(288, 311, 1), (-24, 23, 1)],
     "hostile_names": [(0, 249, 1)],
@@ -244,7 +250,19 @@ def check_proxies(export: Export) -> None:
     ]
 
 
+def check_ntsc_three_hours(export: Export) -> None:
+    """The exported rate is the comp's frame grid (1 / frameDuration), so the loader's own
+    seconds * frameRate arithmetic counts the frames aerender renders, hours in."""
+    ranges = [comp_frame_range(item.comp, 0) for item in export.render_queue]
+    assert ranges == [
+        (107892, 107892 + 360000 - 1),
+        (0, 863136 - 1),
+        (86400, 86400 + 259200 - 1),
+    ]
+
+
 CHECKS: dict[str, Callable[[Export], None]] = {
+    "ntsc_three_hours": check_ntsc_three_hours,
     "basic_25fps": check_basic_25fps,
     "display_start_frame_1": check_display_start_frame_1,
     "hostile_names": check_hostile_names,

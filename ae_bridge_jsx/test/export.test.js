@@ -85,6 +85,30 @@ test("29.97 and 59.94: float error does not shift frames", () => {
   assert.equal(data.project.path, "C:\\projects\\ntsc\\ntsc.aep");
 });
 
+test("3-hour 29.97/59.94/23.976 comps: frames come from frameDuration, not frameRate", () => {
+  const m = require("./mock_ae");
+  // The mock's comp reads frameRate back as AE's 16.16 value: time * frameRate drifts.
+  const rate = m.timeGrid(30000 / 1001).readBack;
+  assert.equal(rate, 29.970001220703125);
+  assert.equal(Math.floor((107892 + 5) * NTSC * rate), 107896); // 0.1 frame early
+  assert.equal(323676 * NTSC * rate < 323675.7, true); // 0.3 frames short after 3 hours
+  const { data } = result("ntsc_three_hours");
+  assert.deepEqual(framesOf(data), [
+    [107897, 107897 + 323676 - 1, 1],
+    [0, 647352 - 1, 1],
+    [86400, 86400 + 259200 - 1, 1],
+  ]);
+  // The export carries the grid's rate, so seconds * frameRate downstream is exact.
+  assert.deepEqual(
+    data.renderQueue.map((i) => i.comp.frameRate),
+    [1 / NTSC, 1 / (1001 / 60000), 1 / (1001 / 24000)],
+  );
+  assert.deepEqual(
+    data.renderQueue.map((i) => i.renderFrameRate),
+    [1 / NTSC, 1 / (1001 / 60000), 1 / (1001 / 24000)],
+  );
+});
+
 test("displayStartFrame 1 shifts every frame number by one; dirty project warns", () => {
   const { data } = result("display_start_frame_1");
   assert.equal(data.project.displayStartFrame, 1);

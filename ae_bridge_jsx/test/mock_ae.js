@@ -185,17 +185,62 @@ class TextLayer extends AVLayer {
 
 // --- builders for test projects ----------------------------------------------------------
 
+/** The 16.16 fixed-point value AE stores a frame rate as, and reads `frameRate` back as. */
+function fixed16(value) {
+  return Math.round(value * 65536) / 65536;
+}
+
+/**
+ * After Effects' time grid for a comp rate (Scripting Guide, CompItem object:
+ * `frameDuration` "The duration of a frame, in seconds. This is the inverse of the
+ * frameRate value"; AE keeps times as value/scale ratios). The NTSC rates 23.976, 29.97
+ * and 59.94 run on frames of exactly 1001/24000, 1001/30000 and 1001/60000 s, which
+ * `frameDuration` hands out as a double, while `frameRate` reads back as the 16.16 copy of
+ * the decimal (29.97 -> 29.970001220703125). Every other rate: frames of 1/rate, read back as given.
+ */
+function timeGrid(rate) {
+  for (const base of [24, 30, 60]) {
+    if (Math.abs(rate - (base * 1000) / 1001) < 0.001) {
+      // The 16.16 copy is of the decimal the UI shows (29.97), not of 30000/1001.
+      const decimal = Math.round((base * 1000000) / 1001) / 1000;
+      return { frameDuration: 1001 / (base * 1000), readBack: fixed16(decimal) };
+    }
+  }
+  return { frameDuration: 1 / rate, readBack: rate };
+}
+
+// `frameRate` is the rate the artist typed (29.97, or 30000/1001). `frameRateReadBack`
+// overrides what comp.frameRate reads back (older projects gave single precision).
+// `displayStartFrame: null` models AE before 17.1, which has no CompItem.displayStartFrame.
 function comp({
   name = "Comp 1",
   width = 1920,
   height = 1080,
   frameRate = 25,
+  frameRateReadBack,
   duration = 10,
   displayStartTime = 0,
+  displayStartFrame,
   layers = [],
   proxy,
 } = {}) {
-  return setProxy(new CompItem({ name, width, height, frameRate, duration, displayStartTime, layers }), proxy);
+  const grid = timeGrid(frameRate);
+  const props = {
+    name,
+    width,
+    height,
+    frameRate: frameRateReadBack === undefined ? grid.readBack : frameRateReadBack,
+    frameDuration: grid.frameDuration,
+    duration,
+    displayStartTime,
+    layers,
+  };
+  if (displayStartFrame !== null) {
+    // AE 17.1+: "The frame value of the beginning of the composition" (CompItem object).
+    props.displayStartFrame =
+      displayStartFrame === undefined ? Math.round(displayStartTime / grid.frameDuration) : displayStartFrame;
+  }
+  return setProxy(new CompItem(props), proxy);
 }
 
 function textDocument(font, fontFamily, fontStyle, fontLocation) {
@@ -591,6 +636,8 @@ function jsxFiles() {
 
 module.exports = {
   BRIDGE_DIR,
+  fixed16,
+  timeGrid,
   RQ,
   GET_SETTINGS_FORMAT,
   makeContext,

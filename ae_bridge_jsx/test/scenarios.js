@@ -6,6 +6,8 @@
 const m = require("./mock_ae");
 
 const NTSC = 1001 / 30000; // one frame at 29.97 fps, in seconds
+const NTSC_5994 = 1001 / 60000;
+const NTSC_23976 = 1001 / 24000;
 // AE hands out 29.97 both as a double and (from older projects) as a single-precision value.
 const RATE_2997_DOUBLE = 30000 / 1001;
 const RATE_2997_SINGLE = Math.fround(30000 / 1001);
@@ -40,22 +42,71 @@ const scenarios = [
         path: "C:\\projects\\ntsc\\ntsc.aep",
         rq: [
           m.rqItem({
-            comp: m.comp({ name: "NTSC single", frameRate: RATE_2997_SINGLE, duration: 600 * NTSC }),
+            comp: m.comp({
+              name: "NTSC single",
+              frameRate: 29.97,
+              frameRateReadBack: RATE_2997_SINGLE,
+              duration: 600 * NTSC,
+            }),
             timeSpanStart: 100 * NTSC,
             timeSpanDuration: 300 * NTSC,
             outputs: [m.outputModule("C:\\renders\\ntsc\\single_[#####].tif", "TIFF Sequence with Alpha")],
           }),
           m.rqItem({
-            comp: m.comp({ name: "NTSC double", frameRate: RATE_2997_DOUBLE, duration: 36000 * NTSC }),
+            comp: m.comp({
+              name: "NTSC double",
+              frameRate: 29.97,
+              frameRateReadBack: RATE_2997_DOUBLE,
+              duration: 36000 * NTSC,
+            }),
             timeSpanStart: 17982 * NTSC,
             timeSpanDuration: 1 * NTSC,
             outputs: [m.outputModule("C:\\renders\\ntsc\\double_[#####].tif", "TIFF Sequence with Alpha")],
           }),
           m.rqItem({
-            comp: m.comp({ name: "59.94", frameRate: Math.fround(60000 / 1001), duration: 60 }),
+            comp: m.comp({ name: "59.94", frameRate: 59.94, frameRateReadBack: Math.fround(60000 / 1001), duration: 60 }),
             timeSpanStart: 3 * (1001 / 60000),
             timeSpanDuration: 1200 * (1001 / 60000),
             outputs: [m.outputModule("C:\\renders\\ntsc\\5994_[#####].png", "PNG Sequence")],
+          }),
+        ],
+      }),
+    }),
+  },
+  {
+    // Three hours and more of 29.97 and 59.94 drop-frame, and 23.976 before AE 17.1 (no
+    // CompItem.displayStartFrame): every time lies on the frameDuration grid, as in AE.
+    name: "ntsc_three_hours",
+    options: () => ({
+      project: m.project({
+        path: "/projects/long/long.aep",
+        rq: [
+          m.rqItem({
+            comp: m.comp({
+              name: "29.97 DF 3h",
+              frameRate: 29.97,
+              duration: 360000 * NTSC,
+              displayStartTime: 107892 * NTSC, // 01:00:00;00 drop-frame
+            }),
+            timeSpanStart: 5 * NTSC,
+            timeSpanDuration: 323676 * NTSC, // 03:00:00;00 drop-frame
+            outputs: [m.outputModule("/renders/long/df_[######].png", "PNG Sequence")],
+          }),
+          m.rqItem({
+            comp: m.comp({ name: "59.94 4h", frameRate: 60000 / 1001, duration: 863136 * NTSC_5994 }),
+            timeSpanDuration: 647352 * NTSC_5994,
+            outputs: [m.outputModule("/renders/long/hfr_[######].png", "PNG Sequence")],
+          }),
+          m.rqItem({
+            comp: m.comp({
+              name: "23.976 3h, AE 17.0",
+              frameRate: 23.976,
+              duration: 259200 * NTSC_23976,
+              displayStartTime: 86400 * NTSC_23976,
+              displayStartFrame: null,
+            }),
+            timeSpanDuration: 259200 * NTSC_23976,
+            outputs: [m.outputModule("/renders/long/film_[######].png", "PNG Sequence")],
           }),
         ],
       }),
