@@ -176,7 +176,7 @@ var stmpoExport = (function () {
 
     /* aerender's -s/-e: displayed frame numbers, inclusive. Times are counted in
        comp.frameDuration, as aerender's own driver turns -s/-e back into time
-       (frame * frameDuration): a 29.97 comp runs on frames of exactly 1001/30000 s, while
+       (frame * frameDuration): AE runs a 29.97 comp on frames of exactly 100/2997 s, while
        comp.frameRate reads back as the 16.16 value 29.970001220703125, 0.013 frames off
        after three hours. compStartFrame is the comp's first frame (comp.displayStartFrame,
        AE 17.1+), displayStartFrame the project's 0 or 1. */

@@ -90,8 +90,9 @@ test("3-hour 29.97/59.94/23.976 comps: frames come from frameDuration, not frame
   // The mock's comp reads frameRate back as AE's 16.16 value: time * frameRate drifts.
   const rate = m.timeGrid(30000 / 1001).readBack;
   assert.equal(rate, 29.970001220703125);
-  assert.equal(Math.floor((107892 + 5) * NTSC * rate), 107896); // 0.1 frame early
-  assert.equal(323676 * NTSC * rate < 323675.7, true); // 0.3 frames short after 3 hours
+  assert.equal(m.timeGrid(30000 / 1001).frameDuration, 100 / 2997);
+  // 0.013 frame over after 3 hours: beyond the 0.01 snap, so ceil() adds a frame.
+  assert.equal(Math.ceil(323676 * NTSC * rate), 323677);
   const { data } = result("ntsc_three_hours");
   assert.deepEqual(framesOf(data), [
     [107897, 107897 + 323676 - 1, 1],
@@ -101,11 +102,11 @@ test("3-hour 29.97/59.94/23.976 comps: frames come from frameDuration, not frame
   // The export carries the grid's rate, so seconds * frameRate downstream is exact.
   assert.deepEqual(
     data.renderQueue.map((i) => i.comp.frameRate),
-    [1 / NTSC, 1 / (1001 / 60000), 1 / (1001 / 24000)],
+    [1 / NTSC, 1 / (50 / 2997), 1 / (125 / 2997)],
   );
   assert.deepEqual(
     data.renderQueue.map((i) => i.renderFrameRate),
-    [1 / NTSC, 1 / (1001 / 60000), 1 / (1001 / 24000)],
+    [1 / NTSC, 1 / (50 / 2997), 1 / (125 / 2997)],
   );
 });
 

@@ -5,12 +5,14 @@
 
 const m = require("./mock_ae");
 
-const NTSC = 1001 / 30000; // one frame at 29.97 fps, in seconds
-const NTSC_5994 = 1001 / 60000;
-const NTSC_23976 = 1001 / 24000;
+// One frame at 29.97, 59.94 and 23.976 fps, in seconds, on AE's own grid (see
+// mock_ae.timeGrid: AE runs 29.97 at exactly 29.97 fps, timebase 23976, 800 units a frame).
+const NTSC = 100 / 2997;
+const NTSC_5994 = 50 / 2997;
+const NTSC_23976 = 125 / 2997;
 // AE hands out 29.97 both as a double and (from older projects) as a single-precision value.
-const RATE_2997_DOUBLE = 30000 / 1001;
-const RATE_2997_SINGLE = Math.fround(30000 / 1001);
+const RATE_2997_DOUBLE = 29.97;
+const RATE_2997_SINGLE = Math.fround(29.97);
 
 const HOSTILE_COMP =
   'MAIN "final" {{Param.Frames}} $(touch /tmp/pwned) `id` \\back\\slash ; & | \' ' +
@@ -64,9 +66,9 @@ const scenarios = [
             outputs: [m.outputModule("C:\\renders\\ntsc\\double_[#####].tif", "TIFF Sequence with Alpha")],
           }),
           m.rqItem({
-            comp: m.comp({ name: "59.94", frameRate: 59.94, frameRateReadBack: Math.fround(60000 / 1001), duration: 60 }),
-            timeSpanStart: 3 * (1001 / 60000),
-            timeSpanDuration: 1200 * (1001 / 60000),
+            comp: m.comp({ name: "59.94", frameRate: 59.94, frameRateReadBack: Math.fround(59.94), duration: 60 }),
+            timeSpanStart: 3 * NTSC_5994,
+            timeSpanDuration: 1200 * NTSC_5994,
             outputs: [m.outputModule("C:\\renders\\ntsc\\5994_[#####].png", "PNG Sequence")],
           }),
         ],
