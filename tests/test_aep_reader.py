@@ -244,6 +244,37 @@ def test_render_settings_and_numbering_read_through_the_cli(built: Project) -> N
     assert not [w for w in json.loads(result.stdout)["warnings"] if "cannot tell" in w]
 
 
+def test_skip_frames_trace_is_warned_not_exported_through_the_cli(tmp_path: Path) -> None:
+    """Skip Frames (issue 10 point 5): After Effects does not save it and renders every
+    frame of a project it opens (py-aep 0.18 `RenderQueueItem.skip_frames`, measured on
+    AE 2026), so the reader exports step 1, as the bridge would read the reopened file.
+    The output modules keep a trace (their stored rate is the render rate / (skip + 1)):
+    an item that had Skip Frames 2 is warned about, naming the value; others are not."""
+    app = py_aep.new()
+    project = app.project
+    ntsc = project.root_folder.add_comp("on threes", 720, 480, 1.0, 2.0, 29.97)
+    plain = project.root_folder.add_comp("every frame", 720, 480, 1.0, 2.0, 24.0)
+    queue = project.render_queue
+    threes = queue.add(ntsc)
+    threes.output_modules[0].file = str(tmp_path / "threes_[####].png")
+    threes.skip_frames = 2  # public py-aep API: stores the output module rate as AE does
+    every = queue.add(plain)
+    every.output_modules[0].file = str(tmp_path / "every_[####].png")
+    project.save(tmp_path / "skip.aep")
+    result = _stmpo("export-aep", str(tmp_path / "skip.aep"), "-q")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [item["frames"] for item in data["renderQueue"]] == [
+        {"start": 0, "end": 59, "step": 1},
+        {"start": 0, "end": 47, "step": 1},
+    ]
+    skip_warnings = [w for w in data["warnings"] if "Skip Frames" in w]
+    assert len(skip_warnings) == 1
+    assert skip_warnings[0].startswith("render queue item 1 (on threes): the saved project ")
+    assert "cannot tell Skip Frames" in skip_warnings[0]
+    assert "Skip Frames 2 (one frame in 3)" in skip_warnings[0]
+
+
 def test_footage_sequence_pattern_missing_and_placeholder(export: Export, built: Project) -> None:
     by_path = {f.path: f for f in export.footage}
     pattern = str(built.plates / "plate.[0101-0148].png")

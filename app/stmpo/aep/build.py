@@ -104,6 +104,15 @@ def _item_json(
             f"{label}: the saved project cannot tell the render settings' frame rate "
             "(py-aep cannot read it); files are expected at the comp's rate"
         )
+    if item.skip_frames_hint is not None:
+        every = item.skip_frames_hint + 1
+        warnings.append(
+            f"{label}: the saved project cannot tell Skip Frames (After Effects does not "
+            f"save it and renders every frame of a project it opens), but its output modules "
+            f"were last prepared for Skip Frames {item.skip_frames_hint} (one frame in "
+            f"{every}); every frame is exported (frames.step 1). To render one frame in "
+            f"{every}, set Skip Frames in After Effects and export with the bridge"
+        )
     if item.skip_existing_files is None:
         warnings.append(
             f'{label}: the saved project cannot tell whether "Skip Existing Files" is on '

@@ -32,6 +32,27 @@ def clean_rate(rate: float) -> float:
     return rounded if abs(rate - rounded) <= _FIXED_16_16_STEP else rate
 
 
+def skip_frames_hint(render_rate: float, output_rates: list[float]) -> int | None:
+    """The Skip Frames value the output modules were last prepared for, or None.
+
+    After Effects does not save an item's Skip Frames (it reads 0 on open and renders
+    every frame), but once an item is prepared for output it stores each output module's
+    frame rate as the render rate / (skip + 1) (py-aep 0.18, `RenderQueueItem.skip_frames`
+    and `OutputModule._set_frame_rate`, measured on AE 2026). A stored rate that is a
+    whole fraction 1/k (k >= 2) of the render rate is that trace; anything else is none.
+    """
+    skips: set[int] = set()
+    for rate in output_rates:
+        if not (rate > 0 and math.isfinite(rate) and render_rate > 0):
+            continue
+        ratio = render_rate / rate
+        whole = round(ratio)
+        # Both rates are 16.16 values: a few 1/65536 steps of slack, relative.
+        if whole >= 2 and abs(ratio - whole) <= whole * 1e-4:
+            skips.add(whole - 1)
+    return max(skips) if skips else None
+
+
 def _near_whole(value: float) -> int | None:
     nearest = round(value)
     if abs(value - nearest) <= _ABS_TOLERANCE + abs(value) * _REL_TOLERANCE:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stmpo.aep.build import build_export
-from stmpo.aep.frames import clean_rate, path_style
+from stmpo.aep.frames import clean_rate, path_style, skip_frames_hint
 from stmpo.aep.snapshot import (
     FootageSnap,
     OutputKind,
@@ -163,6 +163,10 @@ def _read_render_item(py_aep: ModuleType, rqi: Any, index: int) -> RenderItemSna
         or int(rate_mode) != int(py_aep.FrameRateSetting.USE_THIS_FRAME_RATE)
     )
     skip_existing = _setting(settings, "Skip Existing Files")
+    render_rate = custom_rate if custom_rate is not None else clean_rate(float(comp.frame_rate))
+    skip_hint = (
+        skip_frames_hint(render_rate, _stored_output_rates(rqi)) if frame_rate_known else None
+    )
     return RenderItemSnap(
         index=index,
         status=_enum_name(rqi.status),
@@ -182,7 +186,21 @@ def _read_render_item(py_aep: ModuleType, rqi: Any, index: int) -> RenderItemSna
         skipped_output_modules=tuple(skipped),
         skip_existing_files=skip_existing if isinstance(skip_existing, bool) else None,
         frame_rate_known=frame_rate_known,
+        skip_frames_hint=skip_hint,
     )
+
+
+def _stored_output_rates(rqi: Any) -> list[float]:
+    """Each output module's stored frame rate. py-aep 0.18 has no public attribute for
+    it (only the private `_roou.frame_rate`); when that changes this reads nothing, and
+    the reader just gives no Skip Frames trace."""
+    rates: list[float] = []
+    for om in rqi.output_modules:
+        try:
+            rates.append(float(om._roou.frame_rate))
+        except Exception:
+            continue
+    return rates
 
 
 def _read_footage(py_aep: ModuleType, item: Any) -> FootageSnap | None:

@@ -54,6 +54,9 @@ class RenderItemSnap:
     #: False when the render settings' "Frame Rate" could not be read, so the rate the
     #: item renders at is unknown (custom_frame_rate None then means "not known").
     frame_rate_known: bool = True
+    #: The Skip Frames the output modules were last prepared for (a trace only: AE does
+    #: not save Skip Frames and renders every frame of a project it opens); None: no trace.
+    skip_frames_hint: int | None = None
 
 
 @dataclass(frozen=True)
