@@ -117,8 +117,9 @@ class Timebase:
         cuts = [start]
         for i in range(1, parts):
             target = k0 + i * base + min(i, extra)  # first output frame of part i
-            # The earliest comp frame whose start holds output frame `target` or later.
-            cut = _floor((target - 1) * self.comp_rate / self.render_rate) + 1 + self.comp_origin
+            # The comp frame holding that output frame's time: with R <= C its start is
+            # the first of them after it (a comp frame is no longer than an output frame).
+            cut = _floor(target * self.comp_rate / self.render_rate) + self.comp_origin
             cuts.append(min(max(cut, cuts[-1]), end + 1))
         cuts.append(end + 1)
         ranges: list[tuple[int, int]] = []
