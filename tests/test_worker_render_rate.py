@@ -5,6 +5,9 @@ rate as After Effects does (docs/stmpo-worker.md "Render frame rate")."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -156,3 +159,42 @@ def test_a_chunk_without_an_output_frame_starts_nothing(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert scene.events("start") == []
     assert protocol_values(result.stdout, "openjd_progress")[-1] == "100.0"
+
+
+def test_run_local_renders_an_export_at_its_render_rate(tmp_path: Path) -> None:
+    """The whole product path: an export whose item renders its 25 fps comp at 12.5 fps,
+    bundled (the item file carries compFrameRate) and run by `stmpo run-local` in
+    chunks of 20 comp frames, 2 processes each: output frames 0-23 of comp frames
+    0-47, each written once, and the run succeeds."""
+    from stmpo.export.loader import load_export
+    from stmpo.local.demo import expected_frames, standin_sidecar, write_demo_inputs
+    from stmpo.locations import aerender_standin, examples_dir
+
+    export_path, _ = write_demo_inputs(examples_dir() / "image_sequence.json", tmp_path / "d")
+    data = json.loads(export_path.read_text("utf-8"))
+    data["renderQueue"][0]["renderFrameRate"] = 12.5
+    export_path.write_text(json.dumps(data), encoding="utf-8")
+    export = load_export(export_path)
+    project = Path(export.project.path)
+    Path(str(project) + ".standin.json").write_text(json.dumps(standin_sidecar(export)))
+    trace = tmp_path / "trace.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "stmpo", "run-local", str(export_path), "-p", "ChunkSize=20"]
+        + ["-p", "Concurrency=2", "-p", f"AerenderPath={aerender_standin()}"]
+        + ["-p", f"Python={sys.executable}", "-p", "SpawnDelay=0"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "STANDIN_TRACE": str(trace)},
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    frames_dir = Path(export.render_queue[0].output_modules[0].path).parent
+    expected = {Path(p).name for p in expected_frames(export)}
+    assert expected == {f"MAIN_{i:05d}.png" for i in range(24)}
+    assert {p.name for p in frames_dir.iterdir()} == expected
+    writes = Counter(
+        json.loads(line)["path"]
+        for line in trace.read_text("utf-8").splitlines()
+        if json.loads(line)["event"] == "write"
+    )
+    assert len(writes) == 24 and max(writes.values()) == 1
