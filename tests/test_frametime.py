@@ -3,11 +3,11 @@ comp `-s/-e` ranges against the output frames After Effects writes at the render
 
 from __future__ import annotations
 
+import itertools
 from fractions import Fraction
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from stmpo._worker_scripts.stmpo_worker.frametime import Timebase, exact_rate
 
 RATES = [23.976, 24.0, 25.0, 29.97, 30.0, 50.0, 59.94, 60.0, 12.0, 15.0]
@@ -56,7 +56,7 @@ def test_parts_cover_the_task_exactly_once(task: tuple[Timebase, int, int, int])
         return
     assert 1 <= len(ranges) <= parts
     assert ranges[0][0] == start and ranges[-1][1] == end
-    for (_, e), (s, _) in zip(ranges, ranges[1:]):
+    for (_, e), (s, _) in itertools.pairwise(ranges):
         assert s == e + 1  # contiguous in comp frames
     frames: list[int] = []
     for s, e in ranges:

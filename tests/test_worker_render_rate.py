@@ -4,6 +4,7 @@ rate as After Effects does (docs/stmpo-worker.md "Render frame rate")."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -65,9 +66,7 @@ def test_four_processes_write_the_render_rate_frames_once(
     and at 50 fps 0-199: every one exactly once across 4 processes, and the counts,
     progress and the check are in output frames."""
     scene = _scene(tmp_path, 25.0, render_rate)
-    argv = render_argv(
-        scene, "0-99", "--concurrency", "4", item=_item(scene, 25.0, render_rate)
-    )
+    argv = render_argv(scene, "0-99", "--concurrency", "4", item=_item(scene, 25.0, render_rate))
 
     result = run(argv, base_env(scene))
 
@@ -78,7 +77,7 @@ def test_four_processes_write_the_render_rate_frames_once(
     assert len(starts) == 4
     spans = sorted((int(r["s"]), int(r["e"])) for r in starts)  # comp -s/-e, no overlap
     assert spans[0][0] == 0 and spans[-1][1] == 99
-    assert all(b[0] == a[1] + 1 for a, b in zip(spans, spans[1:]))
+    assert all(b[0] == a[1] + 1 for a, b in itertools.pairwise(spans))
     n = len(expected)
     assert f"STMPO summary: {n}/{n} frames, 4/4 processes" in result.stdout
     assert protocol_values(result.stdout, "openjd_progress")[-1] == "100.0"
@@ -118,7 +117,9 @@ def test_the_check_expects_render_rate_names(tmp_path: Path) -> None:
     naming frame 125 instead of passing on the comp-frame files 250-349."""
     scene = make_scene(tmp_path)  # the stand-in renders at the comp's 25 fps
     item = _item(scene, 25.0, 12.5, compDisplayStartTime=10.0)
-    argv = render_argv(scene, "250-349", "--concurrency", "2", item=item)
+    argv = render_argv(
+        scene, "250-349", "--concurrency", "2", "--no-kill-on-fail", "true", item=item
+    )
 
     result = run(argv, base_env(scene))
 
@@ -179,9 +180,12 @@ def test_run_local_renders_an_export_at_its_render_rate(tmp_path: Path) -> None:
     Path(str(project) + ".standin.json").write_text(json.dumps(standin_sidecar(export)))
     trace = tmp_path / "trace.jsonl"
     done = subprocess.run(
-        [sys.executable, "-m", "stmpo", "run-local", str(export_path), "-p", "ChunkSize=20"]
-        + ["-p", "Concurrency=2", "-p", f"AerenderPath={aerender_standin()}"]
-        + ["-p", f"Python={sys.executable}", "-p", "SpawnDelay=0"],
+        [
+            *(sys.executable, "-m", "stmpo", "run-local", str(export_path)),
+            *("-p", "ChunkSize=20", "-p", "Concurrency=2"),
+            *("-p", f"AerenderPath={aerender_standin()}", "-p", f"Python={sys.executable}"),
+            *("-p", "SpawnDelay=0"),
+        ],
         capture_output=True,
         text=True,
         timeout=300,

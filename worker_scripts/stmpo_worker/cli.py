@@ -294,9 +294,7 @@ def run_render(args: argparse.Namespace) -> int:
         stdout.write(directive("progress", "100.0") + "\n")
         _say(stdout, "STMPO summary: 0/0 frames, 0/0 processes, wall 0:00:00, failed: none")
         return EXIT_OK
-    plan = plan_render(
-        host, settings, start, end, args.step, item.movie, item.renumbered, timebase
-    )
+    plan = plan_render(host, settings, start, end, args.step, item.movie, item.renumbered, timebase)
     mapped = out.mapped_item(out.mapped_item(item, rules), junctions)
     project = map_path(junctions, args.project)
     if junctions:

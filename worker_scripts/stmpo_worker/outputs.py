@@ -239,9 +239,10 @@ def iter_expected_files(item: Item, frames: Iterable[int]) -> Iterator[str]:
     thousand frames): each movie file, and one per frame of each sequence output with a
     `[#]` pattern. `frames` is iterated once per sequence output (pass a range): the
     frames one aerender launch renders, as output frames (at the render frame rate:
-    `Timebase.render_range` when the item has a timebase). With "Use Comp Frame Number" off, AE numbers
-    the n-th frame that launch renders `startingNumber + n` (n from 0), whatever the
-    step, so the names follow the position in `frames`, not the comp frame."""
+    `Timebase.render_range` when the item has a timebase). With "Use Comp Frame
+    Number" off, AE numbers the n-th frame that launch renders `startingNumber + n`
+    (n from 0), whatever the step, so the names follow the position in `frames`, not
+    the comp frame."""
     for out in item.outputs:
         if out.kind == "movie":
             yield out.path
