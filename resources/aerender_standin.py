@@ -76,7 +76,8 @@ Environment
       this process's -s/-e range never fires, so one STANDIN_FAIL can fail exactly
       one child of a fanned-out task.
     STANDIN_TRACE=/path/trace.jsonl   append one JSON line per event (start, grandchild,
-                                   frame, end) with pid, rqindex, s, e, time and argv
+                                   frame, write (path of each file written), end) with
+                                   pid, rqindex, s, e, time and argv
     STANDIN_BARRIER_DIR=/dir STANDIN_BARRIER_COUNT=2 [STANDIN_BARRIER_TIMEOUT=60]
                                    wait until COUNT stand-ins have started before the
                                    first frame (proves they run at once); timeout:

@@ -128,7 +128,7 @@ def item_from_data(data: Any, arg: str) -> Item:
     )
 
 
-MAX_RATE = 999.0  # After Effects' highest frame rate
+MAX_RATE = 1000.0  # the export contract's bound on frame rates (docs/export-format.md)
 
 
 def _rate(data: dict[str, Any], key: str, arg: str) -> float | None:
