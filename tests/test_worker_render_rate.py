@@ -14,7 +14,15 @@ from pathlib import Path
 
 import pytest
 from stmpo._worker_scripts.stmpo_worker.outputs import encode_b64_json
-from stmpo_worker_harness import Scene, base_env, make_scene, protocol_values, render_argv, run
+from stmpo_worker_harness import (
+    Scene,
+    base_env,
+    make_scene,
+    protocol_values,
+    render_argv,
+    run,
+    standin,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -202,3 +210,21 @@ def test_run_local_renders_an_export_at_its_render_rate(tmp_path: Path) -> None:
         if json.loads(line)["event"] == "write"
     )
     assert len(writes) == 24 and max(writes.values()) == 1
+
+
+def test_the_standin_writes_and_reports_output_frames(tmp_path: Path) -> None:
+    """The stand-in alone: comp frames 10-29 of a 25 fps comp at 50 fps are output
+    frames 20-59, 40 files and 40 frame lines counted (1)..(40); `-i 2` at another
+    rate is refused the way aerender refuses bad arguments."""
+    scene = _scene(tmp_path, 25.0, 50.0)
+    args = ("-project", str(scene.project), "-rqindex", "1", "-s", "10", "-e", "29")
+
+    result = standin(*args)
+
+    assert result.returncode == 0, result.stdout
+    assert scene.frames_on_disk() == set(range(20, 60))
+    counted = [line for line in result.stdout.splitlines() if " Seconds" in line and "(" in line]
+    assert len(counted) == 40 and counted[-1].endswith("(40): 0 Seconds")
+    refused = standin(*args, "-i", "2")
+    assert refused.returncode == 1
+    assert "aerender ERROR: -i 2 with a render frame rate" in refused.stdout
