@@ -14,6 +14,7 @@ Where frames go (AE keeps output paths inside the project; the stand-in cannot r
     {"frameRate": 25,
      "items": {"1": {"comp": "MAIN", "outputs": ["/abs/out/MAIN_[#####].png"],
                      "frames": {"start": 0, "end": 99}, "frameRate": 25,
+                     "renderFrameRate": 12.5, "displayStartTime": 0,
                      "faults": "crash@42", "status": "QUEUED"}}}
 gives each render queue item's output paths (strings or {"path": ...}). `-output`
 replaces the first output path, as in aerender. `[#####]` becomes the zero-padded
@@ -22,6 +23,9 @@ project file itself must exist, and each output folder too (as with AE). An item
 "status" (an RQItemStatus name, default QUEUED) of DONE, USER_STOPPED, ERR_STOPPED or
 RENDERING makes `-rqindex` fail as in aerender, which cannot set such an item's Render
 flag: one `aerender ERROR: After Effects error: Can not ...` line, exit 1, no frames.
+`renderFrameRate` (render settings "Use this frame rate") other than the comp's
+`frameRate`: the stand-in writes and reports the output frames of the -s/-e span at
+that rate (`output_frames`; faults then name output frames).
 
 Each frame: optional CPU burn, a small valid PNG written to every sequence output,
 then `PROGRESS:  0:00:00:05 (6): 0 Seconds`.
@@ -75,7 +79,8 @@ Environment
       this process's -s/-e range never fires, so one STANDIN_FAIL can fail exactly
       one child of a fanned-out task.
     STANDIN_TRACE=/path/trace.jsonl   append one JSON line per event (start, grandchild,
-                                   frame, end) with pid, rqindex, s, e, time and argv
+                                   frame, write (path of each file written), end) with
+                                   pid, rqindex, s, e, time and argv
     STANDIN_BARRIER_DIR=/dir STANDIN_BARRIER_COUNT=2 [STANDIN_BARRIER_TIMEOUT=60]
                                    wait until COUNT stand-ins have started before the
                                    first frame (proves they run at once); timeout:
@@ -130,12 +135,14 @@ if __name__ == "__main__" and signal.getsignal(signal.SIGINT) is not signal.SIG_
 
 import errno
 import json
+import math
 import re
 import struct
 import subprocess
 import time
 import zlib
 from datetime import datetime
+from fractions import Fraction
 from typing import Any
 
 ARITY = {
@@ -262,6 +269,33 @@ def timecode(frame: int, rate: float) -> str:
     ff = frame % fps
     total = frame // fps
     return f"{total // 3600}:{total // 60 % 60:02d}:{total % 60:02d}{sep}{ff:02d}"
+
+
+def exact_rate(rate: float) -> Fraction:
+    """AE's NTSC rates are n/1001 (it stores 29.97 as the float 29.970001220703125)."""
+    for numerator in (24000, 30000, 48000, 60000, 120000):
+        if abs(rate - numerator / 1001) <= 1e-5 * numerator / 1001:
+            return Fraction(numerator, 1001)
+    return Fraction(rate).limit_denominator(1001 * 1000)
+
+
+def output_frames(
+    start: int, end: int, comp_rate: float, render_rate: float, start_time: float, first: int
+) -> range:
+    """The displayed output frames `-s start -e end` writes when render settings "Use
+    this frame rate" differs from the comp's (Adobe, AE Help "Render settings": Frame
+    Rate; Scripting Guide, RenderQueueItem settings "Frame Rate"/"Use this frame rate").
+    aerender turns -s/-e into the span [(start - O)/C, (end + 1 - O)/C) with the comp's
+    frame duration (its commandLineRenderer.jsx), O the displayed number of comp time 0;
+    AE then renders every output frame k (time k/R) inside the span and, with "Use Comp
+    Frame Number", numbers it k plus the displayed start at the output rate."""
+    c, r = exact_rate(comp_rate), exact_rate(render_rate)
+    t0 = Fraction(start_time).limit_denominator(1001 * 1000)
+    comp_origin = math.floor(t0 * c) + first
+    render_origin = math.floor(t0 * r) + first
+    lo = math.ceil((start - comp_origin) * r / c)
+    hi = math.ceil((end + 1 - comp_origin) * r / c)
+    return range(lo + render_origin, hi + render_origin)
 
 
 def trace(event: str, **fields: Any) -> None:
@@ -451,6 +485,11 @@ def render(opts: dict[str, list[str]], argv: list[str]) -> int:
         raise Usage(f"frame numbers must be integers ({exc})") from None
     if step < 1 or end < start:
         raise Usage(f"bad frame range -s {start} -e {end} -i {step}")
+    render_rate_value = item.get("renderFrameRate")
+    render_rate = rate if render_rate_value is None else float(render_rate_value)
+    other_rate = exact_rate(render_rate) != exact_rate(rate)
+    if other_rate and step != 1:
+        raise Usage(f"-i {step} with a render frame rate other than the comp's is not modelled")
     outputs = [o["path"] if isinstance(o, dict) else str(o) for o in item.get("outputs", [])]
     if "-output" in opts:
         outputs = [opts["-output"][0], *outputs[1:]]
@@ -471,6 +510,15 @@ def render(opts: dict[str, list[str]], argv: list[str]) -> int:
 
     faults = faults_from(os.environ.get("STANDIN_FAIL", "")) + faults_from(item.get("faults"))
     frames = range(start, end + 1, step)  # lazy: a task may span 10^9 frames
+    if other_rate:  # files and progress lines are output frames at the render rate
+        frames = output_frames(
+            start,
+            end,
+            rate,
+            render_rate,
+            float(item.get("displayStartTime", 0.0)),
+            int(sidecar.get("displayStartFrame", 0)),
+        )
     names = {name for name, _, _ in faults}
     if os.environ.get("STANDIN_SKIP_EXISTING", "") not in ("", "0"):
         names.add("skip_existing")
@@ -555,8 +603,9 @@ def render(opts: dict[str, list[str]], argv: list[str]) -> int:
                 ):
                     continue
                 write_output(target, b"" if empty else png_bytes(frame), full)
+                trace("write", rqindex=rqindex, path=target)
         trace("frame", rqindex=rqindex, frame=frame)
-        LOG.line(f"PROGRESS:  {timecode(frame, rate)} ({n}): 0 {words['seconds']}")
+        LOG.line(f"PROGRESS:  {timecode(frame, render_rate)} ({n}): 0 {words['seconds']}")
     for path in outputs:
         if not _HASHES.search(path):
             movie = b"STMPO-STANDIN-MOVIE\n" + ",".join(map(str, frames)).encode()

@@ -202,6 +202,26 @@ def test_preview_follows_the_worker_shape_and_the_settings(
     assert "processes" in tab.preview_list.item(0).text()
 
 
+def test_preview_counts_output_frames_at_the_render_rate(
+    make_dialog: Callable[[Path], Any], tmp_path: Path
+) -> None:
+    """A 25 fps comp's 48 frames rendered at 12.5 fps are 24 files: the preview shows the
+    worker's plan in output frames, with the comp range each process gets."""
+    target = copy_export("image_sequence.json", tmp_path)
+    data = json.loads(target.read_text("utf-8"))
+    data["renderQueue"][0]["renderFrameRate"] = 12.5
+    target.write_text(json.dumps(data), encoding="utf-8")
+    tab = ae_tab(make_dialog(target))
+    tab.preview_cpus.setValue(8)
+    tab.preview_ram.setValue(1024.0)
+    tab.concurrency.setValue(4)
+    preview = tab.previews[0]
+    assert preview.frames == 24
+    assert preview.processes == 4
+    assert preview.children[0].startswith("c1: frames 0-5 (comp 0-11 at 25 fps -> 12.5 fps) (6)")
+    assert "24 frames" in preview.summary
+
+
 def test_toggling_items_changes_the_selection_and_validity(
     make_dialog: Callable[[Path], Any], tmp_path: Path
 ) -> None:

@@ -280,7 +280,21 @@ def run_render(args: argparse.Namespace) -> int:
     )
     host = read_host_facts("" if args.disable_affinity else args.numa_map, warn)
     start, end = args.frames
-    plan = plan_render(host, settings, start, end, args.step, item.movie, item.renumbered)
+    timebase = item.timebase
+    if timebase is not None and args.step != 1:
+        return _usage_failure(
+            prog,
+            f"--step: {args.step} with a render frame rate other than the comp's is not "
+            "supported (which output frames AE writes then is not modelled; render every frame)",
+        )
+    if timebase is not None and not len(timebase.render_range(start, end)):
+        # A comp range shorter than one output frame (a 1-frame chunk at half the rate):
+        # AE writes no file for it, so there is nothing to start and nothing to check.
+        _say(stdout, f"STMPO: comp frames {start}-{end} hold no output frame at the render rate")
+        stdout.write(directive("progress", "100.0") + "\n")
+        _say(stdout, "STMPO summary: 0/0 frames, 0/0 processes, wall 0:00:00, failed: none")
+        return EXIT_OK
+    plan = plan_render(host, settings, start, end, args.step, item.movie, item.renumbered, timebase)
     mapped = out.mapped_item(out.mapped_item(item, rules), junctions)
     project = map_path(junctions, args.project)
     if junctions:

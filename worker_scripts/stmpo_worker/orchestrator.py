@@ -99,6 +99,10 @@ class Child:
     done: bool = False
     stopped: bool = False  # ended by fail-fast or cancel, not by itself
     scanner: Scanner = field(default_factory=Scanner)
+    #: The frames it writes (output frames at the render rate); None: its comp frames.
+    output_frames: range | None = None
+    #: How the start line names its range: `0-49 (comp 0-99 at 25 fps -> 12.5 fps)`.
+    range_text: str = ""
 
     @property
     def label(self) -> str:
@@ -106,6 +110,8 @@ class Child:
 
     @property
     def frames(self) -> range:
+        if self.output_frames is not None:
+            return self.output_frames
         return range(self.start, self.end + 1, self.step)
 
 
@@ -144,7 +150,16 @@ class Orchestrator:
         if len(blocks) != len(plan.ranges):
             raise ValueError("a CPU block for every frame range")
         self.children = [  # not zip(strict=True): the worker runs on Python 3.9
-            Child(i, s, e, plan.step, blocks[i]) for i, (s, e) in enumerate(plan.ranges)
+            Child(
+                i,
+                s,
+                e,
+                plan.step,
+                blocks[i],
+                output_frames=plan.child_frames(i) if plan.render_ranges is not None else None,
+                range_text=plan.range_text(i) if plan.render_ranges is not None else "",
+            )
+            for i, (s, e) in enumerate(plan.ranges)
         ]
         self.progress = TaskProgress([len(c.frames) for c in self.children])
         self.throttle = ReportThrottle(PROGRESS_INTERVAL)
@@ -258,7 +273,10 @@ class Orchestrator:
         env[TAG_VAR] = self.tag(child)
         cpus = child.cpus if self.pinning else None  # no more tries after a failure
         pinned = f", CPUs {cpu_list_text(cpus)}" if cpus else ""
-        self.say(f"STMPO: starting [{child.label}] ({len(child.frames)} frames{pinned})")
+        shown_range = f"frames {child.range_text}, " if child.range_text else ""
+        self.say(
+            f"STMPO: starting [{child.label}] ({shown_range}{len(child.frames)} frames{pinned})"
+        )
         child.started_wall = time.time()
         try:
             started: Started = self.affinity.start(
@@ -587,7 +605,8 @@ class Orchestrator:
         self.say(
             f"STMPO: rendering rq item {job.rqindex} ({job.item.comp!r}) frames "
             f"{plan.ranges[0][0]}-{plan.ranges[-1][1]} step {plan.step}: "
-            f"{plan.frame_count} frames in {plan.processes} process(es)"
+            f"{plan.frame_count} {'output ' if plan.render_ranges else ''}frames in "
+            f"{plan.processes} process(es)"
         )
         for reason in plan.reasons:
             self.say(f"STMPO: {reason}")

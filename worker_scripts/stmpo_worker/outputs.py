@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import ntpath
 import os
 import re
@@ -19,6 +20,7 @@ from dataclasses import dataclass, replace
 from stat import S_ISREG
 from typing import Any
 
+from .frametime import Timebase
 from .pathmap import Rule, map_path
 
 _HASHES = re.compile(r"\[(#+)\]")
@@ -46,6 +48,9 @@ class Item:
     comp: str
     outputs: tuple[Output, ...]
     skip_existing: bool = False  # render settings "Skip Existing Files"
+    #: Render settings "Use this frame rate" other than the comp's: files are frames of
+    #: this timebase (frametime.py); None renders and numbers by comp frame.
+    timebase: Timebase | None = None
 
     @property
     def movie(self) -> bool:
@@ -118,7 +123,52 @@ def item_from_data(data: Any, arg: str) -> Item:
     skip = data.get("skipExistingFiles", False)
     if not isinstance(skip, bool):
         raise ArgumentProblem(f"{arg}: skipExistingFiles", "must be true or false")
-    return Item(comp=comp, outputs=tuple(outputs), skip_existing=skip)
+    return Item(
+        comp=comp, outputs=tuple(outputs), skip_existing=skip, timebase=_timebase(data, arg)
+    )
+
+
+MAX_RATE = 1000.0  # the export contract's bound on frame rates (docs/export-format.md)
+
+
+def _rate(data: dict[str, Any], key: str, arg: str) -> float | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if (
+        not isinstance(value, (int, float))
+        or isinstance(value, bool)
+        or not math.isfinite(value)
+        or not 0 < value <= MAX_RATE
+    ):
+        raise ArgumentProblem(f"{arg}: {key}", f"must be a frame rate above 0 up to {MAX_RATE:g}")
+    return float(value)
+
+
+def _timebase(data: dict[str, Any], arg: str) -> Timebase | None:
+    """The item's timebase when it renders at another rate than its comp: it needs the
+    comp's rate and displayed start, which the bundle writes with renderFrameRate."""
+    render_rate = _rate(data, "renderFrameRate", arg)
+    comp_rate = _rate(data, "compFrameRate", arg)
+    start_time = data.get("compDisplayStartTime", 0.0)
+    if (
+        not isinstance(start_time, (int, float))
+        or isinstance(start_time, bool)
+        or not math.isfinite(start_time)
+        or abs(start_time) > 10**7
+    ):
+        raise ArgumentProblem(f"{arg}: compDisplayStartTime", "must be seconds, -1e7 to 1e7")
+    start_frame = data.get("projectDisplayStartFrame", 0)
+    if start_frame not in (0, 1) or isinstance(start_frame, bool):
+        raise ArgumentProblem(f"{arg}: projectDisplayStartFrame", "must be 0 or 1")
+    if render_rate is None:
+        return None
+    if comp_rate is None:
+        raise ArgumentProblem(
+            f"{arg}: compFrameRate", "required with renderFrameRate (the comp's frame rate)"
+        )
+    timebase = Timebase.of(comp_rate, render_rate, float(start_time), int(start_frame))
+    return None if timebase.same else timebase
 
 
 def parse_dirs(value: str, arg: str = "--dirs-b64") -> list[str]:
@@ -188,9 +238,11 @@ def iter_expected_files(item: Item, frames: Iterable[int]) -> Iterator[str]:
     """Files a successful render of `frames` leaves, lazily (a task may hold many
     thousand frames): each movie file, and one per frame of each sequence output with a
     `[#]` pattern. `frames` is iterated once per sequence output (pass a range): the
-    frames one aerender launch renders. With "Use Comp Frame Number" off, AE numbers
-    the n-th frame that launch renders `startingNumber + n` (n from 0), whatever the
-    step, so the names follow the position in `frames`, not the comp frame."""
+    frames one aerender launch renders, as output frames (at the render frame rate:
+    `Timebase.render_range` when the item has a timebase). With "Use Comp Frame
+    Number" off, AE numbers the n-th frame that launch renders `startingNumber + n`
+    (n from 0), whatever the step, so the names follow the position in `frames`, not
+    the comp frame."""
     for out in item.outputs:
         if out.kind == "movie":
             yield out.path

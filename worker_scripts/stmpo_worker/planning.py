@@ -37,6 +37,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from .frametime import Timebase, rate_text
+
 #: Threads one aerender keeps busy, by MFR state. See the module docstring.
 THREADS_PER_PROCESS_MFR = 16
 THREADS_PER_PROCESS_NO_MFR = 8
@@ -119,10 +121,37 @@ class RenderPlan:
     reasons: list[str] = field(default_factory=list)
     #: What decided the process count: "explicit", "cpu", "ram", "cap", "frames", "movie".
     limited_by: str = ""
+    #: Rendering at another rate than the comp: the output frames (displayed numbers,
+    #: first and last) child i writes for its comp range `ranges[i]`; else None.
+    render_ranges: list[tuple[int, int]] | None = None
+    timebase: Timebase | None = None
 
     @property
     def frame_count(self) -> int:
+        if self.render_ranges is not None:
+            return sum(e - s + 1 for s, e in self.render_ranges)
         return sum(frames_in_range(s, e, self.step) for s, e in self.ranges)
+
+    def child_frames(self, child: int) -> range:
+        """The frames child i writes: output frames at the render rate, or its comp
+        frames every `step`."""
+        if self.render_ranges is not None:
+            first, last = self.render_ranges[child]
+            return range(first, last + 1)
+        start, end = self.ranges[child]
+        return range(start, end + 1, self.step)
+
+    def range_text(self, child: int) -> str:
+        """`0-49`, or `0-49 (comp 0-99 at 25 fps -> 12.5 fps)` at another render rate."""
+        start, end = self.ranges[child]
+        if self.render_ranges is None or self.timebase is None:
+            return f"{start}-{end}"
+        first, last = self.render_ranges[child]
+        tb = self.timebase
+        return (
+            f"{first}-{last} (comp {start}-{end} at {rate_text(tb.comp_rate)} fps -> "
+            f"{rate_text(tb.render_rate)} fps)"
+        )
 
 
 def _gb(value: float) -> str:
@@ -196,9 +225,21 @@ def plan_render(
     step: int,
     movie: bool,
     renumbered: bool = False,
+    timebase: Timebase | None = None,
 ) -> RenderPlan:
-    """The plan for rendering `start..end` every `step` frames on `host`."""
-    count = frames_in_range(start, end, step) if end >= start and step >= 1 else 0
+    """The plan for rendering comp frames `start..end` every `step` frames on `host`.
+
+    With a `timebase` (render settings at another rate than the comp; step 1 only) the
+    processes share the task's output frames, cut on comp-frame boundaries
+    (`Timebase.split`), and every count is in output frames."""
+    if timebase is not None and timebase.same:
+        timebase = None
+    if timebase is not None and step != 1:
+        raise ValueError("a render frame rate other than the comp's needs step 1")
+    if timebase is not None:
+        count = len(timebase.render_range(start, end)) if end >= start else 0
+    else:
+        count = frames_in_range(start, end, step) if end >= start and step >= 1 else 0
     if count == 0:
         raise ValueError(f"no frames in {start}-{end} step {step}")
     mfr = not settings.disable_mfr
@@ -272,7 +313,27 @@ def plan_render(
         )
         processes, limited_by = count, "frames"
 
-    ranges = split_frames(start, end, step, processes)
+    render_ranges: list[tuple[int, int]] | None = None
+    if timebase is not None:
+        ranges = timebase.split(start, end, processes)
+        render_ranges = []
+        for s, e in ranges:
+            frames = timebase.render_range(s, e)
+            render_ranges.append((frames.start, frames.stop - 1))
+        if len(ranges) < processes:  # R > C: whole comp frames left fewer parts
+            reasons.append(
+                f"Render rate {rate_text(timebase.render_rate)} fps above the comp's "
+                f"{rate_text(timebase.comp_rate)}: processes are cut on comp frames, "
+                f"{len(ranges)} part(s)."
+            )
+            processes = len(ranges)
+        reasons.append(
+            f"Render settings render at {rate_text(timebase.render_rate)} fps, the comp runs "
+            f"at {rate_text(timebase.comp_rate)}: comp frames {start}-{end} are output "
+            f"frames {render_ranges[0][0]}-{render_ranges[-1][1]} ({count})."
+        )
+    else:
+        ranges = split_frames(start, end, step, processes)
     blocks, affinity_reason = plan_affinity(host, processes, settings.disable_affinity)
     reasons.append(affinity_reason)
     reasons.append(f"Multi-Frame Rendering {mfr_text} in every process.")
@@ -284,6 +345,8 @@ def plan_render(
         mfr=mfr,
         reasons=reasons,
         limited_by=limited_by,
+        render_ranges=render_ranges,
+        timebase=timebase,
     )
 
 
@@ -396,8 +459,8 @@ def cpu_list_text(cpus: CpuBlock) -> str:
 def child_summaries(plan: RenderPlan) -> list[str]:
     """One line per child for a preview: `c1: frames 0-29 (30), CPUs 0-15`."""
     lines = []
-    for i, (start, end) in enumerate(plan.ranges):
-        count = frames_in_range(start, end, plan.step)
+    for i in range(len(plan.ranges)):
+        count = len(plan.child_frames(i))
         cpus = f", CPUs {cpu_list_text(plan.cpu_blocks[i])}" if plan.cpu_blocks else ""
-        lines.append(f"c{i + 1}: frames {start}-{end} ({count}){cpus}")
+        lines.append(f"c{i + 1}: frames {plan.range_text(i)} ({count}){cpus}")
     return lines

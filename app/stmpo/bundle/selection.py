@@ -26,6 +26,8 @@ class ItemPlan:
     end: int
     step: int
     chunks: tuple[str, ...]
+    #: The project's displayStartFrame (0 or 1): how comp and output frames are numbered.
+    display_start_frame: int = 0
 
 
 def comp_frame_range(export: Export, item: RenderQueueItem) -> tuple[int, int]:
@@ -164,7 +166,16 @@ def plan_items(
                     f"{effective_chunk_size(count, size)}"
                 )
         chunks = tuple(frame_chunks(start, end, step, size))
-        plans.append(ItemPlan(item=item, start=start, end=end, step=step, chunks=chunks))
+        plans.append(
+            ItemPlan(
+                item=item,
+                start=start,
+                end=end,
+                step=step,
+                chunks=chunks,
+                display_start_frame=export.project.display_start_frame,
+            )
+        )
     return plans, warnings
 
 

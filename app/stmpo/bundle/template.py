@@ -120,7 +120,8 @@ def item_payload(plan: ItemPlan) -> dict[str, Any]:
     The export's render-settings and numbering fields ride along only when they differ
     from AE's defaults (renderFrameRate, skipExistingFiles; per output useCompFrameNumber,
     startingNumber), so the worker can honour them: it verifies skipExistingFiles and
-    the numbering (renderFrameRate is not used yet)."""
+    the numbering. With renderFrameRate come the comp's rate and displayed start, which
+    the worker needs to tell which output frames a comp range yields (frametime.py)."""
     item = plan.item
     payload: dict[str, Any] = {
         "rqindex": item.index,
@@ -130,6 +131,11 @@ def item_payload(plan: ItemPlan) -> dict[str, Any]:
     }
     if item.render_frame_rate is not None:
         payload["renderFrameRate"] = item.render_frame_rate
+        payload["compFrameRate"] = item.comp.frame_rate
+        if item.comp.display_start_time:
+            payload["compDisplayStartTime"] = item.comp.display_start_time
+        if plan.display_start_frame:
+            payload["projectDisplayStartFrame"] = plan.display_start_frame
     if item.skip_existing_files:
         payload["skipExistingFiles"] = True
     return payload

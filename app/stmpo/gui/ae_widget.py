@@ -503,7 +503,13 @@ class AfterEffectsSettingsWidget(QWidget):
         for row, item in enumerate(self.export.render_queue):
             if item.index not in selected:
                 continue
-            preview = preview_item(item, self._frames_at(row, item), values, shape)
+            preview = preview_item(
+                item,
+                self._frames_at(row, item),
+                values,
+                shape,
+                self.export.project.display_start_frame,
+            )
             self.previews.append(preview)
             self.preview_list.addItem(preview.summary)
             for line in (*preview.reasons, *preview.children):

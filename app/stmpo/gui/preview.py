@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from stmpo._worker_scripts.stmpo_worker import planning
+from stmpo._worker_scripts.stmpo_worker.frametime import Timebase
 from stmpo.export.model import RenderQueueItem
 from stmpo.gui.settings import parameter_flag, parameter_number
 
@@ -60,7 +61,10 @@ def preview_item(
     frames: tuple[int, int, int],
     values: Mapping[str, str],
     shape: WorkerShape,
+    display_start_frame: int = 0,
 ) -> ItemPreview:
+    """The worker's plan for `item` on `shape`; at another render rate than the comp's
+    in output frames, as the worker counts and checks them (frametime.py)."""
     host = planning.HostFacts(
         logical_cpus=shape.logical_cpus,
         total_ram_gb=shape.ram_gb,
@@ -68,13 +72,29 @@ def preview_item(
         os_name="windows",
     )
     start, end, step = frames
+    timebase = None
+    if item.render_frame_rate is not None and step == 1:
+        timebase = Timebase.of(
+            item.comp.frame_rate,
+            item.render_frame_rate,
+            item.comp.display_start_time or 0.0,
+            display_start_frame,
+        )
+        if timebase.same or not len(timebase.render_range(start, end)):
+            timebase = None
     plan = planning.plan_render(
-        host, stmpo_settings(values), start, end, step, movie=item.has_movie_output
+        host,
+        stmpo_settings(values),
+        start,
+        end,
+        step,
+        movie=item.has_movie_output,
+        timebase=timebase,
     )
     return ItemPreview(
         rq_index=item.index,
         comp=item.comp.name,
-        frames=len(range(start, end + 1, step)),
+        frames=plan.frame_count,
         processes=plan.processes,
         ranges=tuple((int(a), int(b)) for a, b in plan.ranges),
         mfr=plan.mfr,

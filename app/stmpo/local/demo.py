@@ -13,8 +13,9 @@ import json
 from pathlib import Path, PurePath
 from typing import Any
 
+from stmpo._worker_scripts.stmpo_worker.frametime import Timebase
 from stmpo._worker_scripts.stmpo_worker.outputs import frame_path
-from stmpo.export.model import Export
+from stmpo.export.model import Export, RenderQueueItem
 
 DEMO_MARKER = ".stmpo-demo"
 """A folder holding this file was made by `stmpo demo` and may be cleared by it."""
@@ -42,30 +43,53 @@ def demo_export(example: dict[str, Any], out: Path) -> dict[str, Any]:
 
 
 def standin_sidecar(export: Export) -> dict[str, Any]:
-    """`{"frameRate", "items": {"<rq>": {"comp", "outputs", "frames", "frameRate"}}}`."""
+    """`{"frameRate", "displayStartFrame", "items": {"<rq>": {"comp", "outputs", "frames",
+    "frameRate", "displayStartTime"[, "renderFrameRate"]}}}`: what the project would
+    tell AE, the render settings' frame rate included."""
     items: dict[str, Any] = {}
     for item in export.render_queue:
-        items[str(item.index)] = {
+        entry: dict[str, Any] = {
             "comp": item.comp.name,
             "outputs": [m.path for m in item.output_modules],
             "frames": {"start": item.frames.start, "end": item.frames.end},
             "frameRate": item.comp.frame_rate,
+            "displayStartTime": item.comp.display_start_time or 0.0,
         }
+        if item.render_frame_rate is not None:
+            entry["renderFrameRate"] = item.render_frame_rate
+        items[str(item.index)] = entry
     rate = export.render_queue[0].comp.frame_rate if export.render_queue else 25.0
-    return {"frameRate": rate, "items": items}
+    return {
+        "frameRate": rate,
+        "displayStartFrame": export.project.display_start_frame,
+        "items": items,
+    }
 
 
 def expected_frames(export: Export) -> tuple[Path, ...]:
     """Every file the sequence outputs of the renderable items (the builder's default
     selection, which the demo renders) should hold after the render; the file names
-    come from the worker's own `frame_path`, so the demo checks what the worker writes."""
+    come from the worker's own `frame_path` and frame model, so the demo checks what
+    the worker writes (output frames, at another render rate than the comp's)."""
     return tuple(
         Path(frame_path(module.path, frame))
         for item in export.renderable_items
         for module in item.output_modules
         if module.resolved_kind == "sequence"
-        for frame in item.frames.numbers
+        for frame in _written_frames(export, item)
     )
+
+
+def _written_frames(export: Export, item: RenderQueueItem) -> range:
+    if item.render_frame_rate is None or item.frames.step != 1:
+        return item.frames.numbers
+    timebase = Timebase.of(
+        item.comp.frame_rate,
+        item.render_frame_rate,
+        item.comp.display_start_time or 0.0,
+        export.project.display_start_frame,
+    )
+    return timebase.render_range(item.frames.start, item.frames.end)
 
 
 def write_demo_inputs(example_path: Path, out: Path) -> tuple[Path, Export]:
