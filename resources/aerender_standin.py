@@ -264,11 +264,33 @@ def frame_path(pattern: str, frame: int) -> str:
 
 
 def timecode(frame: int, rate: float) -> str:
+    """How AE displays a frame's time in a timecode project: `H:MM:SS:FF` at the
+    rate's timecode base (30 for 29.97), and for the NTSC rates 29.97 and 59.94 SMPTE
+    drop-frame timecode `H;MM;SS;FF` (SMPTE ST 12-1: the labels FF = 0, 1 - 0 to 3 at
+    59.94 - are skipped at the start of every minute except minutes 0, 10, 20, ...).
+    Written as a walk over ten-minute blocks and minutes, independently of the worker's
+    arithmetic (worker_scripts/stmpo_worker/timecode.py), so each checks the other."""
     fps = max(1, round(rate))
-    sep = ";" if abs(rate - round(rate)) > 0.001 else ":"
-    ff = frame % fps
-    total = frame // fps
-    return f"{total // 3600}:{total // 60 % 60:02d}:{total % 60:02d}{sep}{ff:02d}"
+    drop = fps in (30, 60) and abs(rate - fps * 1000 / 1001) < 0.01
+    if not drop or frame < 0:
+        ff, total = frame % fps, frame // fps
+        return f"{total // 3600}:{total // 60 % 60:02d}:{total % 60:02d}:{ff:02d}"
+    skip = fps // 15  # labels dropped per minute: 2 at 29.97, 4 at 59.94
+    label, left = 0, frame
+    block = fps * 600 - 9 * skip  # real frames in ten minutes
+    label += (left // block) * fps * 600
+    left %= block
+    first_minute = fps * 60  # minute 0 of a block drops nothing
+    if left >= first_minute:
+        label += first_minute
+        left -= first_minute
+        minute = fps * 60 - skip
+        label += (left // minute) * fps * 60
+        left %= minute
+        label += skip  # this minute's labels start at FF = skip
+    label += left
+    ff, total = label % fps, label // fps
+    return f"{total // 3600};{total // 60 % 60:02d};{total % 60:02d};{ff:02d}"
 
 
 def exact_rate(rate: float) -> Fraction:
