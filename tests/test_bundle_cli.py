@@ -200,3 +200,29 @@ def test_installed_command_end_to_end(tmp_path: Path) -> None:
     )
     assert check.returncode == 0, check.stderr
     assert json.loads(json.dumps(yaml.safe_load((out / "template.yaml").read_text("utf-8"))))
+
+
+@pytest.mark.parametrize(
+    ("step", "frames", "needle"),
+    [(2, [], "--items 1"), (1, ["--frames", "1=0-47:2"], "--frames 1")],
+)
+def test_skip_frames_at_another_render_rate_is_refused_before_the_farm(
+    step: int, frames: list[str], needle: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The worker cannot tell which files AE writes for a step above 1 at a render rate
+    other than the comp's and refuses it (exit 2 on the farm): so the bundle refuses it
+    here, naming the item, instead of a job that fails on every worker."""
+    data = export_dict([item(1, step=step, renderFrameRate=12.5)])
+    export = write_export(tmp_path / "e.json", data)
+    code, _, err = run_cli(
+        ["bundle", str(export), "-o", str(tmp_path / "b"), "--items", "1", *frames], capsys
+    )
+    assert code == 2
+    assert needle in err and "12.5 fps" in err
+    assert not (tmp_path / "b").exists()
+    data = export_dict([item(1, step=step, renderFrameRate=25.0)])
+    write_export(tmp_path / "e.json", data)
+    code, _, err = run_cli(
+        ["bundle", str(export), "-o", str(tmp_path / "b"), "--items", "1", *frames], capsys
+    )
+    assert code == 0, err

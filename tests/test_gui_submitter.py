@@ -437,3 +437,23 @@ def test_the_dialog_starts_with_the_render_job_properties(
     assert box.priority_box.value() == 50
     values = {p["name"]: p["value"] for p in box.get_parameters()}
     assert values["deadline:maxRetriesPerTask"] == 1
+
+
+def test_preview_keeps_a_renumbered_item_on_one_process(
+    make_dialog: Callable[[Path], Any], tmp_path: Path
+) -> None:
+    """"Use Comp Frame Number" off: the worker renders the item in one process (every
+    launch would number its files from the Starting #); the preview shows that plan,
+    not four processes that would overwrite each other's files."""
+    target = copy_export("image_sequence.json", tmp_path)
+    data = json.loads(target.read_text("utf-8"))
+    data["renderQueue"][0]["outputModules"][0]["useCompFrameNumber"] = False
+    data["renderQueue"][0]["outputModules"][0]["startingNumber"] = 1
+    target.write_text(json.dumps(data), encoding="utf-8")
+    tab = ae_tab(make_dialog(target))
+    tab.preview_cpus.setValue(8)
+    tab.preview_ram.setValue(1024.0)
+    tab.concurrency.setValue(4)
+    preview = tab.previews[0]
+    assert preview.processes == 1
+    assert any("Use Comp Frame Number" in reason for reason in preview.reasons)

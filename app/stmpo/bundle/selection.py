@@ -119,6 +119,18 @@ def plan_items(
         raise BundleError(problems)
 
     for item in chosen:
+        step = overrides[item.index][2] if item.index in overrides else item.frames.step
+        if step > 1 and item.renders_at_other_rate:
+            where = f"--frames {item.index}" if item.index in overrides else f"--items {item.index}"
+            problems.append(
+                Problem(
+                    where,
+                    f"item {item.index} skips frames (step {step}) and renders at "
+                    f"{item.render_frame_rate:g} fps, not the comp's {item.comp.frame_rate:g}: "
+                    "which files After Effects writes then is not modelled, so the worker "
+                    "could not check them; render every frame, or at the comp's rate",
+                )
+            )
         if item.index in overrides:
             start, end, _ = overrides[item.index]
             first, last = comp_frame_range(export, item)
@@ -149,7 +161,7 @@ def plan_items(
                     f"item {item.index}: writes a movie, which cannot be split; "
                     "it renders as one task"
                 )
-        elif _numbered_per_launch(item):
+        elif item.numbered_per_launch:
             size = 0
             if chunk_size:
                 warnings.append(
@@ -177,12 +189,3 @@ def plan_items(
             )
         )
     return plans, warnings
-
-
-def _numbered_per_launch(item: RenderQueueItem) -> bool:
-    """Whether a sequence output numbers files per aerender launch ("Use Comp Frame
-    Number" off): AE names the first frame of every launch `startingNumber`, so the
-    item cannot be split into tasks (the worker also keeps it to one process)."""
-    return any(
-        om.resolved_kind != "movie" and not om.use_comp_frame_number for om in item.output_modules
-    )

@@ -218,6 +218,22 @@ class RenderQueueItem(_Model):
         return ""
 
     @property
+    def numbered_per_launch(self) -> bool:
+        """Whether a sequence output numbers files per aerender launch ("Use Comp Frame
+        Number" off): AE names the first frame of every launch `startingNumber`, so the
+        item cannot be split into tasks or processes (the worker's `Item.renumbered`)."""
+        return any(
+            om.resolved_kind != "movie" and not om.use_comp_frame_number
+            for om in self.output_modules
+        )
+
+    @property
+    def renders_at_other_rate(self) -> bool:
+        """Render settings "Use this frame rate" differs from the comp's rate."""
+        rate = self.render_frame_rate
+        return rate is not None and abs(rate - self.comp.frame_rate) > 1e-6 * rate
+
+    @property
     def has_movie_output(self) -> bool:
         """A movie is one file, so such an item cannot be split across processes."""
         return any(om.resolved_kind == "movie" for om in self.output_modules)

@@ -89,6 +89,7 @@ def preview_item(
         end,
         step,
         movie=item.has_movie_output,
+        renumbered=item.numbered_per_launch,
         timebase=timebase,
     )
     return ItemPreview(
