@@ -75,6 +75,14 @@ class RenderJob:
     #: ContinueOnMissingFootage: aerender's -continueOnMissingFootage, and AE's
     #: missing-footage/font/effect warnings only warn instead of failing the child.
     continue_on_missing: bool = False
+    #: Issue 11 (docs/stmpo-worker.md): SplitStrategy ("dynamic" or "static", see
+    #: schedule.py), RetryFailedRanges, SkipExisting (resume image sequences), and the
+    #: watchdogs StallTimeoutSec / StartupTimeoutSec in seconds (0 = off).
+    split_strategy: str = "dynamic"
+    retries: int = 1
+    skip_existing_frames: bool = True
+    stall_timeout: float = 0.0
+    startup_timeout: float = 0.0
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
