@@ -98,8 +98,8 @@ def test_drop_frame_and_german_lines_keep_their_shape(tmp_path: Path) -> None:
         "30",
         env={"STANDIN_LANG": "de"},
     )
-    assert "PROGRESS:  0:00:00;29 (1): 0 Sekunden" in result.stdout
-    assert "PROGRESS:  0:00:01;00 (2): 0 Sekunden" in result.stdout
+    assert "PROGRESS:  0;00;00;29 (1): 0 Sekunden" in result.stdout
+    assert "PROGRESS:  0;00;01;00 (2): 0 Sekunden" in result.stdout
 
 
 def test_log_file(tmp_path: Path) -> None:
