@@ -76,8 +76,8 @@ def test_notify_end_shortens_the_grace_so_every_tree_is_killed_before_it(
     try:
         pids = scene.pids()
         assert len(pids) == 4 and all(alive(p) for p in pids)
-        # Whole seconds, as openjd writes it: 2 to 3 s from now, far below the 30 s grace.
-        notify_end = math.floor(time.time()) + 3
+        # Whole seconds, as openjd writes it: 3 to 4 s from now, far below the 30 s grace.
+        notify_end = math.floor(time.time()) + 4
         (session / "cancel_info.json").write_text(json.dumps({"NotifyEnd": _stamp(notify_end)}))
         out, ended = _cancel(proc)
         assert proc.returncode == 143, out
@@ -109,7 +109,7 @@ def test_the_session_directory_from_the_environment_is_read_too(tmp_path: Path) 
     )
     try:
         wait_for(lambda: len(scene.events("grandchild")) == 2)
-        notify_end = math.floor(time.time()) + 3
+        notify_end = math.floor(time.time()) + 4
         (session / "cancel_info.json").write_text(json.dumps({"NotifyEnd": _stamp(notify_end)}))
         out, ended = _cancel(proc)
         assert proc.returncode == 143 and ended < notify_end, out
@@ -196,7 +196,7 @@ def test_a_cancel_during_a_fail_fast_stop_shortens_that_stop(tmp_path: Path) -> 
         wait_for(lambda: not alive(c1))  # crashed: fail-fast is stopping c2 now
         time.sleep(0.5)
         assert proc.poll() is None
-        notify_end = math.floor(time.time()) + 3
+        notify_end = math.floor(time.time()) + 4
         (session / "cancel_info.json").write_text(json.dumps({"NotifyEnd": _stamp(notify_end)}))
         out, ended = _cancel(proc)
         assert proc.returncode == 143, out
