@@ -173,6 +173,8 @@ def test_preview_follows_the_worker_shape_and_the_settings(
     tab.preview_cpus.setValue(256)
     tab.preview_ram.setValue(1024.0)
     tab.preview_numa.setValue(2)
+    # enough frames that the launch-worth bound (5 frames a process) is not what binds
+    tab.queue_table.item(0, 2).setText("0-999")
     tab.profile_combo.setCurrentText("Hero")
     hero = tab.previews[0].processes
     tab.profile_combo.setCurrentText("Farm")
@@ -442,7 +444,7 @@ def test_the_dialog_starts_with_the_render_job_properties(
 def test_preview_keeps_a_renumbered_item_on_one_process(
     make_dialog: Callable[[Path], Any], tmp_path: Path
 ) -> None:
-    """"Use Comp Frame Number" off: the worker renders the item in one process (every
+    """ "Use Comp Frame Number" off: the worker renders the item in one process (every
     launch would number its files from the Starting #); the preview shows that plan,
     not four processes that would overwrite each other's files."""
     target = copy_export("image_sequence.json", tmp_path)
