@@ -460,10 +460,11 @@ class AfterEffectsSettingsWidget(QWidget):
                 values,
                 shape,
                 self.export.project.display_start_frame,
+                self.chunk_size.value(),
             )
             self.previews.append(preview)
             self.preview_list.addItem(preview.summary)
-            for line in (*preview.reasons, *preview.children):
+            for line in (*preview.task_lines, *preview.reasons, *preview.children):
                 self.preview_list.addItem(f"    {line}")
         if not selected:
             self.preview_list.addItem("Select render queue items to see the plan.")
