@@ -34,7 +34,7 @@ from .contract import (
 from .logtext import directive, shown, text_line
 from .orchestrator import EXIT_FAILED, EXIT_OK, Orchestrator, RenderJob, write_stdout
 from .pathmap import JUNCTIONS_VAR, PathMappingError, junction_rules, load_rules, map_path
-from .planning import RenderPlan, StmpoSettings, child_summaries, plan_render
+from .planning import StmpoSettings, child_summaries, plan_render
 from .timings import read_timings, record_timings
 from .topology import os_name, read_host_facts
 
@@ -336,10 +336,6 @@ def run_render(args: argparse.Namespace) -> int:
         timebase,
         read_timings(args.timings),
     )
-    if args.dry_run:
-        for line in plan_lines(plan, args.split_strategy):
-            _say(stdout, f"STMPO: {line}")
-        return EXIT_OK
     mapped = out.mapped_item(out.mapped_item(item, rules), junctions)
     project = map_path(junctions, args.project)
     if junctions:
@@ -364,6 +360,10 @@ def run_render(args: argparse.Namespace) -> int:
         stall_timeout=args.stall_timeout_sec,
         startup_timeout=args.startup_timeout_sec,
     )
+    if args.dry_run:
+        for line in plan_lines(job):
+            _say(stdout, f"STMPO: {line}")
+        return EXIT_OK
     _say(
         stdout,
         f"STMPO: host: {host.logical_cpus} logical CPUs, {host.total_ram_gb:.0f} GB RAM, "
@@ -381,14 +381,21 @@ def run_render(args: argparse.Namespace) -> int:
     return int(status)
 
 
-def plan_lines(plan: RenderPlan, strategy: str) -> list[str]:
-    """What `render --dry-run` prints: the plan's head line, reasons and children, the
-    same text the submitter's preview shows for the task."""
+def plan_lines(job: RenderJob) -> list[str]:
+    """What `render --dry-run` prints: the plan's head line, the issue 11 settings as the
+    render gets them, the reasons and one line per child, the same text the submitter's
+    preview shows for the task."""
+    plan = job.plan
     head = (
         f"plan: {plan.frame_count} frames in {plan.processes} "
-        f"process{'es' if plan.processes != 1 else ''}, split strategy {strategy}"
+        f"process{'es' if plan.processes != 1 else ''}, split strategy {job.split_strategy}"
     )
-    return [head, *plan.reasons, *child_summaries(plan)]
+    settings = (
+        f"settings: retry failed ranges {job.retries}, skip existing "
+        f"{'on' if job.skip_existing_frames else 'off'}, stall timeout {job.stall_timeout:g} s, "
+        f"startup timeout {job.startup_timeout:g} s (0 = off)"
+    )
+    return [head, settings, *plan.reasons, *child_summaries(plan)]
 
 
 def run_prepare_outputs(args: argparse.Namespace) -> int:
