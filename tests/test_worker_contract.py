@@ -203,3 +203,22 @@ def test_the_submitter_has_a_control_per_row(make_dialog: Any, tmp_path: Path) -
     assert again.parameters["SkipExisting"] == "false"
     assert float(again.parameters["StallTimeoutSec"]) == 90.0
     assert float(again.parameters["StartupTimeoutSec"]) == 0.0
+
+
+def test_a_saved_strategy_the_worker_refuses_is_ignored(tmp_path: Path) -> None:
+    """A sticky file is outside input: a SplitStrategy the template's allowedValues do
+    not hold is dropped with a notice, and the default shows."""
+    import json
+    import shutil
+
+    from stmpo.export import load_export
+    from stmpo.gui.settings import STICKY_VERSION, initial_settings, sticky_path
+
+    target = tmp_path / "image_sequence.json"
+    shutil.copyfile(EXAMPLE, target)
+    export = load_export(target)
+    saved = {"stmpoStickyVersion": STICKY_VERSION, "parameters": {"SplitStrategy": "fastest"}}
+    sticky_path(export, target).write_text(json.dumps(saved), encoding="utf-8")
+    settings = initial_settings(export, target)
+    assert settings.parameters["SplitStrategy"] == "dynamic"
+    assert len(settings.notices) == 1 and "damaged parameters" in settings.notices[0]
