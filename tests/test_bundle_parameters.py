@@ -23,6 +23,12 @@ EXPECTED = {
     "NumaMap": ("STRING", ""),
     "ContinueOnMissingFootage": ("STRING", "false"),
     "Python": ("STRING", "python"),
+    # issue 11: balanced, retried, resumed, watched
+    "SplitStrategy": ("STRING", "dynamic"),
+    "RetryFailedRanges": ("INT", 1),
+    "SkipExisting": ("STRING", "true"),
+    "StallTimeoutSec": ("FLOAT", 1800.0),
+    "StartupTimeoutSec": ("FLOAT", 600.0),
     # the conda queue environment's own names, types and defaults (docs/job-bundle.md)
     "CondaPackages": ("STRING", ""),
     "CondaChannels": ("STRING", "deadline-cloud"),

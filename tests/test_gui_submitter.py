@@ -173,6 +173,8 @@ def test_preview_follows_the_worker_shape_and_the_settings(
     tab.preview_cpus.setValue(256)
     tab.preview_ram.setValue(1024.0)
     tab.preview_numa.setValue(2)
+    # enough frames that the launch-worth bound (5 frames a process) is not what binds
+    tab.queue_table.item(0, 2).setText("0-999")
     tab.profile_combo.setCurrentText("Hero")
     hero = tab.previews[0].processes
     tab.profile_combo.setCurrentText("Farm")

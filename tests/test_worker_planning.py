@@ -69,7 +69,9 @@ def test_reasons_are_sentences_naming_every_limit() -> None:
 
 
 def test_frame_count_limits_processes() -> None:
-    plan = plan_render(EPYC, StmpoSettings(), 10, 14, 1, movie=False)
+    # Auto concurrency stops at the launch-worth bound first (test_worker_launch_worth.py);
+    # an explicit count is cut to the frames.
+    plan = plan_render(EPYC, StmpoSettings(concurrency=8), 10, 14, 1, movie=False)
     assert plan.processes == 5
     assert plan.limited_by == "frames"
     assert plan.ranges == [(10, 10), (11, 11), (12, 12), (13, 13), (14, 14)]

@@ -21,11 +21,21 @@ from typing import NoReturn, TextIO
 from . import outputs as out
 from .aerender import AerenderNotFound, resolve_aerender
 from .affinity import default_backend
-from .contract import JOB_SETTINGS, in_scripts, item_path, read_json_file, variable_for
+from .contract import (
+    MAX_FRAME_NUMBER,
+    SETTINGS,
+    Setting,
+    in_scripts,
+    item_path,
+    read_json_file,
+    setting,
+    variable_for,
+)
 from .logtext import directive, shown, text_line
 from .orchestrator import EXIT_FAILED, EXIT_OK, Orchestrator, RenderJob, write_stdout
 from .pathmap import JUNCTIONS_VAR, PathMappingError, junction_rules, load_rules, map_path
-from .planning import MAX_FRAME_NUMBER, MAX_PROCESSES, StmpoSettings, plan_render
+from .planning import StmpoSettings, child_summaries, plan_render
+from .timings import read_timings, record_timings
 from .topology import os_name, read_host_facts
 
 EXIT_USAGE = 2
@@ -116,23 +126,35 @@ def _text(value: str) -> str:
     return value
 
 
+def _parser_for(row: Setting) -> Callable[[str], object]:
+    """The argparse `type` of a table row: its kind and bounds, nothing restated."""
+    if row.kind == "bool":
+        return _bool
+    if row.kind == "int":
+        return _int_between(int(row.low or 0), int(row.high or 0))
+    if row.kind == "float":
+        return _float_at_least(row.low or 0.0, high=row.high)
+    if row.kind == "choice":
+        return _choice(row.choices)
+    return _text
+
+
+def _choice(choices: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        text = value.strip().lower()
+        if text not in choices:
+            raise argparse.ArgumentTypeError(
+                f"expected {' or '.join(choices)}, got {shown(value, 40)}"
+            )
+        return text
+
+    return parse
+
+
 def _job_settings() -> dict[str, tuple[Callable[[str], object], object]]:
-    """Parser and default of every `contract.JOB_SETTINGS` option."""
-    kinds: dict[str, tuple[Callable[[str], object], object]] = {
-        "--project": (_text, ""),
-        "--concurrency": (_int_between(0, MAX_PROCESSES), 0),
-        "--max-concurrency": (_int_between(1, MAX_PROCESSES), 24),
-        "--ram-per-process-gb": (_float_at_least(0, strict=True, high=4096), 32.0),
-        "--disable-mfr": (_bool, False),
-        "--disable-affinity": (_bool, False),
-        "--spawn-delay": (_float_at_least(0, high=600), 2.0),
-        "--child-grace-sec": (_float_at_least(0, high=240), 30.0),
-        "--no-kill-on-fail": (_bool, False),
-        "--aerender-path": (_text, ""),
-        "--numa-map": (_text, ""),
-        "--continue-on-missing-footage": (_bool, False),
-    }
-    return {option: kinds[option] for option, _param in JOB_SETTINGS}
+    """Parser and default of every job setting (`contract.SETTINGS` rows with a job
+    parameter)."""
+    return {row.flag: (_parser_for(row), row.default) for row in SETTINGS if row.parameter}
 
 
 def apply_job_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> None:
@@ -167,14 +189,18 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--item-b64", default="", help="base64 JSON {comp, outputs}")
     for option, (kind, _default) in _job_settings().items():
         # None: not given, so the job environment's variable (or the default) applies.
-        render.add_argument(option, type=kind, default=None)
+        render.add_argument(option, type=kind, default=None, help=setting(option).help)
     render.add_argument("--path-mapping-rules", default="")
-    render.add_argument(
-        "--verify-outputs",
-        type=_bool,
-        default=True,
-        help="fail a child that exits 0 but leaves expected frame files missing",
-    )
+    for row in SETTINGS:
+        if row.parameter is None:  # per-task flags: their own default applies at once
+            if row.kind == "bool":  # `--dry-run` alone means true
+                render.add_argument(
+                    row.flag, type=_bool, default=row.default, nargs="?", const=True, help=row.help
+                )
+            else:
+                render.add_argument(
+                    row.flag, type=_parser_for(row), default=row.default, help=row.help
+                )
     render.set_defaults(handler=run_render)
 
     prep = sub.add_parser(
@@ -261,7 +287,12 @@ def run_render(args: argparse.Namespace) -> int:
     except PathMappingError as exc:
         return _usage_failure(prog, str(exc))
     try:
-        aerender = resolve_aerender(args.aerender_path, dict(os.environ), os_name())
+        # A dry run starts nothing: it plans on a host without After Effects too.
+        aerender = (
+            ""
+            if args.dry_run
+            else resolve_aerender(args.aerender_path, dict(os.environ), os_name())
+        )
     except AerenderNotFound as exc:
         return _usage_failure(prog, str(exc))
 
@@ -294,7 +325,17 @@ def run_render(args: argparse.Namespace) -> int:
         stdout.write(directive("progress", "100.0") + "\n")
         _say(stdout, "STMPO summary: 0/0 frames, 0/0 processes, wall 0:00:00, failed: none")
         return EXIT_OK
-    plan = plan_render(host, settings, start, end, args.step, item.movie, item.renumbered, timebase)
+    plan = plan_render(
+        host,
+        settings,
+        start,
+        end,
+        args.step,
+        item.movie,
+        item.renumbered,
+        timebase,
+        read_timings(args.timings),
+    )
     mapped = out.mapped_item(out.mapped_item(item, rules), junctions)
     project = map_path(junctions, args.project)
     if junctions:
@@ -313,7 +354,16 @@ def run_render(args: argparse.Namespace) -> int:
         fail_fast=not settings.no_kill_on_fail,
         verify_outputs=args.verify_outputs,
         continue_on_missing=args.continue_on_missing_footage,
+        split_strategy=args.split_strategy,
+        retries=args.retry_failed_ranges,
+        skip_existing_frames=args.skip_existing,
+        stall_timeout=args.stall_timeout_sec,
+        startup_timeout=args.startup_timeout_sec,
     )
+    if args.dry_run:
+        for line in plan_lines(job):
+            _say(stdout, f"STMPO: {line}")
+        return EXIT_OK
     _say(
         stdout,
         f"STMPO: host: {host.logical_cpus} logical CPUs, {host.total_ram_gb:.0f} GB RAM, "
@@ -321,7 +371,31 @@ def run_render(args: argparse.Namespace) -> int:
     )
     orchestrator = Orchestrator(job, stdout, default_backend(warn))
     orchestrator.install_signal_handlers()
-    return orchestrator.run()
+    status = orchestrator.run()
+    # The session's next task plans with what this one saw (timings.py). The orchestrator
+    # measures them (issue 11 A2: `observed_timings() -> (startup, frame) | None`).
+    observed = getattr(orchestrator, "observed_timings", None)
+    measured = observed() if callable(observed) else None
+    if args.timings and measured:
+        record_timings(args.timings, *measured)
+    return int(status)
+
+
+def plan_lines(job: RenderJob) -> list[str]:
+    """What `render --dry-run` prints: the plan's head line, the issue 11 settings as the
+    render gets them, the reasons and one line per child, the same text the submitter's
+    preview shows for the task."""
+    plan = job.plan
+    head = (
+        f"plan: {plan.frame_count} frames in {plan.processes} "
+        f"process{'es' if plan.processes != 1 else ''}, split strategy {job.split_strategy}"
+    )
+    settings = (
+        f"settings: retry failed ranges {job.retries}, skip existing "
+        f"{'on' if job.skip_existing_frames else 'off'}, stall timeout {job.stall_timeout:g} s, "
+        f"startup timeout {job.startup_timeout:g} s (0 = off)"
+    )
+    return [head, settings, *plan.reasons, *child_summaries(plan)]
 
 
 def run_prepare_outputs(args: argparse.Namespace) -> int:

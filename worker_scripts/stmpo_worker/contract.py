@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from .outputs import ArgumentProblem
@@ -30,22 +31,272 @@ FONTS_DIR = "fonts"
 MAX_JSON_FILE_BYTES = 16 * 1024 * 1024
 _ITEM_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z", re.ASCII)
 
+#: The worker's own bounds on a task (the export contract's frame bound, and the processes
+#: one task may start): the table below and planning.py use the same numbers.
+MAX_FRAME_NUMBER = 10**9
+MAX_PROCESSES = 256
+SPLIT_STRATEGIES = ("dynamic", "static")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One row of the worker's command line (docs/architecture.md, "The worker command
+    line"). Everything else derives from it: the worker's argparse (cli.py), the job
+    template's parameter definition and the job environment's `STMPO_*` variable (the
+    app's bundle/parameters.py), the submitter's control (app's gui) and the tests.
+
+    `kind` is "bool", "int", "float", "text", "choice" or "file" (a PATH parameter the job
+    attachments carry). `low`/`high` bound numbers, inclusive, and are the template's
+    minValue/maxValue. `parameter` is the job parameter (None: a per-task flag the
+    template's command line or a hand run gives). `gui` puts a control for it in the
+    submitter's STMPO box."""
+
+    flag: str
+    kind: str
+    default: Any
+    parameter: str | None
+    label: str
+    help: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+    group: str = "STMPO"
+    gui: bool = True
+    #: The spin box's step and decimals (float parameters).
+    step: float = 1.0
+    decimals: int = 1
+    suffix: str = ""
+
+    @property
+    def dest(self) -> str:
+        """The argparse attribute: `--max-concurrency` -> `max_concurrency`."""
+        return self.flag.lstrip("-").replace("-", "_")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "--project",
+        "file",
+        "",
+        "ProjectFile",
+        "Project file",
+        "The saved After Effects project the workers open.",
+        group="After Effects",
+        gui=False,
+    ),
+    Setting(
+        "--aerender-path",
+        "text",
+        "",
+        "AerenderPath",
+        "aerender path",
+        "Full path of aerender on the worker; empty finds the newest installed After Effects.",
+        group="After Effects",
+    ),
+    Setting(
+        "--continue-on-missing-footage",
+        "bool",
+        False,
+        "ContinueOnMissingFootage",
+        "Continue on missing footage, fonts, effects",
+        "Render on when After Effects reports missing footage, fonts or effects "
+        "(aerender -continueOnMissingFootage: color bars for missing footage). Off: such "
+        "a warning fails the task.",
+        group="After Effects",
+    ),
+    Setting(
+        "--concurrency",
+        "int",
+        0,
+        "Concurrency",
+        "Concurrency (0 = auto)",
+        "aerender processes per task; 0 chooses from cores, RAM, MFR and the frames "
+        "(a process gets at least the frames its launch is worth).",
+        low=0,
+        high=MAX_PROCESSES,
+    ),
+    Setting(
+        "--max-concurrency",
+        "int",
+        24,
+        "MaxConcurrency",
+        "Max concurrency",
+        "Upper bound on aerender processes per task when Concurrency is auto.",
+        low=1,
+        high=MAX_PROCESSES,
+    ),
+    Setting(
+        "--ram-per-process-gb",
+        "float",
+        32.0,
+        "RamPerProcessGB",
+        "RAM per process",
+        "RAM budget of one aerender process, used by auto concurrency.",
+        low=0.5,
+        high=4096.0,
+        step=4.0,
+        suffix=" GB",
+    ),
+    Setting(
+        "--disable-mfr",
+        "bool",
+        False,
+        "DisableMFR",
+        "Disable Multi-Frame Rendering",
+        "Turn After Effects Multi-Frame Rendering off in every aerender process.",
+    ),
+    Setting(
+        "--disable-affinity",
+        "bool",
+        False,
+        "DisableAffinity",
+        "Disable CPU affinity (NUMA pinning)",
+        "Do not pin aerender processes to CPU/NUMA blocks.",
+    ),
+    Setting(
+        "--spawn-delay",
+        "float",
+        2.0,
+        "SpawnDelay",
+        "Spawn delay",
+        "Seconds between starting two aerender processes at most (the next one starts "
+        "as soon as the previous one prints its first line).",
+        low=0.0,
+        high=600.0,
+        step=0.5,
+        suffix=" s",
+    ),
+    Setting(
+        "--child-grace-sec",
+        "float",
+        30.0,
+        "ChildGraceSec",
+        "Cancel grace period",
+        "On cancel, seconds each aerender process gets to stop before it is killed.",
+        low=0.0,
+        high=240.0,
+        step=5.0,
+        suffix=" s",
+    ),
+    Setting(
+        "--no-kill-on-fail",
+        "bool",
+        False,
+        "NoKillOnFail",
+        "Keep rendering when a process fails",
+        "Let the other processes finish when one fails (the task still fails).",
+    ),
+    Setting(
+        "--split-strategy",
+        "choice",
+        "dynamic",
+        "SplitStrategy",
+        "Split strategy",
+        "dynamic: as processes free up, the frames still to render are shared out "
+        "again, so every slot stays busy to the end; static: equal contiguous ranges "
+        "fixed at the start (STMPO before issue 11).",
+        choices=SPLIT_STRATEGIES,
+    ),
+    Setting(
+        "--retry-failed-ranges",
+        "int",
+        1,
+        "RetryFailedRanges",
+        "Retry failed ranges",
+        "Times a failed process's unfinished frames are rendered again before the task "
+        "fails (0 = fail at once).",
+        low=0,
+        high=10,
+    ),
+    Setting(
+        "--skip-existing",
+        "bool",
+        True,
+        "SkipExisting",
+        "Resume: keep frames an earlier attempt of this job rendered",
+        "When Deadline retries a task, image-sequence frames that an earlier attempt of "
+        "this same job wrote completely are not rendered again (movies always render "
+        "whole; files left by anything else are rendered again).",
+    ),
+    Setting(
+        "--stall-timeout-sec",
+        "float",
+        1800.0,
+        "StallTimeoutSec",
+        "Stall timeout",
+        "A process that finishes no frame for this many seconds is ended and its "
+        "remaining frames retried (0 = off).",
+        low=0.0,
+        high=86400.0,
+        step=60.0,
+        decimals=1,
+        suffix=" s",
+    ),
+    Setting(
+        "--startup-timeout-sec",
+        "float",
+        600.0,
+        "StartupTimeoutSec",
+        "Startup timeout",
+        "A process that renders no first frame this many seconds after its launch is "
+        "ended and reported (a licence or splash dialog; 0 = off).",
+        low=0.0,
+        high=86400.0,
+        step=30.0,
+        decimals=1,
+        suffix=" s",
+    ),
+    Setting(
+        "--numa-map",
+        "text",
+        "",
+        "NumaMap",
+        "NUMA map (empty = host topology)",
+        "Path of a NUMA map JSON on the worker; empty reads the host topology.",
+        gui=False,
+    ),
+    # Per-task flags: the template's command line or a hand run gives them.
+    Setting(
+        "--verify-outputs",
+        "bool",
+        True,
+        None,
+        "Verify outputs",
+        "Fail a child that exits 0 but leaves expected frame files missing.",
+    ),
+    Setting(
+        "--timings",
+        "text",
+        "",
+        None,
+        "Timings file",
+        "JSON of the startup and frame times observed in this session (the job "
+        "template names one in the session's working directory): the plan uses them "
+        "to weigh a launch; empty or missing = the conservative estimate.",
+    ),
+    Setting(
+        "--dry-run",
+        "bool",
+        False,
+        None,
+        "Dry run",
+        "Print the plan (processes, ranges, reasons) and exit without starting aerender.",
+    ),
+)
+
 #: (worker option, job parameter): the job environment sets `variable_for(option)` to
 #: `{{Param.<parameter>}}`, and `render` reads it when the option is not given.
-JOB_SETTINGS: tuple[tuple[str, str], ...] = (
-    ("--project", "ProjectFile"),
-    ("--concurrency", "Concurrency"),
-    ("--max-concurrency", "MaxConcurrency"),
-    ("--ram-per-process-gb", "RamPerProcessGB"),
-    ("--disable-mfr", "DisableMFR"),
-    ("--disable-affinity", "DisableAffinity"),
-    ("--spawn-delay", "SpawnDelay"),
-    ("--child-grace-sec", "ChildGraceSec"),
-    ("--no-kill-on-fail", "NoKillOnFail"),
-    ("--aerender-path", "AerenderPath"),
-    ("--numa-map", "NumaMap"),
-    ("--continue-on-missing-footage", "ContinueOnMissingFootage"),
+JOB_SETTINGS: tuple[tuple[str, str], ...] = tuple(
+    (s.flag, s.parameter) for s in SETTINGS if s.parameter is not None
 )
+
+
+def setting(flag: str) -> Setting:
+    """The table's row for `flag`."""
+    for row in SETTINGS:
+        if row.flag == flag:
+            return row
+    raise KeyError(flag)
 
 
 def variable_for(option: str) -> str:

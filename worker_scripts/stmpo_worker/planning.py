@@ -24,10 +24,23 @@ Three independent limits, the smallest wins, never below 1:
   Deadline worker agent and the file cache.
 * ``max_concurrency``: the job's cap.
 
-and finally never more processes than frames, and exactly one process for a movie
+then never more processes than the frames' launches are worth (below), and finally never
+more processes than frames, and exactly one process for a movie
 (a movie file cannot be written by several processes). With these numbers the
 original STMPO's figures come out: a 256-thread, 1 TB host gets 16 processes with
 MFR on (CPU-bound: 256 / 16) and 24 with MFR off (RAM allows 25, CPUs 32, the cap 24).
+
+Launch worth (auto concurrency only)
+------------------------------------
+A process pays After Effects' startup (launch, licence, opening the project) before its
+first frame, and several starting at once slow each other down on disk and CPU. A
+process is worth starting only when it renders at least ``LAUNCH_WORTH`` times its
+startup: every process gets at least
+``max(MIN_FRAMES_PER_PROCESS, ceil(LAUNCH_WORTH * startup / frame time))`` frames, so
+the auto count is at most ``frames // that`` (never below 1). Startup and frame time are
+those observed earlier in the session (timings.py) when known, else the conservative
+assumption 30 s and 10 s: 5 frames a process, so 10 frames get 2 processes, not 4.
+An explicit Concurrency is kept (a note says when it is more than the frames are worth).
 """
 
 from __future__ import annotations
@@ -37,7 +50,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from .contract import MAX_FRAME_NUMBER, MAX_PROCESSES
 from .frametime import Timebase, rate_text
+from .timings import ASSUMED, Timings
 
 #: Threads one aerender keeps busy, by MFR state. See the module docstring.
 THREADS_PER_PROCESS_MFR = 16
@@ -50,12 +65,15 @@ SMALL_HOST_PROCESSES = 4
 RAM_SAFETY_FACTOR = 0.8
 #: Windows schedules threads in processor groups of at most 64 logical CPUs.
 WINDOWS_GROUP_SIZE = 64
-#: Frame numbers a task may name: the export contract's bound (stmpo.export.model.MAX_INT).
-#: Ranges are never materialised, so a task of 2 x 10^9 frames costs no memory.
-MAX_FRAME_NUMBER = 10**9
-#: Processes one task may start: the job template's maxValue of Concurrency and
-#: MaxConcurrency. Every child costs a thread, a pipe and a plan entry.
-MAX_PROCESSES = 256
+#: Frame numbers a task may name (the export contract's bound; ranges are never
+#: materialised, so 2 x 10^9 frames cost no memory) and processes one task may start
+#: (Concurrency's maxValue): defined with the worker's command line, in contract.py.
+__all__ = ["MAX_FRAME_NUMBER", "MAX_PROCESSES"]
+
+#: Launch worth (module docstring): a process renders at least this many frames and at
+#: least this many times its startup.
+MIN_FRAMES_PER_PROCESS = 3
+LAUNCH_WORTH = 1.5
 
 CpuBlock = tuple[int, ...]
 _T = TypeVar("_T")
@@ -119,7 +137,8 @@ class RenderPlan:
     mfr: bool
     #: Plain sentences, shown in the GUI preview and the worker log.
     reasons: list[str] = field(default_factory=list)
-    #: What decided the process count: "explicit", "cpu", "ram", "cap", "frames", "movie".
+    #: What decided the process count: "explicit", "cpu", "ram", "cap", "launch",
+    #: "frames", "movie", "numbering".
     limited_by: str = ""
     #: Rendering at another rate than the comp: the output frames (displayed numbers,
     #: first and last) child i writes for its comp range `ranges[i]`; else None.
@@ -217,6 +236,22 @@ def auto_concurrency(host: HostFacts, settings: StmpoSettings, mfr: bool) -> int
     return max(1, min(lim.cpu, lim.ram, lim.cap))
 
 
+def frames_per_launch(timings: Timings) -> int:
+    """The fewest frames a process must get to be worth its launch (module docstring)."""
+    worth = math.ceil(LAUNCH_WORTH * timings.startup / max(timings.frame, 1e-3) - 1e-9)
+    return max(MIN_FRAMES_PER_PROCESS, worth)
+
+
+def _launch_reason(count: int, processes: int, timings: Timings) -> str:
+    source = "observed in this session" if timings.observed else "assumed: nothing observed yet"
+    return (
+        f"{count} frame{'s' if count != 1 else ''}: {processes} "
+        f"process{'es' if processes != 1 else ''}, a launch costs ~{timings.startup:.0f} s "
+        f"and a frame ~{timings.frame:.3g} s ({source}), so each process gets at least "
+        f"{frames_per_launch(timings)} frames."
+    )
+
+
 def plan_render(
     host: HostFacts,
     settings: StmpoSettings,
@@ -226,6 +261,7 @@ def plan_render(
     movie: bool,
     renumbered: bool = False,
     timebase: Timebase | None = None,
+    timings: Timings | None = None,
 ) -> RenderPlan:
     """The plan for rendering comp frames `start..end` every `step` frames on `host`.
 
@@ -304,6 +340,16 @@ def plan_render(
         reasons.append(
             f"Auto concurrency: {processes} process{'es' if processes != 1 else ''} "
             f"({', '.join(words[b] for b in binding)})."
+        )
+
+    timings = timings or ASSUMED
+    worth = max(1, count // frames_per_launch(timings))
+    if processes > worth and limited_by not in ("movie", "numbering", "explicit"):
+        reasons.append(_launch_reason(count, worth, timings))
+        processes, limited_by = worth, "launch"
+    elif processes > worth and limited_by == "explicit":
+        reasons.append(
+            f"Note: {_launch_reason(count, worth, timings)} Concurrency {processes} is kept."
         )
 
     if processes > count:

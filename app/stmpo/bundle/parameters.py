@@ -1,6 +1,7 @@
 """Job parameter definitions, and parsing of `-p Name=Value` against them.
 
-The definitions live in `job_bundle/parameter_definitions.yaml` (the template source);
+The STMPO settings' definitions come from the worker's command-line table
+(`stmpo_worker.contract.SETTINGS`), the others from `job_bundle/parameter_definitions.yaml`;
 this module checks user values with the same constraints OpenJD will apply, so a bad
 value is reported against the argument the user typed rather than as a template error.
 """
@@ -13,6 +14,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
+from stmpo._worker_scripts.stmpo_worker.contract import SETTINGS, Setting
 from stmpo.errors import BundleError, Problem
 from stmpo.locations import job_bundle_dir
 from stmpo.yaml_text import load_yaml
@@ -24,10 +26,55 @@ _TRUE = frozenset({"true", "yes", "on", "1"})
 _FALSE = frozenset({"false", "no", "off", "0"})
 
 
+#: The project file dialog's filters (ProjectFile, the table's one "file" row).
+_PROJECT_FILTERS = [
+    {"label": "After Effects projects", "patterns": ["*.aep", "*.aepx"]},
+    {"label": "All files", "patterns": ["*"]},
+]
+
+
+def definition_for(row: Setting) -> dict[str, Any]:
+    """The OpenJD parameter definition of one row of the worker's table: its type,
+    default, bounds and help are the row's, so the template cannot disagree with the
+    worker's parser."""
+    assert row.parameter is not None
+    ui: dict[str, Any] = {"label": row.label, "groupLabel": row.group}
+    definition: dict[str, Any] = {"name": row.parameter}
+    if row.kind == "file":
+        definition.update(type="PATH", objectType="FILE", dataFlow="IN")
+        ui.update(control="CHOOSE_INPUT_FILE", fileFilters=copy.deepcopy(_PROJECT_FILTERS))
+    elif row.kind == "bool":
+        definition.update(type="STRING", default=str(row.default).lower())
+        definition["allowedValues"] = ["true", "false"]
+        ui["control"] = "CHECK_BOX"
+    elif row.kind == "choice":
+        definition.update(type="STRING", default=row.default, allowedValues=list(row.choices))
+        ui["control"] = "DROPDOWN_LIST"
+    elif row.kind == "int":
+        definition.update(type="INT", default=row.default)
+        definition.update(minValue=int(row.low or 0), maxValue=int(row.high or 0))
+        ui["control"] = "SPIN_BOX"
+    elif row.kind == "float":
+        definition.update(type="FLOAT", default=float(row.default))
+        definition.update(minValue=float(row.low or 0.0), maxValue=float(row.high or 0.0))
+        ui.update(control="SPIN_BOX", decimals=row.decimals, singleStepDelta=row.step)
+    else:
+        definition.update(type="STRING", default=row.default, maxLength=1024)
+        ui["control"] = "LINE_EDIT"
+    definition["description"] = row.help
+    definition["userInterface"] = ui
+    return definition
+
+
 @lru_cache(maxsize=1)
 def _load_definitions() -> tuple[dict[str, Any], ...]:
+    """The worker table's After Effects rows, the file's own parameters, then the
+    table's STMPO rows: the order the submitter's dialog shows them in."""
     data = load_yaml((job_bundle_dir() / DEFINITIONS_FILE).read_text(encoding="utf-8"))
-    return tuple(data)
+    rows = [row for row in SETTINGS if row.parameter is not None]
+    first = [definition_for(row) for row in rows if row.group != "STMPO"]
+    last = [definition_for(row) for row in rows if row.group == "STMPO"]
+    return (*first, *data, *last)
 
 
 def parameter_definitions() -> list[dict[str, Any]]:

@@ -30,6 +30,39 @@ class ItemPlan:
     display_start_frame: int = 0
 
 
+def item_chunks(
+    item: RenderQueueItem, start: int, end: int, step: int, chunk_size: int
+) -> tuple[tuple[str, ...], str | None]:
+    """The tasks ("S-E") an item's frames are cut into, and why not as asked, if so.
+    The bundle and the submitter's preview both cut with this, so the preview plans
+    each task the worker will get."""
+    count = len(range(start, end + 1, step))
+    warning = None
+    if item.has_movie_output:
+        size = 0
+        if chunk_size:
+            warning = (
+                f"item {item.index}: writes a movie, which cannot be split; it renders as one task"
+            )
+    elif item.numbered_per_launch:
+        size = 0
+        if chunk_size:
+            warning = (
+                f'item {item.index}: an output module has "Use Comp Frame Number" off, '
+                "so each aerender launch numbers its files from the Starting # and "
+                "chunks would overwrite each other; it renders as one task"
+            )
+    else:
+        size = chunk_size
+        if size and effective_chunk_size(count, size) > size:
+            warning = (
+                f"item {item.index}: {count} frames in chunks of {size} would make more "
+                f"than {MAX_CHUNKS_PER_STEP} tasks; using chunks of "
+                f"{effective_chunk_size(count, size)}"
+            )
+    return tuple(frame_chunks(start, end, step, size)), warning
+
+
 def comp_frame_range(export: Export, item: RenderQueueItem) -> tuple[int, int]:
     """The comp's whole range in displayed frames (how AE numbers the comp's frames)."""
     return model_comp_frame_range(item.comp, export.project.display_start_frame)
@@ -153,31 +186,9 @@ def plan_items(
             start, end, step = overrides[item.index]
         else:
             start, end, step = item.frames.start, item.frames.end, item.frames.step
-        count = len(range(start, end + 1, step))
-        if item.has_movie_output:
-            size = 0
-            if chunk_size:
-                warnings.append(
-                    f"item {item.index}: writes a movie, which cannot be split; "
-                    "it renders as one task"
-                )
-        elif item.numbered_per_launch:
-            size = 0
-            if chunk_size:
-                warnings.append(
-                    f'item {item.index}: an output module has "Use Comp Frame Number" off, '
-                    "so each aerender launch numbers its files from the Starting # and "
-                    "chunks would overwrite each other; it renders as one task"
-                )
-        else:
-            size = chunk_size
-            if size and effective_chunk_size(count, size) > size:
-                warnings.append(
-                    f"item {item.index}: {count} frames in chunks of {size} would make more "
-                    f"than {MAX_CHUNKS_PER_STEP} tasks; using chunks of "
-                    f"{effective_chunk_size(count, size)}"
-                )
-        chunks = tuple(frame_chunks(start, end, step, size))
+        chunks, warning = item_chunks(item, start, end, step, chunk_size)
+        if warning:
+            warnings.append(warning)
         plans.append(
             ItemPlan(
                 item=item,

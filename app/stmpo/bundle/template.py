@@ -52,6 +52,8 @@ NOTIFY_PERIOD_SECONDS = 300
 RENDER_SCRIPT = "{{Param.StmpoScripts}}/stmpo_render.py"
 PATH_MAPPING_ARG = "--path-mapping-rules={{Session.PathMappingRulesFile}}"
 FONT_STATE_ARG = "--font-state={{Session.WorkingDirectory}}/fonts.json"
+#: What a launch cost earlier in the session, for the next task's plan (timings.py).
+TIMINGS_ARG = "--timings={{Session.WorkingDirectory}}/stmpo_timings.json"
 
 _WINDOWS_PATH = re.compile(r"^(?:[A-Za-z]:|\\\\|//)|\\")
 _SPACES = re.compile(r"\s+")
@@ -156,13 +158,14 @@ def _cancelation() -> dict[str, Any]:
 
 def render_args(plan: ItemPlan) -> list[str]:
     """The worker command line of docs/architecture.md, for one item: the item file's
-    name, the task's frames, the session's path mapping rules."""
+    name, the task's frames, the session's path mapping rules and timings file."""
     return [
         RENDER_SCRIPT,
         "render",
         f"--item={item_name(plan.item.index)}",
         "--frames={{Task.Param.Frames}}",
         PATH_MAPPING_ARG,
+        TIMINGS_ARG,
     ]
 
 

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QListWidget,
     QPushButton,
     QSpinBox,
@@ -39,14 +38,19 @@ from stmpo.export.model import Export, RenderQueueItem
 from stmpo.export.sources import load_any
 from stmpo.frame_text import format_frame_range, parse_frame_range
 from stmpo.gui import profiles
+from stmpo.gui.controls import (
+    GUI_ROWS,
+    Control,
+    control_value,
+    form_label,
+    make_control,
+    set_control,
+)
 from stmpo.gui.fonts_view import FontRow, font_rows
 from stmpo.gui.preview import WorkerShape, preview_item
 from stmpo.gui.settings import (
     DEFAULT_PARAMETERS,
     AfterEffectsSettings,
-    parameter_flag,
-    parameter_number,
-    parameter_range,
 )
 
 COL_CHECK, COL_COMP, COL_FRAMES, COL_OUTPUTS, COL_STATUS = range(5)
@@ -60,11 +64,6 @@ _LOADED: dict[str, Export] = {}
 
 def hand_over(export_path: str, export: Export) -> None:
     _LOADED[export_path] = export
-
-
-def _int_range(name: str) -> tuple[int, int]:
-    low, high = parameter_range(name)
-    return int(low), int(high)
 
 
 class AfterEffectsSettingsWidget(QWidget):
@@ -144,45 +143,22 @@ class AfterEffectsSettingsWidget(QWidget):
         self.profile_help.setWordWrap(True)
         form.addRow("Profile", self.profile_combo)
         form.addRow("", self.profile_help)
-        self.concurrency = QSpinBox()
-        self.concurrency.setRange(*_int_range("Concurrency"))
-        self.concurrency.setSpecialValueText("Auto")
-        self.max_concurrency = QSpinBox()
-        self.max_concurrency.setRange(*_int_range("MaxConcurrency"))
-        self.ram_per_process = QDoubleSpinBox()
-        self.ram_per_process.setRange(*parameter_range("RamPerProcessGB"))
-        self.ram_per_process.setSuffix(" GB")
-        self.disable_mfr = QCheckBox("Disable Multi-Frame Rendering")
-        self.disable_affinity = QCheckBox("Disable CPU affinity (NUMA pinning)")
-        self.spawn_delay = QDoubleSpinBox()
-        self.spawn_delay.setRange(*parameter_range("SpawnDelay"))
-        self.spawn_delay.setSuffix(" s")
-        self.child_grace = QDoubleSpinBox()
-        self.child_grace.setRange(*parameter_range("ChildGraceSec"))
-        self.child_grace.setSuffix(" s")
-        self.no_kill_on_fail = QCheckBox("Let the other processes finish when one fails")
-        self.aerender_path = QLineEdit()
-        self.aerender_path.setPlaceholderText("empty: find aerender on the worker")
-        self.continue_on_missing = QCheckBox("Continue on missing footage, fonts, effects")
-        self.continue_on_missing.setToolTip(
-            "Off: a task fails when After Effects reports missing footage, fonts or "
-            "effects. On: aerender -continueOnMissingFootage renders color bars instead."
-        )
-        form.addRow("Concurrency", self.concurrency)
-        form.addRow("Max concurrency", self.max_concurrency)
-        form.addRow("RAM per process", self.ram_per_process)
-        form.addRow("", self.disable_mfr)
-        form.addRow("", self.disable_affinity)
-        form.addRow("Spawn delay", self.spawn_delay)
-        form.addRow("Child grace period", self.child_grace)
-        form.addRow("", self.no_kill_on_fail)
-        form.addRow("aerender path", self.aerender_path)
-        form.addRow("", self.continue_on_missing)
-        for spin in (self.concurrency, self.max_concurrency):
-            spin.valueChanged.connect(self._on_stmpo_control_changed)
-        self.ram_per_process.valueChanged.connect(self._on_stmpo_control_changed)
-        for box in (self.disable_mfr, self.disable_affinity):
-            box.toggled.connect(self._on_stmpo_control_changed)
+        # One control per row of the worker's command-line table (gui/controls.py).
+        self.stmpo_controls: dict[str, Control] = {}
+        for row in GUI_ROWS:
+            control = make_control(row)
+            self.stmpo_controls[row.parameter or ""] = control
+            setattr(self, row.dest, control)
+            form.addRow(form_label(row), control)
+            signal = getattr(control, "valueChanged", None) or getattr(control, "toggled", None)
+            if signal is None and isinstance(control, QComboBox):
+                signal = control.currentTextChanged
+            if signal is not None:
+                signal.connect(self._on_stmpo_control_changed)
+        # The names the tab had before the table built it.
+        self.ram_per_process = self.stmpo_controls["RamPerProcessGB"]
+        self.child_grace = self.stmpo_controls["ChildGraceSec"]
+        self.continue_on_missing = self.stmpo_controls["ContinueOnMissingFootage"]
         layout.addWidget(stmpo_box)
 
         preview_box = QGroupBox("Fan-out preview")
@@ -397,43 +373,18 @@ class AfterEffectsSettingsWidget(QWidget):
         return parsed or (item.frames.start, item.frames.end, item.frames.step)
 
     def parameter_values(self) -> dict[str, str]:
-        def flag(box: QCheckBox) -> str:
-            return "true" if box.isChecked() else "false"
-
         return {
-            "Concurrency": str(self.concurrency.value()),
-            "MaxConcurrency": str(self.max_concurrency.value()),
-            "RamPerProcessGB": f"{self.ram_per_process.value():.1f}",
-            "DisableMFR": flag(self.disable_mfr),
-            "DisableAffinity": flag(self.disable_affinity),
-            "SpawnDelay": f"{self.spawn_delay.value():g}",
-            "ChildGraceSec": f"{self.child_grace.value():g}",
-            "NoKillOnFail": flag(self.no_kill_on_fail),
-            "AerenderPath": self.aerender_path.text().strip(),
-            "ContinueOnMissingFootage": flag(self.continue_on_missing),
+            row.parameter or "": control_value(row, self.stmpo_controls[row.parameter or ""])
+            for row in GUI_ROWS
         }
 
     # ---- reactions ------------------------------------------------------------------
 
     def _set_stmpo_controls(self, values: dict[str, str]) -> None:
-        def number(name: str) -> float:
-            return parameter_number(values, name)
-
-        def flag(name: str) -> bool:
-            return parameter_flag(values, name)
-
         was_loading = self._loading
         self._loading = True
-        self.concurrency.setValue(int(number("Concurrency")))
-        self.max_concurrency.setValue(int(number("MaxConcurrency")))
-        self.ram_per_process.setValue(number("RamPerProcessGB"))
-        self.disable_mfr.setChecked(flag("DisableMFR"))
-        self.disable_affinity.setChecked(flag("DisableAffinity"))
-        self.spawn_delay.setValue(number("SpawnDelay"))
-        self.child_grace.setValue(number("ChildGraceSec"))
-        self.no_kill_on_fail.setChecked(flag("NoKillOnFail"))
-        self.aerender_path.setText(values.get("AerenderPath", ""))
-        self.continue_on_missing.setChecked(flag("ContinueOnMissingFootage"))
+        for row in GUI_ROWS:
+            set_control(row, self.stmpo_controls[row.parameter or ""], values)
         self._loading = was_loading
 
     def _on_profile_chosen(self, name: str) -> None:
@@ -509,10 +460,11 @@ class AfterEffectsSettingsWidget(QWidget):
                 values,
                 shape,
                 self.export.project.display_start_frame,
+                self.chunk_size.value(),
             )
             self.previews.append(preview)
             self.preview_list.addItem(preview.summary)
-            for line in (*preview.reasons, *preview.children):
+            for line in (*preview.task_lines, *preview.reasons, *preview.children):
                 self.preview_list.addItem(f"    {line}")
         if not selected:
             self.preview_list.addItem("Select render queue items to see the plan.")

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stmpo._worker_scripts.stmpo_worker.contract import SETTINGS
 from stmpo.bundle import BundleSettings
 from stmpo.bundle.job_properties import JobProperties
 from stmpo.bundle.parameters import default_value, definitions_by_name
@@ -29,18 +30,12 @@ from stmpo.frame_text import parse_frame_range
 STICKY_VERSION = 1
 _JOB = JobProperties()
 
-#: The STMPO controls the tab edits, by job parameter name.
-STMPO_CONTROLS: tuple[str, ...] = (
-    "Concurrency",
-    "MaxConcurrency",
-    "RamPerProcessGB",
-    "DisableMFR",
-    "DisableAffinity",
-    "SpawnDelay",
-    "ChildGraceSec",
-    "NoKillOnFail",
-    "AerenderPath",
-    "ContinueOnMissingFootage",
+#: The STMPO controls the tab edits, by job parameter name: the worker table's rows with
+#: a job parameter and a control (contract.SETTINGS), STMPO's own first.
+STMPO_CONTROLS: tuple[str, ...] = tuple(
+    row.parameter
+    for row in sorted(SETTINGS, key=lambda row: row.group != "STMPO")
+    if row.parameter is not None and row.gui
 )
 
 
@@ -201,6 +196,9 @@ def _parameter(name: str, value: object) -> str:
     """A saved job parameter value as the template would accept it, else `_Bad`."""
     text = _text(value)
     default = DEFAULT_PARAMETERS[name]
+    allowed = definitions_by_name()[name].get("allowedValues")
+    if allowed is not None and text not in allowed:  # check boxes, SplitStrategy
+        raise _Bad
     if default in ("true", "false"):
         if text not in ("true", "false"):
             raise _Bad
