@@ -155,6 +155,33 @@ def apply_job_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> 
             raise out.ArgumentProblem(f"{variable} (for {option})", str(exc)) from None
 
 
+#: TEMPORARY (issue 11 section C, until section B's job parameters StallTimeoutSec and
+#: StartupTimeoutSec are in JOB_SETTINGS): the watchdogs' variables, read as every job
+#: setting is. Once B's table defines these options, `args` carries them and this only
+#: passes them on; then fold it into B's wiring.
+_WATCHDOG_OPTIONS = ("--stall-timeout-sec", "--startup-timeout-sec")
+_MAX_WATCHDOG_SEC = 7 * 24 * 3600.0
+
+
+def _watchdog_timeouts(args: argparse.Namespace, environ: Mapping[str, str]) -> list[float]:
+    """StallTimeoutSec and StartupTimeoutSec in seconds (0 = off); ArgumentProblem
+    naming the variable when one is unusable."""
+    kind = _float_at_least(0, high=_MAX_WATCHDOG_SEC)
+    values: list[float] = []
+    for option in _WATCHDOG_OPTIONS:
+        given = getattr(args, option.lstrip("-").replace("-", "_"), None)
+        if given is not None:
+            values.append(float(given))
+            continue
+        variable = variable_for(option)
+        text = environ.get(variable, "")
+        try:
+            values.append(kind(text) if text.strip() else 0.0)
+        except argparse.ArgumentTypeError as exc:
+            raise out.ArgumentProblem(variable, str(exc)) from None
+    return values
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="stmpo_render.py", description="STMPO worker side.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -249,6 +276,7 @@ def run_render(args: argparse.Namespace) -> int:
     try:
         item = _load_item(args)
         apply_job_settings(args, os.environ)
+        stall_timeout, startup_timeout = _watchdog_timeouts(args, os.environ)
         if not args.project:
             raise out.ArgumentProblem("--project", f"required (or {variable_for('--project')})")
         rules = load_rules(args.path_mapping_rules)
@@ -313,6 +341,9 @@ def run_render(args: argparse.Namespace) -> int:
         fail_fast=not settings.no_kill_on_fail,
         verify_outputs=args.verify_outputs,
         continue_on_missing=args.continue_on_missing_footage,
+        stall_timeout=stall_timeout,
+        startup_timeout=startup_timeout,
+        ram_per_process_gb=settings.ram_per_process_gb,
     )
     _say(
         stdout,
