@@ -123,6 +123,7 @@ class Child:
     last_frame_at: float | None = None
     frames_seen: int = 0
     licence_line: str = ""
+    licence_scanned: int = 0  # lines searched for a licence prompt (wd.LICENCE_SCAN_LINES)
     watchdog: str = ""
 
     @property
@@ -613,11 +614,14 @@ class Orchestrator:
         first frame, a licence or sign-in prompt in it is kept for the startup report."""
         if child.first_output_at is None:
             child.first_output_at = self.clock()
-        if child.last_frame_at is None and not child.licence_line:
-            for text, _continued in batch:
+        if child.licence_scanned >= wd.LICENCE_SCAN_LINES or child.licence_line:
+            return  # a prompt comes at startup: a chatty child's flood is not searched
+        if child.last_frame_at is None:
+            for text, _continued in batch[: wd.LICENCE_SCAN_LINES - child.licence_scanned]:
                 if wd.is_licence_line(text):
                     child.licence_line = text.strip()[:ERROR_LINE_CHARS]
                     break
+        child.licence_scanned += len(batch)
 
     def watch(self, now: float) -> None:
         """Once per loop turn: note which children finished a frame since the last

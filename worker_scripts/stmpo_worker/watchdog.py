@@ -43,6 +43,9 @@ LICENCE_MARKERS = (
     "waiting for response from a modal dialog",
     "ae_render_only_node",
 )
+#: Only a child's first lines are searched: AE prompts at startup, and a child that
+#: prints a flood and no frame must not cost the log merger a search per line.
+LICENCE_SCAN_LINES = 200
 _LICENCE = re.compile("|".join(re.escape(m) for m in LICENCE_MARKERS))
 
 
