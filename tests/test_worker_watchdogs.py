@@ -166,6 +166,27 @@ def test_memory_guard_holds_the_second_launch_until_memory_is_free(tmp_path: Pat
     assert scene.frames_on_disk() == set(range(10))
 
 
+def test_memory_guard_starts_a_held_launch_once_nothing_runs(tmp_path: Path) -> None:
+    """Memory stays short (4 GB free, 8 GB per process): c2 waits while c1 renders, and
+    starts once c1 has ended, since waiting with nothing running would never end."""
+    scene = make_scene(tmp_path)
+    env = base_env(
+        scene,
+        STMPO_FAKE_MEM_AVAILABLE_GB="4",
+        STANDIN_FAIL=",".join(f"slow@{f}:0.2" for f in range(5)),
+    )
+    argv = render_argv(scene, "0-9", "--concurrency", "2", "--ram-per-process-gb", "8")
+    result = run(argv, env)
+    assert result.returncode == 0, result.stdout
+    starts = {r["s"]: r["t"] for r in scene.events("start")}
+    ends = {r["s"]: r["t"] for r in scene.events("end")}
+    assert starts[5] >= ends[0], "c2 ran alongside c1 with 4 GB free"
+    waiting = [x for x in result.stdout.splitlines() if x.startswith("STMPO: waiting")]
+    assert waiting == ["STMPO: waiting to start c2: 4.0 GB available, 8 GB per process"]
+    assert "memory waits: 1 (" in summary_line(result.stdout)
+    assert scene.frames_on_disk() == set(range(10))
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [("STMPO_STALL_TIMEOUT_SEC", "soon"), ("STMPO_STARTUP_TIMEOUT_SEC", "-1")],
