@@ -94,6 +94,7 @@ def test_a_licence_prompt_is_named_when_no_frame_comes(tmp_path: Path) -> None:
             f"aerender failed for frames c1 f0-3: {why}"
         ]
         assert "stalled: none, startup timeouts: c1 f0-3" in summary_line(result.stdout)
+        assert "fail-fast: stopping" not in result.stdout  # already ended, not twice
         assert scene.frames_on_disk() == set()
         assert len(scene.events("licence")) == 1
         assert survivors(scene.pids()) == []

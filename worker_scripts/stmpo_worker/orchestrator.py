@@ -654,7 +654,12 @@ class Orchestrator:
                 child.failure = wd.startup_message(found.seconds, child.licence_line)
             self.say(f"STMPO: [{child.label}] {child.failure}; ending it")
             self.say_stopped(self.end([child.tree]))
-            self.check_exits()  # gone now: not counted among those fail-fast stops
+            # Its last lines and the end of its pipe, so it is finished (not among the
+            # trees a fail-fast stop then ends again) and its log is complete.
+            until = time.monotonic() + EOF_WAIT
+            while not child.eof and time.monotonic() < until:
+                self.drain(timeout=0.05)
+            self.check_exits()
 
     def may_launch(self, child: Child, now: float) -> bool:
         """The memory guard: False while less than RamPerProcessGB is available and
