@@ -41,7 +41,7 @@ Environment
                          stop rendering, exit 0 (as aerender sometimes does)
         hang@F           after frame F-1, print `PROGRESS:  (hanging at frame F)` and
                          sleep forever (SIGTERM ends it): a stall
-        licence          at startup print `PROGRESS:  Launching After Effects...` and
+        licence          at startup print `PROGRESS: Launching After Effects...` and
                          the trial-expired prompt's words `Renew your subscription at
                          adobe.com today` (inlife/nexrender issue 197; AE shows them in
                          a dialog), then wait forever without rendering (SIGTERM ends
