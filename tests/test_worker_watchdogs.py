@@ -36,11 +36,14 @@ def summary_line(stdout: str) -> str:
 
 
 # -- end to end -------------------------------------------------------------------------
-def test_a_stalled_child_is_ended_and_fails_the_task(tmp_path: Path) -> None:
-    """c2 renders frames 5 and 6, then hangs: no frame for 1.5 s ends its tree; c1's
-    frames and c2's first two are on disk; no process is left behind."""
+@pytest.mark.parametrize("stubborn", [False, True], ids=["obeys-sigterm", "ignores-sigterm"])
+def test_a_stalled_child_is_ended_and_fails_the_task(tmp_path: Path, stubborn: bool) -> None:
+    """c2 renders frames 5 and 6, then hangs: no frame for 1.5 s ends its tree (SIGKILL
+    after the 1 s grace for one that ignores SIGTERM); c1's frames and c2's first two
+    are on disk; no process is left behind."""
     scene = make_scene(tmp_path)
-    env = base_env(scene, STANDIN_FAIL="hang@7", STMPO_STALL_TIMEOUT_SEC="1.5")
+    faults = "hang@7,ignore_term" if stubborn else "hang@7"
+    env = base_env(scene, STANDIN_FAIL=faults, STMPO_STALL_TIMEOUT_SEC="1.5")
     argv = render_argv(scene, "0-9", "--concurrency", "2", "--child-grace-sec", "1")
     began = time.monotonic()
     try:
@@ -49,7 +52,13 @@ def test_a_stalled_child_is_ended_and_fails_the_task(tmp_path: Path) -> None:
         assert result.returncode == 1, result.stdout
         lines = result.stdout.splitlines()
         assert "STMPO: [c2 f5-9] stalled: no frame finished for 1.5 s; ending it" in lines
-        assert "STMPO: all processes stopped after SIGTERM" in lines
+        if stubborn:
+            assert any(
+                x.startswith("STMPO: [c2 f5-9] still running 1 s after SIGTERM, SIGKILL")
+                for x in lines
+            )
+        else:
+            assert "STMPO: all processes stopped after SIGTERM" in lines
         assert protocol_values(result.stdout, "openjd_fail") == [
             "aerender failed for frames c2 f5-9: stalled: no frame finished for 1.5 s"
         ]
@@ -276,6 +285,10 @@ def test_fake_reader_number_file_and_unreadable(tmp_path: Path) -> None:
     fake.write_text("3\n")
     assert memory.available_gb({memory.FAKE_VAR: str(fake)}) == 3.0
     assert memory.available_gb({memory.FAKE_VAR: str(tmp_path / "gone")}) is None
+    if hasattr(os, "mkfifo"):  # a FIFO nobody writes would block a plain open()
+        fifo = tmp_path / "fifo"
+        os.mkfifo(fifo)
+        assert memory.available_gb({memory.FAKE_VAR: str(fifo)}) is None
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/meminfo")

@@ -15,6 +15,8 @@ the worker sees while it runs. Not a job parameter: nothing on a farm sets it.
 
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -46,6 +48,8 @@ def _fake(value: str) -> float | None:
     except ValueError:
         pass
     try:
+        if not stat.S_ISREG(os.stat(value).st_mode):
+            return None  # a FIFO or a device would block or never end: not a reading
         with open(value, "rb") as fh:
             return float(fh.read(_MAX_FAKE_FILE).decode("ascii").strip())
     except (OSError, ValueError):
