@@ -39,7 +39,13 @@ Environment
         crash@F          exit 3 abruptly at frame F (grandchild left behind)
         error_exit0@F    print `aerender ERROR: After Effects error: ...` at frame F,
                          stop rendering, exit 0 (as aerender sometimes does)
-        hang@F           stop at frame F and sleep forever
+        hang@F           after frame F-1, print `PROGRESS:  (hanging at frame F)` and
+                         sleep forever (SIGTERM ends it): a stall
+        licence          at startup print `PROGRESS: Launching After Effects...` and
+                         the trial-expired prompt's words `Renew your subscription at
+                         adobe.com today` (inlife/nexrender issue 197; AE shows them in
+                         a dialog), then wait forever without rendering (SIGTERM ends
+                         it): AE stuck at a licence dialog
         missing_frame@F  render frame F without writing its files
         empty_frame@F    leave a 0-byte file for frame F (a full disk; AE's
                          multi-machine "frame in progress" placeholder)
@@ -573,6 +579,14 @@ def render(opts: dict[str, list[str]], argv: list[str]) -> int:
         trace("grandchild", child_pid=grandchild.pid)
     time.sleep(float(os.environ.get("STANDIN_STARTUP_SLEEP_SEC", "0")))
     burn(float(os.environ.get("STANDIN_STARTUP_SEC", "0")))
+    if "licence" in names:
+        # Real aerender line (nexrender issue 428), then the words of AE's trial-expired
+        # prompt (nexrender issue 197); AE waits at the dialog and renders nothing.
+        LOG.line("PROGRESS: Launching After Effects...")
+        LOG.line("Renew your subscription at adobe.com today")
+        trace("licence", rqindex=rqindex)
+        while True:
+            time.sleep(1)
     stamp = datetime.now().strftime("%m/%d/%Y %I:%M:%S %p")
     LOG.line(f"PROGRESS:  {stamp}: {words['start']} “{comp}”.")
     LOG.line(f"PROGRESS:  Render Settings: {opts.get('-RStemplate', ['Best Settings'])[0]}")

@@ -25,6 +25,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 settings.register_profile("stmpo", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("stmpo")
 
+# The worker's memory guard (stmpo_worker/memory.py) reads this test hook instead of the
+# host's available RAM: the stand-in uses none, and this host has less free RAM than the
+# default RamPerProcessGB (32), so every second process would wait for the first to end.
+# The guard's own tests set their value (tests/test_worker_watchdogs.py).
+os.environ["STMPO_FAKE_MEM_AVAILABLE_GB"] = "1024"
+
 os.environ["NO_PROXY"] = ",".join(
     filter(None, [os.environ.get("NO_PROXY", ""), "127.0.0.1", "localhost"])
 )

@@ -359,6 +359,7 @@ def run_render(args: argparse.Namespace) -> int:
         skip_existing_frames=args.skip_existing,
         stall_timeout=args.stall_timeout_sec,
         startup_timeout=args.startup_timeout_sec,
+        ram_per_process_gb=settings.ram_per_process_gb,
     )
     if args.dry_run:
         for line in plan_lines(job):

@@ -25,7 +25,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from . import memory
 from . import outputs as out
+from . import watchdog as wd
 from .aerender import child_command
 from .affinity import AffinityBackend, Started
 from .cancelinfo import kill_deadline, read_notify_end, session_directories
@@ -83,6 +85,8 @@ class RenderJob:
     skip_existing_frames: bool = True
     stall_timeout: float = 0.0
     startup_timeout: float = 0.0
+    #: RamPerProcessGB for the memory guard (`Orchestrator.may_launch`); 0 = no guard.
+    ram_per_process_gb: float = 0.0
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
@@ -111,6 +115,16 @@ class Child:
     output_frames: range | None = None
     #: How the start line names its range: `0-49 (comp 0-99 at 25 fps -> 12.5 fps)`.
     range_text: str = ""
+    #: Watchdogs (`Orchestrator.watch`), on the orchestrator's clock: launch, first
+    #: output line, last frame count change; a licence prompt it printed before its
+    #: first frame; what ended it ("" or watchdog.STALLED / STARTUP: retryable).
+    launched_at: float = 0.0
+    first_output_at: float | None = None
+    last_frame_at: float | None = None
+    frames_seen: int = 0
+    licence_line: str = ""
+    licence_scanned: int = 0  # lines searched for a licence prompt (wd.LICENCE_SCAN_LINES)
+    watchdog: str = ""
 
     @property
     def label(self) -> str:
@@ -181,6 +195,9 @@ class Orchestrator:
         self.last_refresh = 0.0  # clock() of the last descendant scan
         self.subreaper = False  # orphans of the children are reparented to us (Linux)
         self.strays: dict[int, str] = {}  # adopted orphans no child claims: pid -> name
+        self.memory_wait_since: float | None = None  # clock() when the current wait began
+        self.memory_waits = 0
+        self.memory_waited = 0.0  # seconds, over the finished waits
 
     # -- output -----------------------------------------------------------------
     def say(self, text: str) -> None:
@@ -286,6 +303,7 @@ class Orchestrator:
             f"STMPO: starting [{child.label}] ({shown_range}{len(child.frames)} frames{pinned})"
         )
         child.started_wall = time.time()
+        child.launched_at = self.clock()
         try:
             started: Started = self.affinity.start(
                 lambda suspended: spawn(argv, env, suspended), cpus
@@ -318,6 +336,7 @@ class Orchestrator:
         if kind == "eof":
             child.eof = True
             return
+        self.heard(child, batch)
         prefix = f"[{child.label}] "
         if len(batch) > 1 and self._handle_plain(child, prefix, batch):
             return
@@ -517,7 +536,7 @@ class Orchestrator:
 
     def finish(self, child: Child) -> None:
         child.done = True
-        if child.stopped:
+        if child.stopped or child.watchdog:  # its failure is said already
             return
         if child.error_line:
             # The error line is the cause. How the process ended afterwards is a race with
@@ -589,6 +608,93 @@ class Orchestrator:
             if time.monotonic() >= deadline:
                 return
 
+    # -- watchdogs and the memory guard (watchdog.py, memory.py) ------------------------
+    def heard(self, child: Child, batch: list[tuple[str, bool]]) -> None:
+        """A read of a child's output: the first starts its stall clock; before its
+        first frame, a licence or sign-in prompt in it is kept for the startup report."""
+        if child.first_output_at is None:
+            child.first_output_at = self.clock()
+        if child.licence_scanned >= wd.LICENCE_SCAN_LINES or child.licence_line:
+            return  # a prompt comes at startup: a chatty child's flood is not searched
+        if child.last_frame_at is None:
+            for text, _continued in batch[: wd.LICENCE_SCAN_LINES - child.licence_scanned]:
+                if wd.is_licence_line(text):
+                    child.licence_line = text.strip()[:ERROR_LINE_CHARS]
+                    break
+        child.licence_scanned += len(batch)
+
+    def watch(self, now: float) -> None:
+        """Once per loop turn: note which children finished a frame since the last
+        turn, and end the tree of one that stalled or never got to its first frame. Its
+        failure is retryable (`Child.watchdog`); it fails the task as a failed child
+        does, with fail-fast stopping the others."""
+        job = self.job
+        for child in self.children:
+            if child.tree is None or child.exit_code is not None or child.watchdog:
+                continue
+            seen = self.progress.children[child.index].done
+            if seen > child.frames_seen:
+                child.frames_seen, child.last_frame_at = seen, now
+            if self.aborting:
+                continue
+            found = wd.verdict(
+                child.launched_at,
+                child.first_output_at,
+                child.last_frame_at,
+                now,
+                job.stall_timeout,
+                job.startup_timeout,
+            )
+            if found is None:
+                continue
+            child.watchdog = found.kind
+            if found.kind == wd.STALLED:
+                child.failure = wd.stall_message(found.seconds)
+            else:
+                child.failure = wd.startup_message(found.seconds, child.licence_line)
+            self.say(f"STMPO: [{child.label}] {child.failure}; ending it")
+            self.say_stopped(self.end([child.tree]))
+            # Its last lines and the end of its pipe, so it is finished (not among the
+            # trees a fail-fast stop then ends again) and its log is complete.
+            until = time.monotonic() + EOF_WAIT
+            while not child.eof and time.monotonic() < until:
+                self.drain(timeout=0.05)
+            self.check_exits()
+
+    def may_launch(self, child: Child, now: float) -> bool:
+        """The memory guard: False while less than RamPerProcessGB is available and
+        another child runs (re-asked every loop turn); each wait is logged once, with
+        the numbers, and counted for the summary."""
+        per_process = self.job.ram_per_process_gb
+        running = self.running_count()
+        available = memory.available_gb(self.job.env) if per_process > 0 and running else None
+        if not wd.must_wait_for_memory(available, per_process, running):
+            if self.memory_wait_since is not None:
+                self.memory_waited += now - self.memory_wait_since
+                self.memory_wait_since = None
+            return True
+        if self.memory_wait_since is None:
+            self.memory_wait_since = now
+            self.memory_waits += 1
+            self.say(
+                f"STMPO: waiting to start c{child.index + 1}: {available:.1f} GB available, "
+                f"{per_process:g} GB per process"
+            )
+        return False
+
+    def watch_summary(self) -> list[str]:
+        """The summary's watchdog parts: `stalled: c3 f20-29`, `startup timeouts: none`,
+        `memory waits: 2 (41 s)`."""
+        waited = self.memory_waited
+        if self.memory_wait_since is not None:  # still waiting when the task ended
+            waited += self.clock() - self.memory_wait_since
+        parts = []
+        for kind, name in ((wd.STALLED, "stalled"), (wd.STARTUP, "startup timeouts")):
+            labels = [c.label for c in self.children if c.watchdog == kind]
+            parts.append(f"{name}: {', '.join(labels) or 'none'}")
+        parts.append(f"memory waits: {self.memory_waits} ({waited:.0f} s)")
+        return parts
+
     # -- main loop ----------------------------------------------------------------
     def run(self) -> int:
         """Render; the exit status. An unexpected error (stdout gone because the agent
@@ -626,12 +732,18 @@ class Orchestrator:
             if self.cancel_requested.is_set() and self.aborting != "cancel":
                 self.note_cancel()
                 self.stop_all("cancel")
-            if not self.aborting and self.launched < len(self.children) and now >= next_launch:
+            if (
+                not self.aborting
+                and self.launched < len(self.children)
+                and now >= next_launch
+                and self.may_launch(self.children[self.launched], now)
+            ):
                 self.launch(self.children[self.launched])
                 self.launched += 1
                 next_launch = now + job.spawn_delay
             self.drain(timeout=self._wait_time(next_launch))
             self.check_exits()
+            self.watch(self.clock())
             if job.fail_fast and not self.aborting and self.failed():
                 self.stop_all("fail-fast")
             self.refresh_trees()
@@ -718,6 +830,7 @@ class Orchestrator:
             parts.append("stopped: " + ", ".join(c.label for c in stopped))
         if not_started:
             parts.append(f"not started: {not_started}")
+        parts.extend(self.watch_summary())
         self.say("STMPO summary: " + ", ".join(parts))
         if self.aborting == "cancel":
             self.emit(directive("fail", "STMPO cancelled: every aerender process was stopped"))
