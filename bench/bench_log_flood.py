@@ -41,6 +41,7 @@ def flood(script: Path, children: int, mb: int, line: int, tmp: Path) -> dict[st
         sys.executable, str(script), "render", "--project", str(project), "--rqindex", "1",
         "--frames", f"0-{children - 1}", "--concurrency", str(children),
         "--max-concurrency", str(children), "--spawn-delay", "0",
+        "--ram-per-process-gb", "0.5",  # the stand-in needs MBs: the memory guard stays out
         "--aerender-path", str(child), "--disable-affinity", "true",
         "--item-b64", encode_b64_json({"comp": "flood", "outputs": []}),
     ]  # fmt: skip

@@ -53,6 +53,7 @@ def _stmpo(project: Path, frames: int, n: int, delay: float, env: dict[str, str]
     argv = [
         sys.executable, str(SCRIPT), "render", "--project", str(project), "--rqindex", "1",
         "--frames", f"0-{frames - 1}", "--concurrency", str(n), "--spawn-delay", str(delay),
+        "--ram-per-process-gb", "0.5",  # the stand-in needs MBs: the memory guard stays out
         "--aerender-path", str(STANDIN), "--disable-affinity", "true",
     ]  # fmt: skip
     began = time.perf_counter()
