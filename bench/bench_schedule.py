@@ -217,12 +217,17 @@ def simulate(
 
 
 def cell(
-    name: str, slots: int, startup: float, strategy: str, first_line: float, estimate: float | None
+    name: str,
+    slots: int,
+    startup: float,
+    strategy: str,
+    first_line: float = 0.2,
+    fields: dict[str, float] | None = None,
+    seed: int = 1,
 ) -> tuple[float, Result]:
-    costs = workload(name, FRAMES_PER_PROCESS * slots)
-    policy = Policy(strategy=strategy, slots=slots)
-    if estimate is not None:
-        policy = Policy(strategy=strategy, slots=slots, startup_estimate=estimate)
+    """One cell of the grid with default settings (plus `fields`): ratio and result."""
+    costs = workload(name, FRAMES_PER_PROCESS * slots, seed)
+    policy = Policy(strategy=strategy, slots=slots, **(fields or {}))  # type: ignore[arg-type]
     result = simulate(costs, policy, startup, first_line=first_line)
     return result.makespan / lower_bound(costs, slots, startup), result
 
@@ -234,14 +239,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS))
     parser.add_argument("--strategies", nargs="+", default=["static", "dynamic"])
     parser.add_argument("--first-line", type=float, default=0.2)
+    parser.add_argument("--seed", type=int, default=1, help="the lognormal workload's seed")
     parser.add_argument(
-        "--startup-estimate",
-        type=float,
-        default=None,
-        help="Policy.startup_estimate (default: the Policy default)",
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="other Policy fields (numbers), e.g. min_gain=0.5, to measure their effect",
     )
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args(argv)
+    fields = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        fields[key] = int(value) if key == "neighbours" else float(value)
     t0 = time.perf_counter()
     missed: list[str] = []
     print(f"first line after {args.first_line} s; stop {STOP} s; {FRAMES_PER_PROCESS} frames a process")
@@ -255,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for slots in args.slots:
                 ratios = []
                 for startup in args.startup:
-                    ratio, _ = cell(name, slots, startup, strategy, args.first_line, args.startup_estimate)
+                    ratio, _ = cell(name, slots, startup, strategy, args.first_line, fields, args.seed)
                     ratios.append(ratio)
                     if strategy == "dynamic" and ratio > TARGETS[name]:
                         missed.append(f"{name} {slots} processes startup {startup:g}: {ratio:.2f}")

@@ -80,7 +80,7 @@ class Policy:
     spawn_delay: float = 2.0
     #: dynamic: a hand-over is made only when it brings the child's finish forward by at
     #: least this fraction of a startup (a launch must be worth its startup).
-    min_gain: float = 0.25
+    min_gain: float = 0.1
     #: dynamic: how many measured frames nearest by number predict a frame's cost.
     neighbours: int = 3
 
@@ -352,8 +352,15 @@ class Scheduler:
             if state.last_done_at is None:
                 costs[0] += max(0.0, state.launched_at + self.startup - now)
             else:
-                costs[0] = max(0.0, costs[0] - (now - state.last_done_at))
+                costs[0] = self._residual(costs[0], now - state.last_done_at)
         return frames, costs
+
+    @staticmethod
+    def _residual(estimate: float, elapsed: float) -> float:
+        """Seconds left of a frame in progress. (Expecting a frame past its estimate to
+        run on in proportion to its elapsed time was measured and did not help: see
+        docs/stmpo-worker.md.)"""
+        return max(0.0, estimate - elapsed)
 
     def _rough_left(self, state: _Child, now: float) -> float:
         """`_left`'s total from three samples: O(1), to rank the children."""
@@ -365,7 +372,7 @@ class Scheduler:
         wait = (
             max(0.0, state.launched_at + self.startup - now)
             if state.last_done_at is None
-            else -min(per, now - state.last_done_at)
+            else self._residual(per, now - state.last_done_at) - per
         )
         return wait + count * per
 
@@ -401,7 +408,7 @@ class Scheduler:
             if finish < best:
                 best, chosen, chosen_kept = finish, k, kept
             if kept >= horizon or startup + rest <= kept:
-                break
+                break  # at the horizon the rest is the new child's, cut again later
         if not chosen:
             return None
         gain = total - best
@@ -418,7 +425,8 @@ class Scheduler:
         while self._idle_slots() > 0:
             ranked = [(self._rough_left(c, now), i) for i, c in self.children.items() if not c.ended]
             waiting = sum(_count(a, b, self.step) for a, b, _ in self.pending) * self.costs.mean
-            horizon = (sum(r for r, _ in ranked) + waiting) / self.policy.slots
+            idle = self._idle_slots() + len(self.pending)
+            horizon = (sum(r for r, _ in ranked) + waiting + idle * self.startup) / self.policy.slots
             choice: tuple[float, int, int] | None = None
             for _, i in sorted(ranked, reverse=True)[:3]:
                 cut = self._split(self.children[i], now, horizon)
