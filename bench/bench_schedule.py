@@ -153,8 +153,12 @@ def simulate(
                 counts["shorten"] += 1
                 kid = kids[action.child]
                 assert action.last <= kid.last, f"lengthened: {action}"
-                assert not kid.done or action.last >= kid.done[-1], f"handed over a done frame: {action}"
-                assert kid.busy_since is None or action.last >= kid.next, f"handed over a frame in progress: {action}"
+                assert not kid.done or action.last >= kid.done[-1], (
+                    f"handed over a done frame: {action}"
+                )
+                assert kid.busy_since is None or action.last >= kid.next, (
+                    f"handed over a frame in progress: {action}"
+                )
                 kid.last = action.last
                 if kid.alive and kid.next > kid.last:
                     stop(kid, action.child, at, STOP)
@@ -311,7 +315,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         fields[key] = int(value) if key == "neighbours" else float(value)
     t0 = time.perf_counter()
     missed: list[str] = []
-    print(f"first line after {args.first_line} s; stop {STOP} s; {FRAMES_PER_PROCESS} frames a process")
+    print(
+        f"first line after {args.first_line} s; stop {STOP} s; {FRAMES_PER_PROCESS} frames a process"
+    )
     print("makespan / lower bound (startup " + ", ".join(f"{s:g}" for s in args.startup) + " s)\n")
     head = "| workload | strategy | " + " | ".join(f"{p} processes" for p in args.slots) + " |"
     print(head)
@@ -322,7 +328,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             for slots in args.slots:
                 ratios = []
                 for startup in args.startup:
-                    ratio, _ = cell(name, slots, startup, strategy, args.first_line, fields, args.seed)
+                    ratio, _ = cell(
+                        name, slots, startup, strategy, args.first_line, fields, args.seed
+                    )
                     ratios.append(ratio)
                     if strategy == "dynamic" and ratio > TARGETS[name]:
                         missed.append(f"{name} {slots} processes startup {startup:g}: {ratio:.2f}")
@@ -344,7 +352,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                             bound = lower_bound(costs, slots, startup)
                             ratios.append(frame_queue(costs, slots, startup) / bound)
                         else:
-                            ratios.append(cell("lognormal", slots, startup, strategy, args.first_line, fields, seed)[0])
+                            ratios.append(
+                                cell(
+                                    "lognormal",
+                                    slots,
+                                    startup,
+                                    strategy,
+                                    args.first_line,
+                                    fields,
+                                    seed,
+                                )[0]
+                            )
                     parts.append(f"{statistics.median(ratios):.2f} ({max(ratios):.2f})")
                 row.append(" / ".join(parts))
             print(f"| {strategy} | " + " | ".join(row) + " |")

@@ -368,7 +368,11 @@ class Scheduler:
         if count == 0:
             return 0.0
         mid = state.next + (count // 2) * self.step
-        per = (self.costs.estimate(state.next) + self.costs.estimate(mid) + self.costs.estimate(state.last)) / 3
+        per = (
+            self.costs.estimate(state.next)
+            + self.costs.estimate(mid)
+            + self.costs.estimate(state.last)
+        ) / 3
         wait = (
             max(0.0, state.launched_at + self.startup - now)
             if state.last_done_at is None
@@ -412,7 +416,10 @@ class Scheduler:
         if not chosen:
             return None
         gain = total - best
-        if gain < max(1e-9, self.policy.min_gain * startup) or total - chosen_kept < self.policy.min_gain * startup:
+        if (
+            gain < max(1e-9, self.policy.min_gain * startup)
+            or total - chosen_kept < self.policy.min_gain * startup
+        ):
             return None
         return gain, frames[chosen - 1]
 
@@ -423,10 +430,14 @@ class Scheduler:
         if self.policy.strategy != "dynamic":
             return actions
         while self._idle_slots() > 0:
-            ranked = [(self._rough_left(c, now), i) for i, c in self.children.items() if not c.ended]
+            ranked = [
+                (self._rough_left(c, now), i) for i, c in self.children.items() if not c.ended
+            ]
             waiting = sum(_count(a, b, self.step) for a, b, _ in self.pending) * self.costs.mean
             idle = self._idle_slots() + len(self.pending)
-            horizon = (sum(r for r, _ in ranked) + waiting + idle * self.startup) / self.policy.slots
+            horizon = (
+                sum(r for r, _ in ranked) + waiting + idle * self.startup
+            ) / self.policy.slots
             choice: tuple[float, int, int] | None = None
             for _, i in sorted(ranked, reverse=True)[:3]:
                 cut = self._split(self.children[i], now, horizon)
