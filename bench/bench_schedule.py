@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import heapq
+import itertools
 import math
 import random
 import statistics
@@ -111,7 +112,7 @@ def simulate(
     `runs` (default: all frames) are the frames to render; `fail(child, attempt)` may
     return how many frames that child renders before it crashes (None: no crash)."""
     frames = [first_frame + i * step for i in range(len(costs))]
-    cost = dict(zip(frames, costs))
+    cost = dict(zip(frames, costs, strict=True))
     runs = list(runs) if runs is not None else [(frames[0], frames[-1])]
     wanted = {f for a, b in runs for f in range(a, b + 1, step)}
     if policy.strategy == "guided":
@@ -220,7 +221,7 @@ def simulate(
     assert not twice, f"frames rendered twice: {twice[:5]}"
     for frame, spans in busy.items():
         spans.sort()
-        for (_, end_a, a), (start_b, _, b) in zip(spans, spans[1:]):
+        for (_, end_a, a), (start_b, _, b) in itertools.pairwise(spans):
             assert start_b >= end_a, f"children {a} and {b} overlap on frame {frame}"
     return Result(now, counts["launch"], counts["shorten"])
 
@@ -316,7 +317,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     t0 = time.perf_counter()
     missed: list[str] = []
     print(
-        f"first line after {args.first_line} s; stop {STOP} s; {FRAMES_PER_PROCESS} frames a process"
+        f"first line after {args.first_line} s; stop {STOP} s; "
+        f"{FRAMES_PER_PROCESS} frames a process"
     )
     print("makespan / lower bound (startup " + ", ".join(f"{s:g}" for s in args.startup) + " s)\n")
     head = "| workload | strategy | " + " | ".join(f"{p} processes" for p in args.slots) + " |"

@@ -6,6 +6,7 @@ inside the task's runs; and the bench itself through its command line."""
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -106,15 +107,14 @@ def test_every_frame_once_and_never_two_children_on_one_frame(
     bench.simulate(costs, policy, startup, first_line, runs=runs, step=step, first_frame=10)
 
 
-@pytest.mark.parametrize("name", bench.WORKLOADS)
-def test_dynamic_hands_over_without_racing_on_every_workload(name: str) -> None:
+@pytest.mark.parametrize("name", [w for w in bench.WORKLOADS if w != "uniform"])
+def test_dynamic_hands_over_without_racing_on_uneven_workloads(name: str) -> None:
     costs = bench.workload(name, 8 * 30)
     with Recorder() as seen:
         result = bench.simulate(costs, Policy(strategy="dynamic", slots=8), startup=15.0)
     static = bench.simulate(costs, Policy(strategy="static", slots=8), startup=15.0)
-    assert result.makespan <= static.makespan + 1.0
-    if name != "uniform":
-        assert seen.of(Shorten), "uneven work was not redistributed"
+    assert result.makespan < static.makespan
+    assert seen.of(Shorten), "uneven work was not redistributed"
 
 
 # -- the targets, on a reduced grid ---------------------------------------------------
@@ -266,8 +266,9 @@ def test_a_crashed_child_after_a_hand_over_retries_only_its_own_unfinished_frame
 
 
 def test_a_child_that_cannot_be_retried_fails_the_task_at_once() -> None:
-    s, _ = _slow_and_fast(5.0, retries=3)
+    s, handed = _slow_and_fast(5.0, retries=3)
     keep = s.range_of(0)[1]
+    assert any(isinstance(a, Shorten) for a in handed) and keep < 9
     assert s.ended(0, 36.0, [0, 1], retryable=False) == []
     assert s.failure == f"frames 2-{keep} not rendered after 1 attempt(s) (not retryable)"
     assert s.tick(100.0) == []
@@ -282,7 +283,7 @@ def test_hand_overs_are_staggered_like_first_launches(first_line: float) -> None
         )
     launches = sorted(t for t, _ in seen.of(Launch))
     assert len(launches) > 8  # hand-overs were made
-    gaps = [round(b - a, 6) for a, b in zip(launches, launches[1:])]
+    gaps = [round(b - a, 6) for a, b in itertools.pairwise(launches)]
     # the next launch comes on the previous child's first line or after SpawnDelay
     # (2 s), whichever is first: never sooner, and the first launches exactly so
     assert min(gaps) >= min(first_line, 2.0)
@@ -306,7 +307,7 @@ def test_frame_costs_follow_neighbours_on_a_ramp_and_the_mean_on_noise() -> None
     assert abs(ramp.estimate(51) - 56.0) < 3.0
     noise = sched.FrameCosts(3, 10.0)
     values = [1.0, 40.0] * 25
-    for frame, seconds in zip(range(0, 100, 2), values):
+    for frame, seconds in zip(range(0, 100, 2), values, strict=True):
         noise.add(frame, seconds)
     # neighbours alternate 1/40: they predict worse than the mean, which wins the blend
     assert abs(noise.estimate(51) - noise.mean) < abs(noise.estimate(51) - 40.0)
