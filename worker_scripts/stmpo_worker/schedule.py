@@ -41,6 +41,7 @@ whichever comes first, so a big host does not idle through a fixed delay per pro
 from __future__ import annotations
 
 import bisect
+import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Union
@@ -439,7 +440,7 @@ class Scheduler:
                 sum(r for r, _ in ranked) + waiting + idle * self.startup
             ) / self.policy.slots
             choice: tuple[float, int, int] | None = None
-            for _, i in sorted(ranked, reverse=True)[:3]:
+            for _, i in heapq.nlargest(3, ranked):
                 cut = self._split(self.children[i], now, horizon)
                 if cut is not None and (choice is None or cut[0] > choice[0]):
                     choice = (cut[0], i, cut[1])
