@@ -40,6 +40,8 @@ whichever comes first, so a big host does not idle through a fixed delay per pro
 
 from __future__ import annotations
 
+import bisect
+import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Union
@@ -77,6 +79,11 @@ class Policy:
     retries: int = 1
     #: SpawnDelay: at most this long between two launches (sooner on a first line).
     spawn_delay: float = 2.0
+    #: dynamic: a hand-over is made only when it brings the child's finish forward by at
+    #: least this fraction of a startup (a launch must be worth its startup).
+    min_gain: float = 0.1
+    #: dynamic: how many measured frames nearest by number predict a frame's cost.
+    neighbours: int = 3
 
 
 @dataclass
@@ -88,6 +95,11 @@ class _Child:
     started_at: float | None = None
     done: set[int] = field(default_factory=set)
     ended: bool = False
+    #: The frame it renders next (frames come in order); past `last`: none left.
+    next: int = 0
+    #: When it reported its last frame (None: none yet); frame times are the gaps.
+    last_done_at: float | None = None
+    first_done_at: float | None = None
 
 
 def grid_runs(frames: Iterable[int]) -> list[tuple[int, int]]:
@@ -131,6 +143,66 @@ def _cut_runs(runs: Sequence[tuple[int, int]], step: int, parts: int) -> list[tu
     return pieces
 
 
+class FrameCosts:
+    """What frames cost, learnt from the progress lines.
+
+    Neighbouring frames cost alike in most comps (a ramp, a heavy last shot, a hot
+    middle), so a frame is predicted by the mean of the nearest measured frames by
+    number; where they do not (i.i.d. costs), the global mean predicts better. Each
+    measurement first scores both predictions, and the estimate blends them by their
+    squared errors so far: the better predictor gets the larger weight."""
+
+    def __init__(self, neighbours: int, fallback: float) -> None:
+        self.neighbours = max(1, neighbours)
+        self.fallback = fallback
+        self.frames: list[int] = []  # measured, sorted
+        self.cost: dict[int, float] = {}
+        self.total = 0.0
+        self.err_near = 0.0
+        self.err_mean = 0.0
+
+    def add(self, frame: int, seconds: float) -> None:
+        if frame in self.cost or seconds < 0:
+            return
+        if self.frames:
+            self.err_near += (self._near(frame) - seconds) ** 2
+            self.err_mean += (self.mean - seconds) ** 2
+        bisect.insort(self.frames, frame)
+        self.cost[frame] = seconds
+        self.total += seconds
+
+    @property
+    def mean(self) -> float:
+        return self.total / len(self.frames) if self.frames else self.fallback
+
+    def _near(self, frame: int) -> float:
+        frames = self.frames
+        i = bisect.bisect_left(frames, frame)
+        lo, hi = i - 1, i
+        got = 0
+        total = 0.0
+        while got < self.neighbours and (lo >= 0 or hi < len(frames)):
+            if hi >= len(frames) or (lo >= 0 and frame - frames[lo] <= frames[hi] - frame):
+                total += self.cost[frames[lo]]
+                lo -= 1
+            else:
+                total += self.cost[frames[hi]]
+                hi += 1
+            got += 1
+        return total / got if got else self.fallback
+
+    def estimate(self, frame: int) -> float:
+        if not self.frames:
+            return self.fallback
+        measured = self.cost.get(frame)
+        if measured is not None:
+            return measured
+        near, mean = self._near(frame), self.mean
+        errors = self.err_near + self.err_mean
+        weight = self.err_mean / errors if errors > 0 else 1.0
+        return weight * near + (1.0 - weight) * mean
+
+
 class Scheduler:
     def __init__(self, runs: Sequence[tuple[int, int]], step: int, policy: Policy) -> None:
         if policy.strategy not in STRATEGIES:
@@ -147,6 +219,9 @@ class Scheduler:
         self.last_launch_at: float | None = None
         self.failure = ""
         self._next_id = 0
+        self.costs = FrameCosts(policy.neighbours, policy.frame_estimate or 10.0)
+        self._startup_sum = 0.0
+        self._startup_n = 0
 
     # -- events ---------------------------------------------------------------------
     def begin(self, now: float) -> list[Action]:
@@ -163,8 +238,12 @@ class Scheduler:
 
     def frame_done(self, child: int, frame: int, now: float) -> list[Action]:
         state = self.children[child]
-        if state.first <= frame <= state.last and (frame - state.first) % self.step == 0:
-            state.done.add(frame)
+        if not (state.first <= frame <= state.last and (frame - state.first) % self.step == 0):
+            return []
+        state.done.add(frame)
+        self._measure(state, frame, now)
+        if self.policy.strategy == "dynamic" and self._idle_slots() > 0:
+            return self._rebalance(now)
         return []
 
     def ended(
@@ -186,10 +265,10 @@ class Scheduler:
                     f"attempt(s) ({why})"
                 )
                 self.pending = []
-        return self._launch_due(now)
+        return self._launch_due(now) + self._rebalance(now)
 
     def tick(self, now: float) -> list[Action]:
-        return self._launch_due(now)
+        return self._launch_due(now) + self._rebalance(now)
 
     # -- state ----------------------------------------------------------------------
     def wakeup(self) -> float | None:
@@ -231,7 +310,147 @@ class Scheduler:
             first, last, attempt = self.pending.pop(0)
             child = self._next_id
             self._next_id += 1
-            self.children[child] = _Child(first, last, attempt, launched_at=now)
+            self.children[child] = _Child(first, last, attempt, launched_at=now, next=first)
             self.last_launch_at = now
             actions.append(Launch(child, first, last, attempt))
+        return actions
+
+    # -- dynamic --------------------------------------------------------------------
+    @property
+    def startup(self) -> float:
+        """Seconds from a launch to its first frame: observed where known (first frame's
+        time less the cost of its second, averaged over children), else the policy's."""
+        if self._startup_n:
+            return self._startup_sum / self._startup_n
+        return self.policy.startup_estimate
+
+    def _measure(self, state: _Child, frame: int, now: float) -> None:
+        if frame >= state.next:
+            state.next = frame + self.step
+        if state.last_done_at is None:
+            state.first_done_at = now
+            if self._startup_n:
+                self.costs.add(frame, max(0.0, now - state.launched_at - self.startup))
+        else:
+            seconds = now - state.last_done_at
+            self.costs.add(frame, seconds)
+            if len(state.done) == 2 and state.first_done_at is not None:
+                self._startup_sum += max(0.0, state.first_done_at - state.launched_at - seconds)
+                self._startup_n += 1
+        state.last_done_at = now
+
+    def _idle_slots(self) -> int:
+        if self.failure:
+            return 0
+        return self.policy.slots - self._running() - len(self.pending)
+
+    def _left(self, state: _Child, now: float) -> tuple[list[int], list[float]]:
+        """The frames a running child has not reported and their predicted seconds from
+        now (the first includes what is left of its startup, or of the frame in progress)."""
+        frames = list(range(state.next, state.last + 1, self.step))
+        costs = [self.costs.estimate(f) for f in frames]
+        if frames:
+            if state.last_done_at is None:
+                costs[0] += max(0.0, state.launched_at + self.startup - now)
+            else:
+                costs[0] = self._residual(costs[0], now - state.last_done_at)
+        return frames, costs
+
+    @staticmethod
+    def _residual(estimate: float, elapsed: float) -> float:
+        """Seconds left of a frame in progress. (Expecting a frame past its estimate to
+        run on in proportion to its elapsed time was measured and did not help: see
+        docs/stmpo-worker.md.)"""
+        return max(0.0, estimate - elapsed)
+
+    def _rough_left(self, state: _Child, now: float) -> float:
+        """`_left`'s total from three samples: O(1), to rank the children."""
+        count = _count(state.next, state.last, self.step) if state.next <= state.last else 0
+        if count == 0:
+            return 0.0
+        mid = state.next + (count // 2) * self.step
+        per = (
+            self.costs.estimate(state.next)
+            + self.costs.estimate(mid)
+            + self.costs.estimate(state.last)
+        ) / 3
+        wait = (
+            max(0.0, state.launched_at + self.startup - now)
+            if state.last_done_at is None
+            else self._residual(per, now - state.last_done_at) - per
+        )
+        return wait + count * per
+
+    def _split(self, state: _Child, now: float, horizon: float) -> tuple[float, int] | None:
+        """Where to cut a running child's unreported frames: (gain in seconds, the last
+        frame it keeps), or None when no cut is worth a launch.
+
+        The child keeps its first k frames, a new child takes the rest after a startup.
+        k balances the two finishes, but the child keeps no more than `horizon` seconds
+        of work (the task's remaining work per slot) when the rest is bigger: the new
+        child then carries the excess and is cut again as the next slot frees, so a
+        big hot range spreads over every free slot instead of being halved once. The
+        child always keeps the frame in progress and every frame it should finish within
+        the new child's startup (the margin: it is stopped before it could reach a
+        handed-over frame). The cut is worth it when the child's finish moves forward by
+        at least `min_gain` startups and the new child gets at least that much work."""
+        frames, costs = self._left(state, now)
+        if len(frames) < 2:
+            return None
+        startup = self.startup
+        total = sum(costs)
+        kept = 0.0
+        rest = total
+        chosen = 0
+        chosen_kept = 0.0
+        best = total
+        for k in range(1, len(frames)):
+            kept += costs[k - 1]
+            rest -= costs[k - 1]
+            if kept < startup:
+                continue  # the margin: it might reach frames[k] before the new child starts
+            finish = max(kept, startup + rest)
+            if finish < best:
+                best, chosen, chosen_kept = finish, k, kept
+            if kept >= horizon or startup + rest <= kept:
+                break  # at the horizon the rest is the new child's, cut again later
+        if not chosen:
+            return None
+        gain = total - best
+        if (
+            gain < max(1e-9, self.policy.min_gain * startup)
+            or total - chosen_kept < self.policy.min_gain * startup
+        ):
+            return None
+        return gain, frames[chosen - 1]
+
+    def _rebalance(self, now: float) -> list[Action]:
+        """Fill free slots by handing the tail of the child predicted to finish last to a
+        new launch: O(children) to rank, O(its frames) to cut."""
+        actions: list[Action] = []
+        if self.policy.strategy != "dynamic":
+            return actions
+        while self._idle_slots() > 0:
+            ranked = [
+                (self._rough_left(c, now), i) for i, c in self.children.items() if not c.ended
+            ]
+            waiting = sum(_count(a, b, self.step) for a, b, _ in self.pending) * self.costs.mean
+            idle = self._idle_slots() + len(self.pending)
+            horizon = (
+                sum(r for r, _ in ranked) + waiting + idle * self.startup
+            ) / self.policy.slots
+            choice: tuple[float, int, int] | None = None
+            for _, i in heapq.nlargest(3, ranked):
+                cut = self._split(self.children[i], now, horizon)
+                if cut is not None and (choice is None or cut[0] > choice[0]):
+                    choice = (cut[0], i, cut[1])
+            if choice is None:
+                break
+            _, i, keep = choice
+            state = self.children[i]
+            tail = (keep + self.step, state.last)
+            state.last = keep
+            actions.append(Shorten(i, keep))
+            self.pending.append((tail[0], tail[1], state.attempt))
+            actions.extend(self._launch_due(now))
         return actions
