@@ -70,6 +70,9 @@ QUEUE_EVENTS = 256
 # Events handled per poll, so a flood of output never starves cancel, exits or progress.
 DRAIN_BATCH = QUEUE_EVENTS
 ERROR_LINE_CHARS = 1000  # of an aerender error line, kept for the summary
+#: A failed child's files are checked frame by frame until this many frames did not
+#: verify; its later frames count as not rendered (see `Orchestrator.rendered`).
+MAX_BAD_FRAMES = 64
 #: Seconds from a launch to its first frame the Scheduler assumes before it has seen
 #: one (After Effects' start and project load on a farm host; a conservative guess).
 STARTUP_ESTIMATE = 30.0
@@ -126,6 +129,7 @@ class Child:
     kill_at: float | None = None  # a shortened child still running then gets SIGKILL
     error_line: str = ""
     error_before_frames: bool = False  # the error came before any frame: not retryable
+    confirmed_at_error: int | None = None  # `confirmed` when the error line came
     missing_line: bool = False  # error_line is AE's report of something missing
     missing_warned: bool = False
     failure: str = ""
@@ -514,6 +518,7 @@ class Orchestrator:
 
     def error(self, child: Child, line: str) -> None:
         child.error_line = line.strip()[:ERROR_LINE_CHARS]
+        child.confirmed_at_error = child.confirmed
         # Before its first frame (no project, no such item, bad arguments): the same
         # launch fails the same way every time, so it is not retried.
         child.error_before_frames = not child.reported
@@ -780,27 +785,55 @@ class Orchestrator:
         return not (child.error_line and child.error_before_frames)
 
     def count_range(self, child: Child) -> None:
-        """A child that succeeded rendered every frame of its range, reported or not."""
-        for frame in self.frames_of.comp_frames(child.start, child.end):
-            self.count_finished(frame)
+        """A child that succeeded rendered every frame of its range, reported or not:
+        counted without a set entry per frame (a task may span 10^9 frames)."""
+        counted = sum(
+            len(self.frames_of.outputs_of(f))
+            for f in self.finished_frames
+            if child.start <= f <= child.end and (f - child.start) % child.step == 0
+        )
+        self.tally.done += len(child.frames) - counted
+        self.finished_frames.difference_update(
+            [f for f in self.finished_frames if child.start <= f <= child.end]
+        )
 
-    def rendered(self, child: Child) -> list[int]:
+    def rendered(self, child: Child) -> Iterable[int]:
         """The frames of the child's range whose files verify: all of them for a child
-        that succeeded; for one that failed, each frame whose every output file is there,
-        non-empty and written since it started (a movie or a renumbered sequence: all or
-        nothing). Outputs that cannot be checked here: the frames it reported."""
+        that succeeded; for one that failed, each frame whose every output file is
+        there, non-empty and written since it started, until MAX_BAD_FRAMES frames did
+        not verify (aerender renders a range in order: a launch that stopped early costs
+        a stat per frame it rendered plus that many, not one per frame of a huge range;
+        the frames after that point are rendered again). A movie or a
+        renumbered sequence: all or nothing. Outputs that cannot be checked here: the
+        frames it reported."""
         frames = self.frames_of.comp_frames(child.start, child.end)
+        if child.missing_line:
+            return []  # rendered with color bars or a substitute font: none is right
+        if child.confirmed_at_error is not None:
+            # An error line: only frames it reported before it count, and never the
+            # last of its range (the error may be about finishing it).
+            last_good = min(child.confirmed_at_error - child.step, child.end - child.step)
+            frames = self.frames_of.comp_frames(child.start, last_good)
+        if child.state is ChildState.SUCCEEDED and not child.spoiled:
+            return frames
         if child.state is ChildState.SUCCEEDED:
-            good = list(frames)
-        elif not (self.job.verify_outputs and out.checkable(self.job.item)):
-            good = [f for f in frames if f < child.confirmed]
-        elif self.whole_launches:
+            return [f for f in frames if f not in child.spoiled]
+        if not (self.job.verify_outputs and out.checkable(self.job.item)):
+            return [f for f in frames if f < child.confirmed]
+        if self.whole_launches:
             assert child.started_wall is not None
             ok = not out.output_problems(self.job.item, child.frames, child.started_wall, limit=1)
-            good = list(frames) if ok else []
-        else:
-            good = [f for f in frames if self.frame_verifies(f, child)]
-        return [f for f in good if f not in child.spoiled]
+            return frames if ok else []
+        good: list[int] = []
+        bad = 0
+        for frame in frames:
+            if frame in child.spoiled or not self.frame_verifies(frame, child):
+                bad += 1
+                if bad >= MAX_BAD_FRAMES:
+                    break
+                continue
+            good.append(frame)
+        return good
 
     def frame_verifies(self, frame: int, child: Child) -> bool:
         assert child.started_wall is not None
@@ -821,12 +854,6 @@ class Orchestrator:
             return
         child.ended_sent = True
         rendered = self.rendered(child)
-        if child.state is not ChildState.SUCCEEDED or child.spoiled:
-            good = set(rendered)
-            for frame in self.frames_of.comp_frames(child.start, child.end):
-                if frame not in good and frame in self.finished_frames:
-                    self.finished_frames.discard(frame)
-                    self.tally.done -= len(self.frames_of.outputs_of(frame))
         self.apply(self.scheduler.ended(child.index, self.clock(), rendered, retryable))
 
     def race_check(self, gone: Child, taker: Child) -> None:
@@ -1052,9 +1079,7 @@ class Orchestrator:
         self.report_progress(force=True, running=0)  # the last word, whatever the outcome
         parts = [
             f"{self.tally.done}/{self.tally.total} frames",
-            f"{self.launched} launch(es) on {self.job.plan.processes} process slot(s)",
-            f"retries {self.retries}",
-            f"hand-overs {self.handovers}",
+            f"{self.launched}/{self.job.plan.processes} processes",
             f"wall {_clock_text(wall)}",
         ]
         if failed:
@@ -1065,6 +1090,8 @@ class Orchestrator:
             parts.append("failed: none")
         if stopped:
             parts.append("stopped: " + ", ".join(c.label for c in stopped))
+        if self.retries or self.handovers:
+            parts.append(f"retries: {self.retries}, hand-overs: {self.handovers}")
         if self.verify_problem:
             parts.append("verification failed")
         self.say("STMPO summary: " + ", ".join(parts))
