@@ -10,9 +10,11 @@ drives the same `Orchestrator` with real processes through a `RenderJob`.
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import time
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,7 @@ from stmpo._worker_scripts.stmpo_worker.childstate import (
 from stmpo._worker_scripts.stmpo_worker.frameid import line_frame
 from stmpo._worker_scripts.stmpo_worker.orchestrator import Orchestrator, RenderJob
 from stmpo._worker_scripts.stmpo_worker.planning import HostFacts, StmpoSettings, plan_render
+from stmpo._worker_scripts.stmpo_worker.schedule import Action, Launch, Shorten
 from stmpo_worker_harness import (
     STANDIN,
     base_env,
@@ -180,3 +183,65 @@ def test_the_lifecycle_allows_only_its_table() -> None:
 )
 def test_a_progress_line_names_its_frame(line: str, rate: float | None, frame: int | None) -> None:
     assert line_frame(line, rate) == frame
+
+
+class _HandOver:
+    """A Scheduler (schedule.py's interface) that launches c1 for all of 0-9 and, once
+    c1 has reported frame 2, shortens it to 0-4 and launches c2 for 5-9: the dynamic
+    strategy's hand-over, scripted, so this test checks only how the orchestrator
+    carries a `Shorten` out."""
+
+    def __init__(self) -> None:
+        self.failure = ""
+        self.ended_with: dict[int, list[int]] = {}
+        self.handed = False
+
+    def begin(self, now: float) -> list[Action]:
+        return [Launch(0, 0, 9)]
+
+    def started(self, child: int, now: float) -> list[Action]:
+        return []
+
+    def frame_done(self, child: int, frame: int, now: float) -> list[Action]:
+        if child == 0 and frame == 2 and not self.handed:
+            self.handed = True
+            return [Shorten(0, 4), Launch(1, 5, 9)]
+        return []
+
+    def ended(
+        self, child: int, now: float, rendered: Iterable[int], retryable: bool = True
+    ) -> list[Action]:
+        self.ended_with[child] = list(rendered)
+        return []
+
+    def tick(self, now: float) -> list[Action]:
+        return []
+
+    def wakeup(self) -> float | None:
+        return None
+
+    @property
+    def finished(self) -> bool:
+        return len(self.ended_with) == 2
+
+
+def test_a_shortened_child_stops_after_its_new_last_frame_and_succeeds(tmp_path: Path) -> None:
+    job, trace = _job(tmp_path, retries=1, fail="")
+    job.env["STANDIN_FRAME_SEC"] = "0.15"
+    stdout = io.StringIO()
+    orchestrator = Orchestrator(job, stdout, NoAffinity())
+    fake = _HandOver()
+    orchestrator.scheduler = fake  # type: ignore[assignment]
+    code = orchestrator.run()
+    log = stdout.getvalue()
+    assert code == 0, log
+    assert "STMPO: [c1 f0-9] shortened to frames 0-4: the rest goes to another process" in log
+    assert "STMPO: [c1 f0-9] done (shortened)" in log
+    assert fake.ended_with == {0: [0, 1, 2, 3, 4], 1: [5, 6, 7, 8, 9]}
+    writes = Counter(
+        str(r["path"])
+        for r in map(json.loads, trace.read_text().splitlines())
+        if r["event"] == "write"
+    )
+    assert set(writes.values()) == {1} and len(writes) == 10  # no frame written twice
+    assert "hand-overs: 1" in log
