@@ -240,6 +240,9 @@ class Orchestrator:
         self.strays: dict[int, str] = {}  # adopted orphans no child claims: pid -> name
         self.retries = 0  # launches that render frames again after a failure
         self.handovers = 0  # Shorten actions carried out
+        #: First frame of a shortened child's former tail -> that child, until the
+        #: launch that takes the tail over is made.
+        self.handed_over: dict[int, int] = {}
         self.verify_problem = ""  # the final check's finding
 
     @property
@@ -328,19 +331,12 @@ class Orchestrator:
     def apply(self, actions: Iterable[Action]) -> None:
         """Carry out what the Scheduler answered, in order. Nothing new starts once the
         task is stopping."""
-        shortened: list[Shorten] = []
         for action in actions:
             if isinstance(action, Launch):
                 if not self.aborting:
                     self.launch(action)
             else:
-                shortened.append(action)
                 self.shorten(action)
-        for action in shortened:  # the launch that took the tail over, in either order
-            handover = action.last + self.job.plan.step
-            takers = [c for c in self.children if c.start == handover and c.index > action.child]
-            if takers:
-                takers[-1].predecessor = action.child
 
     def free_slot(self) -> int:
         """The lowest process slot (and its CPU block) no live child holds."""
@@ -363,6 +359,9 @@ class Orchestrator:
         if action.child != len(self.children):
             raise RuntimeError(f"the Scheduler launched child {action.child} out of order")
         self.children.append(child)
+        # The launch that takes a shortened child's tail over (now or after a stagger)
+        # starts at the frame after its new last one.
+        child.predecessor = self.handed_over.pop(action.first, None)
         if action.attempt:
             self.retries += 1
             self.say(
@@ -448,6 +447,14 @@ class Orchestrator:
         child.end = action.last
         child.shortened = True
         self.handovers += 1
+        handover = action.last + child.step
+        taker = next(
+            (c for c in self.children if c.index > child.index and c.start == handover), None
+        )
+        if taker is not None:  # the Launch came first in the Scheduler's answer
+            taker.predecessor = child.index
+        else:
+            self.handed_over[handover] = child.index
         self.say(
             f"STMPO: [{child.label}] shortened to frames {child.start}-{child.end}: the rest "
             "goes to another process"
@@ -749,7 +756,7 @@ class Orchestrator:
             if taker.predecessor == child.index:
                 self.race_check(child, taker)
                 if taker.done and not taker.ended_sent:
-                    self.ended(taker, retryable=True)
+                    self.ended(taker, retryable=self.retryable(taker))
 
     def judge(self, child: Child) -> None:
         if child.stop_reason in ("fail-fast", "cancel") and not child.error_line:
