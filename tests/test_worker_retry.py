@@ -59,7 +59,8 @@ def test_a_crashed_child_is_retried_and_every_frame_is_written_exactly_once(
     assert set(writes.values()) == {1}  # nothing rendered twice: only frames 3-4 again
     assert "STMPO: [c3 f3-4] retry 1 of 1: frames 3-4 (c1 exit code 3)" in result.stdout
     summary = [line for line in result.stdout.splitlines() if "STMPO summary" in line]
-    assert summary and "10/10 frames" in summary[0] and "retries: 1" in summary[0]
+    assert summary and "10/10 frames, 3 launches on 2 processes" in summary[0]
+    assert "retries: 1, hand-overs: 0" in summary[0]
     assert protocol_values(result.stdout, "openjd_fail") == []
 
 

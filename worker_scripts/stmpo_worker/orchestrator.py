@@ -1077,6 +1077,14 @@ class Orchestrator:
             return True
         return self.scheduler.finished
 
+    def processes_text(self) -> str:
+        """`2/2 processes` (launched of the plan's); `3 launches on 2 processes` once
+        retries or hand-overs launched more than the plan's count."""
+        slots = self.job.plan.processes
+        if self.launched <= slots:
+            return f"{self.launched}/{slots} processes"
+        return f"{self.launched} launches on {slots} processes"
+
     def failure_text(self, failed: list[Child]) -> str:
         return _failure_words(failed, self.scheduler.failure)
 
@@ -1086,7 +1094,7 @@ class Orchestrator:
         self.report_progress(force=True, running=0)  # the last word, whatever the outcome
         parts = [
             f"{self.tally.done}/{self.tally.total} frames",
-            f"{self.launched}/{self.job.plan.processes} processes",
+            self.processes_text(),
             f"wall {_clock_text(wall)}",
         ]
         if failed:
