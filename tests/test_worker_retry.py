@@ -246,3 +246,57 @@ def test_a_shortened_child_stops_after_its_new_last_frame_and_succeeds(tmp_path:
     )
     assert set(writes.values()) == {1} and len(writes) == 10  # no frame written twice
     assert "hand-overs: 1" in log
+
+
+class _SlowStop(_HandOver):
+    """The hand-over above, but the shortened c1 ignores SIGTERM and then spends 4 s on
+    frame 5 (the frame after its new last one) before writing it, long after c2
+    reported that frame: a stop slower than a frame. c2 is launched without that
+    cost (the test changes the environment for launches made after the hand-over)."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        super().__init__()
+        self.env = env
+
+    def frame_done(self, child: int, frame: int, now: float) -> list[Action]:
+        if child == 0 and frame == 2 and not self.handed:
+            self.env.pop("STANDIN_FRAME_SEC_AT")
+            self.env.pop("STANDIN_FAIL")
+        return super().frame_done(child, frame, now)
+
+    def ended(
+        self, child: int, now: float, rendered: Iterable[int], retryable: bool = True
+    ) -> list[Action]:
+        super().ended(child, now, rendered, retryable)
+        if child == 1 and 5 not in self.ended_with[1]:
+            return [Launch(2, 5, 5, 1)]
+        return []
+
+    @property
+    def finished(self) -> bool:
+        return len(self.ended_with) == 3 or (
+            len(self.ended_with) == 2 and 5 in self.ended_with.get(1, [])
+        )
+
+
+def test_a_frame_a_slow_stop_wrote_again_after_the_hand_over_is_rendered_again(
+    tmp_path: Path,
+) -> None:
+    job, _trace = _job(tmp_path, retries=1, fail="ignore_term")
+    job.env["STANDIN_FRAME_SEC"] = "0.1"
+    job.env["STANDIN_FRAME_SEC_AT"] = "5:4"
+    job.child_grace = 15.0
+    stdout = io.StringIO()
+    orchestrator = Orchestrator(job, stdout, NoAffinity())
+    fake = _SlowStop(job.env)
+    orchestrator.scheduler = fake  # type: ignore[assignment]
+    code = orchestrator.run()
+    log = stdout.getvalue()
+    assert code == 0, log
+    assert (
+        "STMPO: [c2 f5-9] frame 5 was written again by the stopping [c1 f0-9] after it "
+        "was reported: rendering it again"
+    ) in log
+    assert fake.ended_with[1] == [6, 7, 8, 9]  # c2's frame 5 no longer counts
+    assert "STMPO: [c3 f5-5] retry 1 of 1: frames 5-5 (c2: frame 5 overwritten" in log
+    assert fake.ended_with[2] == [5]
