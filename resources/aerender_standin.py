@@ -34,9 +34,14 @@ Environment
     STANDIN_STARTUP_SEC=0.5        CPU busy-loop seconds at startup (default 0)
     STANDIN_STARTUP_SLEEP_SEC=2    idle seconds at startup (plugin loading, disk)
     STANDIN_FRAME_SEC=0.1          CPU busy-loop seconds per frame (default 0)
+    STANDIN_FRAME_SEC_AT=36-47:1.0 that many seconds for frames 36 to 47 instead (ranges
+                                   comma separated, `F:SEC` for one frame): uneven work
     STANDIN_FAIL=crash@12,spawn_child   faults, comma separated (also the sidecar's
                                    per-item "faults", a string or a list):
         crash@F          exit 3 abruptly at frame F (grandchild left behind)
+        crash_once@F     the same, but only the first launch that reaches frame F
+                         crashes (it leaves PROJECT.standin-crashed-F): a transient
+                         fault that a retry of the frames gets past
         error_exit0@F    print `aerender ERROR: After Effects error: ...` at frame F,
                          stop rendering, exit 0 (as aerender sometimes does)
         hang@F           after frame F-1, print `PROGRESS:  (hanging at frame F)` and
@@ -236,6 +241,22 @@ def faults_from(spec: Any) -> list[tuple[str, int | None, str]]:
         frame = int(frame_text) if frame_text.strip() else None
         out.append((name.strip(), frame, arg.strip()))
     return out
+
+
+def frame_costs(spec: str) -> list[tuple[int, int, float]]:
+    """`36-47:1.0,50:2` -> [(36, 47, 1.0), (50, 50, 2.0)]."""
+    costs = []
+    for token in spec.split(","):
+        token = token.strip()
+        if not token:
+            continue
+        span, _, seconds = token.partition(":")
+        first, dash, last = span.strip().lstrip("-").partition("-")
+        sign = -1 if span.strip().startswith("-") else 1
+        lo = sign * int(first)
+        hi = int(last) if dash else lo
+        costs.append((lo, hi, float(seconds)))
+    return costs
 
 
 def burn(seconds: float) -> None:
@@ -603,7 +624,20 @@ def render(opts: dict[str, list[str]], argv: list[str]) -> int:
     footage_missing = ""
 
     frame_cost = float(os.environ.get("STANDIN_FRAME_SEC", "0"))
+    try:
+        costs = frame_costs(os.environ.get("STANDIN_FRAME_SEC_AT", ""))
+    except ValueError as exc:
+        raise Usage(f"STANDIN_FRAME_SEC_AT must be FIRST-LAST:SEC,... ({exc})") from None
     for n, frame in enumerate(frames, start=1):
+        if at("crash_once", frame)[0]:
+            marker = f"{project or 'standin'}.standin-crashed-{frame}"
+            try:
+                os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            except FileExistsError:
+                pass  # an earlier launch crashed here already: render on
+            else:
+                LOG.line(f"PROGRESS:  simulated crash at frame {frame}")
+                os._exit(3)
         if at("crash", frame)[0]:
             LOG.line(f"PROGRESS:  simulated crash at frame {frame}")
             os._exit(3)
@@ -627,7 +661,7 @@ def render(opts: dict[str, list[str]], argv: list[str]) -> int:
         slow, arg = at("slow", frame)
         if slow:
             time.sleep(float(arg or "1"))
-        burn(frame_cost)
+        burn(next((sec for lo, hi, sec in costs if lo <= frame <= hi), frame_cost))
         if not at("missing_frame", frame)[0]:
             empty = at("empty_frame", frame)[0]
             full = at("disk_full", frame)[0]

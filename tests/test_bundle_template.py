@@ -70,6 +70,7 @@ def test_worker_command_line_follows_the_contract() -> None:
         "step": 2,
         "comp": "MAIN comp",
         "outputs": [{"index": 1, "path": "/renders/item3/out_[#####].png", "kind": "sequence"}],
+        "compFrameRate": 25.0,  # always: the worker reads timecode progress lines with it
     }
     [env] = built.template["jobEnvironments"]
     assert env["variables"]["STMPO_PROJECT"] == "{{Param.ProjectFile}}"

@@ -120,10 +120,14 @@ def test_a_crash_fails_the_task_and_fail_fast_kills_every_tree(
         result = run(render_argv(scene, "0-9", "--concurrency", "2", "--child-grace-sec", "1"), env)
         assert result.returncode == 1
         fail = protocol_values(result.stdout, "openjd_fail")
-        assert fail == ["aerender failed for frames c1 f0-4: exit code 3"]
+        # c1's frames 2-4 were retried once (RetryFailedRanges, default 1) and crashed again
+        assert fail == [
+            "aerender failed for frames c1 f0-4: exit code 3; then c3 f2-4: exit code 3; "
+            "frames 2-4 not rendered after 2 attempt(s) (no retry left)"
+        ]
         summary = result.stdout.splitlines()[-2]
         assert summary.startswith("STMPO summary:") and "stopped: c2 f5-9" in summary
-        assert len(scene.events("grandchild")) == 2
+        assert len(scene.events("grandchild")) == 3  # c1, c2 and c1's retry c3
         assert survivors(scene.pids()) == []
     finally:
         cleanup(scene.pids())
@@ -143,10 +147,9 @@ def _crash_with_grandchildren(tmp_path: Path, faults: str, grace: str) -> tuple[
     argv = render_argv(scene, "0-9", "--concurrency", "2", "--child-grace-sec", grace)
     result = run(under_subreaper(argv), env)
     assert result.returncode == 1, result.stdout
-    assert protocol_values(result.stdout, "openjd_fail") == [
-        "aerender failed for frames c1 f0-4: exit code 3"
-    ]
-    assert len(scene.events("grandchild")) == 2
+    [fail] = protocol_values(result.stdout, "openjd_fail")
+    assert fail.startswith("aerender failed for frames c1 f0-4: exit code 3; then c3 f2-4: ")
+    assert len(scene.events("grandchild")) == 3  # c1, c2 and c1's retry c3
     assert survivors(scene.pids()) == []
     return scene, result.stdout
 
@@ -163,6 +166,7 @@ def test_processes_that_obey_sigterm_never_cost_the_grace(tmp_path: Path) -> Non
         assert stop_lines[-1] in (
             "STMPO: all processes stopped after SIGTERM",
             "STMPO: [c1 f0-4] leftover processes stopped after SIGTERM",
+            "STMPO: [c3 f2-4] leftover processes stopped after SIGTERM",  # c1's retry
         )
         assert "STMPO: all processes stopped after SIGTERM" in stdout  # c2's tree
         assert "SIGKILL" not in stdout
@@ -179,11 +183,12 @@ def test_only_processes_that_ignore_sigterm_get_sigkill_once(tmp_path: Path) -> 
     try:
         kill_lines = [line for line in stdout.splitlines() if "SIGKILL" in line]
         killed = [int(pid) for line in kill_lines for pid in re.findall(r"pid (\d+)", line)]
-        c1 = _c1(scene)
-        c1_orphan = [r["child_pid"] for r in scene.events("grandchild") if r["pid"] in c1]
-        c2_tree = set(scene.pids()) - c1
-        # c1's crashed stand-in is gone; its grandchild and c2's whole tree ignored SIGTERM
-        assert sorted(killed) == sorted([*c1_orphan, *c2_tree])  # each named once
+        c1, c3 = _c1(scene), _c1(scene, first=2)  # c3: the retry of c1's frames 2-4
+        orphans = [r["child_pid"] for r in scene.events("grandchild") if r["pid"] in c1 | c3]
+        c2_tree = set(scene.pids()) - c1 - c3
+        # c1's and c3's crashed stand-ins are gone; their grandchildren and c2's whole
+        # tree ignored SIGTERM
+        assert sorted(killed) == sorted([*orphans, *c2_tree])  # each named once
         assert all("still running 1 s after SIGTERM" in line for line in kill_lines)
         assert "all processes stopped after SIGTERM" not in stdout
         assert "leftover process tree" not in stdout
@@ -191,9 +196,10 @@ def test_only_processes_that_ignore_sigterm_get_sigkill_once(tmp_path: Path) -> 
         cleanup(scene.pids())
 
 
-def _c1(scene: Scene) -> set[int]:
-    """Pids of the first child's stand-in and of its grandchild."""
-    starts = {r["pid"] for r in scene.events("start") if r["s"] == 0}
+def _c1(scene: Scene, first: int = 0) -> set[int]:
+    """Pids of the first child's (or the one starting at `first`) stand-in and of its
+    grandchild."""
+    starts = {r["pid"] for r in scene.events("start") if r["s"] == first}
     return starts | {r["child_pid"] for r in scene.events("grandchild") if r["pid"] in starts}
 
 
@@ -217,10 +223,11 @@ def test_a_missing_frame_fails_even_when_aerender_exits_zero(tmp_path: Path) -> 
     )
     assert result.returncode == 1
     [fail] = protocol_values(result.stdout, "openjd_fail")
-    assert fail.endswith(
+    assert (
         "1 expected output file(s) are missing, empty or stale: "
         f"{scene.pattern.replace('[#####]', '00004')} (missing)"
-    )
+    ) in fail
+    assert fail.endswith("frames 4-4 not rendered after 2 attempt(s) (no retry left)")
 
 
 def test_no_kill_on_fail_lets_the_others_finish(tmp_path: Path) -> None:
@@ -371,9 +378,8 @@ def test_a_child_killed_by_a_signal_is_named(tmp_path: Path) -> None:
     argv[argv.index(str(STANDIN))] = str(wrapper)
     result = run(argv, base_env(scene))
     assert result.returncode == 1
-    assert protocol_values(result.stdout, "openjd_fail") == [
-        "aerender failed for frames c1 f0-1: killed by SIGSEGV"
-    ]
+    [fail] = protocol_values(result.stdout, "openjd_fail")
+    assert fail.startswith("aerender failed for frames c1 f0-1: killed by SIGSEGV; then c2 f0-1:")
 
 
 FAKE_AERENDER = r"""

@@ -258,6 +258,7 @@ def test_the_orchestrator_kills_a_stubborn_tree_through_its_job(tmp_path: Path) 
         spawn_delay=0.0,
         child_grace=0.5,
         fail_fast=True,
+        retries=0,  # fail-fast at c1's crash (a retry would start a third tree)
         env=base_env(
             scene,
             STANDIN_FAIL="crash@2,hang@7,spawn_child,ignore_term",

@@ -1,4 +1,12 @@
-"""The imperative shell: start the children, merge their logs, report, fail fast, cancel.
+"""The imperative shell: start the children, merge their logs, report, retry, fail fast,
+cancel.
+
+Which frames each aerender launch renders is the `schedule.Scheduler`'s decision (pure,
+also driven by bench/bench_schedule.py on a virtual clock): this shell feeds it what
+happened (a child's first line, each frame a child reports finished, a child's end
+with the frames whose files verify) and carries out what it answers (`Launch`,
+`Shorten`). Each launch is a `Child` whose lifecycle is an explicit state
+(`childstate`).
 
 One thread per child only reads its pipe, in bounded pieces, into a bounded queue
 (`childlog`): when this thread falls behind, the readers block and the children wait
@@ -8,8 +16,9 @@ about launching, failing and cancelling. Every line it prints goes through `logt
 outside text (a child's output, paths, comp and process names) is escaped to one
 bounded line, and only the worker's own directives start with `openjd_`.
 
-Exit status 0 means every child exited 0, printed no aerender error and wrote every
-expected output file (outputs.file_problem).
+Exit status 0 means every frame of the task was rendered (retries included) and the
+final check found every expected output file of the task there, non-empty and written
+by this render (outputs.file_problem).
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -32,16 +41,21 @@ from .aerender import child_command
 from .affinity import AffinityBackend, Started
 from .cancelinfo import kill_deadline, read_notify_end, session_directories
 from .childlog import CARRY, Event, Scanner, read_pieces
+from .childstate import ChildState, Lifecycle
+from .frameid import Frames, line_frame
+from .frametime import rate_text
 from .logtext import MAX_LINE, directive, first_unsafe, prefixed_lines, shown, text_line
 from .planning import RenderPlan, cpu_list_text
 from .procs import Member, StopReport, Tree, children_by_parent, end_trees, spawn
 from .progress import (
+    FrameTally,
     ReportThrottle,
-    TaskProgress,
+    frame_marker,
     is_error_line,
     is_missing_line,
     progress_lines,
 )
+from .schedule import Action, Launch, Policy, Scheduler, Shorten
 from .subreaper import TAG_VAR, adopted, become_subreaper, end_orphans, pipes_of, reap, tag_of
 
 EXIT_OK = 0
@@ -58,6 +72,12 @@ QUEUE_EVENTS = 256
 # Events handled per poll, so a flood of output never starves cancel, exits or progress.
 DRAIN_BATCH = QUEUE_EVENTS
 ERROR_LINE_CHARS = 1000  # of an aerender error line, kept for the summary
+#: A failed child's files are checked frame by frame until this many frames did not
+#: verify; its later frames count as not rendered (see `Orchestrator.rendered`).
+MAX_BAD_FRAMES = 64
+#: Seconds from a launch to its first frame the Scheduler assumes before it has seen
+#: one (After Effects' start and project load on a farm host; a conservative guess).
+STARTUP_ESTIMATE = 30.0
 
 
 @dataclass
@@ -92,11 +112,17 @@ class RenderJob:
 
 @dataclass
 class Child:
-    index: int
+    """One aerender launch: what the Scheduler gave it, and what came of it."""
+
+    index: int  # the Scheduler's child id (launch order, from 0)
     start: int
-    end: int
+    end: int  # its range's last frame; a Shorten moves it down
     step: int
+    attempt: int  # 0: first render of these frames; n: the n-th retry
     cpus: tuple[int, ...] | None
+    slot: int  # which of the plan's process slots (and CPU block) it uses
+    frames_of: Frames
+    life: Lifecycle = field(init=False)
     tree: Tree | None = None
     exit_code: int | None = None
     eof: bool = False
@@ -104,17 +130,27 @@ class Child:
     started_wall: float | None = None  # time.time() just before the spawn: file times
     pipe: int | None = None  # inode of its output pipe: an orphan holding it is its own
     orphan_kill_at: float | None = None
+    kill_at: float | None = None  # a shortened child still running then gets SIGKILL
     error_line: str = ""
+    error_before_frames: bool = False  # the error came before any frame: not retryable
+    confirmed_at_error: int | None = None  # `confirmed` when the error line came
     missing_line: bool = False  # error_line is AE's report of something missing
     missing_warned: bool = False
     failure: str = ""
-    done: bool = False
-    stopped: bool = False  # ended by fail-fast or cancel, not by itself
+    stop_reason: str = ""  # "shortened", "fail-fast" or "cancel" once asked to stop
+    shortened: bool = False
     scanner: Scanner = field(default_factory=Scanner)
-    #: The frames it writes (output frames at the render rate); None: its comp frames.
-    output_frames: range | None = None
-    #: How the start line names its range: `0-49 (comp 0-99 at 25 fps -> 12.5 fps)`.
-    range_text: str = ""
+    #: Output frames it reported finished -> time.time() of the first report.
+    reported: dict[int, float] = field(default_factory=dict)
+    markers: set[int] = field(default_factory=set)  # distinct `(N)`: identity fallback
+    by_count: bool = False  # its lines' times did not name its frames: count them
+    confirmed: int = 0  # its frames start..confirmed-step are all reported, in order
+    #: The child whose tail it took over (Shorten), and the frames the race check found
+    #: overwritten after it reported them (rendered again).
+    predecessor: int | None = None
+    spoiled: set[int] = field(default_factory=set)
+    ended_sent: bool = False  # the Scheduler was told it ended
+    label: str = ""
     #: Watchdogs (`Orchestrator.watch`), on the orchestrator's clock: launch, first
     #: output line, last frame count change; a licence prompt it printed before its
     #: first frame; what ended it ("" or watchdog.STALLED / STARTUP: retryable).
@@ -126,15 +162,27 @@ class Child:
     licence_scanned: int = 0  # lines searched for a licence prompt (wd.LICENCE_SCAN_LINES)
     watchdog: str = ""
 
+    def __post_init__(self) -> None:
+        self.label = f"c{self.index + 1} f{self.start}-{self.end}"
+        self.life = Lifecycle(self.label)
+        self.confirmed = self.start
+
     @property
-    def label(self) -> str:
-        return f"c{self.index + 1} f{self.start}-{self.end}"
+    def state(self) -> ChildState:
+        return self.life.state
+
+    @property
+    def done(self) -> bool:
+        return self.state.terminal
+
+    @property
+    def stopped(self) -> bool:
+        return self.state is ChildState.STOPPED
 
     @property
     def frames(self) -> range:
-        if self.output_frames is not None:
-            return self.output_frames
-        return range(self.start, self.end + 1, self.step)
+        """The output frames its current range writes."""
+        return self.frames_of.outputs(self.start, self.end)
 
 
 def _exit_text(code: int | None) -> str:
@@ -166,24 +214,34 @@ class Orchestrator:
         self.pinning = True  # until the first pinning failure
         self.clock = clock
         plan = job.plan
-        blocks: list[tuple[int, ...] | None] = (
+        self.blocks: list[tuple[int, ...] | None] = (
             list(plan.cpu_blocks) if plan.cpu_blocks else [None] * plan.processes
         )
-        if len(blocks) != len(plan.ranges):
-            raise ValueError("a CPU block for every frame range")
-        self.children = [  # not zip(strict=True): the worker runs on Python 3.9
-            Child(
-                i,
-                s,
-                e,
-                plan.step,
-                blocks[i],
-                output_frames=plan.child_frames(i) if plan.render_ranges is not None else None,
-                range_text=plan.range_text(i) if plan.render_ranges is not None else "",
-            )
-            for i, (s, e) in enumerate(plan.ranges)
-        ]
-        self.progress = TaskProgress([len(c.frames) for c in self.children])
+        if len(self.blocks) != plan.processes:
+            raise ValueError("a CPU block for every process")
+        self.frames_of = Frames(plan.step, plan.timebase)
+        #: The rate progress lines display frames at: the render rate at another rate
+        #: than the comp's, else the comp's (None: unknown, frames are counted).
+        tb = plan.timebase
+        self.display_rate = float(tb.render_rate) if tb is not None else job.item.comp_rate
+        # A renumbered sequence ("Use Comp Frame Number" off) or a movie is one file set
+        # per launch: a retry must render the whole range again, so nothing of a failed
+        # launch counts as rendered (and such an item runs on one process anyway).
+        self.whole_launches = job.item.movie or job.item.renumbered
+        self.scheduler = Scheduler(
+            [(plan.ranges[0][0], plan.ranges[-1][1])],
+            plan.step,
+            Policy(
+                strategy=job.split_strategy,
+                slots=plan.processes,
+                startup_estimate=STARTUP_ESTIMATE,
+                retries=job.retries,
+                spawn_delay=job.spawn_delay,
+            ),
+        )
+        self.children: list[Child] = []  # by Scheduler id, in launch order
+        self.tally = FrameTally(plan.frame_count)
+        self.finished_frames: set[int] = set()  # aerender frames counted in the tally
         self.throttle = ReportThrottle(PROGRESS_INTERVAL)
         self.events: queue.Queue[Event] = queue.Queue(maxsize=QUEUE_EVENTS)
         self.cancel_requested = threading.Event()
@@ -191,13 +249,24 @@ class Orchestrator:
         self.kill_by: float | None = None  # time.monotonic(): SIGKILL all by then (cancel)
         self.started_wall = time.time()  # a cancel_info.json older than this is stale
         self.aborting = ""  # "fail-fast" or "cancel" once we stop everything
-        self.launched = 0
         self.last_refresh = 0.0  # clock() of the last descendant scan
         self.subreaper = False  # orphans of the children are reparented to us (Linux)
         self.strays: dict[int, str] = {}  # adopted orphans no child claims: pid -> name
+        self.retries = 0  # launches that render frames again after a failure
+        self.handovers = 0  # Shorten actions carried out
+        #: First frame of a shortened child's former tail -> that child, until the
+        #: launch that takes the tail over is made.
+        self.handed_over: dict[int, int] = {}
+        self.verify_problem = ""  # the final check's finding
         self.memory_wait_since: float | None = None  # clock() when the current wait began
         self.memory_waits = 0
         self.memory_waited = 0.0  # seconds, over the finished waits
+        #: Launches the Scheduler made that wait for memory (the memory guard), in order.
+        self.held: list[Launch] = []
+
+    @property
+    def launched(self) -> int:
+        return len(self.children)
 
     # -- output -----------------------------------------------------------------
     def say(self, text: str) -> None:
@@ -217,9 +286,7 @@ class Orchestrator:
         poll, so a report the rate limit held goes out once its window expires."""
         if running is None:
             running = self.running_count()
-        lines = self.throttle.offer(
-            progress_lines(self.progress, running), self.clock(), force=force
-        )
+        lines = self.throttle.offer(progress_lines(self.tally, running), self.clock(), force=force)
         for line in lines or ():
             self.emit(line)
 
@@ -279,9 +346,64 @@ class Orchestrator:
         """`30` as configured; `1.6` once a cancel's deadline has cut it."""
         return f"{grace:g}" if grace == self.job.child_grace else f"{grace:.1f}"
 
-    # -- children -----------------------------------------------------------------
-    def launch(self, child: Child) -> None:
+    # -- the Scheduler's actions ---------------------------------------------------
+    def apply(self, actions: Iterable[Action]) -> None:
+        """Carry out what the Scheduler answered, in order. Nothing new starts once the
+        task is stopping."""
+        for action in actions:
+            if isinstance(action, Launch):
+                if not self.aborting:
+                    self.held.append(action)
+            elif self.held and action.child >= self.held[0].child:
+                self.shorten_held(action)
+            else:
+                self.shorten(action)
+        self.launch_held(self.clock())
+
+    def launch_held(self, now: float) -> None:
+        """Make the launches the memory guard holds, in the Scheduler's order, while it
+        lets them go (`may_launch`: always when nothing runs)."""
+        while self.held and not self.aborting and self.may_launch(self.held[0].child, now):
+            self.launch(self.held.pop(0))
+        if self.aborting:
+            self.held = []
+
+    def shorten_held(self, action: Shorten) -> None:
+        """A Shorten for a launch still held: it starts with the shorter range."""
+        for i, held in enumerate(self.held):
+            if held.child == action.child and action.last < held.last:
+                self.held[i] = Launch(held.child, held.first, action.last, held.attempt)
+
+    def free_slot(self) -> int:
+        """The lowest process slot (and its CPU block) no live child holds."""
+        busy = {c.slot for c in self.children if not c.done}
+        return next((s for s in range(len(self.blocks)) if s not in busy), 0)
+
+    def launch(self, action: Launch) -> None:
         job = self.job
+        slot = self.free_slot()
+        child = Child(
+            action.child,
+            action.first,
+            action.last,
+            job.plan.step,
+            action.attempt,
+            self.blocks[slot],
+            slot,
+            self.frames_of,
+        )
+        if action.child != len(self.children):
+            raise RuntimeError(f"the Scheduler launched child {action.child} out of order")
+        self.children.append(child)
+        # The launch that takes a shortened child's tail over (now or after a stagger)
+        # starts at the frame after its new last one.
+        child.predecessor = self.handed_over.pop(action.first, None)
+        if action.attempt:
+            self.retries += 1
+            self.say(
+                f"STMPO: [{child.label}] retry {action.attempt} of {job.retries}: frames "
+                f"{action.first}-{action.last} ({self.retry_cause(action.first)})"
+            )
         argv = child_command(
             job.aerender,
             job.project,
@@ -298,7 +420,8 @@ class Orchestrator:
         env[TAG_VAR] = self.tag(child)
         cpus = child.cpus if self.pinning else None  # no more tries after a failure
         pinned = f", CPUs {cpu_list_text(cpus)}" if cpus else ""
-        shown_range = f"frames {child.range_text}, " if child.range_text else ""
+        range_text = self.range_text(child)
+        shown_range = f"frames {range_text}, " if range_text else ""
         self.say(
             f"STMPO: starting [{child.label}] ({shown_range}{len(child.frames)} frames{pinned})"
         )
@@ -311,10 +434,12 @@ class Orchestrator:
         except OSError as exc:
             child.exit_code = -1
             child.eof = True
-            child.done = True
             child.failure = f"could not start {job.aerender}: {exc.strerror or exc}"
+            child.life.move(ChildState.FAILED)
             self.say(f"STMPO: [{child.label}] {child.failure}")
+            self.ended(child, retryable=False)
             return
+        child.life.move(ChildState.STARTING)
         if started.problem:
             self.say(f"STMPO: warning: CPU affinity failed ({started.problem}); rendering unpinned")
             self.pinning = False
@@ -327,6 +452,66 @@ class Orchestrator:
             target=read_pieces, args=(child.index, proc.stdout, self.events.put), daemon=True
         ).start()
 
+    def range_text(self, child: Child) -> str:
+        """`` for comp frames; `0-49 (comp 0-99 at 25 fps -> 12.5 fps)` at another
+        render rate."""
+        tb = self.job.plan.timebase
+        if tb is None:
+            return ""
+        frames = child.frames
+        shown_frames = f"{frames.start}-{frames.stop - 1}" if len(frames) else "none"
+        return (
+            f"{shown_frames} (comp {child.start}-{child.end} at {rate_text(tb.comp_rate)} fps "
+            f"-> {rate_text(tb.render_rate)} fps)"
+        )
+
+    def retry_cause(self, first: int) -> str:
+        """Why frames from `first` on are rendered again: the latest failed child that
+        had them."""
+        for child in reversed(self.children):
+            if child.state is ChildState.FAILED and child.start <= first <= child.end:
+                return f"{child.label.split()[0]} {child.failure}"
+            if child.spoiled and first in child.spoiled:
+                return f"{child.label.split()[0]}: frame {first} overwritten by a stopping process"
+        return "not rendered"
+
+    def shorten(self, action: Shorten) -> None:
+        """The child's range now ends at `last`: stop it once it has reported every
+        frame up to there (now, if it has)."""
+        child = self.children[action.child]
+        if child.done or action.last >= child.end:
+            return
+        child.end = action.last
+        child.shortened = True
+        self.handovers += 1
+        handover = action.last + child.step
+        taker = next(
+            (c for c in self.children if c.index > child.index and c.start == handover), None
+        )
+        if taker is not None:  # the Launch came first in the Scheduler's answer
+            taker.predecessor = child.index
+        else:
+            self.handed_over[handover] = child.index
+        self.say(
+            f"STMPO: [{child.label}] shortened to frames {child.start}-{child.end}: the rest "
+            "goes to another process"
+        )
+        self.stop_if_through(child)
+
+    def stop_if_through(self, child: Child) -> None:
+        """A shortened child that has reported its last frame is stopped (its tree,
+        SIGTERM now, SIGKILL after the grace): it must not start the frame after."""
+        if not child.shortened or child.confirmed <= child.end or not child.state.alive:
+            return
+        if child.state is ChildState.STOPPING or child.exit_code is not None:
+            return
+        child.life.move(ChildState.STOPPING)
+        child.stop_reason = "shortened"
+        if child.tree is not None:
+            child.tree.terminate()
+            child.kill_at = self.clock() + self.job.child_grace
+
+    # -- what the children print ---------------------------------------------------
     def handle(self, event: Event) -> None:
         """What one read of a child's pipe gave: each line or piece printed (cut further
         if escaping made it long, every line with the child's prefix), then searched for
@@ -337,6 +522,9 @@ class Orchestrator:
             child.eof = True
             return
         self.heard(child, batch)
+        if child.state is ChildState.STARTING:
+            child.life.move(ChildState.RUNNING)
+            self.apply(self.scheduler.started(child.index, self.clock()))
         prefix = f"[{child.label}] "
         if len(batch) > 1 and self._handle_plain(child, prefix, batch):
             return
@@ -344,10 +532,9 @@ class Orchestrator:
             for line in prefixed_lines(prefix, text):
                 self.emit(line, flush=False)
             scanned = child.scanner.text(text, continued)
-            if self.progress.feed(index, scanned, continued):
-                self.report_progress()
+            self.frame_line(child, scanned, continued)
             if not child.error_line and is_error_line(scanned):
-                child.error_line = scanned.strip()[:ERROR_LINE_CHARS]
+                self.error(child, scanned)
             if not child.error_line and is_missing_line(scanned):
                 self.missing(child, scanned)
 
@@ -365,17 +552,62 @@ class Orchestrator:
             return False
         self.stdout.write(prefix + ("\n" + prefix).join(texts) + "\n")
         child.scanner.carry = texts[-1][-CARRY:]  # the last may be cut: its next piece
-        counted = False
         if "(" in joined:
             for text in texts:
-                counted = self.progress.feed(child.index, text) or counted
-        if counted:
-            self.report_progress()
+                self.frame_line(child, text, False)
         if not child.error_line and is_error_line(joined):
-            first = next((text for text in texts if is_error_line(text)), joined)
-            child.error_line = first.strip()[:ERROR_LINE_CHARS]
+            self.error(child, next((text for text in texts if is_error_line(text)), joined))
         if not child.error_line and is_missing_line(joined):
             self.missing(child, next((t for t in texts if is_missing_line(t)), joined))
+        return True
+
+    def error(self, child: Child, line: str) -> None:
+        child.error_line = line.strip()[:ERROR_LINE_CHARS]
+        child.confirmed_at_error = child.confirmed
+        # Before its first frame (no project, no such item, bad arguments): the same
+        # launch fails the same way every time, so it is not retried.
+        child.error_before_frames = not child.reported
+
+    def frame_line(self, child: Child, line: str, continued: bool) -> None:
+        """A progress line: which output frame it names (frameid), then every frame of
+        the child's range now reported in order goes to the Scheduler and the tally."""
+        marker = frame_marker(line, continued)
+        if marker is None:
+            return
+        frames = self.frames_of.outputs(child.start, child.end)
+        shown_frame = None if child.by_count else line_frame(line, self.display_rate, continued)
+        if shown_frame is not None and shown_frame not in frames:
+            child.by_count = True  # its times do not name its frames: count instead
+            shown_frame = None
+        if shown_frame is None:
+            child.markers.add(marker)
+            if len(child.markers) > len(frames):
+                return
+            shown_frame = frames[len(child.markers) - 1]
+        child.reported.setdefault(shown_frame, time.time())
+        self.advance(child)
+
+    def advance(self, child: Child) -> None:
+        """Move `confirmed` over every frame whose outputs are all reported."""
+        now = self.clock()
+        changed = False
+        while child.confirmed <= child.end and all(
+            o in child.reported for o in self.frames_of.outputs_of(child.confirmed)
+        ):
+            frame = child.confirmed
+            child.confirmed += child.step
+            changed = self.count_finished(frame) or changed
+            self.apply(self.scheduler.frame_done(child.index, frame, now))
+        if changed:
+            self.report_progress()
+        self.stop_if_through(child)
+
+    def count_finished(self, frame: int) -> bool:
+        """Count an aerender frame's output frames as done, once whoever rendered it."""
+        if frame in self.finished_frames:
+            return False
+        self.finished_frames.add(frame)
+        self.tally.done += len(self.frames_of.outputs_of(frame))
         return True
 
     def missing(self, child: Child, line: str) -> None:
@@ -395,16 +627,22 @@ class Orchestrator:
 
     def check_exits(self) -> None:
         now = self.clock()
-        for child in self.children:
+        for child in list(self.children):
             tree = child.tree
             if tree is None:
                 continue
             if child.exit_code is None:
                 code = tree.proc.poll()
                 if code is None:
+                    if child.kill_at is not None and now >= child.kill_at:
+                        child.kill_at = None  # a shortened child ignoring SIGTERM
+                        self.say_killed(tree, tree.members())
+                        tree.kill()
                     continue
                 child.exit_code = code
                 child.exited_at = now
+                child.kill_at = None
+                child.life.move(ChildState.EXITED)
                 self.adopt_orphans()  # its orphans came to us: claim them before looking
                 left = tree.members()
                 if left:  # orphans of a child that is gone: end them
@@ -535,9 +773,34 @@ class Orchestrator:
             self.say("STMPO: all processes stopped after SIGTERM")
 
     def finish(self, child: Child) -> None:
-        child.done = True
-        if child.stopped or child.watchdog:  # its failure is said already
+        """The child exited and its pipe closed: decide how it ended, then tell the
+        Scheduler which frames of its range it rendered."""
+        self.judge(child)
+        if child.state is ChildState.STOPPED:
             return
+        if child.failure:
+            if not child.watchdog:  # a watchdog said why when it ended the child
+                self.say(f"STMPO: [{child.label}] FAILED: {child.failure}")
+        else:
+            self.count_range(child)
+            ended = " (shortened)" if child.shortened else ""
+            self.say(f"STMPO: [{child.label}] done{ended}")
+            self.report_progress()
+        self.ended(child, retryable=self.retryable(child))
+        for taker in self.children:  # a hand-over waits for its predecessor's end
+            if taker.predecessor == child.index:
+                self.race_check(child, taker)
+                if taker.done and not taker.ended_sent:
+                    self.ended(taker, retryable=self.retryable(taker))
+
+    def judge(self, child: Child) -> None:
+        if child.stop_reason in ("fail-fast", "cancel") and not child.error_line:
+            child.life.move(ChildState.STOPPED)
+            return
+        if child.watchdog:  # its failure is the watchdog's finding, whatever the exit
+            child.life.move(ChildState.FAILED)
+            return
+        shortened_ok = child.stop_reason == "shortened"  # stopped by us: a signal's code
         if child.error_line:
             # The error line is the cause. How the process ended afterwards is a race with
             # fail-fast's SIGTERM, so it comes second and never changes the leading words.
@@ -548,16 +811,121 @@ class Orchestrator:
                 else "aerender reported an error"
             )
             child.failure = f"{what}: {child.error_line} (then {ended})"
-        elif child.exit_code != 0:
+        elif child.exit_code != 0 and not shortened_ok:
             child.failure = _exit_text(child.exit_code)
         elif self.job.verify_outputs and out.checkable(self.job.item):
             child.failure = self.output_failure(child)
-        if child.failure:
-            self.say(f"STMPO: [{child.label}] FAILED: {child.failure}")
-        else:
-            self.progress.child_finished(child.index)
-            self.say(f"STMPO: [{child.label}] done")
-            self.report_progress()
+        elif shortened_ok and child.confirmed <= child.end:
+            child.failure = f"stopped before reporting frame {child.confirmed}"
+        child.life.move(ChildState.FAILED if child.failure else ChildState.SUCCEEDED)
+
+    def retryable(self, child: Child) -> bool:
+        """Whether rendering its frames again can help (docs/stmpo-worker.md,
+        "Retries"): not after AE reported something missing with
+        ContinueOnMissingFootage off, nor after an aerender error before its first
+        frame (no project, no such item, bad arguments): those fail the same way every
+        time. A crash, a signal, an error mid-render or a missing file: yes."""
+        if child.missing_line:
+            return False
+        return not (child.error_line and child.error_before_frames)
+
+    def count_range(self, child: Child) -> None:
+        """A child that succeeded rendered every frame of its range, reported or not:
+        counted without a set entry per frame (a task may span 10^9 frames)."""
+        counted = sum(
+            len(self.frames_of.outputs_of(f))
+            for f in self.finished_frames
+            if child.start <= f <= child.end and (f - child.start) % child.step == 0
+        )
+        self.tally.done += len(child.frames) - counted
+        self.finished_frames.difference_update(
+            [f for f in self.finished_frames if child.start <= f <= child.end]
+        )
+
+    def rendered(self, child: Child) -> Iterable[int]:
+        """The frames of the child's range whose files verify: all of them for a child
+        that succeeded; for one that failed, each frame whose every output file is
+        there, non-empty and written since it started, until MAX_BAD_FRAMES frames did
+        not verify (aerender renders a range in order: a launch that stopped early costs
+        a stat per frame it rendered plus that many, not one per frame of a huge range;
+        the frames after that point are rendered again). A movie or a
+        renumbered sequence: all or nothing. Outputs that cannot be checked here: the
+        frames it reported."""
+        frames = self.frames_of.comp_frames(child.start, child.end)
+        if child.missing_line:
+            return []  # rendered with color bars or a substitute font: none is right
+        if child.confirmed_at_error is not None:
+            # An error line: only frames it reported before it count, and never the
+            # last of its range (the error may be about finishing it).
+            last_good = min(child.confirmed_at_error - child.step, child.end - child.step)
+            frames = self.frames_of.comp_frames(child.start, last_good)
+        if child.state is ChildState.SUCCEEDED and not child.spoiled:
+            return frames
+        if child.state is ChildState.SUCCEEDED:
+            return [f for f in frames if f not in child.spoiled]
+        if not (self.job.verify_outputs and out.checkable(self.job.item)):
+            return [f for f in frames if f < child.confirmed]
+        if self.whole_launches:
+            assert child.started_wall is not None
+            ok = not out.output_problems(self.job.item, child.frames, child.started_wall, limit=1)
+            return frames if ok else []
+        good: list[int] = []
+        bad = 0
+        for frame in frames:
+            if frame in child.spoiled or not self.frame_verifies(frame, child):
+                bad += 1
+                if bad >= MAX_BAD_FRAMES:
+                    break
+                continue
+            good.append(frame)
+        return good
+
+    def frame_verifies(self, frame: int, child: Child) -> bool:
+        assert child.started_wall is not None
+        item = self.job.item
+        return all(
+            out.file_problem(path, child.started_wall, keep_existing=item.skip_existing) is None
+            for path in out.iter_expected_files(item, self.frames_of.outputs_of(frame))
+        )
+
+    def ended(self, child: Child, retryable: bool) -> None:
+        """Tell the Scheduler the child is gone and which frames it rendered; a child
+        that took over a shortened one's tail waits until that one is gone (the race
+        check may still take a frame away from it)."""
+        if child.ended_sent:
+            return
+        predecessor = self.children[child.predecessor] if child.predecessor is not None else None
+        if predecessor is not None and not predecessor.done:
+            return
+        child.ended_sent = True
+        rendered = self.rendered(child)
+        self.apply(self.scheduler.ended(child.index, self.clock(), rendered, retryable))
+
+    def race_check(self, gone: Child, taker: Child) -> None:
+        """After a shortened child is gone: the first frame of the launch that took its
+        tail over must not have been written again after the taker reported it (a
+        stop slower than a frame could leave a partial file over it). If it was, that
+        frame is rendered again (docs/stmpo-worker.md, "Hand-over race")."""
+        frame = gone.end + gone.step
+        item = self.job.item
+        if not (self.job.verify_outputs and out.checkable(item)) or self.whole_launches:
+            return
+        for output in self.frames_of.outputs_of(frame):
+            when = taker.reported.get(output)
+            if when is None:
+                continue  # not rendered by the taker yet: its own write comes last
+            for path in out.iter_expected_files(item, range(output, output + 1)):
+                try:
+                    mtime = os.stat(path).st_mtime
+                except OSError:
+                    continue  # missing: the taker's own verification finds it
+                if mtime > when + out.MTIME_TOLERANCE:
+                    taker.spoiled.add(frame)
+                    self.say(
+                        f"STMPO: [{taker.label}] frame {frame} was written again by the "
+                        f"stopping [{gone.label}] after it was reported: rendering it again"
+                    )
+                    return
 
     def output_failure(self, child: Child) -> str:
         """Why a child that exited 0 did not render: '' when each expected file is
@@ -583,8 +951,10 @@ class Orchestrator:
         for child in self.children:
             if child.tree is None:
                 continue
-            if not child.done and child.exit_code is None and not child.error_line:
-                child.stopped = True
+            if child.state in (ChildState.STARTING, ChildState.RUNNING):
+                child.life.move(ChildState.STOPPING)
+            if child.exit_code is None and not child.error_line:
+                child.stop_reason = why
             if not child.done or child.tree.group_alive():
                 trees.append(child.tree)
                 child.orphan_kill_at = None
@@ -632,7 +1002,9 @@ class Orchestrator:
         for child in self.children:
             if child.tree is None or child.exit_code is not None or child.watchdog:
                 continue
-            seen = self.progress.children[child.index].done
+            if child.state is ChildState.STOPPING:  # shortened, fail-fast: ending anyway
+                continue
+            seen = max(len(child.reported), len(child.markers))
             if seen > child.frames_seen:
                 child.frames_seen, child.last_frame_at = seen, now
             if self.aborting:
@@ -653,6 +1025,8 @@ class Orchestrator:
             else:
                 child.failure = wd.startup_message(found.seconds, child.licence_line)
             self.say(f"STMPO: [{child.label}] {child.failure}; ending it")
+            child.life.move(ChildState.STOPPING)
+            child.stop_reason = "watchdog"
             self.say_stopped(self.end([child.tree]))
             # Its last lines and the end of its pipe, so it is finished (not among the
             # trees a fail-fast stop then ends again) and its log is complete.
@@ -661,7 +1035,7 @@ class Orchestrator:
                 self.drain(timeout=0.05)
             self.check_exits()
 
-    def may_launch(self, child: Child, now: float) -> bool:
+    def may_launch(self, child_index: int, now: float) -> bool:
         """The memory guard: False while less than RamPerProcessGB is available and
         another child runs (re-asked every loop turn); each wait is logged once, with
         the numbers, and counted for the summary."""
@@ -677,7 +1051,7 @@ class Orchestrator:
             self.memory_wait_since = now
             self.memory_waits += 1
             self.say(
-                f"STMPO: waiting to start c{child.index + 1}: {available:.1f} GB available, "
+                f"STMPO: waiting to start c{child_index + 1}: {available:.1f} GB available, "
                 f"{per_process:g} GB per process"
             )
         return False
@@ -720,31 +1094,26 @@ class Orchestrator:
             f"STMPO: rendering rq item {job.rqindex} ({job.item.comp!r}) frames "
             f"{plan.ranges[0][0]}-{plan.ranges[-1][1]} step {plan.step}: "
             f"{plan.frame_count} {'output ' if plan.render_ranges else ''}frames in "
-            f"{plan.processes} process(es)"
+            f"{plan.processes} process(es), {job.split_strategy} split, "
+            f"{job.retries} retr{'y' if job.retries == 1 else 'ies'} per failed range"
         )
         for reason in plan.reasons:
             self.say(f"STMPO: {reason}")
         if job.output_override is not None:
             self.say(f"STMPO: output path mapped: -output {job.output_override}")
-        next_launch = started
+        self.apply(self.scheduler.begin(started))
         while True:
             now = self.clock()
             if self.cancel_requested.is_set() and self.aborting != "cancel":
                 self.note_cancel()
                 self.stop_all("cancel")
-            if (
-                not self.aborting
-                and self.launched < len(self.children)
-                and now >= next_launch
-                and self.may_launch(self.children[self.launched], now)
-            ):
-                self.launch(self.children[self.launched])
-                self.launched += 1
-                next_launch = now + job.spawn_delay
-            self.drain(timeout=self._wait_time(next_launch))
+            if not self.aborting:
+                self.apply(self.scheduler.tick(now))
+                self.launch_held(now)
+                self.watch(now)
+            self.drain(timeout=self._wait_time())
             self.check_exits()
-            self.watch(self.clock())
-            if job.fail_fast and not self.aborting and self.failed():
+            if job.fail_fast and not self.aborting and self.scheduler.failure:
                 self.stop_all("fail-fast")
             self.refresh_trees()
             if self.all_finished():
@@ -766,7 +1135,31 @@ class Orchestrator:
                 self.say(f"STMPO: ending {len(leftovers)} leftover process tree(s)")
                 self.say_stopped(self.end(leftovers))
             self.end_strays()
+        if not self.aborting and self.scheduler.finished:
+            self.verify_task()
         return self.summarise(self.clock() - started)
+
+    def verify_task(self) -> None:
+        """After the last process: every expected file of the TASK is there, non-empty
+        and written by this render (since the task started; with "Skip Existing Files",
+        older frames count), whatever each aerender's exit code said."""
+        item = self.job.item
+        if not (self.job.verify_outputs and out.checkable(item)):
+            return
+        plan = self.job.plan
+        # A renumbered sequence runs as one launch of the whole range (a retry too), so
+        # its names follow the position in the whole range as well.
+        frames = self.frames_of.outputs(plan.ranges[0][0], plan.ranges[-1][1])
+        problems = out.output_problems(item, frames, self.started_wall)
+        if not problems:
+            return
+        count = f"{len(problems)}{' or more' if len(problems) >= out.REPORTED_PROBLEMS else ''}"
+        files = "; ".join(f"{shown(p.path)} ({p.why})" for p in problems)
+        self.verify_problem = (
+            f"every process finished but {count} expected output file(s) of the task are "
+            f"missing, empty or stale: {files}"
+        )
+        self.say(f"STMPO: verification FAILED: {self.verify_problem}")
 
     def refresh_trees(self) -> None:
         now = self.clock()
@@ -780,10 +1173,12 @@ class Orchestrator:
             for tree in running:
                 tree.refresh(parents)
 
-    def _wait_time(self, next_launch: float) -> float:
-        if self.aborting or self.launched >= len(self.children):
+    def _wait_time(self) -> float:
+        """Up to 0.1 s, less when the Scheduler's next staggered launch is due sooner."""
+        wakeup = None if self.aborting else self.scheduler.wakeup()
+        if wakeup is None:
             return 0.1
-        return max(0.0, min(0.1, next_launch - self.clock()))
+        return max(0.0, min(0.1, wakeup - self.clock()))
 
     def drain(self, timeout: float) -> None:
         """Handle what the readers queued: wait up to `timeout` for the first event,
@@ -805,19 +1200,31 @@ class Orchestrator:
             self.stdout.flush()
 
     def all_finished(self) -> bool:
-        for child in self.children[: self.launched]:
+        for child in self.children:
             if not child.done or child.orphan_kill_at is not None:
                 return False
-        return bool(self.aborting) or self.launched == len(self.children)
+        if self.aborting or self.scheduler.failure:
+            return True
+        return self.scheduler.finished
+
+    def processes_text(self) -> str:
+        """`2/2 processes` (launched of the plan's); `3 launches on 2 processes` once
+        retries or hand-overs launched more than the plan's count."""
+        slots = self.job.plan.processes
+        if self.launched <= slots:
+            return f"{self.launched}/{slots} processes"
+        return f"{self.launched} launches on {slots} processes"
+
+    def failure_text(self, failed: list[Child]) -> str:
+        return _failure_words(failed, self.scheduler.failure)
 
     def summarise(self, wall: float) -> int:
         failed = self.failed()
         stopped = [c for c in self.children if c.stopped]
-        not_started = len(self.children) - self.launched
         self.report_progress(force=True, running=0)  # the last word, whatever the outcome
         parts = [
-            f"{self.progress.done}/{self.progress.total} frames",
-            f"{self.launched}/{len(self.children)} processes",
+            f"{self.tally.done}/{self.tally.total} frames",
+            self.processes_text(),
             f"wall {_clock_text(wall)}",
         ]
         if failed:
@@ -828,20 +1235,39 @@ class Orchestrator:
             parts.append("failed: none")
         if stopped:
             parts.append("stopped: " + ", ".join(c.label for c in stopped))
-        if not_started:
-            parts.append(f"not started: {not_started}")
+        if self.retries or self.handovers:
+            parts.append(f"retries: {self.retries}, hand-overs: {self.handovers}")
+        if self.verify_problem:
+            parts.append("verification failed")
         parts.extend(self.watch_summary())
         self.say("STMPO summary: " + ", ".join(parts))
         if self.aborting == "cancel":
             self.emit(directive("fail", "STMPO cancelled: every aerender process was stopped"))
             return EXIT_CANCELLED
-        if failed:
-            first = failed[0]
-            more = f" (+{len(failed) - 1} more)" if len(failed) > 1 else ""
-            why = first.failure or first.error_line
-            self.emit(directive("fail", f"aerender failed for frames {first.label}: {why}{more}"))
+        if self.scheduler.failure or self.aborting:
+            self.emit(directive("fail", self.failure_text(failed)))
+            return EXIT_FAILED
+        if self.verify_problem:
+            self.emit(directive("fail", self.verify_problem))
             return EXIT_FAILED
         return EXIT_OK
+
+
+def _failure_words(failed: list[Child], why: str) -> str:
+    """`aerender failed for frames c1 f0-4: exit code 3; then c3 f2-4: exit code 3 (+1
+    more); frames 2-4 not rendered after 2 attempt(s) (no retry left)`: the first failure,
+    the last (a retry's, when it differs), how many other ranges failed, and the
+    Scheduler's verdict."""
+    if not failed:
+        return f"aerender failed: {why or 'stopped'}"
+    first, last = failed[0], failed[-1]
+    text = f"aerender failed for frames {first.label}: {first.failure or first.error_line}"
+    if last is not first:
+        text += f"; then {last.label}: {last.failure or last.error_line}"
+    others = [c for c in failed[1:] if c.attempt == 0]
+    if others:
+        text += f" (+{len(others)} more)"
+    return f"{text}; {why}" if why else text
 
 
 def write_stdout() -> TextIO:

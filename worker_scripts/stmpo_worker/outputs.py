@@ -51,6 +51,9 @@ class Item:
     #: Render settings "Use this frame rate" other than the comp's: files are frames of
     #: this timebase (frametime.py); None renders and numbers by comp frame.
     timebase: Timebase | None = None
+    #: The comp's frame rate (compFrameRate), when the item file carries it: which
+    #: frame a timecode progress line names (frameid.py); None: unknown.
+    comp_rate: float | None = None
 
     @property
     def movie(self) -> bool:
@@ -124,7 +127,11 @@ def item_from_data(data: Any, arg: str) -> Item:
     if not isinstance(skip, bool):
         raise ArgumentProblem(f"{arg}: skipExistingFiles", "must be true or false")
     return Item(
-        comp=comp, outputs=tuple(outputs), skip_existing=skip, timebase=_timebase(data, arg)
+        comp=comp,
+        outputs=tuple(outputs),
+        skip_existing=skip,
+        timebase=_timebase(data, arg),
+        comp_rate=_rate(data, "compFrameRate", arg),
     )
 
 

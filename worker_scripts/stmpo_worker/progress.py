@@ -123,6 +123,20 @@ class TaskProgress:
         self.children[child].finished = True
 
 
+class FrameTally:
+    """A task's frames and how many of them are finished, however many launches it
+    takes: the orchestrator counts each frame once, when the launch that has it reports
+    it (or succeeds), and takes it back if that launch's files fail verification."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.done = 0
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * min(self.done, self.total) / self.total if self.total else 100.0
+
+
 Report = tuple[str, ...]
 
 
@@ -152,7 +166,7 @@ class ReportThrottle:
         return None
 
 
-def progress_lines(progress: TaskProgress, running: int) -> Report:
+def progress_lines(progress: TaskProgress | FrameTally, running: int) -> Report:
     """The OpenJD protocol lines for the current state: progress and status always go
     together, so a monitor never pairs a percentage with another moment's status."""
     return (

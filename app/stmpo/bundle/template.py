@@ -122,18 +122,20 @@ def item_payload(plan: ItemPlan) -> dict[str, Any]:
     The export's render-settings and numbering fields ride along only when they differ
     from AE's defaults (renderFrameRate, skipExistingFiles; per output useCompFrameNumber,
     startingNumber), so the worker can honour them: it verifies skipExistingFiles and
-    the numbering. With renderFrameRate come the comp's rate and displayed start, which
-    the worker needs to tell which output frames a comp range yields (frametime.py)."""
+    the numbering. The comp's frame rate is always there: the worker reads which frame
+    a timecode progress line names with it (frameid.py). With renderFrameRate come the
+    comp's displayed start, which the worker needs to tell which output frames a comp
+    range yields (frametime.py)."""
     item = plan.item
     payload: dict[str, Any] = {
         "rqindex": item.index,
         "step": plan.step,
         "comp": item.comp.name,
         "outputs": [_output_payload(om) for om in item.output_modules],
+        "compFrameRate": item.comp.frame_rate,
     }
     if item.render_frame_rate is not None:
         payload["renderFrameRate"] = item.render_frame_rate
-        payload["compFrameRate"] = item.comp.frame_rate
         if item.comp.display_start_time:
             payload["compDisplayStartTime"] = item.comp.display_start_time
         if plan.display_start_frame:
