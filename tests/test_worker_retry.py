@@ -121,7 +121,8 @@ def test_the_final_check_fails_a_task_whose_frame_vanished_after_its_child_finis
     """c1 renders 0-4 quickly and verifies; its frame 2 then disappears while c2 is still
     rendering: every aerender exited 0, yet the task must fail, naming the file."""
     scene = make_scene(tmp_path)
-    argv = render_argv(scene, "0-9", "--concurrency", "2")
+    # static: a dynamic hand-over of c2's slow tail would be a launch of its own
+    argv = render_argv(scene, "0-9", "--concurrency", "2", "--split-strategy", "static")
     env = base_env(scene, STANDIN_FRAME_SEC_AT="5-9:0.3")
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, text=True, encoding="utf-8")
     try:

@@ -824,9 +824,13 @@ class Orchestrator:
         "Retries"): not after AE reported something missing with
         ContinueOnMissingFootage off, nor after an aerender error before its first
         frame (no project, no such item, bad arguments): those fail the same way every
-        time. A crash, a signal, an error mid-render or a missing file: yes."""
+        time; nor after a startup timeout with a licence or sign-in prompt in its output.
+        A crash, a stall, a silent start, a signal, an error mid-render or a missing
+        file: yes."""
         if child.missing_line:
             return False
+        if child.watchdog == wd.STARTUP and child.licence_line:
+            return False  # a licence or sign-in prompt comes back at every launch
         return not (child.error_line and child.error_before_frames)
 
     def count_range(self, child: Child) -> None:
