@@ -30,6 +30,7 @@ from .aerender import child_command
 from .affinity import AffinityBackend, Started
 from .cancelinfo import kill_deadline, read_notify_end, session_directories
 from .childlog import CARRY, Event, Scanner, read_pieces
+from .journal import Journal
 from .logtext import MAX_LINE, directive, first_unsafe, prefixed_lines, shown, text_line
 from .planning import RenderPlan, cpu_list_text
 from .procs import Member, StopReport, Tree, children_by_parent, end_trees, spawn
@@ -84,6 +85,8 @@ class RenderJob:
     stall_timeout: float = 0.0
     startup_timeout: float = 0.0
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    #: SkipExisting: where verified frames are journaled for a retry (journal.py).
+    journal: Journal | None = None
 
 
 @dataclass
@@ -537,6 +540,8 @@ class Orchestrator:
             self.say(f"STMPO: [{child.label}] FAILED: {child.failure}")
         else:
             self.progress.child_finished(child.index)
+            if self.job.journal is not None:  # its frames verified: a retry reuses them
+                self.job.journal.record(child.frames)
             self.say(f"STMPO: [{child.label}] done")
             self.report_progress()
 
