@@ -31,7 +31,14 @@ from .affinity import AffinityBackend, Started
 from .cancelinfo import kill_deadline, read_notify_end, session_directories
 from .childlog import CARRY, Event, Scanner, read_pieces
 from .journal import Journal
-from .logtext import MAX_LINE, directive, first_unsafe, prefixed_lines, shown, text_line
+from .logtext import (
+    MAX_LINE,
+    directive,
+    lines_need_escaping,
+    prefixed_lines,
+    shown,
+    text_line,
+)
 from .planning import RenderPlan, cpu_list_text
 from .procs import Member, StopReport, Tree, children_by_parent, end_trees, spawn
 from .progress import (
@@ -39,6 +46,7 @@ from .progress import (
     TaskProgress,
     is_error_line,
     is_missing_line,
+    may_hold_problem,
     progress_lines,
 )
 from .subreaper import TAG_VAR, adopted, become_subreaper, end_orphans, pipes_of, reap, tag_of
@@ -339,22 +347,20 @@ class Orchestrator:
         """Many short lines that need no escaping and continue no cut line (a chatty
         child): printed with one write and searched as one text, so the per-line cost
         of the general path is paid per read. False, having done nothing, otherwise."""
-        texts = [text for text, _ in batch]
+        texts, continued = zip(*batch)  # C loops: no Python step a line
         joined = "\n".join(texts)  # markers never span a newline
         if (
-            any(continued for _, continued in batch)
+            any(continued)
             or max(map(len, texts)) > MAX_LINE - len(prefix)
-            or first_unsafe(joined.replace("\n", " ")) >= 0
+            or lines_need_escaping(joined)
         ):
             return False
         self.stdout.write(prefix + ("\n" + prefix).join(texts) + "\n")
         child.scanner.carry = texts[-1][-CARRY:]  # the last may be cut: its next piece
-        counted = False
-        if "(" in joined:
-            for text in texts:
-                counted = self.progress.feed(child.index, text) or counted
-        if counted:
+        if self.progress.feed_lines(child.index, joined):
             self.report_progress()
+        if not may_hold_problem(joined):  # most reads: one pass, not two searches a line
+            return True
         if not child.error_line and is_error_line(joined):
             first = next((text for text in texts if is_error_line(text)), joined)
             child.error_line = first.strip()[:ERROR_LINE_CHARS]
