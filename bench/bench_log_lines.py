@@ -60,6 +60,47 @@ CPU_WRAPPER = (
     "runpy.run_path(sys.argv[0], run_name='__main__')\n"
 )
 
+#: The merge alone, in one process, no children: what the chatty child prints, cut into
+#: 16 KiB reads, through the worker's own `Splitter` (the reader threads' work) and
+#: `Orchestrator.handle` (the main thread's) into /dev/null. argv: worker folder, children,
+#: lines. Prints lines per second.
+MERGE_ONLY = r"""
+import os, sys, time, zlib
+sys.path.insert(0, sys.argv[1])
+from stmpo_worker.childlog import READ_PIECE, Splitter
+from stmpo_worker.orchestrator import Orchestrator, RenderJob
+from stmpo_worker.outputs import Item
+from stmpo_worker.planning import RenderPlan
+children, lines = int(sys.argv[2]), int(sys.argv[3])
+def output(me):
+    text = []
+    for n in range(1, lines + 1):
+        if n % 10 == 0:
+            body = f"PROGRESS:  0:00:{n // 25 % 60:02d}:{n % 25:02d} ({n}): 0 Seconds c{me} s{n}"
+        else:
+            body = f"INFO: plug-in says hello from c{me} s{n}: layer 'Glow {n % 7}' cached"
+        text.append(f"{body} #{zlib.crc32(body.encode()):08x}\n")
+    return "".join(text).encode()
+reads = []
+for me in range(children):
+    data = output(me)
+    reads.append([data[i : i + READ_PIECE] for i in range(0, len(data), READ_PIECE)])
+plan = RenderPlan(children, [(i, i) for i in range(children)], 1, None, True)
+job = RenderJob("p.aep", 1, "aerender", Item("c", ()), None, plan, 0.0, 1.0, True)
+sink = open(os.devnull, "w")
+orch = Orchestrator(job, sink, None)
+began = time.process_time()
+splitters = [Splitter() for _ in range(children)]
+for k in range(max(map(len, reads))):
+    for me in range(children):
+        if k < len(reads[me]):
+            batch = splitters[me].feed(reads[me][k])
+            if batch:
+                orch.handle(("lines", me, batch))
+sink.flush()
+print(children * lines / (time.process_time() - began))
+"""
+
 _LINE = re.compile(r"^\[c(\d+) f(\d+)-\d+\] (.* c(\d+) s(\d+)\b.*) #([0-9a-f]{8})$")
 
 
@@ -117,6 +158,17 @@ def run_once(script: Path, children: int, lines: int, tmp: Path) -> tuple[float,
     return count / wall, count / cpu
 
 
+def merge_only(script: Path, children: int, lines: int) -> float:
+    """Lines per CPU second of the merge alone (`MERGE_ONLY`), in a fresh process."""
+    done = subprocess.run(
+        [sys.executable, "-c", MERGE_ONLY, str(script.parent), str(children), str(lines)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(done.stdout)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--children", type=int, default=64)
@@ -124,6 +176,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--script", type=Path, default=SCRIPT)
     args = parser.parse_args()
+    merges = [merge_only(args.script, args.children, args.lines) for _ in range(args.runs)]
     walls, cpus = [], []
     for _ in range(args.runs):
         with tempfile.TemporaryDirectory() as tmp:
@@ -135,7 +188,9 @@ def main() -> None:
         f"once, in order: median {statistics.median(walls):,.0f} lines per wall second "
         f"(runs: {', '.join(f'{r:,.0f}' for r in walls)}), "
         f"{statistics.median(cpus):,.0f} lines per worker CPU second "
-        f"(runs: {', '.join(f'{r:,.0f}' for r in cpus)})"
+        f"(runs: {', '.join(f'{r:,.0f}' for r in cpus)}); the merge alone (split + handle, "
+        f"no children): {statistics.median(merges):,.0f} lines per CPU second "
+        f"(runs: {', '.join(f'{r:,.0f}' for r in merges)})"
     )
 
 
