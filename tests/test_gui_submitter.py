@@ -442,7 +442,7 @@ def test_the_dialog_starts_with_the_render_job_properties(
 def test_preview_keeps_a_renumbered_item_on_one_process(
     make_dialog: Callable[[Path], Any], tmp_path: Path
 ) -> None:
-    """"Use Comp Frame Number" off: the worker renders the item in one process (every
+    """ "Use Comp Frame Number" off: the worker renders the item in one process (every
     launch would number its files from the Starting #); the preview shows that plan,
     not four processes that would overwrite each other's files."""
     target = copy_export("image_sequence.json", tmp_path)

@@ -60,7 +60,7 @@ def test_drop_frame_round_trip(frame: int, nominal: int) -> None:
     label = timecode_of_frame(frame, nominal, True)
     assert frame_of_timecode(*label, nominal, True) == frame
     # a dropped label never appears: minute starts other than every tenth skip them
-    hours, minutes, seconds, frames = label
+    _hours, minutes, seconds, frames = label
     assert not (seconds == 0 and minutes % 10 and frames < nominal // 15)
 
 
@@ -90,8 +90,10 @@ def test_standin_prints_drop_frame_labels_an_hour_in(tmp_path: Path) -> None:
     sidecar.write_text(json.dumps({"frameRate": 29.97, "items": {"1": item}}))
     start = 107892 + 1798
     done = subprocess.run(
-        [sys.executable, str(STANDIN), "-project", str(tmp_path / "p.aep"), "-rqindex", "1"]
-        + ["-s", str(start), "-e", str(start + 4)],
+        [
+            *(sys.executable, str(STANDIN), "-project", str(tmp_path / "p.aep")),
+            *("-rqindex", "1", "-s", str(start), "-e", str(start + 4)),
+        ],
         capture_output=True,
         text=True,
         timeout=60,
