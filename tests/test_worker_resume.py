@@ -142,6 +142,17 @@ def test_a_file_at_the_journal_path_that_is_not_ours_is_left_alone(tmp_path: Pat
     assert "not this task's journal" in log
 
 
+def test_a_dot_stmpo_that_is_not_our_folder_is_left_alone(tmp_path: Path) -> None:
+    scene = make_scene(tmp_path)
+    theirs = scene.out_dir / ".stmpo"
+    theirs.write_bytes(b"a file of the artist's\n")
+    log, again = retry(scene, "job-own")
+    assert again == sorted(ALL)
+    assert theirs.read_bytes() == b"a file of the artist's\n"
+    [warning] = [line for line in log.splitlines() if line.startswith("STMPO: warning: resume")]
+    assert "ignored (Not a directory): rendering every frame" in warning
+
+
 def test_a_movie_output_is_always_rendered_whole(tmp_path: Path) -> None:
     scene = make_scene(tmp_path, sidecar=False)
     movie = str(scene.out_dir / "review.mov")

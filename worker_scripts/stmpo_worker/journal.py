@@ -51,6 +51,7 @@ MAX_JOURNAL_BYTES = 32 * 1024 * 1024
 #: One entry is a frame's files: longer lines are damaged.
 MAX_ENTRY_BYTES = 64 * 1024
 FORMAT = 1
+_HASHES = re.compile(r"\[#+\]")  # a sequence pattern's frame number (outputs.frame_path)
 _KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z", re.ASCII)
 
 Say = Callable[[str], None]
@@ -86,7 +87,7 @@ def not_resumable(item: Item) -> str:
 
 
 def sequences(item: Item) -> list[Output]:
-    return [o for o in item.outputs if o.kind == "sequence" and "[#" in o.path]
+    return [o for o in item.outputs if o.kind == "sequence" and _HASHES.search(o.path)]
 
 
 def journal_name(key: str, rqindex: int, start: int, end: int, step: int) -> str:
@@ -109,7 +110,11 @@ def frame_facts(folder: str, item: Item, frame: int) -> list[FileFacts] | None:
             return None
         if not stat.S_ISREG(st.st_mode) or st.st_size == 0:
             return None
-        facts.append((os.path.relpath(path, folder), st.st_size, st.st_mtime_ns))
+        try:
+            name = os.path.relpath(path, folder)
+        except ValueError:  # Windows: another drive than the journal's
+            name = path
+        facts.append((name, st.st_size, st.st_mtime_ns))
     return facts
 
 
@@ -241,21 +246,23 @@ class Journal:
         render itself is not affected, only a later resume."""
         if self.broken:
             return 0
-        lines = []
-        for frame in frames:
-            facts = frame_facts(self.folder, self.item, frame)
-            if facts is not None:
-                lines.append(json.dumps({"frame": frame, "files": facts}, ensure_ascii=True))
-        if not lines:
-            return 0
         try:
+            lines = []
+            for frame in frames:
+                facts = frame_facts(self.folder, self.item, frame)
+                if facts is not None:
+                    lines.append(json.dumps({"frame": frame, "files": facts}, ensure_ascii=True))
+            if not lines:
+                return 0
             fd = _open_own(self.path, self.head)
             try:
-                os.write(fd, ("\n".join(lines) + "\n").encode("ascii"))
+                data = memoryview(("\n".join(lines) + "\n").encode("ascii"))
+                while data:  # a regular file takes it all at once, but never assume
+                    data = data[os.write(fd, data) :]
                 os.fsync(fd)
             finally:
                 os.close(fd)
-        except (OSError, _NotOurs) as exc:
+        except (OSError, ValueError, _NotOurs) as exc:
             self.broken = True
             self.warn(f"resume journal {self.path} not written ({_why(exc)}): a retry renders all")
             return 0
