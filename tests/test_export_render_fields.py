@@ -69,7 +69,7 @@ def test_new_fields_are_accepted_and_reach_the_item_files(tmp_path: Path) -> Non
     # AE's defaults are left out: the file says only what differs.
     assert set(first["outputs"][1]) == {"index", "path", "kind"}
     second = json.loads((out / "scripts" / "items" / "rq002.json").read_text("utf-8"))
-    assert set(second) == {"rqindex", "step", "comp", "outputs"}
+    assert set(second) == {"rqindex", "step", "comp", "outputs", "renderId"}  # resume journal
 
 
 def test_a_non_finite_render_frame_rate_from_a_python_caller_is_refused_by_path() -> None:
