@@ -1,5 +1,6 @@
 import base64
 import json
+import re
 from typing import Any
 
 import pytest
@@ -65,7 +66,10 @@ def test_worker_command_line_follows_the_contract() -> None:
         "--path-mapping-rules={{Session.PathMappingRulesFile}}",
         "--timings={{Session.WorkingDirectory}}/stmpo_timings.json",
     ]
-    assert item_file(built, 0) == {
+    payload = item_file(built, 0)
+    render_id = payload.pop("renderId")  # names the resume journal (journal.py)
+    assert re.fullmatch(r"[0-9a-f]{16}", render_id)
+    assert payload == {
         "rqindex": 3,
         "step": 2,
         "comp": "MAIN comp",

@@ -69,8 +69,9 @@ def test_new_fields_are_accepted_and_reach_the_item_files(tmp_path: Path) -> Non
     # AE's defaults are left out: the file says only what differs.
     assert set(first["outputs"][1]) == {"index", "path", "kind"}
     second = json.loads((out / "scripts" / "items" / "rq002.json").read_text("utf-8"))
-    # compFrameRate always: which frame a timecode progress line names (frameid.py)
-    assert set(second) == {"rqindex", "step", "comp", "outputs", "compFrameRate"}
+    # compFrameRate always: which frame a timecode progress line names (frameid.py);
+    # renderId: the resume journal's key without a Deadline job id
+    assert set(second) == {"rqindex", "step", "comp", "outputs", "compFrameRate", "renderId"}
 
 
 def test_a_non_finite_render_frame_rate_from_a_python_caller_is_refused_by_path() -> None:

@@ -128,7 +128,12 @@ def openjd_run(
 
 
 def files_under(folder: Path) -> set[str]:
-    return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+    """The rendered files: the worker's resume journals (`.stmpo/`) aside."""
+    return {
+        str(p.relative_to(folder))
+        for p in folder.rglob("*")
+        if p.is_file() and ".stmpo" not in p.relative_to(folder).parts
+    }
 
 
 def environment_log(stdout: str) -> str:

@@ -16,8 +16,10 @@ import re
 import sys
 import traceback
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import NoReturn, TextIO
 
+from . import journal as jr
 from . import outputs as out
 from .aerender import AerenderNotFound, resolve_aerender
 from .affinity import default_backend
@@ -365,6 +367,12 @@ def run_render(args: argparse.Namespace) -> int:
         for line in plan_lines(job):
             _say(stdout, f"STMPO: {line}")
         return EXIT_OK
+    resumed = _resume(job, start, end, args.step, stdout)
+    if resumed is None:
+        stdout.write(directive("progress", "100.0") + "\n")
+        _say(stdout, "STMPO summary: 0/0 frames, 0/0 processes, wall 0:00:00, failed: none")
+        return EXIT_OK
+    job = resumed
     _say(
         stdout,
         f"STMPO: host: {host.logical_cpus} logical CPUs, {host.total_ram_gb:.0f} GB RAM, "
@@ -397,6 +405,41 @@ def plan_lines(job: RenderJob) -> list[str]:
         f"startup timeout {job.startup_timeout:g} s (0 = off)"
     )
     return [head, settings, *plan.reasons, *child_summaries(plan)]
+
+
+def _resume(job: RenderJob, start: int, end: int, step: int, stdout: TextIO) -> RenderJob | None:
+    """SkipExisting (journal.py): `job` rendering only the frames no earlier attempt of
+    this job rendered, with the journal its verified frames go to; None when none is
+    left. Unchanged when the item cannot resume or no job key is known."""
+    if not job.skip_existing_frames:
+        return job
+    why = jr.not_resumable(job.item)
+    if not why and not out.checkable(job.item):
+        why = "output paths are not paths on this host"
+    if not why and not job.verify_outputs:
+        why = "--verify-outputs is false: no frame is verified"
+    key, source = jr.job_key(os.environ, job.item.render_id)
+    if not why and not key:
+        why = source
+    if why:
+        _say(stdout, f"STMPO: resume: off ({why})")
+        return job
+    found = jr.resume(
+        job.item,
+        job.rqindex,
+        start,
+        end,
+        step,
+        key,
+        lambda m: _say(stdout, m),
+        lambda m: _say(stdout, f"STMPO: warning: {m}"),
+    )
+    if not found.runs:
+        return None
+    plan, again = jr.resumed_plan(job.plan, found.runs) if found.reused else (job.plan, 0)
+    if again:
+        _say(stdout, f"STMPO: resume: {again} rendered frame(s) between runs render again")
+    return replace(job, plan=plan, journal=found.journal)
 
 
 def run_prepare_outputs(args: argparse.Namespace) -> int:

@@ -44,7 +44,15 @@ from .childlog import CARRY, Event, Scanner, read_pieces
 from .childstate import ChildState, Lifecycle
 from .frameid import Frames, line_frame
 from .frametime import rate_text
-from .logtext import MAX_LINE, directive, first_unsafe, prefixed_lines, shown, text_line
+from .journal import Journal
+from .logtext import (
+    MAX_LINE,
+    directive,
+    lines_need_escaping,
+    prefixed_lines,
+    shown,
+    text_line,
+)
 from .planning import RenderPlan, cpu_list_text
 from .procs import Member, StopReport, Tree, children_by_parent, end_trees, spawn
 from .progress import (
@@ -53,6 +61,7 @@ from .progress import (
     frame_marker,
     is_error_line,
     is_missing_line,
+    may_hold_problem,
     progress_lines,
 )
 from .schedule import Action, Launch, Policy, Scheduler, Shorten
@@ -108,6 +117,8 @@ class RenderJob:
     #: RamPerProcessGB for the memory guard (`Orchestrator.may_launch`); 0 = no guard.
     ram_per_process_gb: float = 0.0
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    #: SkipExisting: where verified frames are journaled for a retry (journal.py).
+    journal: Journal | None = None
 
 
 @dataclass
@@ -200,6 +211,18 @@ def _clock_text(seconds: float) -> str:
     return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
 
 
+def grid_runs_of(ranges: list[tuple[int, int]], step: int) -> list[tuple[int, int]]:
+    """The plan's ranges as the Scheduler's runs: adjacent ranges (the usual static cut)
+    joined, gaps (a resumed task) kept."""
+    runs: list[tuple[int, int]] = []
+    for first, last in sorted(ranges):
+        if runs and first == runs[-1][1] + step:
+            runs[-1] = (runs[-1][0], last)
+        else:
+            runs.append((first, last))
+    return runs
+
+
 class Orchestrator:
     def __init__(
         self,
@@ -228,8 +251,11 @@ class Orchestrator:
         # per launch: a retry must render the whole range again, so nothing of a failed
         # launch counts as rendered (and such an item runs on one process anyway).
         self.whole_launches = job.item.movie or job.item.renumbered
+        #: The frames to render as runs (a resumed task leaves out what an earlier
+        #: attempt of the job rendered: journal.py); a launch never spans a gap.
+        self.runs = grid_runs_of(plan.ranges, plan.step)
         self.scheduler = Scheduler(
-            [(plan.ranges[0][0], plan.ranges[-1][1])],
+            self.runs,
             plan.step,
             Policy(
                 strategy=job.split_strategy,
@@ -542,19 +568,22 @@ class Orchestrator:
         """Many short lines that need no escaping and continue no cut line (a chatty
         child): printed with one write and searched as one text, so the per-line cost
         of the general path is paid per read. False, having done nothing, otherwise."""
-        texts = [text for text, _ in batch]
+        texts, continued = zip(*batch)  # C loops: no Python step a line
         joined = "\n".join(texts)  # markers never span a newline
         if (
-            any(continued for _, continued in batch)
+            any(continued)
             or max(map(len, texts)) > MAX_LINE - len(prefix)
-            or first_unsafe(joined.replace("\n", " ")) >= 0
+            or lines_need_escaping(joined)
         ):
             return False
         self.stdout.write(prefix + ("\n" + prefix).join(texts) + "\n")
         child.scanner.carry = texts[-1][-CARRY:]  # the last may be cut: its next piece
         if "(" in joined:
             for text in texts:
-                self.frame_line(child, text, False)
+                if "(" in text:
+                    self.frame_line(child, text, False)
+        if not may_hold_problem(joined):  # most reads: one pass, not two searches a line
+            return True
         if not child.error_line and is_error_line(joined):
             self.error(child, next((text for text in texts if is_error_line(text)), joined))
         if not child.error_line and is_missing_line(joined):
@@ -903,6 +932,8 @@ class Orchestrator:
             return
         child.ended_sent = True
         rendered = self.rendered(child)
+        if self.job.journal is not None:  # verified frames: a retry of the task reuses them
+            self.job.journal.record(rendered)
         self.apply(self.scheduler.ended(child.index, self.clock(), rendered, retryable))
 
     def race_check(self, gone: Child, taker: Child) -> None:
@@ -1150,11 +1181,17 @@ class Orchestrator:
         item = self.job.item
         if not (self.job.verify_outputs and out.checkable(item)):
             return
-        plan = self.job.plan
         # A renumbered sequence runs as one launch of the whole range (a retry too), so
-        # its names follow the position in the whole range as well.
-        frames = self.frames_of.outputs(plan.ranges[0][0], plan.ranges[-1][1])
-        problems = out.output_problems(item, frames, self.started_wall)
+        # its names follow the position in the whole range as well. A resumed task
+        # checks the runs it rendered: the frames it reused are older than the task and
+        # were checked against the journal (size and mtime) before it started.
+        problems: list[out.FileProblem] = []
+        for first, last in self.runs:
+            frames = self.frames_of.outputs(first, last)
+            problems += out.output_problems(item, frames, self.started_wall)
+            if len(problems) >= out.REPORTED_PROBLEMS:
+                problems = problems[: out.REPORTED_PROBLEMS]
+                break
         if not problems:
             return
         count = f"{len(problems)}{' or more' if len(problems) >= out.REPORTED_PROBLEMS else ''}"

@@ -24,6 +24,7 @@ from .frametime import Timebase
 from .pathmap import Rule, map_path
 
 _HASHES = re.compile(r"\[(#+)\]")
+_RENDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z", re.ASCII)
 
 
 class ArgumentProblem(ValueError):
@@ -54,6 +55,9 @@ class Item:
     #: The comp's frame rate (compFrameRate), when the item file carries it: which
     #: frame a timecode progress line names (frameid.py); None: unknown.
     comp_rate: float | None = None
+    #: The random id the bundle builder gave this render (`renderId`): names the job's
+    #: resume journal where Deadline's job id is not set (journal.py); '' when absent.
+    render_id: str = ""
 
     @property
     def movie(self) -> bool:
@@ -126,12 +130,16 @@ def item_from_data(data: Any, arg: str) -> Item:
     skip = data.get("skipExistingFiles", False)
     if not isinstance(skip, bool):
         raise ArgumentProblem(f"{arg}: skipExistingFiles", "must be true or false")
+    render_id = data.get("renderId", "")
+    if not isinstance(render_id, str) or (render_id and not _RENDER_ID.match(render_id)):
+        raise ArgumentProblem(f"{arg}: renderId", "must be 1 to 64 of A-Z a-z 0-9 _ -")
     return Item(
         comp=comp,
         outputs=tuple(outputs),
         skip_existing=skip,
         timebase=_timebase(data, arg),
         comp_rate=_rate(data, "compFrameRate", arg),
+        render_id=render_id,
     )
 
 

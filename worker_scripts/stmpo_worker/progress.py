@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from .logtext import directive
 
 _COUNT = r"\s*\((\d+)[UL]?\)"
-_TIMECODE_LINE = re.compile(r"(?<![\d:;])\d{1,3}[:;]\d{2}[:;]\d{2}[:;]\d{2,3}" + _COUNT)
+#: `\d{1,3}` not after a digit, `:` or `;`, written to start with `\d` so the regex engine
+#: skips to digits in C (a leading lookbehind is tried at every character: 1.7x slower).
+_TIMECODE_LINE = re.compile(r"\d(?<![\d:;]\d)\d{0,2}[:;]\d{2}[:;]\d{2}[:;]\d{2,3}" + _COUNT)
 _LEADING_WORD = r"^\s*[^\W\d_][^\d:()]*:\s*"  # PROGRESS:, PROGRÈS :, FORTSCHRITT:
 _FEET_OR_FRAME = r"(?:-?\d+\+\d{1,2}|-?\d+)"  # 62+09 or 1001
 _FRAMES_LINE = re.compile(_LEADING_WORD + _FEET_OR_FRAME + _COUNT + r"\s*:")
@@ -59,6 +61,18 @@ def frame_marker(line: str, continued: bool = False) -> int | None:
     if match is None and not continued:
         match = _FRAMES_LINE.match(line)
     return int(match.group(1)) if match else None
+
+
+#: Every error and every missing marker above holds one of these words (a test keeps it
+#: so): text without them cannot fail a child, whatever its case.
+PROBLEM_WORDS = ("error", "missing", "not found")
+
+
+def may_hold_problem(text: str) -> bool:
+    """False when no line of `text` can be an error or missing line: a chatty child's
+    read is lowered once and searched for three words, not each line twice."""
+    lowered = text.lower()
+    return any(word in lowered for word in PROBLEM_WORDS)
 
 
 def is_error_line(line: str) -> bool:
@@ -116,6 +130,22 @@ class TaskProgress:
             return False  # already complete: a chatty child cannot grow the set further
         before = state.done
         state.seen.add(marker)
+        return state.done != before
+
+    def feed_lines(self, child: int, text: str) -> bool:
+        """`feed` for each of the whole lines of `text` (joined by newlines): a chatty
+        child's read holds hundreds, most without the `(` both frame shapes need, and
+        those are dropped by one C-level split and test instead of a call each."""
+        state = self.children[child]
+        if "(" not in text or len(state.seen) >= state.total:
+            return False
+        before = state.done
+        for line in [line for line in text.split("\n") if "(" in line]:
+            marker = frame_marker(line)
+            if marker is not None:
+                state.seen.add(marker)
+                if len(state.seen) >= state.total:
+                    break
         return state.done != before
 
     def child_finished(self, child: int) -> None:

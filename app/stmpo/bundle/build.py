@@ -6,6 +6,7 @@ written. The GUI previews a BuiltBundle and `write_bundle` turns it into files.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,7 +149,8 @@ def build_bundle(export: Export, settings: BundleSettings | None = None) -> Buil
         plans=tuple(plans),
         fonts=tuple(fonts),
         uploads=check.summary,
-        script_files=tuple(sorted(job_files(plans).items())),
+        # A new id per bundle: a resumed task reuses only its own render's frames.
+        script_files=tuple(sorted(job_files(plans, secrets.token_hex(8)).items())),
     )
 
 

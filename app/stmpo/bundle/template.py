@@ -115,7 +115,7 @@ def output_directory(path: str) -> str:
     return path_flavour(path).dirname(path) or path
 
 
-def item_payload(plan: ItemPlan) -> dict[str, Any]:
+def item_payload(plan: ItemPlan, render_id: str = "") -> dict[str, Any]:
     """What the item file holds: the item's names and outputs exactly as AE has them,
     its render queue index and frame step.
 
@@ -125,7 +125,9 @@ def item_payload(plan: ItemPlan) -> dict[str, Any]:
     the numbering. The comp's frame rate is always there: the worker reads which frame
     a timecode progress line names with it (frameid.py). With renderFrameRate come the
     comp's displayed start, which the worker needs to tell which output frames a comp
-    range yields (frametime.py)."""
+    range yields (frametime.py). `renderId` names this render's resume journal where
+    Deadline's job id is not set (`openjd run`, run-local; worker_scripts/stmpo_worker/
+    journal.py)."""
     item = plan.item
     payload: dict[str, Any] = {
         "rqindex": item.index,
@@ -142,6 +144,8 @@ def item_payload(plan: ItemPlan) -> dict[str, Any]:
             payload["projectDisplayStartFrame"] = plan.display_start_frame
     if item.skip_existing_files:
         payload["skipExistingFiles"] = True
+    if render_id:
+        payload["renderId"] = render_id
     return payload
 
 
@@ -234,11 +238,12 @@ def environment_template(plans: list[ItemPlan], has_fonts: bool) -> dict[str, An
     }
 
 
-def job_files(plans: list[ItemPlan]) -> dict[str, str]:
+def job_files(plans: list[ItemPlan], render_id: str = "") -> dict[str, str]:
     """The files the template's command lines name, by path inside `scripts/`: one per
-    item (`items/rq003.json`) and the output folders `prepare-outputs` creates."""
+    item (`items/rq003.json`, carrying `render_id`) and the output folders
+    `prepare-outputs` creates."""
     files = {
-        item_relpath(item_name(plan.item.index)): encode_json_file(item_payload(plan))
+        item_relpath(item_name(plan.item.index)): encode_json_file(item_payload(plan, render_id))
         for plan in plans
     }
     files[OUTPUT_DIRS_FILE] = encode_json_file(output_directories(plans))
