@@ -39,7 +39,12 @@ def render(
     env.pop("DEADLINE_JOB_ID", None)
     if job is not None:
         env["DEADLINE_JOB_ID"] = job
-    argv = render_argv(scene, FRAMES, "--concurrency", "2", "--disable-affinity", "true", *extra)
+    # static: which frames a retry writes is under test; a dynamic hand-over of the
+    # stand-in's instant frames may legitimately render one frame twice (the race rule)
+    argv = render_argv(
+        scene, FRAMES, "--concurrency", "2", "--disable-affinity", "true",
+        "--split-strategy", "static", *extra,
+    )  # fmt: skip
     if item is not None:
         argv[argv.index("--item-b64") + 1] = item
     result = run(argv, env)
