@@ -311,3 +311,39 @@ def test_frame_costs_follow_neighbours_on_a_ramp_and_the_mean_on_noise() -> None
         noise.add(frame, seconds)
     # neighbours alternate 1/40: they predict worse than the mean, which wins the blend
     assert abs(noise.estimate(51) - noise.mean) < abs(noise.estimate(51) - 40.0)
+
+
+def test_a_billion_frame_task_is_scheduled_without_listing_its_frames() -> None:
+    """A task may name 10^9 frames (the export's bound): ending a launch that rendered
+    none, and cutting a running launch's remaining range when a slot frees, take time
+    in the frames rendered, not in the range (both listed every frame before: minutes
+    and gigabytes)."""
+    import time as _time
+
+    from stmpo._worker_scripts.stmpo_worker.schedule import Launch, Policy, Scheduler, Shorten
+
+    began = _time.perf_counter()
+    scheduler = Scheduler(
+        [(0, 2 * 10**9)], 1, Policy(strategy="dynamic", slots=2, startup_estimate=5.0)
+    )
+    launches = [a for a in scheduler.begin(0.0) if isinstance(a, Launch)]
+    launches += [a for a in scheduler.started(0, 0.1) if isinstance(a, Launch)]
+    assert [a.child for a in launches] == [0, 1]
+    for child in (0, 1):
+        scheduler.started(child, 0.2)
+        for n in range(3):
+            scheduler.frame_done(child, launches[child].first + n, 10.0 + n)
+    # c1 crashes having rendered 3 frames: its other ~10^9 are retried as one run
+    actions = scheduler.ended(1, 20.0, range(launches[1].first, launches[1].first + 3))
+    [retry] = [a for a in actions if isinstance(a, Launch)]
+    assert (retry.first, retry.last, retry.attempt) == (
+        launches[1].first + 3,
+        launches[1].last,
+        1,
+    )
+    # the retry finishes its run: the freed slot takes over the tail of c0's ~10^9 frames
+    scheduler.started(retry.child, 21.0)
+    actions = scheduler.ended(retry.child, 30.0, range(retry.first, retry.last + 1))
+    assert any(isinstance(a, Shorten) and a.child == 0 for a in actions), actions
+    assert any(isinstance(a, Launch) and a.last == launches[0].last for a in actions), actions
+    assert _time.perf_counter() - began < 2.0

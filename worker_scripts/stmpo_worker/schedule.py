@@ -46,6 +46,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Union
 
+#: A running child's next frames weighed one by one when cutting its range; beyond, the
+#: rest is one lump (a task may hold 10^9 frames: a cut is never that far in anyway).
+CONSIDERED_FRAMES = 4096
+
 STRATEGIES = ("dynamic", "static")
 
 
@@ -117,6 +121,31 @@ def grid_runs(frames: Iterable[int]) -> list[tuple[int, int]]:
             first = frame
         prev = frame
     runs.append((first, prev))
+    return runs
+
+
+def _missing_runs(mine: range, rendered: Iterable[int]) -> list[tuple[int, int]]:
+    """The runs of `mine` (a launch's frames) not in `rendered`, in time and memory of
+    the frames rendered, not of the range: a launch may span 10^9 frames and end having
+    rendered none (a range equal to `mine` is the whole of it, at once)."""
+    if (
+        isinstance(rendered, range)
+        and rendered.step == mine.step
+        and len(rendered)
+        and rendered[0] <= mine[0]
+        and rendered[-1] >= mine[-1]
+        and (mine[0] - rendered[0]) % mine.step == 0
+    ):
+        return []
+    good = sorted({f for f in rendered if f in mine})
+    runs: list[tuple[int, int]] = []
+    at = mine[0] if len(mine) else 0
+    for frame in good:
+        if frame > at:
+            runs.append((at, frame - mine.step))
+        at = frame + mine.step
+    if len(mine) and at <= mine[-1]:
+        runs.append((at, mine[-1]))
     return runs
 
 
@@ -213,7 +242,7 @@ class Scheduler:
         self.policy = policy
         self.runs = [r for r in runs if r[1] >= r[0]]
         self.children: dict[int, _Child] = {}
-        self.rendered: set[int] = set()
+        self.rendered_count = 0  # frames reported rendered by ended launches
         #: Launches decided but not made yet (staggered starts), in order.
         self.pending: list[tuple[int, int, int]] = []
         self.last_launch_at: float | None = None
@@ -252,17 +281,16 @@ class Scheduler:
         state = self.children[child]
         state.ended = True
         mine = range(state.first, state.last + 1, self.step)
-        good = {f for f in rendered if f in mine}
-        self.rendered |= good
-        left = [f for f in mine if f not in good]
+        left = _missing_runs(mine, rendered)
+        self.rendered_count += len(mine) - sum(_count(a, b, self.step) for a, b in left)
         if left and not self.failure:
             if retryable and state.attempt < self.policy.retries:
-                self.pending.extend((a, b, state.attempt + 1) for a, b in grid_runs(left))
+                self.pending.extend((a, b, state.attempt + 1) for a, b in left)
             else:
                 why = "no retry left" if retryable else "not retryable"
                 self.failure = (
-                    f"frames {left[0]}-{left[-1]} not rendered after {state.attempt + 1} "
-                    f"attempt(s) ({why})"
+                    f"frames {left[0][0]}-{left[-1][1]} not rendered after "
+                    f"{state.attempt + 1} attempt(s) ({why})"
                 )
                 self.pending = []
         return self._launch_due(now) + self._rebalance(now)
@@ -347,8 +375,13 @@ class Scheduler:
     def _left(self, state: _Child, now: float) -> tuple[list[int], list[float]]:
         """The frames a running child has not reported and their predicted seconds from
         now (the first includes what is left of its startup, or of the frame in progress)."""
-        frames = list(range(state.next, state.last + 1, self.step))
+        count = _count(state.next, state.last, self.step) if state.next <= state.last else 0
+        shown = min(count, CONSIDERED_FRAMES)
+        frames = list(range(state.next, state.next + shown * self.step, self.step))
         costs = [self.costs.estimate(f) for f in frames]
+        if count > shown:  # the rest as one lump at the end: a cut lands before it
+            frames.append(state.last)
+            costs.append((count - shown) * self.costs.estimate(state.last))
         if frames:
             if state.last_done_at is None:
                 costs[0] += max(0.0, state.launched_at + self.startup - now)
