@@ -156,3 +156,23 @@ def test_the_preview_plans_each_task_as_the_worker_does(
     assert json.dumps(preview.task_lines) == json.dumps(
         ["tasks 1-4: 10 frames \u2192 4 processes each", "task 5: 8 frames \u2192 4 processes each"]
     )
+
+
+def test_a_real_render_records_what_the_next_task_plans_with(tmp_path: Path) -> None:
+    """A task measures its launch and frame times (the Scheduler, from the stand-in's
+    progress lines) and leaves them in the session's timings file; the session's next
+    task plans with them: 'observed in this session', not the assumed 30 s / 10 s."""
+    from stmpo_worker_harness import base_env, make_scene, render_argv, run
+
+    scene = make_scene(tmp_path)
+    timings = tmp_path / "session" / "stmpo_timings.json"
+    timings.parent.mkdir()
+    env = base_env(scene, STANDIN_STARTUP_SLEEP_SEC="0.3", STANDIN_FRAME_SEC="0.05")
+    result = run(render_argv(scene, "0-9", "--concurrency", "2", f"--timings={timings}"), env)
+    assert result.returncode == 0, result.stdout
+    seen = read_timings(str(timings))
+    assert seen is not None and seen.observed
+    assert 0.0 < seen.frame < 5.0 and 0.0 < seen.startup < 30.0
+    # the next task's plan (a big host, where the launch bound decides) uses them
+    plan = plan_render(EPYC, StmpoSettings(), 0, 9, 1, movie=False, timings=seen)
+    assert any("observed in this session" in reason for reason in plan.reasons), plan.reasons

@@ -37,7 +37,7 @@ from .logtext import directive, shown, text_line
 from .orchestrator import EXIT_FAILED, EXIT_OK, Orchestrator, RenderJob, write_stdout
 from .pathmap import JUNCTIONS_VAR, PathMappingError, junction_rules, load_rules, map_path
 from .planning import StmpoSettings, child_summaries, plan_render
-from .timings import read_timings, record_timings
+from .timings import ASSUMED, read_timings, record_timings
 from .topology import os_name, read_host_facts
 
 EXIT_USAGE = 2
@@ -327,6 +327,7 @@ def run_render(args: argparse.Namespace) -> int:
         stdout.write(directive("progress", "100.0") + "\n")
         _say(stdout, "STMPO summary: 0/0 frames, 0/0 processes, wall 0:00:00, failed: none")
         return EXIT_OK
+    timings = read_timings(args.timings)
     plan = plan_render(
         host,
         settings,
@@ -336,7 +337,7 @@ def run_render(args: argparse.Namespace) -> int:
         item.movie,
         item.renumbered,
         timebase,
-        read_timings(args.timings),
+        timings,
     )
     mapped = out.mapped_item(out.mapped_item(item, rules), junctions)
     project = map_path(junctions, args.project)
@@ -362,6 +363,8 @@ def run_render(args: argparse.Namespace) -> int:
         stall_timeout=args.stall_timeout_sec,
         startup_timeout=args.startup_timeout_sec,
         ram_per_process_gb=settings.ram_per_process_gb,
+        startup_estimate=timings.startup if timings else ASSUMED.startup,
+        frame_estimate=timings.frame if timings else None,
     )
     if args.dry_run:
         for line in plan_lines(job):
@@ -381,10 +384,9 @@ def run_render(args: argparse.Namespace) -> int:
     orchestrator = Orchestrator(job, stdout, default_backend(warn))
     orchestrator.install_signal_handlers()
     status = orchestrator.run()
-    # The session's next task plans with what this one saw (timings.py). The orchestrator
-    # measures them (issue 11 A2: `observed_timings() -> (startup, frame) | None`).
-    observed = getattr(orchestrator, "observed_timings", None)
-    measured = observed() if callable(observed) else None
+    # The session's next task plans with what this one saw (timings.py): the startup and
+    # frame times its Scheduler measured.
+    measured = orchestrator.observed_timings()
     if args.timings and measured:
         record_timings(args.timings, *measured)
     return int(status)

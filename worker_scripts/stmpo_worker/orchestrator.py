@@ -86,7 +86,6 @@ ERROR_LINE_CHARS = 1000  # of an aerender error line, kept for the summary
 MAX_BAD_FRAMES = 64
 #: Seconds from a launch to its first frame the Scheduler assumes before it has seen
 #: one (After Effects' start and project load on a farm host; a conservative guess).
-STARTUP_ESTIMATE = 30.0
 
 
 @dataclass
@@ -109,6 +108,10 @@ class RenderJob:
     #: Issue 11 (docs/stmpo-worker.md): SplitStrategy ("dynamic" or "static", see
     #: schedule.py), RetryFailedRanges, SkipExisting (resume image sequences), and the
     #: watchdogs StallTimeoutSec / StartupTimeoutSec in seconds (0 = off).
+    #: What a launch and a frame cost before this task measured any: observed earlier
+    #: in the session (timings.py) or the conservative assumption.
+    startup_estimate: float = 30.0
+    frame_estimate: float | None = None
     split_strategy: str = "dynamic"
     retries: int = 1
     skip_existing_frames: bool = True
@@ -260,7 +263,8 @@ class Orchestrator:
             Policy(
                 strategy=job.split_strategy,
                 slots=plan.processes,
-                startup_estimate=STARTUP_ESTIMATE,
+                startup_estimate=job.startup_estimate,
+                frame_estimate=job.frame_estimate,
                 retries=job.retries,
                 spawn_delay=job.spawn_delay,
             ),
@@ -385,6 +389,11 @@ class Orchestrator:
             else:
                 self.shorten(action)
         self.launch_held(self.clock())
+
+    def observed_timings(self) -> tuple[float, float] | None:
+        """(startup, seconds per frame) measured by this task's Scheduler, which the
+        session's next task plans with (cli.py records them: timings.py)."""
+        return self.scheduler.observed_timings()
 
     def launch_held(self, now: float) -> None:
         """Make the launches the memory guard holds, in the Scheduler's order, while it

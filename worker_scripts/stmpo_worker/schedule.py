@@ -352,6 +352,13 @@ class Scheduler:
             return self._startup_sum / self._startup_n
         return self.policy.startup_estimate
 
+    def observed_timings(self) -> tuple[float, float] | None:
+        """(startup, seconds per frame) this task measured, for the session's next plan
+        (timings.py); None until both were seen."""
+        if not self._startup_n or not self.costs.frames:
+            return None
+        return self.startup, self.costs.mean
+
     def _measure(self, state: _Child, frame: int, now: float) -> None:
         if frame >= state.next:
             state.next = frame + self.step
