@@ -301,3 +301,30 @@ def test_a_frame_a_slow_stop_wrote_again_after_the_hand_over_is_rendered_again(
     assert fake.ended_with[1] == [6, 7, 8, 9]  # c2's frame 5 no longer counts
     assert "STMPO: [c3 f5-5] retry 1 of 1: frames 5-5 (c2: frame 5 overwritten" in log
     assert fake.ended_with[2] == [5]
+
+
+def test_a_dynamic_hand_over_balances_a_heavy_tail_with_real_processes(tmp_path: Path) -> None:
+    """2 processes, 24 frames, the last quarter ten times dearer: c1 finishes 0-11 while c2
+    is still in the slow frames, so the Scheduler cuts c2's range and a new launch takes
+    its tail. Every frame is written exactly once (the stand-in's trace), the shortened
+    child succeeds, and the summary counts the hand-over; the static split renders the
+    same frames with no hand-over."""
+    slow = "STANDIN_FRAME_SEC_AT"
+    for strategy, handovers in (("dynamic", True), ("static", False)):
+        scene = make_scene(tmp_path / strategy)
+        env = base_env(scene, STANDIN_FRAME_SEC="0.02", **{slow: "18-23:0.4"})
+        argv = render_argv(
+            scene, "0-23", "--concurrency", "2", "--split-strategy", strategy, "--spawn-delay", "0"
+        )
+        result = run(argv, env)
+        assert result.returncode == 0, result.stdout
+        writes = _writes(scene.events("write"))
+        assert sorted(writes) == sorted(str(scene.frame_file(f)) for f in range(24))
+        assert set(writes.values()) == {1}, result.stdout
+        summary = next(line for line in result.stdout.splitlines() if "STMPO summary" in line)
+        if handovers:
+            assert "shortened to frames" in result.stdout
+            assert "hand-overs: 0" not in summary and "hand-overs:" in summary
+            assert "(shortened)" in result.stdout  # the cut child succeeded on its new range
+        else:
+            assert "shortened to frames" not in result.stdout
