@@ -68,7 +68,7 @@ MERGE_ONLY = r"""
 import os, sys, time, zlib
 sys.path.insert(0, sys.argv[1])
 from stmpo_worker.childlog import READ_PIECE, Splitter
-from stmpo_worker.orchestrator import Orchestrator, RenderJob
+from stmpo_worker.orchestrator import Child, Orchestrator, RenderJob
 from stmpo_worker.outputs import Item
 from stmpo_worker.planning import RenderPlan
 children, lines = int(sys.argv[2]), int(sys.argv[3])
@@ -89,6 +89,8 @@ plan = RenderPlan(children, [(i, i) for i in range(children)], 1, None, True)
 job = RenderJob("p.aep", 1, "aerender", Item("c", ()), None, plan, 0.0, 1.0, True)
 sink = open(os.devnull, "w")
 orch = Orchestrator(job, sink, None)
+for a in orch.scheduler.begin(0.0):  # spawn delay 0: every launch at once, none carried out
+    orch.children.append(Child(a.child, a.first, a.last, 1, 0, None, a.child, orch.frames_of))
 began = time.process_time()
 splitters = [Splitter() for _ in range(children)]
 for k in range(max(map(len, reads))):
