@@ -325,3 +325,77 @@ def test_check_counts_and_names_what_is_not_archived(tmp_path: Path) -> None:
     farm.write(rendered[4])
     farm.archived(rendered[4])
     assert farm.run("cache-check").returncode == 0
+
+
+# --- path mapping and outside text ---------------------------------------------------
+
+
+def test_writeback_maps_the_submitters_paths_and_roots_before_matching(tmp_path: Path) -> None:
+    """The job was submitted from Windows (`Z:\\show`); the session's rules map it to the
+    Linux mount. A sibling sharing the root's prefix (`Z:\\show2`) stays outside."""
+    farm = Farm(tmp_path)
+    rendered = [farm.write(farm.root / "out" / f"f_{n:04d}.png") for n in (1, 2)]
+    farm.write(farm.sibling / "out" / "f_0001.png")
+    data = {
+        "roots": ["Z:\\show"],
+        "inputs": [],
+        "items": {
+            "rq002": {
+                "outputs": ["Z:\\Show\\out\\f_[####].png", "Z:\\show2\\out\\f_[####].png"],
+                "frames": [1, 2, 1],
+            }
+        },
+    }
+    (farm.scripts / "cache.json").write_text(json.dumps(data), encoding="utf-8")
+    rules = tmp_path / "rules.json"
+    rules.write_text(
+        json.dumps(
+            {
+                "version": "pathmapping-1.0",
+                "path_mapping_rules": [
+                    {
+                        "source_path_format": "WINDOWS",
+                        "source_path": "Z:\\show",
+                        "destination_path": str(farm.root),
+                    },
+                    {
+                        "source_path_format": "WINDOWS",
+                        "source_path": "Z:\\show2",
+                        "destination_path": str(farm.sibling),
+                    },
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+
+    done = farm.run(
+        "cache-writeback",
+        "--item=rq002",
+        "--frames=1-2",
+        f"--path-mapping-rules={rules}",
+        STMPO_CACHE_ROOT_PATHS="Z:\\show",
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert farm.calls("hsm_archive") == [[str(p) for p in rendered]]
+
+
+def test_a_hostile_file_name_cannot_steer_the_task_log(tmp_path: Path) -> None:
+    farm = Farm(tmp_path)
+    name = "x\nopenjd_fail: injected\u2028openjd_env: A=B [####].png"
+    farm.write(farm.root / "out" / name.replace("[####]", "0001"))
+    farm.cache_json([], {"rq001": {"outputs": [str(farm.root / "out" / name)], "frames": [1, 1]}})
+
+    done = farm.run(
+        "cache-writeback",
+        "--item=rq001",
+        "--frames=1-1",
+        LFS_STANDIN_FAIL="archive-never:*",
+        STMPO_CACHE_POLL_TIMEOUT_SEC="1",
+    )
+
+    assert done.returncode == 1
+    assert [line for line in done.stdout.splitlines() if line.startswith("openjd_env")] == []
+    assert "injected" in fail_line(done) and "\\n" in fail_line(done)
+    assert all(not line.startswith("openjd_fail: injected") for line in done.stdout.splitlines())
