@@ -399,3 +399,19 @@ def test_a_hostile_file_name_cannot_steer_the_task_log(tmp_path: Path) -> None:
     assert [line for line in done.stdout.splitlines() if line.startswith("openjd_env")] == []
     assert "injected" in fail_line(done) and "\\n" in fail_line(done)
     assert all(not line.startswith("openjd_fail: injected") for line in done.stdout.splitlines())
+
+
+def test_a_huge_or_damaged_cache_file_exits_2_naming_the_json_path(tmp_path: Path) -> None:
+    farm = Farm(tmp_path)
+    pattern = str(farm.root / "out" / "f_[#########].png")
+    farm.cache_json([], {"rq001": {"outputs": [pattern], "frames": [0, 999_999_999, 1]}})
+
+    done = farm.run("cache-check")
+
+    assert done.returncode == 2
+    assert "cache.json: items.rq001: more than 1000000 files" in fail_line(done)
+    (farm.scripts / "cache.json").write_text('{"items": {"rq001": {"frames": "0-9"}}}', "utf-8")
+    done = farm.run("cache-check")
+    assert done.returncode == 2
+    assert "cache.json: items.rq001.frames: expected [start, end]" in fail_line(done)
+    assert farm.calls("hsm_state") == []

@@ -394,6 +394,8 @@ def _check(setup: _Setup, log: _Log) -> int:
     for name in items:
         patterns, frames = item_outputs(setup.data, name)
         files += [f for p in patterns for f in _expand(p, frames, f"{CACHE_FILE}: items.{name}")]
+        if len(files) > MAX_FILES:
+            raise ArgumentProblem(f"{CACHE_FILE}: items", f"more than {MAX_FILES} output files")
     archived: list[str] = []
     unarchived: list[str] = []
     missing: list[str] = []
