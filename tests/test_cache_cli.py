@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shlex
 import subprocess
@@ -121,3 +122,25 @@ def test_bad_arguments_exit_2_naming_them(
     assert code == 2
     assert named in err
     assert "Traceback" not in err
+
+
+def test_progress_is_a_bar_on_a_terminal_and_plain_lines_otherwise() -> None:
+    from stmpo.cache_commands import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    now = [0.0]
+    tty, plain = Terminal(), io.StringIO()
+    bar, lines = (
+        Progress(tty, "hsm_state", lambda: now[0]),
+        Progress(plain, "hsm_state", lambda: now[0]),
+    )
+    for done in (0, 500, 1000):
+        bar(done, 1000)
+        lines(done, 1000)
+        now[0] += 1.0
+    assert tty.getvalue().endswith("\rhsm_state [" + "#" * 30 + "] 1000/1000\n")
+    assert "\rhsm_state [" + "#" * 15 + "." * 15 + "] 500/1000" in tty.getvalue()
+    assert plain.getvalue() == "hsm_state: 0/1000 files\nhsm_state: 1000/1000 files\n"

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from stmpo._worker_scripts.stmpo_worker import filecache as fc
 from stmpo.locations import resources_dir, worker_scripts_dir
+from stmpo_worker_harness import base_env, make_scene, render_argv, run
 
 LFS_STANDIN = resources_dir() / "lfs_standin.py"
 PY39 = Path.home() / ".pyenv" / "versions" / "3.9.18" / "bin" / "python"
@@ -415,3 +416,44 @@ def test_a_huge_or_damaged_cache_file_exits_2_naming_the_json_path(tmp_path: Pat
     assert done.returncode == 2
     assert "cache.json: items.rq001.frames: expected [start, end]" in fail_line(done)
     assert farm.calls("hsm_state") == []
+
+
+# --- with real renders ----------------------------------------------------------------
+
+
+def test_a_job_refreshes_before_the_first_aerender_and_archives_each_frame_once(
+    tmp_path: Path,
+) -> None:
+    """The job's order on one Linux host: Cache refresh, then per task render (the
+    aerender stand-in) and write-back, then the check. Every rendered frame is archived
+    exactly once, and only after it was rendered."""
+    farm = Farm(tmp_path)
+    scene = make_scene(farm.root)
+    farm.archived(scene.project)
+    farm.cache_json(
+        [str(scene.project)],
+        {"rq001": {"outputs": [scene.pattern], "frames": [0, 5, 1]}},
+    )
+    assert farm.run("cache-refresh").returncode == 0
+    rendered: list[str] = []
+    for frames in ("0-2", "3-5"):
+        env = base_env(scene, **farm.env())
+        done = run(render_argv(scene, frames), env)
+        assert done.returncode == 0, done.stdout + done.stderr
+        start, end = map(int, frames.split("-"))
+        rendered += [str(scene.frame_file(n)) for n in range(start, end + 1)]
+        wrote = farm.run("cache-writeback", "--item=rq001", f"--frames={frames}")
+        assert wrote.returncode == 0, wrote.stdout + wrote.stderr
+
+    archived = [p for call in farm.calls("hsm_archive") for p in call]
+    assert sorted(archived) == sorted(rendered)  # each frame once, nothing else
+    log = [json.loads(line) for line in farm.log.read_text("utf-8").splitlines()]
+    first_aerender = min(e["t"] for e in scene.events("start"))
+    refresh = [e["t"] for e in log if e["args"][0] in ("hsm_release", "hsm_restore")]
+    assert len(refresh) == 2 and max(refresh) < first_aerender
+    done_at = {str(scene.frame_file(e["frame"])): e["t"] for e in scene.events("frame")}
+    for entry in log:
+        if entry["args"][0] == "hsm_archive":
+            assert all(entry["t"] > done_at[p] for p in entry["args"][1:])
+    check = farm.run("cache-check")
+    assert check.returncode == 0 and "6 archived, 0 not archived" in check.stdout
