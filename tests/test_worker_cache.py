@@ -457,3 +457,26 @@ def test_a_job_refreshes_before_the_first_aerender_and_archives_each_frame_once(
             assert all(entry["t"] > done_at[p] for p in entry["args"][1:])
     check = farm.run("cache-check")
     assert check.returncode == 0 and "6 archived, 0 not archived" in check.stdout
+
+
+def test_the_standin_answers_like_lfs(tmp_path: Path) -> None:
+    """lfs-hsm(1): one state line per file, the flags word, the error for a missing file
+    (and lfs stops there), hsm_release refused for a file that is not archived."""
+    farm = Farm(tmp_path)
+    fresh = farm.write(farm.root / "fresh.exr")
+    kept = farm.write(farm.root / "kept.exr")
+    farm.archived(kept)
+    assert farm.lfs_call("hsm_release", str(kept)).returncode == 0
+
+    done = farm.lfs_call("hsm_state", str(fresh), str(kept), str(farm.root / "gone"), str(fresh))
+
+    assert done.stdout.splitlines() == [
+        f"{fresh}: (0x00000000)",
+        f"{kept}: (0x0000000d) released exists archived, archive_id:1",
+    ]
+    assert done.returncode != 0
+    assert (
+        done.stderr == f"can't get hsm state for {farm.root / 'gone'}: No such file or directory\n"
+    )
+    refused = farm.lfs_call("hsm_release", str(fresh))
+    assert refused.returncode != 0 and "Operation not permitted" in refused.stderr
