@@ -26,6 +26,7 @@ COMMANDS: tuple[str, ...] = (
     "stmpo.export.command_schema",
     "stmpo.fonts.command",
     "stmpo.export.command_check",
+    "stmpo.cache_commands",
 )
 
 

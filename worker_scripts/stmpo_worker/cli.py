@@ -1,4 +1,5 @@
-"""Worker command line: `render`, `prepare-outputs`, `remove-fonts` (docs/architecture.md).
+"""Worker command line: `render`, `prepare-outputs`, `remove-fonts`, `cache-refresh`,
+`cache-writeback`, `cache-check` (docs/architecture.md, docs/file-cache.md).
 
 Exit status: 0 success; 1 a render or preparation failed; 2 bad arguments or setup
 (named argument, aerender not found, unreadable path mapping rules); 143 cancelled.
@@ -225,7 +226,40 @@ def build_parser() -> argparse.ArgumentParser:
     remove = sub.add_parser("remove-fonts", help="remove the fonts prepare-outputs installed")
     remove.add_argument("--font-state", required=True)
     remove.set_defaults(handler=run_remove_fonts)
+    _add_cache_parsers(sub)
     return parser
+
+
+def _add_cache_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """The file cache steps (cachesteps.py, docs/file-cache.md): settings from the
+    STMPO_CACHE_* variables, files from scripts/cache.json."""
+    refresh = sub.add_parser(
+        "cache-refresh", help="release stale cached inputs and restore them (lfs)"
+    )
+    refresh.add_argument("--path-mapping-rules", default="")
+    refresh.set_defaults(handler=_cache_handler("run_cache_refresh"))
+
+    writeback = sub.add_parser(
+        "cache-writeback", help="archive the files this task rendered and wait (lfs)"
+    )
+    writeback.add_argument("--item", required=True, help="item name in cache.json (rq003)")
+    writeback.add_argument("--frames", required=True, type=_frames, help="S-E, inclusive")
+    writeback.add_argument("--step", type=_int_between(1, MAX_FRAME_NUMBER), default=1)
+    writeback.add_argument("--path-mapping-rules", default="")
+    writeback.set_defaults(handler=_cache_handler("run_cache_writeback"))
+
+    check = sub.add_parser("cache-check", help="report outputs that are not archived (lfs)")
+    check.add_argument("--path-mapping-rules", default="")
+    check.set_defaults(handler=_cache_handler("run_cache_check"))
+
+
+def _cache_handler(name: str) -> Callable[[argparse.Namespace], int]:
+    def handler(args: argparse.Namespace) -> int:
+        from . import cachesteps  # only here: `render` never needs it
+
+        return int(getattr(cachesteps, name)(args))
+
+    return handler
 
 
 def _say(stream: TextIO, text: str) -> None:
