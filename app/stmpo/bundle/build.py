@@ -102,9 +102,6 @@ def build_bundle(export: Export, settings: BundleSettings | None = None) -> Buil
         problems += exc.problems
     chunk_size = int(values.get("ChunkSize", default_value("ChunkSize")))
     roots_text = str(values.get("CacheRootPaths", default_value("CacheRootPaths")))
-    roots_wrong = roots_problem(roots_text)
-    if roots_wrong is not None:
-        problems.append(roots_wrong)
     try:
         plans, warnings = plan_items(export, settings.items, settings.frame_overrides, chunk_size)
     except BundleError as exc:
