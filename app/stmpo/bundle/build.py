@@ -234,6 +234,14 @@ def _check(scan: AssetScan, settings: BundleSettings, fonts: list[FontFile]) -> 
 def check_export_uploads(export: Export, settings: BundleSettings | None = None) -> UploadCheck:
     """What the export's job would upload, and what is refused, whatever items are chosen
     (inputs do not depend on them): the submitter shows this before Submit."""
+    return scan_export_uploads(export, settings)[1]
+
+
+def scan_export_uploads(
+    export: Export, settings: BundleSettings | None = None
+) -> tuple[AssetScan, UploadCheck]:
+    """`check_export_uploads` with the scan it was made from: which inputs are uploaded
+    and which reach the workers through the file cache (`scan.cached`)."""
     settings = settings or BundleSettings()
     fonts, _ = plan_fonts(export)
     project_file = str(settings.parameters.get("ProjectFile") or export.project.path)
@@ -247,7 +255,7 @@ def check_export_uploads(export: Export, settings: BundleSettings | None = None)
         cache_roots=roots,
     )
     check = _check(scan, settings, fonts)
-    return replace(check, summary=replace(check.summary, cached_files=len(scan.cached)))
+    return scan, replace(check, summary=replace(check.summary, cached_files=len(scan.cached)))
 
 
 def bundled_script_files() -> list[str]:
