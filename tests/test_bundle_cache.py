@@ -148,6 +148,7 @@ def test_the_bundle_gains_the_cache_steps_and_cache_json(
     }
     # the summary says what is uploaded and what reaches the workers through the cache
     assert "5 files through the file cache, not uploaded" in stdout
+    assert "2 steps (+ 3 file cache steps), 4 tasks" in stdout
 
 
 def test_files_under_a_root_are_not_job_attachments(
