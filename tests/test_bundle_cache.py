@@ -308,3 +308,23 @@ def test_the_host_requirements_given_replace_only_the_render_steps(
     for step in template["steps"]:
         wanted = windows if step["name"].startswith("RQ ") else LINUX
         assert step["hostRequirements"] == wanted, step["name"]
+
+
+def test_the_dialogs_host_requirements_leave_the_cache_steps_on_linux(tmp_path: Path) -> None:
+    """The submitter dialog hands its host requirements to write_bundle, which puts them
+    on every render step (as the deadline library does); the cache steps keep Linux."""
+    from stmpo.bundle import BundleSettings, build_bundle, write_bundle
+    from stmpo.export import load_export
+
+    export, root, _ = cache_scene(tmp_path)
+    built = build_bundle(
+        load_export(export), BundleSettings(parameters={"CacheRootPaths": str(root)})
+    )
+    windows = {"attributes": [{"name": "attr.worker.os.family", "anyOf": ["windows"]}]}
+    out = write_bundle(built, tmp_path / "bundle", host_requirements=windows)
+    template, _ = read_bundle(out)
+    wanted = {
+        s["name"]: (windows if s["name"].startswith("RQ ") else LINUX) for s in template["steps"]
+    }
+    assert {s["name"]: s["hostRequirements"] for s in template["steps"]} == wanted
+    assert len(wanted) == 5
