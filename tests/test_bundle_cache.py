@@ -328,3 +328,41 @@ def test_the_dialogs_host_requirements_leave_the_cache_steps_on_linux(tmp_path: 
     }
     assert {s["name"]: s["hostRequirements"] for s in template["steps"]} == wanted
     assert len(wanted) == 5
+
+
+def test_windows_paths_match_case_insensitively_and_never_across_drives(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The sample Windows export: `//FILESERVER/Plates` holds the footage (other case and
+    separators), `c:/RENDERS/spot` holds item 1's sequence and item 2's frames; the movie
+    on the share and `D:\\renders` (another drive) do not match."""
+    from stmpo.locations import examples_dir
+
+    out = tmp_path / "bundle"
+    roots = "//FILESERVER/Plates;c:/RENDERS/spot;D:\\renders"
+    code, stdout, err = run_cli(
+        [
+            "bundle",
+            str(examples_dir() / "windows_paths.json"),
+            "-o",
+            str(out),
+            "-p",
+            f"CacheRootPaths={roots}",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    cache = json.loads((out / "scripts" / "cache.json").read_text("utf-8"))
+    assert cache["inputs"] == [
+        {"path": "\\\\fileserver\\plates\\sh010\\plate.[####].exr", "range": [0, 249]}
+    ]
+    assert cache["items"] == {
+        "rq001": {"outputs": ["C:/renders/spot/MAIN_[#####].png"], "frames": [0, 49, 1]},
+        "rq002": {
+            "outputs": ["C:\\renders\\spot\\Titles\\Titles_[#####].tif"],
+            "frames": [0, 24, 1],
+        },
+    }
+    template, _ = read_bundle(out)
+    assert next(s["name"] for s in template["steps"]) == "Cache refresh"
+    assert "(+ 4 file cache steps)" in stdout
