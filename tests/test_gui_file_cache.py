@@ -52,3 +52,25 @@ def test_a_bad_root_blocks_submit_with_the_reason(
     assert "9 roots given; a file cache links at most 8" in reason
     tab.stmpo_controls["CacheRootPaths"].setText("")
     assert not tab.invalid_parameter_names()
+
+
+def test_the_roots_stick_beside_the_project_and_apply_on_open(
+    make_dialog: Callable[[Path], Any], tmp_path: Path
+) -> None:
+    from stmpo.export import load_export
+    from stmpo.gui.settings import AfterEffectsSettings, save_sticky, sticky_path
+
+    export_path = make_export(tmp_path, "spot", font=False, footage_frames=2)
+    tab = make_dialog(export_path).job_settings
+    plates = tmp_path / "spot" / "plates"
+    tab.stmpo_controls["CacheRootPaths"].setText(str(plates))
+    tab.stmpo_controls["LfsCommand"].setText("/usr/bin/lfs")
+    settings = AfterEffectsSettings()
+    tab.update_settings(settings)
+    save_sticky(settings, sticky_path(load_export(export_path), str(export_path)))
+
+    again = make_dialog(export_path).job_settings
+    assert again.stmpo_controls["CacheRootPaths"].text() == str(plates)
+    assert again.parameter_values()["LfsCommand"] == "/usr/bin/lfs"
+    assert again.upload_summary.cached_files == 2
+    assert _split(again)[0] == f"file cache: {plates / 'plate.0000.exr'}"
