@@ -10,6 +10,7 @@ write-back check"; files under a root are not job attachments, everything else s
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +190,10 @@ def test_the_dry_run_summary_counts_cached_and_uploaded_files(
     )
     assert code == 0, stdout + err
     assert "5 files through the file cache, not uploaded" in stdout + err
+    [entry] = json.loads(report.read_text("utf-8"))["exports"]
+    assert entry["cachedFiles"] == 5
+    table = stdout.split("EXPORT", 1)[1]  # the summary table at the end says it too
+    assert re.search(r"uploads \d+ files, [^;]+; 5 files through the file cache", table)
 
 
 @pytest.mark.parametrize(
