@@ -169,6 +169,11 @@ def test_files_under_a_root_are_not_job_attachments(
         [str(local / "logo.png"), str(tmp_path / "cache" / "show2" / "music.wav")]
     )
     assert refs["outputs"]["directories"] == [str(local / "out")]
+    # the deadline library attaches a PATH parameter with a data flow: the project in
+    # the cache has none (OpenJD still path-maps it)
+    template, _ = read_bundle(out)
+    [project] = [d for d in template["parameterDefinitions"] if d["name"] == "ProjectFile"]
+    assert project["type"] == "PATH" and project["dataFlow"] == "NONE"
 
 
 def test_the_dry_run_summary_counts_cached_and_uploaded_files(
@@ -248,6 +253,8 @@ def test_roots_with_nothing_under_them_warn_and_add_no_steps(
     assert [s["name"] for s in template["steps"]] == ["RQ 001 MAIN comp", "RQ 002 MAIN comp"]
     assert not (out / "scripts" / "cache.json").exists()
     assert str(tmp_path / "cache" / "show" / "spot.aep") in refs["inputs"]["filenames"]
+    [project] = [d for d in template["parameterDefinitions"] if d["name"] == "ProjectFile"]
+    assert project["dataFlow"] == "IN"
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from stmpo.bundle.cache import (
     CacheOptions,
     CachePlan,
     plan_cache,
+    project_not_attached,
     roots_problem,
     with_cache_steps,
 )
@@ -123,6 +124,8 @@ def build_bundle(export: Export, settings: BundleSettings | None = None) -> Buil
     template = with_cache_steps(
         template, [(step_name(plan), plan.item.index) for plan in plans], cache
     )
+    if cache.roots and root_of(project_file, cache.roots) is not None:
+        template = project_not_attached(template)
     too_large = template_size_problem(template, plans, chunk_size)
     if too_large is not None:  # before assets, writing and openjd-model: seconds, not minutes
         raise BundleError([too_large])

@@ -287,3 +287,18 @@ def with_cache_steps(
         )
     result["steps"] = steps
     return result
+
+
+def project_not_attached(template: Mapping[str, Any]) -> dict[str, Any]:
+    """`template` with `ProjectFile`'s `dataFlow` NONE: the deadline library adds every
+    PATH parameter with a data flow to the job attachments, so a project in the cache
+    would be uploaded after all. OpenJD still maps the value with the session's path
+    mapping rules (it maps every PATH parameter), so the workers open it on the mount."""
+    result = dict(template)
+    definitions = []
+    for definition in template["parameterDefinitions"]:
+        if definition.get("name") == "ProjectFile":
+            definition = {**definition, "dataFlow": "NONE"}
+        definitions.append(definition)
+    result["parameterDefinitions"] = definitions
+    return result
