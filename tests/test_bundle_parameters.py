@@ -29,6 +29,13 @@ EXPECTED = {
     "SkipExisting": ("STRING", "true"),
     "StallTimeoutSec": ("FLOAT", 1800.0),
     "StartupTimeoutSec": ("FLOAT", 600.0),
+    # issue 12: burst rendering through a shared file cache (docs/file-cache.md)
+    "CacheRootPaths": ("STRING", ""),
+    "CacheEviction": ("STRING", "true"),
+    "CacheHydration": ("STRING", "true"),
+    "CacheWriteBack": ("STRING", "true"),
+    "LfsCommand": ("STRING", "sudo lfs"),
+    "CachePollTimeoutSec": ("FLOAT", 3600.0),
     # the conda queue environment's own names, types and defaults (docs/job-bundle.md)
     "CondaPackages": ("STRING", ""),
     "CondaChannels": ("STRING", "deadline-cloud"),
@@ -51,7 +58,15 @@ def test_every_parameter_has_a_label_and_a_group() -> None:
         ui = d["userInterface"]
         assert ui["label"]
         groups.setdefault(ui["groupLabel"], set()).add(d["name"])
-    assert set(groups) == {"STMPO", "After Effects"}
+    assert set(groups) == {"STMPO", "After Effects", "File cache"}
+    assert groups["File cache"] == {
+        "CacheRootPaths",
+        "CacheEviction",
+        "CacheHydration",
+        "CacheWriteBack",
+        "LfsCommand",
+        "CachePollTimeoutSec",
+    }
     assert {"ProjectFile", "AerenderPath"} <= groups["After Effects"]
     assert {"Concurrency", "MaxConcurrency", "DisableMFR", "ChildGraceSec"} <= groups["STMPO"]
 

@@ -79,7 +79,7 @@ def test_worker_command_line_follows_the_contract() -> None:
     [env] = built.template["jobEnvironments"]
     assert env["variables"]["STMPO_PROJECT"] == "{{Param.ProjectFile}}"
     assert env["variables"]["STMPO_MAX_CONCURRENCY"] == "{{Param.MaxConcurrency}}"
-    assert len(env["variables"]) == 17  # one per contract.SETTINGS row with a job parameter
+    assert len(env["variables"]) == 23  # one per contract.SETTINGS row with a job parameter
 
 
 def test_hostile_values_travel_only_in_job_files() -> None:

@@ -36,6 +36,10 @@ _ITEM_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z", re.ASCII)
 MAX_FRAME_NUMBER = 10**9
 MAX_PROCESSES = 256
 SPLIT_STRATEGIES = ("dynamic", "static")
+#: The group of the file cache rows (issue 12): the template's and the submitter's label.
+CACHE_GROUP = "File cache"
+#: A file cache links at most 8 data repositories, so CacheRootPaths holds at most 8.
+MAX_CACHE_ROOTS = 8
 
 
 @dataclass(frozen=True)
@@ -254,6 +258,77 @@ SETTINGS: tuple[Setting, ...] = (
         "NUMA map (empty = host topology)",
         "Path of a NUMA map JSON on the worker; empty reads the host topology.",
         gui=False,
+    ),
+    # Issue 12: burst rendering through a shared file cache (docs/file-cache.md). The
+    # submitter adds the cache steps when a path lies under a root; the worker's cache-*
+    # subcommands read these.
+    Setting(
+        "--cache-root-paths",
+        "text",
+        "",
+        "CacheRootPaths",
+        "File cache root paths",
+        "Semicolon-separated absolute paths (at most 8: a cache links at most 8 data "
+        "repositories) whose files reach the workers through a file cache mount: they "
+        "are not uploaded, and the job gains cache refresh and write-back steps. "
+        "Empty = no file cache.",
+        group=CACHE_GROUP,
+    ),
+    Setting(
+        "--cache-eviction",
+        "bool",
+        True,
+        "CacheEviction",
+        "Release stale cached inputs before rendering",
+        "Cache refresh: lfs hsm_release the inputs under a root that are archived and "
+        "not dirty, so the cache reads them again from the origin (never a dirty or "
+        "unarchived file).",
+        group=CACHE_GROUP,
+    ),
+    Setting(
+        "--cache-hydration",
+        "bool",
+        True,
+        "CacheHydration",
+        "Restore cached inputs before rendering",
+        "Cache refresh: lfs hsm_restore the inputs under a root and wait until none is "
+        "released, so the render does not wait on the origin file by file.",
+        group=CACHE_GROUP,
+    ),
+    Setting(
+        "--cache-write-back",
+        "bool",
+        True,
+        "CacheWriteBack",
+        "Write rendered frames back to the origin",
+        "After each render task, lfs hsm_archive the files it rendered under a root and "
+        "wait until each is archived; a file that does not make it fails the task.",
+        group=CACHE_GROUP,
+    ),
+    Setting(
+        "--lfs-command",
+        "text",
+        "sudo lfs",
+        "LfsCommand",
+        "lfs command",
+        "How the cache steps run the Lustre lfs tool (split like a shell would, never "
+        "run through one), e.g. 'sudo lfs' or '/usr/bin/lfs'.",
+        group=CACHE_GROUP,
+    ),
+    Setting(
+        "--cache-poll-timeout-sec",
+        "float",
+        3600.0,
+        "CachePollTimeoutSec",
+        "Cache poll timeout",
+        "Seconds a cache step waits for restores or archives to finish before it fails, "
+        "naming the files.",
+        low=1.0,
+        high=604800.0,
+        step=60.0,
+        decimals=1,
+        suffix=" s",
+        group=CACHE_GROUP,
     ),
     # Per-task flags: the template's command line or a hand run gives them.
     Setting(

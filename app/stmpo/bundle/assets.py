@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from stmpo._worker_scripts.stmpo_worker.cachepaths import root_of
 from stmpo.bundle.asset_roots import (
     WINDOWS_PATH_LIMIT,
     WORKER_ROOT_DEPTH,
@@ -153,8 +154,18 @@ class _Collector:
     referenced: dict[str, None]
     warnings: list[str]
     sources: dict[tuple[str, bool], UploadSource]
+    cache_roots: tuple[str, ...] = ()
+    cached: dict[str, None] = field(default_factory=dict)
+    """Inputs under a file cache root: the workers read them through the cache mount,
+    so they are neither uploaded nor path-mapped to a job attachments folder."""
+
+    def in_cache(self, path: str) -> bool:
+        return bool(self.cache_roots) and root_of(path, self.cache_roots) is not None
 
     def input_file(self, path: str, what: str, where: str) -> None:
+        if self.in_cache(path):
+            self.cached[path] = None
+            return
         if os.path.isfile(path):
             self.files[path] = None
             self.sources.setdefault((path, False), UploadSource(path, where))
@@ -170,6 +181,10 @@ def _footage(collector: _Collector, footage: Footage, where: str) -> None:
     if footage.missing:
         collector.referenced[footage.path] = None
         collector.warnings.append(f"footage missing in After Effects: {footage.path}")
+        return
+    if collector.in_cache(footage.path):
+        frames = expand_sequence(footage.path) if footage.sequence else []
+        collector.cached.update(dict.fromkeys(frames or [footage.path]))
         return
     if not footage.sequence:
         collector.input_file(footage.path, "footage", where)
@@ -198,6 +213,9 @@ class AssetScan:
     warnings: list[str]
     sources: tuple[UploadSource, ...]
     """Every uploaded input with the JSON path (or argument) that named it."""
+    cached: tuple[str, ...] = ()
+    """Inputs under a file cache root (a sequence as its frames on this machine): not
+    uploaded, the workers read them through the cache mount."""
 
 
 def collect_assets(
@@ -207,9 +225,12 @@ def collect_assets(
     project_file: str,
     project_where: str = "project.path",
     extra_input_files: Iterable[str] = (),
+    cache_roots: Sequence[str] = (),
 ) -> AssetScan:
-    """Inputs (project, footage, extra files), outputs (output folders), and warnings."""
-    collector = _Collector({}, {}, {}, [], {})
+    """Inputs (project, footage, extra files), outputs (output folders), and warnings.
+    Inputs and output folders under a file cache root (`cache_roots`) are left out of
+    the references: the workers reach them through the cache mount (docs/file-cache.md)."""
+    collector = _Collector({}, {}, {}, [], {}, tuple(cache_roots))
     collector.input_file(project_file, "project file", project_where)
     for index, footage in enumerate(export.footage):
         _footage(collector, footage, f"footage[{index}].path")
@@ -222,7 +243,7 @@ def collect_assets(
         if problem:
             raise StmpoError([Problem("--input-file", f"{shown(path)}: {problem}")])
         collector.input_file(path, "extra input file", "--input-file")
-    outputs = output_directories(plans)
+    outputs = [d for d in output_directories(plans) if not collector.in_cache(d)]
     inputs = [*collector.files, *collector.referenced]
     refs = AssetRefs(
         input_filenames=tuple(collector.files),
@@ -230,11 +251,18 @@ def collect_assets(
         output_directories=tuple(covering_output_dirs(outputs, inputs, collector.dirs)),
         referenced_paths=tuple(collector.referenced),
     )
-    output_files = [om.path for plan in plans for om in plan.item.output_modules]
+    output_files = [
+        om.path
+        for plan in plans
+        for om in plan.item.output_modules
+        if not collector.in_cache(om.path)
+    ]
     collector.warnings.extend(
         _root_warnings(project_file, export, inputs, list(collector.dirs), outputs, output_files)
     )
-    return AssetScan(refs, collector.warnings, tuple(collector.sources.values()))
+    return AssetScan(
+        refs, collector.warnings, tuple(collector.sources.values()), tuple(collector.cached)
+    )
 
 
 def _root_warnings(

@@ -7,18 +7,30 @@ written. The GUI previews a BuiltBundle and `write_bundle` turns it into files.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from stmpo.bundle.assets import AssetRefs, AssetScan, collect_assets
+from stmpo._worker_scripts.stmpo_worker.cachepaths import parse_roots, root_of
+from stmpo._worker_scripts.stmpo_worker.contract import encode_json_file
+from stmpo.bundle.assets import AssetRefs, AssetScan, collect_assets, expand_sequence
+from stmpo.bundle.cache import (
+    CACHE_FILE,
+    CacheInput,
+    CacheOptions,
+    CachePlan,
+    plan_cache,
+    project_not_attached,
+    roots_problem,
+    with_cache_steps,
+)
 from stmpo.bundle.command_lines import too_long
 from stmpo.bundle.conda import conda_packages_for, exporting_version
 from stmpo.bundle.limits import template_size_problem
 from stmpo.bundle.parameters import default_value, parse_parameter_values
 from stmpo.bundle.selection import ItemPlan, plan_items
 from stmpo.bundle.settings import BundleSettings
-from stmpo.bundle.template import build_template, job_files, job_name
+from stmpo.bundle.template import build_template, job_files, job_name, step_name
 from stmpo.bundle.upload_policy import UploadCheck, UploadRules, UploadSummary, check_uploads
 from stmpo.errors import BundleError, Problem
 from stmpo.export.model import Export
@@ -46,7 +58,9 @@ class BuiltBundle:
     """What job attachments will upload from this machine, before deduplication."""
     script_files: tuple[tuple[str, str], ...] = ()
     """`(path inside scripts/, text)`: the item and output-folder files the template's
-    command lines name (worker `contract.py`)."""
+    command lines name (worker `contract.py`), and `cache.json` with cache steps."""
+    cache: CachePlan = field(default_factory=CachePlan)
+    """The file cache steps (issue 12); inactive without CacheRootPaths."""
 
     @property
     def job_name(self) -> str:
@@ -88,6 +102,7 @@ def build_bundle(export: Export, settings: BundleSettings | None = None) -> Buil
     except BundleError as exc:
         problems += exc.problems
     chunk_size = int(values.get("ChunkSize", default_value("ChunkSize")))
+    roots_text = str(values.get("CacheRootPaths", default_value("CacheRootPaths")))
     try:
         plans, warnings = plan_items(export, settings.items, settings.frame_overrides, chunk_size)
     except BundleError as exc:
@@ -104,11 +119,17 @@ def build_bundle(export: Export, settings: BundleSettings | None = None) -> Buil
         task_timeout=settings.task_timeout,
         host_requirements=settings.host_requirements,
     )
+    project_file = str(values.get("ProjectFile", export.project.path))
+    cache = _cache_plan(export, plans, project_file, values, parse_roots(roots_text))
+    template = with_cache_steps(
+        template, [(step_name(plan), plan.item.index) for plan in plans], cache
+    )
+    if cache.roots and root_of(project_file, cache.roots) is not None:
+        template = project_not_attached(template)
     too_large = template_size_problem(template, plans, chunk_size)
     if too_large is not None:  # before assets, writing and openjd-model: seconds, not minutes
         raise BundleError([too_large])
 
-    project_file = str(values.get("ProjectFile", export.project.path))
     values["ProjectFile"] = project_file
     conda_warnings: list[str] = []
     if "CondaPackages" not in values:  # given, even empty (-p CondaPackages=), it stays
@@ -127,6 +148,7 @@ def build_bundle(export: Export, settings: BundleSettings | None = None) -> Buil
         project_file=project_file,
         project_where="-p ProjectFile" if "ProjectFile" in settings.parameters else "project.path",
         extra_input_files=settings.extra_input_files,
+        cache_roots=cache.roots,
     )
     asset_warnings = scan.warnings
     check = _check(scan, settings, fonts)
@@ -143,15 +165,65 @@ def build_bundle(export: Export, settings: BundleSettings | None = None) -> Buil
                 *warnings,
                 *font_warnings,
                 *asset_warnings,
+                *cache.warnings,
                 *too_long(template),
             ]
         ),
         plans=tuple(plans),
         fonts=tuple(fonts),
-        uploads=check.summary,
+        uploads=replace(check.summary, cached_files=len(scan.cached)),
         # A new id per bundle: a resumed task reuses only its own render's frames.
-        script_files=tuple(sorted(job_files(plans, secrets.token_hex(8)).items())),
+        script_files=tuple(sorted(_script_files(plans, cache).items())),
+        cache=cache,
     )
+
+
+def _script_files(plans: list[ItemPlan], cache: CachePlan) -> dict[str, str]:
+    files = job_files(plans, secrets.token_hex(8))
+    if cache.active:
+        files[CACHE_FILE] = encode_json_file(cache.payload())
+    return files
+
+
+def _flag(values: dict[str, Any], name: str) -> bool:
+    return str(values.get(name, default_value(name))).lower() == "true"
+
+
+def _cache_plan(
+    export: Export,
+    plans: list[ItemPlan],
+    project_file: str,
+    values: dict[str, Any],
+    roots: list[str],
+) -> CachePlan:
+    """The file cache steps the job needs (docs/file-cache.md); none without roots."""
+    if not roots:
+        return CachePlan()
+    options = CacheOptions(
+        roots=tuple(roots),
+        eviction=_flag(values, "CacheEviction"),
+        hydration=_flag(values, "CacheHydration"),
+        write_back=_flag(values, "CacheWriteBack"),
+    )
+    inputs = [CacheInput(project_file)]
+    for footage in export.footage:
+        if footage.missing:
+            continue
+        on_disk = (
+            tuple(expand_sequence(footage.path))
+            if footage.sequence and root_of(footage.path, roots) is not None
+            else ()
+        )
+        inputs.append(CacheInput(footage.path, footage.sequence, on_disk))
+    items = [
+        (
+            plan.item.index,
+            [om.path for om in plan.item.output_modules],
+            (plan.start, plan.end, plan.step),
+        )
+        for plan in plans
+    ]
+    return plan_cache(options, inputs, items)
 
 
 def _check(scan: AssetScan, settings: BundleSettings, fonts: list[FontFile]) -> UploadCheck:
@@ -165,13 +237,28 @@ def _check(scan: AssetScan, settings: BundleSettings, fonts: list[FontFile]) -> 
 def check_export_uploads(export: Export, settings: BundleSettings | None = None) -> UploadCheck:
     """What the export's job would upload, and what is refused, whatever items are chosen
     (inputs do not depend on them): the submitter shows this before Submit."""
+    return scan_export_uploads(export, settings)[1]
+
+
+def scan_export_uploads(
+    export: Export, settings: BundleSettings | None = None
+) -> tuple[AssetScan, UploadCheck]:
+    """`check_export_uploads` with the scan it was made from: which inputs are uploaded
+    and which reach the workers through the file cache (`scan.cached`)."""
     settings = settings or BundleSettings()
     fonts, _ = plan_fonts(export)
     project_file = str(settings.parameters.get("ProjectFile") or export.project.path)
+    roots_text = str(settings.parameters.get("CacheRootPaths") or "")
+    roots = parse_roots(roots_text) if roots_problem(roots_text) is None else []
     scan = collect_assets(
-        export, [], project_file=project_file, extra_input_files=settings.extra_input_files
+        export,
+        [],
+        project_file=project_file,
+        extra_input_files=settings.extra_input_files,
+        cache_roots=roots,
     )
-    return _check(scan, settings, fonts)
+    check = _check(scan, settings, fonts)
+    return scan, replace(check, summary=replace(check.summary, cached_files=len(scan.cached)))
 
 
 def bundled_script_files() -> list[str]:

@@ -75,8 +75,10 @@ def run(args: argparse.Namespace) -> int:
         print(text_line(f"warning: {warning}"), file=sys.stderr)
     steps = len(built.plans)
     tasks = sum(len(plan.chunks) for plan in built.plans)
+    cache_steps = len(built.template["steps"]) - steps
+    cache = f" (+ {cache_steps} file cache steps)" if cache_steps else ""
     print(
-        f'{out}: "{built.job_name}", {steps} step{"s" if steps != 1 else ""}, '
+        f'{out}: "{built.job_name}", {steps} step{"s" if steps != 1 else ""}{cache}, '
         f"{tasks} task{'s' if tasks != 1 else ''}, uploads {built.uploads.text()}"
     )
     return 0

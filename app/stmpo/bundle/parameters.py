@@ -161,6 +161,13 @@ def parse_parameter_values(values: Mapping[str, str]) -> dict[str, Any]:
             parsed[name] = coerce_value(definition, text)
         except ValueError as exc:
             problems.append(Problem(where, str(exc)))
+            continue
+        if name == "CacheRootPaths":  # what OpenJD cannot check: absolute, at most 8
+            from stmpo.bundle.cache import roots_problem
+
+            wrong = roots_problem(text)
+            if wrong is not None:
+                problems.append(wrong)
     if problems:
         raise BundleError(problems)
     return parsed

@@ -108,14 +108,27 @@ class UploadSummary:
     files: int = 0
     bytes: int = 0
     complete: bool = True
+    cached_files: int = 0
+    """Inputs under a file cache root: read through the cache mount, not uploaded."""
 
     def text(self) -> str:
         at_least = "" if self.complete else "at least "
         plural = "" if self.files == 1 else "s"
-        return f"{at_least}{self.files} file{plural}, {human_size(self.bytes)}"
+        text = f"{at_least}{self.files} file{plural}, {human_size(self.bytes)}"
+        if self.cached_files:
+            cached = "" if self.cached_files == 1 else "s"
+            text += f"; {self.cached_files} file{cached} through the file cache, not uploaded"
+        return text
 
     def to_json(self) -> dict[str, object]:
-        return {"files": self.files, "bytes": self.bytes, "complete": self.complete}
+        data: dict[str, object] = {
+            "files": self.files,
+            "bytes": self.bytes,
+            "complete": self.complete,
+        }
+        if self.cached_files:
+            data["cachedFiles"] = self.cached_files
+        return data
 
 
 def human_size(size: int) -> str:

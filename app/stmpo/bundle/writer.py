@@ -20,6 +20,7 @@ from typing import Any
 
 from stmpo.bundle.assets import AssetReferencesLike, AssetRefs
 from stmpo.bundle.build import BuiltBundle
+from stmpo.bundle.cache import is_cache_step
 from stmpo.bundle.marker import MARKER, files_in, marker_text, refusal
 from stmpo.bundle.target import Target, resolve_target
 from stmpo.bundle.validate import validate_bundle_dir
@@ -68,12 +69,14 @@ def copy_scripts(
 def final_template(
     built: BuiltBundle, host_requirements: Mapping[str, Any] | None
 ) -> dict[str, Any]:
-    """The template with the dialog's host requirements on every step (as the deadline
-    library's own bundle submitter does)."""
+    """The template with the dialog's host requirements on every render step (as the
+    deadline library's own bundle submitter does on every step); the file cache steps
+    keep their Linux requirement (docs/file-cache.md)."""
     template = copy.deepcopy(built.template)
     if host_requirements:
         for step in template["steps"]:
-            step["hostRequirements"] = copy.deepcopy(dict(host_requirements))
+            if not is_cache_step(step):
+                step["hostRequirements"] = copy.deepcopy(dict(host_requirements))
     return template
 
 

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QListWidget,
     QPushButton,
     QSpinBox,
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stmpo._worker_scripts.stmpo_worker.contract import CACHE_GROUP
 from stmpo.bundle.conda import conda_packages_for, exporting_version
 from stmpo.bundle.upload_policy import UploadSummary
 from stmpo.errors import Problem
@@ -54,6 +56,8 @@ from stmpo.gui.settings import (
 )
 
 COL_CHECK, COL_COMP, COL_FRAMES, COL_OUTPUTS, COL_STATUS = range(5)
+#: Inputs listed by name in the uploads box (cached first); the rest are counted.
+SPLIT_SHOWN = 200
 GREY = QBrush(QColor(140, 140, 140))
 
 
@@ -80,6 +84,7 @@ class AfterEffectsSettingsWidget(QWidget):
         self.export: Export = handed or load_any(self.export_path)
         self._loading = False
         self.upload_problems: list[Problem] = []
+        self.cache_roots_problem: Problem | None = None
         self.upload_summary = UploadSummary()
         self._build_ui()
         for notice in initial_settings.notices:  # what loading the saved settings ignored
@@ -143,13 +148,19 @@ class AfterEffectsSettingsWidget(QWidget):
         self.profile_help.setWordWrap(True)
         form.addRow("Profile", self.profile_combo)
         form.addRow("", self.profile_help)
-        # One control per row of the worker's command-line table (gui/controls.py).
+        # One control per row of the worker's command-line table (gui/controls.py); the
+        # file cache rows (issue 12) in a box of their own below.
+        cache_box = QGroupBox("File cache (docs/file-cache.md)")
+        cache_form = QFormLayout(cache_box)
         self.stmpo_controls: dict[str, Control] = {}
         for row in GUI_ROWS:
             control = make_control(row)
             self.stmpo_controls[row.parameter or ""] = control
             setattr(self, row.dest, control)
-            form.addRow(form_label(row), control)
+            (cache_form if row.group == CACHE_GROUP else form).addRow(form_label(row), control)
+            if row.parameter == "CacheRootPaths" and isinstance(control, QLineEdit):
+                control.textChanged.connect(self._update_uploads)
+                continue
             signal = getattr(control, "valueChanged", None) or getattr(control, "toggled", None)
             if signal is None and isinstance(control, QComboBox):
                 signal = control.currentTextChanged
@@ -160,6 +171,7 @@ class AfterEffectsSettingsWidget(QWidget):
         self.child_grace = self.stmpo_controls["ChildGraceSec"]
         self.continue_on_missing = self.stmpo_controls["ContinueOnMissingFootage"]
         layout.addWidget(stmpo_box)
+        layout.addWidget(cache_box)
 
         preview_box = QGroupBox("Fan-out preview")
         preview_layout = QVBoxLayout(preview_box)
@@ -205,6 +217,10 @@ class AfterEffectsSettingsWidget(QWidget):
         self.uploads_refused = QListWidget()
         self.uploads_refused.setMaximumHeight(90)
         uploads_layout.addWidget(self.uploads_refused)
+        # Issue 12: which inputs are uploaded and which reach the workers through the cache.
+        self.uploads_split = QListWidget()
+        self.uploads_split.setMaximumHeight(120)
+        uploads_layout.addWidget(self.uploads_split)
         self.allow_secret_paths = QCheckBox(
             "Upload files in credentials locations (~/.ssh, ~/.aws, /etc, ...)"
         )
@@ -342,6 +358,8 @@ class AfterEffectsSettingsWidget(QWidget):
         if not selected:
             bad.append("render queue selection (nothing selected)")
         bad += [f"upload refused: {problem.where}" for problem in self.upload_problems]
+        if self.cache_roots_problem is not None:  # as `stmpo bundle` would refuse it
+            bad.append(f"File cache root paths: {self.cache_roots_problem.message}")
         return bad
 
     # ---- reading the controls -------------------------------------------------------
@@ -475,11 +493,17 @@ class AfterEffectsSettingsWidget(QWidget):
         if self._loading:
             return
         from stmpo.bundle import BundleSettings
-        from stmpo.bundle.build import check_export_uploads
+        from stmpo.bundle.build import scan_export_uploads
+        from stmpo.bundle.cache import roots_problem
 
-        check = check_export_uploads(
+        roots_control = self.stmpo_controls["CacheRootPaths"]
+        assert isinstance(roots_control, QLineEdit)
+        roots_text = roots_control.text().strip()
+        self.cache_roots_problem = roots_problem(roots_text)
+        scan, check = scan_export_uploads(
             self.export,
             BundleSettings(
+                parameters={"CacheRootPaths": roots_text} if roots_text else {},
                 allow_secret_paths=self.allow_secret_paths.isChecked(),
                 allow_broad_assets=self.allow_broad_assets.isChecked(),
             ),
@@ -493,7 +517,20 @@ class AfterEffectsSettingsWidget(QWidget):
         self.uploads_refused.clear()
         for problem in self.upload_problems:
             self.uploads_refused.addItem(str(problem))
-        self.uploads_refused.setVisible(bool(self.upload_problems))
+        if self.cache_roots_problem is not None:
+            self.uploads_refused.addItem(str(self.cache_roots_problem))
+        self.uploads_refused.setVisible(
+            bool(self.upload_problems) or self.cache_roots_problem is not None
+        )
+        self.uploads_split.clear()
+        shown = [f"file cache: {path}" for path in scan.cached]
+        shown += [f"uploaded: {path}" for path in scan.refs.input_filenames]
+        shown += [f"uploaded (folder): {path}" for path in scan.refs.input_directories]
+        for line in shown[:SPLIT_SHOWN]:
+            self.uploads_split.addItem(line)
+        if len(shown) > SPLIT_SHOWN:
+            self.uploads_split.addItem(f"... and {len(shown) - SPLIT_SHOWN} more")
+        self.uploads_split.setVisible(bool(scan.cached))
         self._report_validity()
 
     def _fill_warnings(self) -> None:

@@ -247,6 +247,7 @@ class _Batch:
                 result.upload_files = written.uploads.files
                 result.upload_bytes = written.uploads.bytes
                 result.upload_complete = written.uploads.complete
+                result.cached_files = written.uploads.cached_files or None
                 uploads = f"; uploads {written.uploads.text()} before deduplication"
             if options.bundles_dir is not None:
                 result.bundle_dir = str(written.path)

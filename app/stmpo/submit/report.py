@@ -106,6 +106,8 @@ class ExportResult:
     upload_bytes: int | None = None
     upload_complete: bool | None = None
     """False when a bounded walk stopped early: the counts are then lower bounds."""
+    cached_files: int | None = None
+    """Inputs under a file cache root (issue 12): read through the cache, not uploaded."""
 
     @property
     def ok(self) -> bool:
@@ -343,4 +345,5 @@ def upload_text(entry: ExportResult) -> str:
     if entry.upload_files is None or entry.upload_bytes is None:
         return "-"
     complete = entry.upload_complete is not False
-    return UploadSummary(entry.upload_files, entry.upload_bytes, complete).text()
+    cached = entry.cached_files or 0
+    return UploadSummary(entry.upload_files, entry.upload_bytes, complete, cached).text()
