@@ -288,6 +288,23 @@ def test_a_missing_lfs_exits_2_naming_the_command(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+def test_sudo_without_the_lustre_client_exits_2_naming_lfs(tmp_path: Path) -> None:
+    """The default `sudo lfs` on a host without the Lustre client: `sudo` is there, `lfs`
+    is not; exit 2 naming it before any work, not `sudo: lfs: command not found` later."""
+    farm, _ = writeback_farm(tmp_path)
+    sudo = tmp_path / "bin" / "sudo"
+    sudo.parent.mkdir()
+    sudo.write_text('#!/bin/sh\nexec "$@"\n')
+    sudo.chmod(0o755)
+    command = f"{sudo} lfs-not-installed-here"
+
+    done = farm.run("cache-writeback", "--item=rq001", "--frames=1-2", STMPO_LFS_COMMAND=command)
+
+    assert done.returncode == 2, done.stdout
+    assert "lfs-not-installed-here not found" in fail_line(done)
+    assert "Traceback" not in done.stderr
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [

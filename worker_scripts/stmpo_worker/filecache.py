@@ -178,10 +178,20 @@ class Lfs:
         self._runner = runner
 
     def check(self) -> None:
-        """LfsMissing when the program is not there: a clear exit 2 before any work."""
+        """LfsMissing when the program is not there: a clear exit 2 before any work. For
+        the default `sudo lfs` the program after `sudo` (or `doas`) is looked for too, on
+        PATH and in the system folders sudo's secure_path searches: otherwise a host
+        without the Lustre client would fail later, as `sudo: lfs: command not found`."""
         program = self.argv[0]
         if shutil.which(program) is None and not os.path.isfile(program):
             raise LfsMissing(self.command, f"{program} not found (not on PATH)")
+        wrapped = [a for a in self.argv[1:] if not a.startswith("-")]
+        if os.path.basename(program) in ("sudo", "doas") and wrapped:
+            inner = wrapped[0]
+            system = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+            search = os.pathsep.join([os.environ.get("PATH", ""), *system])
+            if shutil.which(inner, path=search) is None and not os.path.isfile(inner):
+                raise LfsMissing(self.command, f"{inner} not found (not on PATH)")
 
     def _call(self, sub: str, paths: Sequence[str]) -> list[subprocess.CompletedProcess[str]]:
         done: list[subprocess.CompletedProcess[str]] = []
