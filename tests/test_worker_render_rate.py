@@ -200,7 +200,7 @@ def test_run_local_renders_an_export_at_its_render_rate(tmp_path: Path) -> None:
     done = subprocess.run(
         [
             *(sys.executable, "-m", "stmpo", "run-local", str(export_path)),
-            *("-p", "ChunkSize=20", "-p", "Concurrency=2"),
+            *("-p", "ChunkSize=20", "-p", "Concurrency=2", "-p", "SplitStrategy=static"),
             *("-p", f"AerenderPath={aerender_standin()}", "-p", f"Python={sys.executable}"),
             *("-p", "SpawnDelay=0"),
         ],
