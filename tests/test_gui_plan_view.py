@@ -77,7 +77,7 @@ def test_the_picture_has_one_bar_per_process_as_long_as_its_frames(
     set_concurrency(tab, 3)  # the picture follows the settings
     widths = bands(picture, RENDER_COLOUR)
     assert len(widths) == 3 == tab.previews[0].processes
-    assert len(set(widths)) == 1  # 16 frames each
+    assert max(widths) - min(widths) <= 1  # 16 frames each (pixel rounding)
 
     tab.preview_ram.setValue(16.0)  # auto: RAM-bound, one process
     set_concurrency(tab, 0)

@@ -50,7 +50,7 @@ from stmpo.gui.controls import (
 )
 from stmpo.gui.fonts_view import FontRow, font_rows
 from stmpo.gui.plan_summary import spawn_delay
-from stmpo.gui.plan_view import PlanView
+from stmpo.gui.plan_view import FleetShapeButton, PlanView
 from stmpo.gui.preview import WorkerShape, preview_item
 from stmpo.gui.settings import (
     DEFAULT_PARAMETERS,
@@ -195,7 +195,10 @@ class AfterEffectsSettingsWidget(QWidget):
         shape_row.addWidget(self.preview_cpus)
         shape_row.addWidget(self.preview_ram)
         shape_row.addWidget(self.preview_numa)
-        shape_row.addStretch(1)
+        self.fleet_shape = FleetShapeButton()  # the shape from the queue's fleets
+        self.fleet_shape.shape_found.connect(lambda cpus, _: self.preview_cpus.setValue(cpus))
+        self.fleet_shape.shape_found.connect(lambda _, ram: self.preview_ram.setValue(ram))
+        shape_row.addWidget(self.fleet_shape, 1)
         preview_layout.addLayout(shape_row)
         self.plan_view = PlanView()  # summary, picture, plan warnings (plan_view.py)
         preview_layout.addWidget(self.plan_view)

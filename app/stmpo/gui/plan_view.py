@@ -6,9 +6,10 @@ planning per task); the tab hands it the previews each time a setting changes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -16,11 +17,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QPushButton,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
+from stmpo.gui.fleet_shape import least_worker, queue_fleet_shapes
 from stmpo.gui.plan_summary import (
     TaskTimeline,
     duration_text,
@@ -229,3 +232,58 @@ class PlanView(QWidget):
             task_timeline(task, self.seconds_per_frame.value(), self.delay_s),
             single=task.limited_by in ("movie", "numbering"),
         )
+
+
+def _library_client() -> Any:
+    """The `deadline` library's own client: its profile, credentials and endpoint."""
+    from deadline.client import api
+
+    return api.get_boto3_client("deadline")
+
+
+def _default_queue() -> tuple[str, str]:
+    from deadline.client.config import get_setting
+
+    return str(get_setting("defaults.farm_id") or ""), str(get_setting("defaults.queue_id") or "")
+
+
+class FleetShapeButton(QWidget):
+    """ "From the queue's fleets": fills the preview's worker shape with the least worker
+    of the default queue's fleets (fleet_shape.py). Asked on a click, not at open, so an
+    unreachable farm never slows the tab; any failure leaves the typed shape and says why."""
+
+    shape_found = Signal(int, float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.button = QPushButton("From the queue's fleets")
+        self.note = QLabel("Typed by hand")
+        self.note.setWordWrap(True)
+        layout.addWidget(self.button)
+        layout.addWidget(self.note, 1)
+        #: Where the client and the farm/queue come from (tests point them elsewhere).
+        self.client_factory: Callable[[], Any] = _library_client
+        self.queue_ids: Callable[[], tuple[str, str]] = _default_queue
+        self.button.clicked.connect(self.fetch)
+
+    def fetch(self) -> None:
+        farm_id, queue_id = self.queue_ids()
+        if not (farm_id and queue_id):
+            self.note.setText("No default farm and queue set: the typed shape stays")
+            return
+        try:
+            shapes = queue_fleet_shapes(self.client_factory(), farm_id, queue_id)
+        except Exception as exc:  # botocore/credentials errors of any kind: not reachable
+            reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+            self.note.setText(f"Farm not reachable ({reason}): the typed shape stays")
+            return
+        queue = least_worker(shapes)
+        if queue is None:
+            self.note.setText(
+                "The queue has no active fleet with worker capabilities: the typed shape stays"
+            )
+            return
+        self.note.setText(queue.note)
+        self.shape_found.emit(queue.vcpus, queue.ram_gb)
