@@ -73,9 +73,11 @@ def test_the_button_fills_the_worker_shape_with_the_least_active_fleet_worker(
 ) -> None:
     from deadline.client.config import set_setting
 
+    tab = open_tab(make_dialog, tmp_path)
+    # named after the dialog opened: the button reads the config at the click, and the
+    # dialog itself must not go looking for that farm's queue parameters without a login
     set_setting("defaults.farm_id", server.state.farm.farm_id)
     set_setting("defaults.queue_id", server.state.queue.queue_id)
-    tab = open_tab(make_dialog, tmp_path)
     before = tab.previews[0].processes
     tab.fleet_shape.client_factory = lambda: client
     tab.fleet_shape.button.click()
