@@ -8,13 +8,14 @@ from .environment import BUCKET, REGION, LocalAws, write_deadline_config
 from .moto_process import MotoServer
 from .protocol import ServiceError
 from .server import DeadlineServer, Recorded
-from .service import DeadlineState, StorageProfile
+from .service import DeadlineState, Fleet, StorageProfile
 
 __all__ = [
     "BUCKET",
     "REGION",
     "DeadlineServer",
     "DeadlineState",
+    "Fleet",
     "LocalAws",
     "MotoServer",
     "Recorded",

@@ -85,6 +85,21 @@ class StorageProfile:
 
 
 @dataclass
+class Fleet:
+    """A fleet as GetFleet describes it: only what a submitter reads (its workers'
+    capabilities). `service_managed` picks `serviceManagedEc2.instanceCapabilities`
+    over `customerManaged.workerCapabilities` (service model `FleetConfiguration`)."""
+
+    fleet_id: str
+    display_name: str
+    vcpus: tuple[int, int | None]  # VCpuCountRange min, max (None = no max)
+    memory_mib: tuple[int, int | None]  # MemoryMiBRange min, max
+    service_managed: bool = False
+    os_family: str = "WINDOWS"
+    status: str = "ACTIVE"
+
+
+@dataclass
 class Queue:
     queue_id: str
     display_name: str
@@ -92,6 +107,8 @@ class Queue:
     root_prefix: str = "DeadlineCloud"
     environments: list[QueueEnvironment] = field(default_factory=list)
     storage_profiles: list[StorageProfile] = field(default_factory=list)
+    #: (fleet id, QueueFleetAssociationStatus) of the fleets serving this queue.
+    fleet_associations: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -99,6 +116,7 @@ class Farm:
     farm_id: str
     display_name: str
     queues: dict[str, Queue] = field(default_factory=dict)
+    fleets: dict[str, Fleet] = field(default_factory=dict)
 
 
 @dataclass
@@ -369,6 +387,68 @@ class DeadlineState:
             resourceId=p["queueEnvironmentId"],
             resourceType="queue-environment",
         )
+
+    def op_ListQueueFleetAssociations(self, p: dict[str, Any]) -> dict[str, Any]:
+        """Filtered by queueId and/or fleetId when given, as the service model's query."""
+        farm = self._farm(p["farmId"])
+        return {
+            "queueFleetAssociations": [
+                {
+                    "queueId": queue.queue_id,
+                    "fleetId": fleet_id,
+                    "status": status,
+                    "createdAt": _now(),
+                    "createdBy": USER,
+                }
+                for queue in farm.queues.values()
+                if p.get("queueId") in (None, queue.queue_id)
+                for fleet_id, status in queue.fleet_associations
+                if p.get("fleetId") in (None, fleet_id)
+            ]
+        }
+
+    def op_GetFleet(self, p: dict[str, Any]) -> dict[str, Any]:
+        fleet = self._farm(p["farmId"]).fleets.get(p["fleetId"])
+        if fleet is None:
+            raise ServiceError(
+                "ResourceNotFoundException",
+                f"Fleet {p['fleetId']} not found",
+                resourceId=p["fleetId"],
+                resourceType="fleet",
+            )
+
+        def span(pair: tuple[int, int | None]) -> dict[str, int]:
+            return {"min": pair[0]} if pair[1] is None else {"min": pair[0], "max": pair[1]}
+
+        capabilities = {
+            "vCpuCount": span(fleet.vcpus),
+            "memoryMiB": span(fleet.memory_mib),
+            "osFamily": fleet.os_family,
+            "cpuArchitectureType": "x86_64",
+        }
+        configuration = (
+            {
+                "serviceManagedEc2": {
+                    "instanceCapabilities": capabilities,
+                    "instanceMarketOptions": {"type": "on-demand"},
+                }
+            }
+            if fleet.service_managed
+            else {"customerManaged": {"mode": "NO_SCALING", "workerCapabilities": capabilities}}
+        )
+        return {
+            "fleetId": fleet.fleet_id,
+            "farmId": p["farmId"],
+            "displayName": fleet.display_name,
+            "status": fleet.status,
+            "workerCount": 0,
+            "minWorkerCount": 0,
+            "maxWorkerCount": 10,
+            "configuration": configuration,
+            "createdAt": _now(),
+            "createdBy": USER,
+            "roleArn": "arn:aws:iam::123456789012:role/stmpo-fleet-role",
+        }
 
     def op_CreateJob(self, p: dict[str, Any]) -> dict[str, Any]:
         # One CreateJob at a time, so two retries racing with one token make one job.

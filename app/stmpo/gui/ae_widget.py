@@ -49,10 +49,13 @@ from stmpo.gui.controls import (
     set_control,
 )
 from stmpo.gui.fonts_view import FontRow, font_rows
+from stmpo.gui.plan_summary import spawn_delay
+from stmpo.gui.plan_view import FleetShapeButton, PlanView
 from stmpo.gui.preview import WorkerShape, preview_item
 from stmpo.gui.settings import (
     DEFAULT_PARAMETERS,
     AfterEffectsSettings,
+    parameter_number,
 )
 
 COL_CHECK, COL_COMP, COL_FRAMES, COL_OUTPUTS, COL_STATUS = range(5)
@@ -192,8 +195,13 @@ class AfterEffectsSettingsWidget(QWidget):
         shape_row.addWidget(self.preview_cpus)
         shape_row.addWidget(self.preview_ram)
         shape_row.addWidget(self.preview_numa)
-        shape_row.addStretch(1)
+        self.fleet_shape = FleetShapeButton()  # the shape from the queue's fleets
+        self.fleet_shape.shape_found.connect(lambda cpus, _: self.preview_cpus.setValue(cpus))
+        self.fleet_shape.shape_found.connect(lambda _, ram: self.preview_ram.setValue(ram))
+        shape_row.addWidget(self.fleet_shape, 1)
         preview_layout.addLayout(shape_row)
+        self.plan_view = PlanView()  # summary, picture, plan warnings (plan_view.py)
+        preview_layout.addWidget(self.plan_view)
         self.preview_list = QListWidget()
         self.preview_list.setMinimumHeight(220)
         preview_layout.addWidget(self.preview_list)
@@ -326,6 +334,8 @@ class AfterEffectsSettingsWidget(QWidget):
         self.preview_cpus.setValue(settings.preview_cpus)
         self.preview_ram.setValue(settings.preview_ram_gb)
         self.preview_numa.setValue(settings.preview_numa_nodes)
+        self.plan_view.seconds_per_frame.setValue(settings.seconds_per_frame)
+        self.plan_view.hourly_price.setValue(settings.hourly_price)
         self.profile_combo.setCurrentText(profiles.profile_for(values))
         self.allow_secret_paths.setChecked(settings.allow_secret_paths)
         self.allow_broad_assets.setChecked(settings.allow_broad_assets)
@@ -344,6 +354,8 @@ class AfterEffectsSettingsWidget(QWidget):
         settings.preview_cpus = self.preview_cpus.value()
         settings.preview_ram_gb = self.preview_ram.value()
         settings.preview_numa_nodes = self.preview_numa.value()
+        settings.seconds_per_frame = self.plan_view.seconds_per_frame.value()
+        settings.hourly_price = self.plan_view.hourly_price.value()
         settings.allow_secret_paths = self.allow_secret_paths.isChecked()
         settings.allow_broad_assets = self.allow_broad_assets.isChecked()
 
@@ -486,6 +498,12 @@ class AfterEffectsSettingsWidget(QWidget):
                 self.preview_list.addItem(f"    {line}")
         if not selected:
             self.preview_list.addItem("Select render queue items to see the plan.")
+        self.plan_view.show_plan(
+            self.previews,
+            spawn_delay(values),
+            parameter_number(values, "RamPerProcessGB"),
+            shape.ram_gb,
+        )
 
     def _update_uploads(self, *_: object) -> None:
         """Count what the job uploads and list what is refused; a refusal disables Submit

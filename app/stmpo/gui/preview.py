@@ -39,6 +39,10 @@ class TaskPreview:
     pinned: bool
     reasons: tuple[str, ...]
     children: tuple[str, ...]
+    #: What decided the process count (planning.RenderPlan.limited_by), and the frames
+    #: each process writes: the plan view draws and warns from these facts.
+    limited_by: str = ""
+    child_frames: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,8 @@ class ItemPreview:
     frames: int
     tasks: tuple[TaskPreview, ...]
     strategy: str
+    #: Why the item is not cut as ChunkSize asks (selection.item_chunks), if so.
+    chunk_warning: str | None = None
 
     @property
     def first_task(self) -> TaskPreview:
@@ -186,6 +192,8 @@ def preview_task(
         pinned=plan.cpu_blocks is not None,
         reasons=tuple(plan.reasons),
         children=tuple(planning.child_summaries(plan)),
+        limited_by=plan.limited_by,
+        child_frames=tuple(len(plan.child_frames(i)) for i in range(plan.processes)),
     )
 
 
@@ -201,7 +209,7 @@ def preview_item(
     bundle's own code), on `shape`."""
     host = preview_host(shape)
     start, end, step = frames
-    chunks, _warning = item_chunks(item, start, end, step, chunk_size)
+    chunks, chunk_warning = item_chunks(item, start, end, step, chunk_size)
     tasks = []
     for chunk in chunks:
         first, last = parse_chunk(chunk)
@@ -215,4 +223,5 @@ def preview_item(
         frames=sum(task.frames for task in tasks),
         tasks=tuple(tasks),
         strategy=strategy,
+        chunk_warning=chunk_warning,
     )

@@ -95,6 +95,10 @@ class AfterEffectsSettings:
     preview_cpus: int = 64
     preview_ram_gb: float = 256.0
     preview_numa_nodes: int = 2
+    #: The plan view's estimate inputs (plan_summary): seconds one process takes per
+    #: frame, and an optional price per worker-hour (0 = no cost shown).
+    seconds_per_frame: float = 10.0
+    hourly_price: float = 0.0
     # The upload opt-ins are per submission: never in STICKY_FIELDS, so a yes once given
     # beside a project does not silently apply to the next artist opening it.
     allow_secret_paths: bool = False
@@ -119,6 +123,8 @@ STICKY_FIELDS: tuple[str, ...] = (
     "preview_cpus",
     "preview_ram_gb",
     "preview_numa_nodes",
+    "seconds_per_frame",
+    "hourly_price",
 )
 
 
@@ -192,6 +198,17 @@ def _ram(value: object) -> float:
     return float(value)  # type: ignore[arg-type]
 
 
+def _bounded(low: float, high: float) -> Callable[[object], float]:
+    """A saved number the plan view's spin box can show (bool is not a number here)."""
+
+    def check(value: object) -> float:
+        if type(value) not in (int, float) or not low <= float(value) <= high:  # type: ignore[arg-type]
+            raise _Bad
+        return float(value)  # type: ignore[arg-type]
+
+    return check
+
+
 def _parameter(name: str, value: object) -> str:
     """A saved job parameter value as the template would accept it, else `_Bad`."""
     text = _text(value)
@@ -261,6 +278,8 @@ def _checkers(valid_items: set[int]) -> dict[str, Callable[[object], Any]]:
         profile=_text,
         initial_status=_status,
         preview_ram_gb=_ram,
+        seconds_per_frame=_bounded(0.1, 86400.0),
+        hourly_price=_bounded(0.0, 100000.0),
         parameters=_parameters,
         frame_overrides=_frame_overrides,
         selected_items=selected,

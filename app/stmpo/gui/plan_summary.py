@@ -1,0 +1,189 @@
+"""The job summary, the fan-out timeline and the plan warnings, from the preview's plans.
+
+Pure functions over `preview.ItemPreview` (the worker's own plan of every task): nothing
+here plans again, so the summary, the picture and the warnings cannot disagree with what
+the farm does. Times are estimates from a seconds-per-frame figure the artist types and
+the worker's assumed launch cost (timings.ASSUMED), and say so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from stmpo._worker_scripts.stmpo_worker import planning
+from stmpo._worker_scripts.stmpo_worker.timings import ASSUMED, Timings
+from stmpo.gui.preview import ItemPreview, TaskPreview
+from stmpo.gui.settings import parameter_number
+
+#: Seconds from an aerender launch to its first frame: the worker's own assumption
+#: before it has observed one (timings.ASSUMED), so the picture matches its launch math.
+STARTUP_S = ASSUMED.startup
+
+
+@dataclass(frozen=True)
+class ProcessBar:
+    """One aerender process of a task on the timeline (seconds from the task's start)."""
+
+    child: int
+    frames: int
+    launch_s: float
+    startup_s: float
+    finish_s: float
+
+    @property
+    def render_start_s(self) -> float:
+        return self.launch_s + self.startup_s
+
+
+@dataclass(frozen=True)
+class TaskTimeline:
+    first: int
+    last: int
+    bars: tuple[ProcessBar, ...]
+
+    @property
+    def finish_s(self) -> float:
+        return max((bar.finish_s for bar in self.bars), default=0.0)
+
+
+@dataclass(frozen=True)
+class JobSummary:
+    items: int
+    frames: int
+    tasks: int
+    min_processes: int
+    max_processes: int
+    #: Wall-clock time with one worker per task (the slowest task), and on one worker.
+    parallel_s: float
+    serial_s: float
+    worker_hours: float
+    cost: float | None
+
+    @property
+    def text(self) -> str:
+        if not self.items:
+            return "Nothing selected."
+        per = (
+            str(self.max_processes)
+            if self.min_processes == self.max_processes
+            else f"{self.min_processes}-{self.max_processes}"
+        )
+        line = (
+            f"{self.items} item{'s' if self.items != 1 else ''}, {self.frames} frames, "
+            f"{self.tasks} task{'s' if self.tasks != 1 else ''}, {per} process"
+            f"{'es' if per != '1' else ''} per task. Estimated render time "
+            f"{duration_text(self.parallel_s)} with a worker per task "
+            f"({duration_text(self.serial_s)} on one worker), "
+            f"{self.worker_hours:.2f} worker-hours"
+        )
+        if self.cost is not None:
+            line += f", cost ~{self.cost:.2f}"
+        return line + "."
+
+
+def duration_text(seconds: float) -> str:
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {secs:02d} s"
+    return f"{secs} s"
+
+
+def spawn_delay(values: Mapping[str, str]) -> float:
+    """The worker starts its processes this many seconds apart (SpawnDelay)."""
+    return max(0.0, parameter_number(values, "SpawnDelay"))
+
+
+def task_timeline(
+    task: TaskPreview, seconds_per_frame: float, delay_s: float, startup_s: float = STARTUP_S
+) -> TaskTimeline:
+    """Each process launched `delay_s` after the previous one, paying `startup_s`, then
+    rendering its own frames at `seconds_per_frame`."""
+    bars = []
+    for child, frames in enumerate(task.child_frames):
+        launch = child * delay_s
+        bars.append(
+            ProcessBar(
+                child=child,
+                frames=frames,
+                launch_s=launch,
+                startup_s=startup_s,
+                finish_s=launch + startup_s + frames * seconds_per_frame,
+            )
+        )
+    return TaskTimeline(task.first, task.last, tuple(bars))
+
+
+def job_summary(
+    previews: Sequence[ItemPreview],
+    seconds_per_frame: float,
+    delay_s: float,
+    hourly_price: float = 0.0,
+) -> JobSummary:
+    """A worker is busy for a task from its first launch to its last process's finish."""
+    tasks = [task for preview in previews for task in preview.tasks if task.processes]
+    walls = [task_timeline(task, seconds_per_frame, delay_s).finish_s for task in tasks]
+    worker_hours = sum(walls) / 3600.0
+    counts = [task.processes for task in tasks] or [0]
+    return JobSummary(
+        items=len(previews),
+        frames=sum(preview.frames for preview in previews),
+        tasks=sum(len(preview.tasks) for preview in previews),
+        min_processes=min(counts),
+        max_processes=max(counts),
+        parallel_s=max(walls, default=0.0),
+        serial_s=sum(walls),
+        worker_hours=worker_hours,
+        cost=worker_hours * hourly_price if hourly_price > 0 else None,
+    )
+
+
+def plan_warnings(
+    previews: Sequence[ItemPreview],
+    seconds_per_frame: float,
+    ram_per_process_gb: float,
+    worker_ram_gb: float,
+) -> list[str]:
+    """What in the plan costs time or fails on the farm, one line each, from the plan's
+    own facts (limited_by, the chunk cutter's refusal) and the worker's own launch and
+    RAM rules (planning.frames_per_launch, planning.RAM_SAFETY_FACTOR)."""
+    worth = planning.frames_per_launch(
+        Timings(startup=STARTUP_S, frame=max(seconds_per_frame, 1e-3), observed=False)
+    )
+    room = worker_ram_gb * planning.RAM_SAFETY_FACTOR
+    lines: list[str] = []
+    for preview in previews:
+        name = f"Item {preview.rq_index} \u201c{preview.comp}\u201d"
+        if preview.chunk_warning:
+            lines.append(f"{name} cannot be chunked: {preview.chunk_warning}")
+        first = preview.first_task
+        if first.limited_by == "movie" and preview.frames > 1:
+            lines.append(f"{name}: a movie output keeps all {preview.frames} frames on one process")
+        short = [
+            (number, task)
+            for number, task in enumerate(preview.tasks, 1)
+            if task.processes > 1 and min(task.child_frames, default=worth) < worth
+        ]
+        if short:
+            number, task = short[0]
+            where = f"task {number}" if len(preview.tasks) > 1 else "its task"
+            more = f" (and {len(short) - 1} more tasks)" if len(short) > 1 else ""
+            fewest = min(task.child_frames)
+            lines.append(
+                f"{name}, {where}{more}: a process gets {fewest} frame"
+                f"{'s' if fewest != 1 else ''}, fewer "
+                f"than the {worth} that pay for its ~{STARTUP_S:.0f} s launch at "
+                f"{seconds_per_frame:g} s a frame"
+            )
+        busiest = max((task.processes for task in preview.tasks), default=0)
+        if busiest and busiest * ram_per_process_gb > room:
+            lines.append(
+                f"{name}: {busiest} process{'es' if busiest != 1 else ''} \u00d7 "
+                f"{ram_per_process_gb:g} GB is above the {room:g} GB the worker's "
+                f"{worker_ram_gb:g} GB allow (80 %)"
+            )
+    return lines

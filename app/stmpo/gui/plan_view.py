@@ -1,0 +1,289 @@
+"""The plan view: job summary, a fan-out timeline picture and the plan warnings.
+
+It only shows what plan_summary computes from the preview's plans (the worker's own
+planning per task); the tab hands it the previews each time a setting changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from stmpo.gui.fleet_shape import least_worker, queue_fleet_shapes
+from stmpo.gui.plan_summary import (
+    TaskTimeline,
+    duration_text,
+    job_summary,
+    plan_warnings,
+    task_timeline,
+)
+from stmpo.gui.preview import ItemPreview
+
+#: Colours by state: a process starting (launch + project open), rendering its frames.
+STARTUP_COLOUR = QColor(185, 185, 215)
+RENDER_COLOUR = QColor(60, 130, 200)
+#: A process kept to one by the plan (movie / numbering), so the artist sees why.
+SINGLE_COLOUR = QColor(220, 140, 40)
+ROW_HEIGHT = 14
+ROW_GAP = 4
+LABEL_WIDTH = 48
+MARGIN = 4
+#: Rows drawn per task; more processes than this are counted in the caption.
+MAX_ROWS = 64
+
+
+class FanoutPicture(QWidget):
+    """One row per process of one task: a grey startup segment, then a bar as long as
+    its frames take, on one time axis that ends at the task's expected finish."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.timeline: TaskTimeline | None = None
+        self.single = False
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(320)
+        self._resize_for(0)
+
+    def _resize_for(self, rows: int) -> None:
+        self.setFixedHeight(2 * MARGIN + max(1, rows) * (ROW_HEIGHT + ROW_GAP) + ROW_HEIGHT)
+
+    def show_timeline(self, timeline: TaskTimeline | None, single: bool = False) -> None:
+        self.timeline = timeline
+        self.single = single
+        self._resize_for(len(timeline.bars[:MAX_ROWS]) if timeline else 0)
+        self.update()
+
+    def bar_rects(self) -> list[tuple[QRectF, QRectF]]:
+        """(startup, render) rectangles per drawn process, in widget pixels."""
+        if self.timeline is None or not self.timeline.bars:
+            return []
+        finish = self.timeline.finish_s or 1.0
+        width = max(1.0, self.width() - LABEL_WIDTH - 2 * MARGIN)
+        scale = width / finish
+        rects = []
+        for row, bar in enumerate(self.timeline.bars[:MAX_ROWS]):
+            top = MARGIN + row * (ROW_HEIGHT + ROW_GAP)
+            x0 = LABEL_WIDTH + MARGIN + bar.launch_s * scale
+            x1 = LABEL_WIDTH + MARGIN + bar.render_start_s * scale
+            x2 = LABEL_WIDTH + MARGIN + bar.finish_s * scale
+            rects.append(
+                (QRectF(x0, top, x1 - x0, ROW_HEIGHT), QRectF(x1, top, x2 - x1, ROW_HEIGHT))
+            )
+        return rects
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        try:
+            painter.fillRect(self.rect(), QColor(255, 255, 255))
+            if self.timeline is None:
+                return
+            render = SINGLE_COLOUR if self.single else RENDER_COLOUR
+            for row, (startup, frames) in enumerate(self.bar_rects()):
+                painter.fillRect(startup, STARTUP_COLOUR)
+                painter.fillRect(frames, render)
+                painter.setPen(QColor(0, 0, 0))
+                painter.drawText(
+                    QRectF(MARGIN, startup.top(), LABEL_WIDTH, ROW_HEIGHT),
+                    int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+                    f"c{row + 1}",
+                )
+            rows = len(self.timeline.bars[:MAX_ROWS])
+            top = MARGIN + rows * (ROW_HEIGHT + ROW_GAP)
+            more = len(self.timeline.bars) - rows
+            caption = f"expected finish {duration_text(self.timeline.finish_s)}"
+            if more > 0:
+                caption += f" ({more} more processes not drawn)"
+            painter.setPen(QColor(0, 0, 0))
+            painter.drawText(
+                QRectF(LABEL_WIDTH, top, self.width() - LABEL_WIDTH - MARGIN, ROW_HEIGHT),
+                int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+                caption,
+            )
+        finally:
+            painter.end()
+
+
+class PlanView(QWidget):
+    """Summary line, estimate inputs, the picture of one item's task, and warnings."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        inputs = QHBoxLayout()
+        self.seconds_per_frame = QDoubleSpinBox()
+        self.seconds_per_frame.setRange(0.1, 86400.0)
+        self.seconds_per_frame.setDecimals(1)
+        self.seconds_per_frame.setSuffix(" s per frame")
+        self.seconds_per_frame.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.hourly_price = QDoubleSpinBox()
+        self.hourly_price.setRange(0.0, 100000.0)
+        self.hourly_price.setDecimals(2)
+        self.hourly_price.setSpecialValueText("no price")
+        self.hourly_price.setSuffix(" per worker-hour")
+        self.hourly_price.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        inputs.addWidget(QLabel("Estimate"))
+        inputs.addWidget(self.seconds_per_frame)
+        inputs.addWidget(self.hourly_price)
+        inputs.addStretch(1)
+        layout.addLayout(inputs)
+        self.summary_label = QLabel()
+        self.summary_label.setWordWrap(True)
+        layout.addWidget(self.summary_label)
+        pick = QHBoxLayout()
+        pick.addWidget(QLabel("Picture of"))
+        self.item_combo = QComboBox()
+        self.task_combo = QComboBox()
+        pick.addWidget(self.item_combo, 1)
+        pick.addWidget(self.task_combo)
+        layout.addLayout(pick)
+        self.picture = FanoutPicture()
+        layout.addWidget(self.picture)
+        self.warnings_list = QListWidget()
+        self.warnings_list.setMaximumHeight(90)
+        layout.addWidget(self.warnings_list)
+        self.previews: tuple[ItemPreview, ...] = ()
+        self.delay_s = 0.0
+        self.ram_per_process_gb = 0.0
+        self.worker_ram_gb = 0.0
+        self._filling = False
+        self.item_combo.currentIndexChanged.connect(self._on_item_chosen)
+        self.task_combo.currentIndexChanged.connect(self._draw)
+        for box in (self.seconds_per_frame, self.hourly_price):
+            box.valueChanged.connect(self._refresh)
+
+    def show_plan(
+        self,
+        previews: Sequence[ItemPreview],
+        delay_s: float,
+        ram_per_process_gb: float,
+        worker_ram_gb: float,
+    ) -> None:
+        """Called by the tab whenever the plans change; keeps the chosen item and task."""
+        self.previews = tuple(previews)
+        self.delay_s = delay_s
+        self.ram_per_process_gb = ram_per_process_gb
+        self.worker_ram_gb = worker_ram_gb
+        item_at, task_at = self.item_combo.currentIndex(), self.task_combo.currentIndex()
+        self._filling = True
+        self.item_combo.clear()
+        for preview in self.previews:
+            self.item_combo.addItem(f"Item {preview.rq_index} \u201c{preview.comp}\u201d")
+        self.item_combo.setCurrentIndex(min(max(item_at, 0), len(self.previews) - 1))
+        self._fill_tasks(task_at)
+        self._filling = False
+        self._refresh()
+
+    def _fill_tasks(self, keep: int = 0) -> None:
+        self.task_combo.clear()
+        preview = self.selected_preview()
+        tasks = preview.tasks if preview else ()
+        for number, task in enumerate(tasks, 1):
+            self.task_combo.addItem(f"task {number}: {task.first}-{task.last}")
+        self.task_combo.setCurrentIndex(min(max(keep, 0), len(tasks) - 1))
+        self.task_combo.setVisible(len(tasks) > 1)
+
+    def selected_preview(self) -> ItemPreview | None:
+        at = self.item_combo.currentIndex()
+        return self.previews[at] if 0 <= at < len(self.previews) else None
+
+    def _on_item_chosen(self, *_: object) -> None:
+        if self._filling:
+            return
+        self._filling = True
+        self._fill_tasks()
+        self._filling = False
+        self._draw()
+
+    def _refresh(self, *_: object) -> None:
+        spf = self.seconds_per_frame.value()
+        summary = job_summary(self.previews, spf, self.delay_s, self.hourly_price.value())
+        self.summary_label.setText(summary.text)
+        self.warnings_list.clear()
+        for line in plan_warnings(self.previews, spf, self.ram_per_process_gb, self.worker_ram_gb):
+            self.warnings_list.addItem(line)
+        self.warnings_list.setVisible(self.warnings_list.count() > 0)
+        self._draw()
+
+    def _draw(self, *_: object) -> None:
+        if self._filling:
+            return
+        preview = self.selected_preview()
+        at = self.task_combo.currentIndex()
+        if preview is None or not 0 <= at < len(preview.tasks):
+            self.picture.show_timeline(None)
+            return
+        task = preview.tasks[at]
+        self.picture.show_timeline(
+            task_timeline(task, self.seconds_per_frame.value(), self.delay_s),
+            single=task.limited_by in ("movie", "numbering"),
+        )
+
+
+def _library_client() -> Any:
+    """The `deadline` library's own client: its profile, credentials and endpoint."""
+    from deadline.client import api
+
+    return api.get_boto3_client("deadline")
+
+
+def _default_queue() -> tuple[str, str]:
+    from deadline.client.config import get_setting
+
+    return str(get_setting("defaults.farm_id") or ""), str(get_setting("defaults.queue_id") or "")
+
+
+class FleetShapeButton(QWidget):
+    """ "From the queue's fleets": fills the preview's worker shape with the least worker
+    of the default queue's fleets (fleet_shape.py). Asked on a click, not at open, so an
+    unreachable farm never slows the tab; any failure leaves the typed shape and says why."""
+
+    shape_found = Signal(int, float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.button = QPushButton("From the queue's fleets")
+        self.note = QLabel("Typed by hand")
+        self.note.setWordWrap(True)
+        layout.addWidget(self.button)
+        layout.addWidget(self.note, 1)
+        #: Where the client and the farm/queue come from (tests point them elsewhere).
+        self.client_factory: Callable[[], Any] = _library_client
+        self.queue_ids: Callable[[], tuple[str, str]] = _default_queue
+        self.button.clicked.connect(self.fetch)
+
+    def fetch(self) -> None:
+        farm_id, queue_id = self.queue_ids()
+        if not (farm_id and queue_id):
+            self.note.setText("No default farm and queue set: the typed shape stays")
+            return
+        try:
+            shapes = queue_fleet_shapes(self.client_factory(), farm_id, queue_id)
+        except Exception as exc:  # botocore/credentials errors of any kind: not reachable
+            reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+            self.note.setText(f"Farm not reachable ({reason}): the typed shape stays")
+            return
+        queue = least_worker(shapes)
+        if queue is None:
+            self.note.setText(
+                "The queue has no active fleet with worker capabilities: the typed shape stays"
+            )
+            return
+        self.note.setText(queue.note)
+        self.shape_found.emit(queue.vcpus, queue.ram_gb)

@@ -1,0 +1,117 @@
+"""The preview's worker shape from the queue's fleets, over the real wire protocol.
+
+The local Deadline server answers ListQueueFleetAssociations and GetFleet as the service
+model describes them; the submitter's "From the queue's fleets" button reads them with a
+botocore client and fills the worker shape, or says why not and keeps the typed one.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from deadline_server import DeadlineServer, Fleet
+from stmpo.locations import examples_dir
+
+pytestmark = pytest.mark.gui
+
+GIB = 1024
+
+
+@pytest.fixture
+def fleets(server: DeadlineServer) -> Iterator[list[Fleet]]:
+    """Two active fleets and a stopped one (its workers take nothing new) on the queue."""
+    state = server.state
+    made = [
+        Fleet("fleet-" + "a" * 32, "Render big", (32, 64), (128 * GIB, None)),
+        Fleet("fleet-" + "b" * 32, "Render spot", (16, None), (64 * GIB, 128 * GIB), True),
+        Fleet("fleet-" + "c" * 32, "Old tiny", (2, 2), (4 * GIB, 4 * GIB)),
+    ]
+    for fleet, status in zip(made, ("ACTIVE", "ACTIVE", "STOPPED"), strict=True):
+        state.farm.fleets[fleet.fleet_id] = fleet
+        state.queue.fleet_associations.append((fleet.fleet_id, status))
+    yield made
+    state.farm.fleets.clear()
+    state.queue.fleet_associations.clear()
+
+
+def test_the_server_answers_fleet_associations_and_fleets_as_modelled(
+    server: DeadlineServer, client: Any, fleets: list[Fleet]
+) -> None:
+    farm, queue = server.state.farm.farm_id, server.state.queue.queue_id
+    listed = client.list_queue_fleet_associations(farmId=farm, queueId=queue)
+    assert [(a["fleetId"], a["status"]) for a in listed["queueFleetAssociations"]] == [
+        (fleet.fleet_id, status)
+        for fleet, status in zip(fleets, ("ACTIVE", "ACTIVE", "STOPPED"), strict=True)
+    ]
+    spot = client.get_fleet(farmId=farm, fleetId=fleets[1].fleet_id)
+    capabilities = spot["configuration"]["serviceManagedEc2"]["instanceCapabilities"]
+    assert capabilities["vCpuCount"] == {"min": 16}
+    assert capabilities["memoryMiB"] == {"min": 64 * GIB, "max": 128 * GIB}
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.get_fleet(farmId=farm, fleetId="fleet-" + "0" * 32)
+
+
+def open_tab(make_dialog: Callable[[Path], Any], tmp_path: Path) -> Any:
+    target = tmp_path / "image_sequence.json"
+    shutil.copy(examples_dir() / "image_sequence.json", target)
+    tab = make_dialog(target).job_settings
+    tab.preview_cpus.setValue(256)
+    tab.preview_ram.setValue(1024.0)
+    return tab
+
+
+def test_the_button_fills_the_worker_shape_with_the_least_active_fleet_worker(
+    make_dialog: Callable[[Path], Any],
+    tmp_path: Path,
+    server: DeadlineServer,
+    client: Any,
+    fleets: list[Fleet],
+) -> None:
+    from deadline.client.config import set_setting
+
+    tab = open_tab(make_dialog, tmp_path)
+    # named after the dialog opened: the button reads the config at the click, and the
+    # dialog itself must not go looking for that farm's queue parameters without a login
+    set_setting("defaults.farm_id", server.state.farm.farm_id)
+    set_setting("defaults.queue_id", server.state.queue.queue_id)
+    before = tab.previews[0].processes
+    tab.fleet_shape.client_factory = lambda: client
+    tab.fleet_shape.button.click()
+    # the least of the ACTIVE fleets: 16 vCPUs (spot), 64 GB (spot); the stopped 2-vCPU
+    # fleet schedules nothing new and is ignored
+    assert tab.preview_cpus.value() == 16
+    assert tab.preview_ram.value() == 64.0
+    note = tab.fleet_shape.note.text()
+    assert "least of 2 fleets" in note and "16 vCPUs, 64 GB" in note, note
+    assert tab.previews[0].processes != before  # the plan follows the shape
+    assert [c.operation for c in server.calls()].count("GetFleet") == 2
+
+
+def test_an_unreachable_farm_keeps_the_typed_shape_and_says_why(
+    make_dialog: Callable[[Path], Any], tmp_path: Path, server: DeadlineServer
+) -> None:
+    import boto3
+    from botocore.config import Config
+    from deadline.client.config import set_setting
+
+    tab = open_tab(make_dialog, tmp_path)
+    tab.fleet_shape.button.click()  # a fresh HOME names no farm
+    assert "No default farm and queue set" in tab.fleet_shape.note.text()
+    set_setting("defaults.farm_id", server.state.farm.farm_id)
+    set_setting("defaults.queue_id", server.state.queue.queue_id)
+    closed = boto3.client(
+        "deadline",
+        endpoint_url="http://127.0.0.1:9",
+        region_name="us-west-2",
+        aws_access_key_id="k",
+        aws_secret_access_key="s",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=2, proxies={}),
+    )
+    tab.fleet_shape.client_factory = lambda: closed
+    tab.fleet_shape.button.click()
+    assert tab.fleet_shape.note.text().startswith("Farm not reachable (")
+    assert (tab.preview_cpus.value(), tab.preview_ram.value()) == (256, 1024.0)
