@@ -239,6 +239,8 @@ class _Batch:
                 job_properties=options.job_properties,
                 task_timeout=options.task_timeout,
                 host_requirements=options.host_requirements,
+                frame_overrides=options.frame_overrides,
+                extra_input_files=options.extra_input_files,
             )
             written = self.factory(export, request, out_dir)
             result.warnings = list(written.warnings)
