@@ -7,6 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
+from stmpo._worker_scripts.stmpo_worker.logtext import text_line
 from stmpo.cli_args import (
     add_input_file_argument,
     add_job_property_arguments,
@@ -129,5 +130,10 @@ def run(args: argparse.Namespace) -> int:
         host_requirements=parse_host_requirements(args.host_requirements),
     )
     report = submit_exports(args.exports, options, on_progress=TextProgress(sys.stderr))
+    for entry in report.exports:
+        # The bundle's warnings, as `stmpo bundle` prints them (a missing project
+        # file in a dry run among them), before the summary.
+        for warning in entry.warnings:
+            print(text_line(f"warning: {Path(entry.path).name}: {warning}"), file=sys.stderr)
     print(summary_table(report))
     return report.exit_code()
