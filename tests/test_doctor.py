@@ -193,3 +193,16 @@ def test_bad_arguments_exit_2_naming_them(
 def test_the_readme_names_every_debian_package_doctor_asks_for() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert [p for _, p in QT_XCB_LIBRARIES if f" {p}" not in readme] == []
+
+
+def test_a_damaged_deadline_config_is_named_and_nothing_else_is_guessed(
+    doctor_env: DeadlineServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = Path.home() / ".deadline" / "config"
+    config.write_text("[defaults\nfarm_id = x\n", encoding="utf-8")
+    code, checks, _ = doctor(capsys)
+    assert code == 1
+    assert checks["deadline-config"]["status"] == "MISSING"
+    assert str(config) in checks["deadline-config"]["detail"]
+    assert checks["credentials"]["detail"].startswith("not checked")
+    assert doctor_env.calls("GetFarm") == []

@@ -67,6 +67,10 @@ def session_and_credentials(target: Target) -> tuple[Check, Any]:
     credentials for it (resolving them, as a submission would, without showing any)."""
     from deadline.client.api import get_boto3_session
 
+    if target.config is None:
+        return Check(
+            "credentials", MISSING, "not checked: fix the deadline configuration first"
+        ), None
     try:
         session = get_boto3_session(force_refresh=True, config=target.config)
         credentials = session.get_credentials()
