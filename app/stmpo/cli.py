@@ -27,6 +27,7 @@ COMMANDS: tuple[str, ...] = (
     "stmpo.fonts.command",
     "stmpo.export.command_check",
     "stmpo.cache_commands",
+    "stmpo.doctor",
 )
 
 

@@ -19,9 +19,9 @@ if TYPE_CHECKING:
 
 
 def add_selection_arguments(
-    parser: argparse.ArgumentParser, *, parameter_help: str, scope: str = "", frames: bool = True
+    parser: argparse.ArgumentParser, *, parameter_help: str, scope: str = ""
 ) -> None:
-    """`-p`, `--items` and (optionally) `--frames`, with the same names and metavars everywhere.
+    """`-p`, `--items` and `--frames`, with the same names and metavars everywhere.
 
     `scope` prefixes the help of the item options (e.g. "with an export: ").
     """
@@ -38,14 +38,26 @@ def add_selection_arguments(
         metavar="1,3",
         help=f"{scope}render queue indexes (default: the renderable items)",
     )
-    if frames:
-        parser.add_argument(
-            "--frames",
-            action="append",
-            default=[],
-            metavar="RQ=S-E[:STEP]",
-            help=f"{scope}frame range override for one item (repeatable), e.g. 3=0-99:2",
-        )
+    parser.add_argument(
+        "--frames",
+        action="append",
+        default=[],
+        metavar="RQ=S-E[:STEP]",
+        help=f"{scope}frame range override for one item (repeatable), e.g. 3=0-99:2",
+    )
+
+
+def add_input_file_argument(parser: argparse.ArgumentParser) -> None:
+    """`--input-file` (repeatable): a file the project needs that the export does not name
+    (an expression's data file, a script), uploaded with the job attachments."""
+    parser.add_argument(
+        "--input-file",
+        action="append",
+        default=[],
+        type=str,
+        metavar="PATH",
+        help="another file for job attachments to upload (repeatable)",
+    )
 
 
 def add_upload_arguments(parser: argparse.ArgumentParser) -> None:

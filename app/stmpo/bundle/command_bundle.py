@@ -8,6 +8,7 @@ from pathlib import Path
 
 from stmpo._worker_scripts.stmpo_worker.logtext import text_line
 from stmpo.cli_args import (
+    add_input_file_argument,
     add_job_property_arguments,
     add_selection_arguments,
     add_upload_arguments,
@@ -36,14 +37,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         p, parameter_help="job parameter value (repeatable), e.g. -p Concurrency=8 -p ChunkSize=50"
     )
     p.add_argument("--job-name", help='default: "<project> (N items)"')
-    p.add_argument(
-        "--input-file",
-        action="append",
-        default=[],
-        type=str,
-        metavar="PATH",
-        help="another file for job attachments to upload (repeatable)",
-    )
+    add_input_file_argument(p)
     add_upload_arguments(p)
     add_job_property_arguments(p)
     add_worker_arguments(p)

@@ -222,7 +222,11 @@ class _Batch:
             if pending is not None and target is not None and options.skip_submitted:
                 return self._recover(result, pending, progress)
             export = load_any(path)
-            check_project_file(export, str(path))
+            if not options.dry_run:
+                # A dry run uploads nothing: a project missing here is the bundle's
+                # warning ("project file not found on this computer"), as with `stmpo
+                # bundle`, so a batch can be checked away from the file server.
+                check_project_file(export, str(path))
             progress(SubmitProgress("building", "building bundle"))
             if options.bundles_dir is not None:
                 out_dir = options.bundles_dir / name
@@ -239,6 +243,8 @@ class _Batch:
                 job_properties=options.job_properties,
                 task_timeout=options.task_timeout,
                 host_requirements=options.host_requirements,
+                frame_overrides=options.frame_overrides,
+                extra_input_files=options.extra_input_files,
             )
             written = self.factory(export, request, out_dir)
             result.warnings = list(written.warnings)

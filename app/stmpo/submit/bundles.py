@@ -34,6 +34,8 @@ class BundleRequest:
     """Priority, retries...: `deadline:` values in the bundle, carried into CreateJob."""
     task_timeout: int = DEFAULT_TASK_TIMEOUT_SECONDS
     host_requirements: Mapping[str, Any] | None = None
+    frame_overrides: Mapping[int, tuple[int, int, int]] = field(default_factory=dict)
+    extra_input_files: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ def stmpo_bundle_factory(export: Export, request: BundleRequest, out_dir: Path) 
         job_properties=request.job_properties,
         task_timeout=request.task_timeout,
         host_requirements=request.host_requirements,
+        frame_overrides=dict(request.frame_overrides),
+        extra_input_files=request.extra_input_files,
     )
     built = build_bundle(export, settings)
     path = write_bundle(built, out_dir, overwrite=request.replace)

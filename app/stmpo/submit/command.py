@@ -7,12 +7,15 @@ import logging
 import sys
 from pathlib import Path
 
+from stmpo._worker_scripts.stmpo_worker.logtext import text_line
 from stmpo.cli_args import (
+    add_input_file_argument,
     add_job_property_arguments,
     add_selection_arguments,
     add_upload_arguments,
     add_worker_arguments,
     parse_assignments,
+    parse_frames,
     parse_host_requirements,
     parse_items,
     parse_job_properties,
@@ -36,8 +39,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.add_argument("--queue-id", help="default: defaults.queue_id of the deadline config")
     p.add_argument("--profile", help="AWS profile (default: the deadline config's)")
     add_selection_arguments(
-        p, parameter_help="job parameter value for every export (repeatable)", frames=False
+        p,
+        parameter_help="job parameter value for every export (repeatable)",
+        scope="for every export: ",
     )
+    add_input_file_argument(p)
     p.add_argument("--job-name", help="job name (default: project name and item count)")
     p.add_argument("--dry-run", action="store_true", help="build and validate bundles; no AWS call")
     p.add_argument(
@@ -107,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
         profile=args.profile,
         parameters=parse_assignments(args.parameter),
         items=parse_items(args.items),
+        frame_overrides=parse_frames(args.frames),
+        extra_input_files=tuple(args.input_file),
         job_name=args.job_name,
         dry_run=args.dry_run,
         report_path=args.report,
@@ -122,5 +130,10 @@ def run(args: argparse.Namespace) -> int:
         host_requirements=parse_host_requirements(args.host_requirements),
     )
     report = submit_exports(args.exports, options, on_progress=TextProgress(sys.stderr))
+    for entry in report.exports:
+        # The bundle's warnings, as `stmpo bundle` prints them (a missing project
+        # file in a dry run among them), before the summary.
+        for warning in entry.warnings:
+            print(text_line(f"warning: {Path(entry.path).name}: {warning}"), file=sys.stderr)
     print(summary_table(report))
     return report.exit_code()

@@ -26,6 +26,10 @@ class SubmitOptions:
     profile: str | None = None
     parameters: Mapping[str, str] = field(default_factory=dict)
     items: tuple[int, ...] | None = None
+    frame_overrides: Mapping[int, tuple[int, int, int]] = field(default_factory=dict)
+    """`--frames RQ=S-E[:STEP]`: the same override for that item of every export."""
+    extra_input_files: tuple[str, ...] = ()
+    """`--input-file`: uploaded with every export's job."""
     job_name: str | None = None
     dry_run: bool = False
     report_path: Path | None = None
@@ -61,6 +65,10 @@ class SubmitOptions:
             "items": list(self.items) if self.items is not None else None,
             "jobName": self.job_name,
         }
+        if self.frame_overrides:
+            settings["frames"] = {str(k): list(v) for k, v in sorted(self.frame_overrides.items())}
+        if self.extra_input_files:
+            settings["inputFiles"] = sorted(self.extra_input_files)
         if self.task_timeout != DEFAULT_TASK_TIMEOUT_SECONDS:
             settings["taskTimeout"] = self.task_timeout
         if self.host_requirements is not None:
