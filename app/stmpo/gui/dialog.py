@@ -1,0 +1,96 @@
+"""The deadline library's submitter dialog, made to end every Submit in a visible outcome.
+
+Issue 13: on a farm whose conda queue environment groups its parameters, Submit did
+nothing visible in 3 of 6 launches; stderr had `RuntimeError: Internal C++ object
+(PySide6.QtWidgets.QLineEdit) already deleted`. Cause, in the library's
+`OpenJDParametersWidget.rebuild_ui` (deadline.client.ui.widgets.openjd_parameters_widget):
+it removes the old controls with `deleteLater()` and then looks up each parameter's group
+box with `findChild(_JobTemplateGroupLayout, groupLabel)`. When the login probe makes the
+dialog reload the queue environments while they are loading, two rebuilds run before Qt
+deletes anything: the second finds the first one's doomed group box, puts its new
+controls in it, and they are deleted with it. `on_submit` then calls `get_parameters()`
+outside its own `try`, so the error went to stderr only.
+
+The work-arounds, each small: a doomed group box loses its name before a rebuild (so it
+is never found again); Submit waits while the queue environments load (disabled, with
+the reason); and anything Submit raises is shown in an error dialog.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from deadline.client.ui.controllers import DeadlineUIController
+from deadline.client.ui.dialogs.submit_job_to_deadline_dialog import SubmitJobToDeadlineDialog
+from deadline.client.ui.widgets.openjd_parameters_widget import (
+    OpenJDParametersWidget,
+    _JobTemplateGroupLayout,
+)
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+_logger = logging.getLogger(__name__)
+
+#: Said on the Submit button while the queue environments load.
+LOADING_REASON = "The queue's environments are still loading; Submit is enabled once they have."
+
+
+def unname_group_boxes(box: OpenJDParametersWidget) -> None:
+    """Hide the current group boxes from the next rebuild's `findChild` by name."""
+    for group in box.findChildren(_JobTemplateGroupLayout):
+        group.setObjectName("")
+
+
+def guard_rebuilds(box: OpenJDParametersWidget) -> None:
+    """Every rebuild of `box` starts from group boxes nobody can find by label."""
+    rebuild = box.rebuild_ui
+
+    def rebuild_ui(**kwargs: Any) -> None:
+        unname_group_boxes(box)
+        rebuild(**kwargs)
+
+    box.rebuild_ui = rebuild_ui  # type: ignore[method-assign]
+
+
+def queue_loading(dialog: SubmitJobToDeadlineDialog) -> bool:
+    """Is the queue-parameter box showing a loading (or reloading) message?"""
+    return bool(dialog.shared_job_settings.queue_parameters_box.async_loading_state)
+
+
+class StmpoSubmitDialog(SubmitJobToDeadlineDialog):
+    """`SubmitJobToDeadlineDialog` whose Submit always ends in a job id or an error dialog."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        guard_rebuilds(self.shared_job_settings.queue_parameters_box)
+        # After the settings tab's own handler (also queued): the box says "loading" by then.
+        controller = DeadlineUIController.getInstance()
+        controller.queue_parameters_loading.connect(
+            self._on_queue_loading, Qt.ConnectionType.QueuedConnection
+        )
+        self._set_submit_button_state()
+
+    def _on_queue_loading(self, _loading: bool) -> None:
+        self._set_submit_button_state()
+
+    def _set_submit_button_state(self) -> None:
+        super()._set_submit_button_state()
+        if queue_loading(self) and self.submit_button.isEnabled():
+            self.submit_button.setEnabled(False)
+            self.submit_button.setToolTip(f"Cannot submit job:\n\n\u2022 {LOADING_REASON}")
+
+    def on_submit(self) -> None:
+        """The library's Submit; whatever it raises becomes an error dialog, not stderr."""
+        if queue_loading(self):  # a click queued before the button was disabled
+            QMessageBox.information(self, "Submit", LOADING_REASON)
+            return
+        try:
+            super().on_submit()
+        except Exception as exc:  # noqa: BLE001 - the artist must see every failure
+            _logger.exception("Submit failed")
+            QMessageBox.critical(
+                self,
+                "Submit failed",
+                f"The job was not submitted:\n\n{type(exc).__name__}: {exc}",
+            )
