@@ -54,8 +54,12 @@ from stmpo.gui.settings import (
     DEFAULT_PARAMETERS,
     AfterEffectsSettings,
 )
+from stmpo.gui.wheel_guard import guard_wheel
 
 COL_CHECK, COL_COMP, COL_FRAMES, COL_OUTPUTS, COL_STATUS = range(5)
+#: The render queue table shows at least this many rows (fewer only when the queue has
+#: fewer): issue 13 found five rows of a forty-item project.
+QUEUE_ROWS_SHOWN = 20
 #: Inputs listed by name in the uploads box (cached first); the rest are counted.
 SPLIT_SHOWN = 200
 GREY = QBrush(QColor(140, 140, 140))
@@ -87,6 +91,8 @@ class AfterEffectsSettingsWidget(QWidget):
         self.cache_roots_problem: Problem | None = None
         self.upload_summary = UploadSummary()
         self._build_ui()
+        # Scrolling the tab never changes a control the artist did not focus (issue 13).
+        self._wheel_guard = guard_wheel(self)
         for notice in initial_settings.notices:  # what loading the saved settings ignored
             self.warnings_list.addItem(notice)
         self.refresh_ui(initial_settings)
@@ -122,7 +128,7 @@ class AfterEffectsSettingsWidget(QWidget):
         header.setSectionResizeMode(COL_COMP, QHeaderView.ResizeMode.Stretch)
         self.queue_table.verticalHeader().setVisible(False)
         self.queue_table.itemChanged.connect(self._on_queue_item_changed)
-        queue_layout.addWidget(self.queue_table)
+        queue_layout.addWidget(self.queue_table, 1)
         buttons = QHBoxLayout()
         self.select_renderable_button = QPushButton("Select renderable")
         self.select_renderable_button.clicked.connect(self._select_renderable)
@@ -137,7 +143,7 @@ class AfterEffectsSettingsWidget(QWidget):
         self.chunk_size.valueChanged.connect(self._update_preview)
         buttons.addWidget(self.chunk_size)
         queue_layout.addLayout(buttons)
-        layout.addWidget(queue_box)
+        layout.addWidget(queue_box, 1)  # the one part that grows with the window
 
         stmpo_box = QGroupBox("STMPO: processes per task")
         form = QFormLayout(stmpo_box)
@@ -238,7 +244,6 @@ class AfterEffectsSettingsWidget(QWidget):
         self.warnings_list.setMaximumHeight(120)
         warnings_layout.addWidget(self.warnings_list)
         layout.addWidget(warnings_box)
-        layout.addStretch(1)
 
         self._fill_queue_table()
         self._fill_fonts()
@@ -288,7 +293,17 @@ class AfterEffectsSettingsWidget(QWidget):
             self.queue_table.setItem(row, COL_OUTPUTS, outputs)
             self.queue_table.setItem(row, COL_STATUS, status)
         self.queue_table.resizeColumnsToContents()
+        self.queue_table.setMinimumHeight(self._queue_table_height())
         self._loading = False
+
+    def _queue_table_height(self) -> int:
+        """Tall enough for `QUEUE_ROWS_SHOWN` rows (or all of a shorter queue)."""
+        rows = max(1, min(self.queue_table.rowCount(), QUEUE_ROWS_SHOWN))
+        row_height = self.queue_table.verticalHeader().defaultSectionSize()
+        header = self.queue_table.horizontalHeader().sizeHint().height()
+        frame = 2 * self.queue_table.frameWidth()
+        scrollbar = self.queue_table.horizontalScrollBar().sizeHint().height()
+        return rows * row_height + header + frame + scrollbar
 
     def _fill_fonts(self) -> None:
         rows: list[FontRow] = font_rows(self.export)

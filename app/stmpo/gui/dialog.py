@@ -27,10 +27,16 @@ from deadline.client.ui.widgets.openjd_parameters_widget import (
     OpenJDParametersWidget,
     _JobTemplateGroupLayout,
 )
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
 _logger = logging.getLogger(__name__)
+
+#: The job-specific tab's name: it is where an artist starts (issue 13).
+AE_TAB_NAME = "After Effects"
+#: Of the screen's available height the window may take when opening.
+SCREEN_SHARE = 0.9
 
 #: Said on the Submit button while the queue environments load.
 LOADING_REASON = "The queue's environments are still loading; Submit is enabled once they have."
@@ -70,6 +76,33 @@ class StmpoSubmitDialog(SubmitJobToDeadlineDialog):
             self._on_queue_loading, Qt.ConnectionType.QueuedConnection
         )
         self._set_submit_button_state()
+        tab = self.tabs.indexOf(self.job_settings_tab)
+        self.tabs.setTabText(tab, AE_TAB_NAME)
+        self.tabs.setCurrentIndex(tab)
+        self.resize(self.sizeHint())
+
+    def sizeHint(self) -> QSize:
+        """Wide and tall enough for the After Effects tab, within the screen.
+
+        The library's fixed 540 x 700 cut the tab in half; our tab knows its own size.
+        """
+        base = super().sizeHint()
+        content = self.job_settings.sizeHint()
+        scrollbar = self.job_settings_tab.verticalScrollBar().sizeHint().width()
+        chrome = self.tabs.tabBar().sizeHint().height() + self.button_box.sizeHint().height()
+        chrome += self.auth_status_box.sizeHint().height() + 60  # margins, frames, spacing
+        wanted = QSize(
+            max(base.width(), content.width() + scrollbar + 40),
+            max(base.height(), content.height() + chrome),
+        )
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return wanted
+        room = screen.availableGeometry()
+        return QSize(
+            min(wanted.width(), room.width()),
+            min(wanted.height(), int(room.height() * SCREEN_SHARE)),
+        )
 
     def _on_queue_loading(self, _loading: bool) -> None:
         self._set_submit_button_state()
@@ -87,7 +120,7 @@ class StmpoSubmitDialog(SubmitJobToDeadlineDialog):
             return
         try:
             super().on_submit()
-        except Exception as exc:  # noqa: BLE001 - the artist must see every failure
+        except Exception as exc:  # the artist must see every failure
             _logger.exception("Submit failed")
             QMessageBox.critical(
                 self,

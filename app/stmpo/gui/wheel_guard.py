@@ -25,7 +25,7 @@ GUARDED = (QAbstractSpinBox, QComboBox, QAbstractSlider)
 class WheelGuard(QObject):
     """An event filter: wheel events on an unfocused control go to its scroll area."""
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() != QEvent.Type.Wheel or not isinstance(watched, QWidget):
             return False
         if watched.hasFocus():

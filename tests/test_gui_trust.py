@@ -1,0 +1,106 @@
+"""Issue 13, "Trust": the wheel, the tab the window opens on, its size, the queue table.
+
+Offscreen, through the real deadline dialog with our tab (see test_gui_submitter.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from submit_samples import make_export
+
+pytestmark = pytest.mark.gui
+
+
+def wheel(widget: Any, notches: int = 1) -> None:
+    """A mouse wheel turn over the middle of `widget`, as Qt delivers one."""
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    local = QPointF(widget.width() / 2, widget.height() / 2)
+    event = QWheelEvent(
+        local,
+        QPointF(widget.mapToGlobal(local.toPoint())),
+        QPoint(0, 0),
+        QPoint(0, -120 * notches),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(widget, event)
+
+
+def settings_of(dialog: Any) -> Any:
+    settings = dialog.job_settings_type()
+    dialog.job_settings.update_settings(settings)
+    return settings
+
+
+def test_the_wheel_scrolls_the_tab_and_changes_no_control_without_focus(
+    make_dialog: Callable[[Path], Any], tmp_path: Path, qtbot: Any
+) -> None:
+    dialog = make_dialog(make_export(tmp_path, "wheel", items=3, footage_frames=1, font=False))
+    dialog.resize(700, 500)  # the tab scrolls
+    tab = dialog.job_settings
+    qtbot.waitExposed(dialog)
+    before = settings_of(dialog)
+    controls = {
+        "RAM per process": tab.ram_per_process,
+        "spawn delay": tab.stmpo_controls["SpawnDelay"],
+        "profile": tab.profile_combo,
+        "preview threads": tab.preview_cpus,
+        "chunk size": tab.chunk_size,
+    }
+    values = {
+        name: c.value() if hasattr(c, "value") else c.currentText() for name, c in controls.items()
+    }
+    scroll = dialog.job_settings_tab.verticalScrollBar()
+    assert scroll.maximum() > 0, "the tab must scroll for this test to mean anything"
+    start = scroll.value()
+    for control in controls.values():
+        assert not control.hasFocus()
+        wheel(control, 3)
+    after = {
+        name: c.value() if hasattr(c, "value") else c.currentText() for name, c in controls.items()
+    }
+    assert after == values
+    assert scroll.value() != start  # the wheel went to the scroll area
+    assert settings_of(dialog) == before  # nothing sticky changed either
+
+    # a control the artist focused takes the wheel as before
+    spin = tab.preview_cpus
+    dialog.activateWindow()
+    spin.setFocus()
+    qtbot.waitUntil(spin.hasFocus)
+    was = spin.value()
+    wheel(spin, -1)
+    assert spin.value() == was + 1
+
+
+def test_the_window_opens_on_the_after_effects_tab_sized_for_it_with_twenty_queue_rows(
+    make_dialog: Callable[[Path], Any], tmp_path: Path, qtbot: Any
+) -> None:
+    dialog = make_dialog(make_export(tmp_path, "forty", items=40, footage_frames=1, font=False))
+    qtbot.waitExposed(dialog)
+    tabs = dialog.tabs
+    assert tabs.tabText(tabs.currentIndex()) == "After Effects"
+    assert tabs.currentWidget() is dialog.job_settings_tab
+    # wide enough for the tab: nothing to scroll sideways
+    assert dialog.job_settings_tab.horizontalScrollBar().maximum() == 0
+    table = dialog.job_settings.queue_table
+    assert table.rowCount() == 40
+
+    def rows_shown() -> int:
+        return table.viewport().height() // table.rowHeight(0)
+
+    assert rows_shown() >= 20
+    # the table takes the room a taller window gives, once the rest of the tab fits
+    height = table.viewport().height()
+    overflow = dialog.job_settings_tab.verticalScrollBar().maximum()
+    dialog.resize(dialog.width(), dialog.height() + overflow + 300)
+    qtbot.waitUntil(lambda: table.viewport().height() > height)
