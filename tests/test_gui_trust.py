@@ -104,3 +104,77 @@ def test_the_window_opens_on_the_after_effects_tab_sized_for_it_with_twenty_queu
     overflow = dialog.job_settings_tab.verticalScrollBar().maximum()
     dialog.resize(dialog.width(), dialog.height() + overflow + 300)
     qtbot.waitUntil(lambda: table.viewport().height() > height)
+
+
+def cli_warnings(export_path: Path, out: Path, *options: str) -> list[str]:
+    """The warnings the real `stmpo bundle` prints for the export, in order."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "stmpo", "bundle", str(export_path), "-o", str(out)]
+    done = subprocess.run([*command, *options], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    prefix = "warning: "
+    return [line[len(prefix) :] for line in done.stderr.splitlines() if line.startswith(prefix)]
+
+
+def shown_warnings(tab: Any) -> list[str]:
+    return [tab.warnings_list.item(i).text() for i in range(tab.warnings_list.count())]
+
+
+@pytest.mark.parametrize("case", ["missing-project", "windows-paths"])
+def test_the_tab_shows_every_warning_the_cli_gives_for_the_export(
+    make_dialog: Callable[[Path], Any], tmp_path: Path, qtbot: Any, case: str
+) -> None:
+    import shutil
+
+    from stmpo.locations import examples_dir
+
+    if case == "missing-project":  # saved nowhere on this computer: the CLI warns
+        export_path = make_export(tmp_path, "lost", items=2, footage_frames=1, project=False)
+    else:  # footage missing in After Effects, fonts not found, paths of another OS
+        export_path = tmp_path / "windows_paths.json"
+        shutil.copy(examples_dir() / "windows_paths.json", export_path)
+    expected = cli_warnings(export_path, tmp_path / "cli-bundle")
+    assert expected
+    tab = make_dialog(export_path).job_settings
+    assert shown_warnings(tab) == expected
+    if case == "missing-project":
+        assert any(line.startswith("project file not found on this computer") for line in expected)
+    # unchanged by choosing nothing (the tab then says why Submit is disabled)
+    tab.select_none_button.click()
+    qtbot.wait(300)
+    assert shown_warnings(tab) == expected
+
+
+def test_a_bad_frame_override_blocks_save_bundle_as_with_the_reason(
+    make_dialog: Callable[[Path], Any], tmp_path: Path, qtbot: Any
+) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    dialog = make_dialog(make_export(tmp_path, "frames", items=2, footage_frames=1, font=False))
+    tab = dialog.job_settings
+    assert dialog.export_bundle_button.isEnabled()
+    tab.queue_table.item(0, 2).setText("nonsense")
+    assert not dialog.export_bundle_button.isEnabled()
+    assert "frames of item 1" in dialog.export_bundle_button.toolTip()
+
+    seen: list[str] = []
+
+    def answer() -> None:
+        modal = QApplication.activeModalWidget()
+        if modal is None:
+            QTimer.singleShot(50, answer)
+            return
+        seen.append(modal.text() if isinstance(modal, QMessageBox) else type(modal).__name__)
+        modal.close()
+
+    QTimer.singleShot(50, answer)
+    dialog.on_export_bundle()  # as a click that raced the button's state
+    qtbot.waitUntil(lambda: bool(seen))
+    (said,) = seen
+    assert said.startswith("The bundle was not saved") and "frames of item 1" in said
+    # and a fixed override unblocks it
+    tab.queue_table.item(0, 2).setText("0-4")
+    assert dialog.export_bundle_button.isEnabled(), dialog.export_bundle_button.toolTip()

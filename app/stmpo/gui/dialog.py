@@ -38,6 +38,8 @@ AE_TAB_NAME = "After Effects"
 #: Of the screen's available height the window may take when opening.
 SCREEN_SHARE = 0.9
 
+BLOCKED_JOIN = "\n\u2022 "
+
 #: Said on the Submit button while the queue environments load.
 LOADING_REASON = "The queue's environments are still loading; Submit is enabled once they have."
 
@@ -107,11 +109,34 @@ class StmpoSubmitDialog(SubmitJobToDeadlineDialog):
     def _on_queue_loading(self, _loading: bool) -> None:
         self._set_submit_button_state()
 
+    def tab_blockers(self) -> list[str]:
+        """What in the After Effects tab stops a bundle: `stmpo bundle` would refuse it."""
+        return list(self.job_settings.invalid_parameter_names())
+
     def _set_submit_button_state(self) -> None:
         super()._set_submit_button_state()
+        # "Save bundle as" writes the same bundle Submit would: the same tab blockers stop
+        # it (a rejected frame override used to be dropped silently from the saved bundle).
+        blockers = self.tab_blockers()
+        self.export_bundle_button.setEnabled(not blockers)
+        self.export_bundle_button.setToolTip(
+            f"Cannot save the bundle:\n\n\u2022 {BLOCKED_JOIN.join(blockers)}" if blockers else ""
+        )
         if queue_loading(self) and self.submit_button.isEnabled():
             self.submit_button.setEnabled(False)
             self.submit_button.setToolTip(f"Cannot submit job:\n\n\u2022 {LOADING_REASON}")
+
+    def on_export_bundle(self) -> None:
+        """The library's "Save bundle as", unless the tab holds a value the bundle refuses."""
+        blockers = self.tab_blockers()
+        if blockers:  # a click that raced the button's state: say why, write nothing
+            QMessageBox.warning(
+                self,
+                "Save bundle as",
+                f"The bundle was not saved:\n\n\u2022 {BLOCKED_JOIN.join(blockers)}",
+            )
+            return
+        super().on_export_bundle()
 
     def on_submit(self) -> None:
         """The library's Submit; whatever it raises becomes an error dialog, not stderr."""
