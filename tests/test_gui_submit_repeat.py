@@ -120,6 +120,9 @@ def test_submit_ends_in_a_job_id_twenty_launches_in_a_row_the_last_ten_under_cpu
             boxes = [text for text in seen if text.startswith("message box:")]
             assert dialog.job_id, (attempt, seen, progress.submission_log.toPlainText())
             assert boxes == [], (attempt, boxes)
+            log = progress.submission_log.toPlainText()
+            assert f"Submitted job {dialog.job_id} to farm {aws.farm_id}" in log, log
+            assert f"deadline job get --job-id {dialog.job_id}" in log, log
             dialog.close()
             qtbot.waitUntil(dialog.isHidden, timeout=WAIT_MS)
     finally:

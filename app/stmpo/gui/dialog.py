@@ -61,6 +61,15 @@ def guard_rebuilds(box: OpenJDParametersWidget) -> None:
     box.rebuild_ui = rebuild_ui  # type: ignore[method-assign]
 
 
+def submitted_text(job_id: str, farm_id: str, queue_id: str) -> str:
+    """What the progress dialog adds once CreateJob answered: the id and where to find it."""
+    return (
+        f"Submitted job {job_id} to farm {farm_id}, queue {queue_id}.\n"
+        "Open it in the Deadline Cloud monitor (that farm and queue, then search for the "
+        f"job id), or run: deadline job get --job-id {job_id}"
+    )
+
+
 def queue_loading(dialog: SubmitJobToDeadlineDialog) -> bool:
     """Is the queue-parameter box showing a loading (or reloading) message?"""
     return bool(dialog.shared_job_settings.queue_parameters_box.async_loading_state)
@@ -125,6 +134,20 @@ class StmpoSubmitDialog(SubmitJobToDeadlineDialog):
         if queue_loading(self) and self.submit_button.isEnabled():
             self.submit_button.setEnabled(False)
             self.submit_button.setToolTip(f"Cannot submit job:\n\n\u2022 {LOADING_REASON}")
+
+    def _submission_succeeded_signal_receiver(self, job_id: str) -> None:
+        super()._submission_succeeded_signal_receiver(job_id)
+        from deadline.client.config import get_setting
+        from deadline.client.ui.dialogs.submit_job_progress_dialog import (
+            SubmitJobProgressDialog,
+        )
+
+        progress = self.findChildren(SubmitJobProgressDialog)
+        if progress:
+            text = submitted_text(
+                job_id, get_setting("defaults.farm_id"), get_setting("defaults.queue_id")
+            )
+            progress[-1].submission_log.append(text)
 
     def on_export_bundle(self) -> None:
         """The library's "Save bundle as", unless the tab holds a value the bundle refuses."""
