@@ -178,3 +178,37 @@ def test_a_bad_frame_override_blocks_save_bundle_as_with_the_reason(
     # and a fixed override unblocks it
     tab.queue_table.item(0, 2).setText("0-4")
     assert dialog.export_bundle_button.isEnabled(), dialog.export_bundle_button.toolTip()
+
+
+def test_a_submit_that_raises_outside_the_library_s_own_handling_shows_an_error_dialog(
+    make_dialog: Callable[[Path], Any], tmp_path: Path, qtbot: Any
+) -> None:
+    """The library reads the queue-parameter widgets before its own `try`: what they raise
+    (as dead widgets did, issue 13) must reach the artist, not only stderr."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    dialog = make_dialog(make_export(tmp_path, "raise", footage_frames=1, font=False))
+    deleted = "Internal C++ object (PySide6.QtWidgets.QLineEdit) already deleted."
+
+    def dead_widgets() -> list[Any]:
+        raise RuntimeError(deleted)
+
+    dialog.shared_job_settings.get_parameters = dead_widgets
+    seen: list[str] = []
+
+    def answer() -> None:
+        modal = QApplication.activeModalWidget()
+        if isinstance(modal, QMessageBox):
+            seen.append(f"{modal.windowTitle()}: {modal.text()}")
+            modal.close()
+        else:
+            QTimer.singleShot(50, answer)
+
+    QTimer.singleShot(50, answer)
+    dialog.on_submit()  # what the Submit button's click runs
+    qtbot.waitUntil(lambda: bool(seen))
+    (said,) = seen
+    assert said.startswith("Submit failed: The job was not submitted")
+    assert deleted in said
+    assert dialog.job_id is None
