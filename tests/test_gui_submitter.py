@@ -90,31 +90,6 @@ def test_a_done_item_is_greyed_out_with_the_reason(
     assert unqueued.flags() & Qt.ItemFlag.ItemIsEnabled
 
 
-def test_warnings_list_the_export_footage_and_fonts_whatever_is_selected(
-    make_dialog: Callable[[Path], Any], tmp_path: Path
-) -> None:
-    export = load_export(examples_dir() / "windows_paths.json")
-    tab = ae_tab(make_dialog(copy_export("windows_paths.json", tmp_path)))
-
-    def shown() -> list[str]:
-        return [tab.warnings_list.item(i).text() for i in range(tab.warnings_list.count())]
-
-    from stmpo.gui.fonts_view import font_rows
-
-    expected = [*export.warnings]
-    expected += [f"Missing footage: {f.path}" for f in export.footage if f.missing]
-    expected += [
-        f"Font {row.name}: {row.state}: {row.reason}"
-        for row in font_rows(export)
-        if row.state != "resolved"
-    ]
-    assert any(line.startswith("Missing footage: ") for line in expected)
-    assert shown() == expected
-    tab.select_none_button.click()
-    tab.preview_cpus.setValue(8)
-    assert shown() == expected
-
-
 def test_submit_is_disabled_with_the_library_reason_when_not_logged_in(
     make_dialog: Callable[[Path], Any], tmp_path: Path
 ) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -56,12 +56,20 @@ from stmpo.gui.settings import (
     DEFAULT_PARAMETERS,
     AfterEffectsSettings,
     parameter_number,
+    to_bundle_settings,
 )
+from stmpo.gui.warnings_view import bundle_warnings
+from stmpo.gui.wheel_guard import guard_wheel
 
 COL_CHECK, COL_COMP, COL_FRAMES, COL_OUTPUTS, COL_STATUS = range(5)
+#: The render queue table shows at least this many rows (fewer only when the queue has
+#: fewer): issue 13 found five rows of a forty-item project.
+QUEUE_ROWS_SHOWN = 20
 #: Inputs listed by name in the uploads box (cached first); the rest are counted.
 SPLIT_SHOWN = 200
 GREY = QBrush(QColor(140, 140, 140))
+#: How long the Warnings list waits for edits to settle before it rebuilds.
+WARNINGS_DELAY_MS = 150
 
 
 #: Exports the dialog builder already loaded, by path. The deadline dialog constructs this
@@ -89,10 +97,16 @@ class AfterEffectsSettingsWidget(QWidget):
         self.upload_problems: list[Problem] = []
         self.cache_roots_problem: Problem | None = None
         self.upload_summary = UploadSummary()
+        self.notices = list(initial_settings.notices)  # what loading the saved settings ignored
+        self._warnings_timer = QTimer(self)
+        self._warnings_timer.setSingleShot(True)
+        self._warnings_timer.setInterval(WARNINGS_DELAY_MS)
+        self._warnings_timer.timeout.connect(self._fill_warnings)
         self._build_ui()
-        for notice in initial_settings.notices:  # what loading the saved settings ignored
-            self.warnings_list.addItem(notice)
+        # Scrolling the tab never changes a control the artist did not focus (issue 13).
+        self._wheel_guard = guard_wheel(self)
         self.refresh_ui(initial_settings)
+        self._fill_warnings()
 
     # ---- construction -------------------------------------------------------------
 
@@ -125,7 +139,7 @@ class AfterEffectsSettingsWidget(QWidget):
         header.setSectionResizeMode(COL_COMP, QHeaderView.ResizeMode.Stretch)
         self.queue_table.verticalHeader().setVisible(False)
         self.queue_table.itemChanged.connect(self._on_queue_item_changed)
-        queue_layout.addWidget(self.queue_table)
+        queue_layout.addWidget(self.queue_table, 1)
         buttons = QHBoxLayout()
         self.select_renderable_button = QPushButton("Select renderable")
         self.select_renderable_button.clicked.connect(self._select_renderable)
@@ -138,9 +152,10 @@ class AfterEffectsSettingsWidget(QWidget):
         self.chunk_size = QSpinBox()
         self.chunk_size.setRange(0, 1_000_000)
         self.chunk_size.valueChanged.connect(self._update_preview)
+        self.chunk_size.valueChanged.connect(self._schedule_warnings)
         buttons.addWidget(self.chunk_size)
         queue_layout.addLayout(buttons)
-        layout.addWidget(queue_box)
+        layout.addWidget(queue_box, 1)  # the one part that grows with the window
 
         stmpo_box = QGroupBox("STMPO: processes per task")
         form = QFormLayout(stmpo_box)
@@ -246,11 +261,9 @@ class AfterEffectsSettingsWidget(QWidget):
         self.warnings_list.setMaximumHeight(120)
         warnings_layout.addWidget(self.warnings_list)
         layout.addWidget(warnings_box)
-        layout.addStretch(1)
 
         self._fill_queue_table()
         self._fill_fonts()
-        self._fill_warnings()
 
     def _fill_queue_table(self) -> None:
         self._loading = True
@@ -296,7 +309,17 @@ class AfterEffectsSettingsWidget(QWidget):
             self.queue_table.setItem(row, COL_OUTPUTS, outputs)
             self.queue_table.setItem(row, COL_STATUS, status)
         self.queue_table.resizeColumnsToContents()
+        self.queue_table.setMinimumHeight(self._queue_table_height())
         self._loading = False
+
+    def _queue_table_height(self) -> int:
+        """Tall enough for `QUEUE_ROWS_SHOWN` rows (or all of a shorter queue)."""
+        rows = max(1, min(self.queue_table.rowCount(), QUEUE_ROWS_SHOWN))
+        row_height = self.queue_table.verticalHeader().defaultSectionSize()
+        header = self.queue_table.horizontalHeader().sizeHint().height()
+        frame = 2 * self.queue_table.frameWidth()
+        scrollbar = self.queue_table.horizontalScrollBar().sizeHint().height()
+        return rows * row_height + header + frame + scrollbar
 
     def _fill_fonts(self) -> None:
         rows: list[FontRow] = font_rows(self.export)
@@ -434,6 +457,7 @@ class AfterEffectsSettingsWidget(QWidget):
         self._loading = False
         self._update_profile_help()
         self._update_preview()
+        self._schedule_warnings()
 
     def _update_profile_help(self) -> None:
         profile = profiles.PROFILES.get(self.profile_combo.currentText())
@@ -453,6 +477,7 @@ class AfterEffectsSettingsWidget(QWidget):
 
     def _report_validity(self) -> None:
         self.valid_parameters.emit(not self.invalid_parameter_names())
+        self._schedule_warnings()
 
     def _set_all_checked(self, checked: bool) -> None:
         self._apply_to_rows(lambda item: checked and item.selectable)
@@ -551,15 +576,17 @@ class AfterEffectsSettingsWidget(QWidget):
         self.uploads_split.setVisible(bool(scan.cached))
         self._report_validity()
 
+    def _schedule_warnings(self, *_: object) -> None:
+        """Rebuild the Warnings list once the artist's edits settle (one build, not one
+        per keystroke)."""
+        if not self._loading:
+            self._warnings_timer.start()
+
     def _fill_warnings(self) -> None:
-        """What the export and the font check found; neither changes while the tab is open."""
-        lines = list(self.export.warnings)
-        lines += [f"Missing footage: {f.path}" for f in self.export.footage if f.missing]
-        lines += [
-            f"Font {row.name}: {row.state}: {row.reason}"
-            for row in self._font_rows
-            if row.state != "resolved"
-        ]
-        lines += [self.conda.warning] if self.conda.warning else []
-        for line in lines:
-            self.warnings_list.addItem(line)
+        """The notices from loading saved settings, then what `stmpo bundle` would warn."""
+        settings = AfterEffectsSettings()
+        self.update_settings(settings)
+        self.warnings_list.clear()
+        self.warnings_list.addItems(
+            [*self.notices, *bundle_warnings(self.export, to_bundle_settings(settings))]
+        )

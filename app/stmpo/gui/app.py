@@ -137,11 +137,9 @@ def build_dialog(export: Export, export_path: str, parent: Any = None) -> Any:
     ensure_application()
     from deadline.client.dataclasses import SubmitterInfo
     from deadline.client.job_bundle.submission import AssetReferences
-    from deadline.client.ui.dialogs.submit_job_to_deadline_dialog import (
-        SubmitJobToDeadlineDialog,
-    )
 
     from stmpo.gui.ae_widget import AfterEffectsSettingsWidget, hand_over
+    from stmpo.gui.dialog import StmpoSubmitDialog
 
     hand_over(export_path, export)
 
@@ -151,7 +149,7 @@ def build_dialog(export: Export, export_path: str, parent: Any = None) -> Any:
     conda = conda_packages_for(exporting_version(export))
     for notice in settings.notices:  # also in the tab's Warnings
         print(text_line(f"stmpo-submitter: warning: {notice}"), file=sys.stderr)
-    dialog = SubmitJobToDeadlineDialog(
+    dialog = StmpoSubmitDialog(
         job_setup_widget_type=AfterEffectsSettingsWidget,
         initial_job_settings=settings,
         # The queue's conda environment shows CondaPackages in the dialog's queue section:

@@ -1,0 +1,177 @@
+"""The deadline library's submitter dialog, made to end every Submit in a visible outcome.
+
+Issue 13: on a farm whose conda queue environment groups its parameters, Submit did
+nothing visible in 3 of 6 launches; stderr had `RuntimeError: Internal C++ object
+(PySide6.QtWidgets.QLineEdit) already deleted`. Cause, in the library's
+`OpenJDParametersWidget.rebuild_ui` (deadline.client.ui.widgets.openjd_parameters_widget):
+it removes the old controls with `deleteLater()` and then looks up each parameter's group
+box with `findChild(_JobTemplateGroupLayout, groupLabel)`. When the login probe makes the
+dialog reload the queue environments while they are loading, two rebuilds run before Qt
+deletes anything: the second finds the first one's doomed group box, puts its new
+controls in it, and they are deleted with it. `on_submit` then calls `get_parameters()`
+outside its own `try`, so the error went to stderr only.
+
+The work-arounds, each small: a doomed group box loses its name before a rebuild (so it
+is never found again); Submit waits while the queue environments load (disabled, with
+the reason); and anything Submit raises is shown in an error dialog.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from deadline.client.ui.controllers import DeadlineUIController
+from deadline.client.ui.dialogs.submit_job_to_deadline_dialog import SubmitJobToDeadlineDialog
+from deadline.client.ui.widgets.openjd_parameters_widget import (
+    OpenJDParametersWidget,
+    _JobTemplateGroupLayout,
+)
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QMessageBox
+
+_logger = logging.getLogger(__name__)
+
+#: The job-specific tab's name: it is where an artist starts (issue 13).
+AE_TAB_NAME = "After Effects"
+#: Of the screen's available height the window may take when opening.
+SCREEN_SHARE = 0.9
+
+BLOCKED_JOIN = "\n\u2022 "
+
+#: Said on the Submit button while the queue environments load.
+LOADING_REASON = "The queue's environments are still loading; Submit is enabled once they have."
+
+
+def unname_group_boxes(box: OpenJDParametersWidget) -> None:
+    """Hide the current group boxes from the next rebuild's `findChild` by name."""
+    for group in box.findChildren(_JobTemplateGroupLayout):
+        group.setObjectName("")
+
+
+def guard_rebuilds(box: OpenJDParametersWidget) -> None:
+    """Every rebuild of `box` starts from group boxes nobody can find by label."""
+    rebuild = box.rebuild_ui
+
+    def rebuild_ui(**kwargs: Any) -> None:
+        unname_group_boxes(box)
+        rebuild(**kwargs)
+
+    box.rebuild_ui = rebuild_ui  # type: ignore[method-assign]
+
+
+def submitted_text(job_id: str, farm_id: str, queue_id: str) -> str:
+    """What the progress dialog adds once CreateJob answered: the id and where to find it."""
+    return (
+        f"Submitted job {job_id} to farm {farm_id}, queue {queue_id}.\n"
+        "Open it in the Deadline Cloud monitor (that farm and queue, then search for the "
+        f"job id), or run: deadline job get --job-id {job_id}"
+    )
+
+
+def queue_loading(dialog: SubmitJobToDeadlineDialog) -> bool:
+    """Is the queue-parameter box showing a loading (or reloading) message?"""
+    return bool(dialog.shared_job_settings.queue_parameters_box.async_loading_state)
+
+
+class StmpoSubmitDialog(SubmitJobToDeadlineDialog):
+    """`SubmitJobToDeadlineDialog` whose Submit always ends in a job id or an error dialog."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        guard_rebuilds(self.shared_job_settings.queue_parameters_box)
+        # After the settings tab's own handler (also queued): the box says "loading" by then.
+        controller = DeadlineUIController.getInstance()
+        controller.queue_parameters_loading.connect(
+            self._on_queue_loading, Qt.ConnectionType.QueuedConnection
+        )
+        self._set_submit_button_state()
+        tab = self.tabs.indexOf(self.job_settings_tab)
+        self.tabs.setTabText(tab, AE_TAB_NAME)
+        self.tabs.setCurrentIndex(tab)
+        self.resize(self.sizeHint())
+
+    def sizeHint(self) -> QSize:
+        """Wide and tall enough for the After Effects tab, within the screen.
+
+        The library's fixed 540 x 700 cut the tab in half; our tab knows its own size.
+        """
+        base = super().sizeHint()
+        content = self.job_settings.sizeHint()
+        scrollbar = self.job_settings_tab.verticalScrollBar().sizeHint().width()
+        chrome = self.tabs.tabBar().sizeHint().height() + self.button_box.sizeHint().height()
+        chrome += self.auth_status_box.sizeHint().height() + 60  # margins, frames, spacing
+        wanted = QSize(
+            max(base.width(), content.width() + scrollbar + 40),
+            max(base.height(), content.height() + chrome),
+        )
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return wanted
+        room = screen.availableGeometry()
+        return QSize(
+            min(wanted.width(), room.width()),
+            min(wanted.height(), int(room.height() * SCREEN_SHARE)),
+        )
+
+    def _on_queue_loading(self, _loading: bool) -> None:
+        self._set_submit_button_state()
+
+    def tab_blockers(self) -> list[str]:
+        """What in the After Effects tab stops a bundle: `stmpo bundle` would refuse it."""
+        return list(self.job_settings.invalid_parameter_names())
+
+    def _set_submit_button_state(self) -> None:
+        super()._set_submit_button_state()
+        # "Save bundle as" writes the same bundle Submit would: the same tab blockers stop
+        # it (a rejected frame override used to be dropped silently from the saved bundle).
+        blockers = self.tab_blockers()
+        self.export_bundle_button.setEnabled(not blockers)
+        self.export_bundle_button.setToolTip(
+            f"Cannot save the bundle:\n\n\u2022 {BLOCKED_JOIN.join(blockers)}" if blockers else ""
+        )
+        if queue_loading(self) and self.submit_button.isEnabled():
+            self.submit_button.setEnabled(False)
+            self.submit_button.setToolTip(f"Cannot submit job:\n\n\u2022 {LOADING_REASON}")
+
+    def _submission_succeeded_signal_receiver(self, job_id: str) -> None:
+        super()._submission_succeeded_signal_receiver(job_id)
+        from deadline.client.config import get_setting
+        from deadline.client.ui.dialogs.submit_job_progress_dialog import (
+            SubmitJobProgressDialog,
+        )
+
+        progress = self.findChildren(SubmitJobProgressDialog)
+        if progress:
+            text = submitted_text(
+                job_id, get_setting("defaults.farm_id"), get_setting("defaults.queue_id")
+            )
+            progress[-1].submission_log.append(text)
+
+    def on_export_bundle(self) -> None:
+        """The library's "Save bundle as", unless the tab holds a value the bundle refuses."""
+        blockers = self.tab_blockers()
+        if blockers:  # a click that raced the button's state: say why, write nothing
+            QMessageBox.warning(
+                self,
+                "Save bundle as",
+                f"The bundle was not saved:\n\n\u2022 {BLOCKED_JOIN.join(blockers)}",
+            )
+            return
+        super().on_export_bundle()
+
+    def on_submit(self) -> None:
+        """The library's Submit; whatever it raises becomes an error dialog, not stderr."""
+        if queue_loading(self):  # a click queued before the button was disabled
+            QMessageBox.information(self, "Submit", LOADING_REASON)
+            return
+        try:
+            super().on_submit()
+        except Exception as exc:  # the artist must see every failure
+            _logger.exception("Submit failed")
+            QMessageBox.critical(
+                self,
+                "Submit failed",
+                f"The job was not submitted:\n\n{type(exc).__name__}: {exc}",
+            )

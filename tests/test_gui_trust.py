@@ -1,0 +1,214 @@
+"""Issue 13, "Trust": the wheel, the tab the window opens on, its size, the queue table.
+
+Offscreen, through the real deadline dialog with our tab (see test_gui_submitter.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from submit_samples import make_export
+
+pytestmark = pytest.mark.gui
+
+
+def wheel(widget: Any, notches: int = 1) -> None:
+    """A mouse wheel turn over the middle of `widget`, as Qt delivers one."""
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    local = QPointF(widget.width() / 2, widget.height() / 2)
+    event = QWheelEvent(
+        local,
+        QPointF(widget.mapToGlobal(local.toPoint())),
+        QPoint(0, 0),
+        QPoint(0, -120 * notches),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(widget, event)
+
+
+def settings_of(dialog: Any) -> Any:
+    settings = dialog.job_settings_type()
+    dialog.job_settings.update_settings(settings)
+    return settings
+
+
+def test_the_wheel_scrolls_the_tab_and_changes_no_control_without_focus(
+    make_dialog: Callable[[Path], Any], tmp_path: Path, qtbot: Any
+) -> None:
+    dialog = make_dialog(make_export(tmp_path, "wheel", items=3, footage_frames=1, font=False))
+    dialog.resize(700, 500)  # the tab scrolls
+    tab = dialog.job_settings
+    qtbot.waitExposed(dialog)
+    before = settings_of(dialog)
+    controls = {
+        "RAM per process": tab.ram_per_process,
+        "spawn delay": tab.stmpo_controls["SpawnDelay"],
+        "profile": tab.profile_combo,
+        "preview threads": tab.preview_cpus,
+        "chunk size": tab.chunk_size,
+    }
+    values = {
+        name: c.value() if hasattr(c, "value") else c.currentText() for name, c in controls.items()
+    }
+    scroll = dialog.job_settings_tab.verticalScrollBar()
+    assert scroll.maximum() > 0, "the tab must scroll for this test to mean anything"
+    start = scroll.value()
+    for control in controls.values():
+        assert not control.hasFocus()
+        wheel(control, 3)
+    after = {
+        name: c.value() if hasattr(c, "value") else c.currentText() for name, c in controls.items()
+    }
+    assert after == values
+    assert scroll.value() != start  # the wheel went to the scroll area
+    assert settings_of(dialog) == before  # nothing sticky changed either
+
+    # a control the artist focused takes the wheel as before
+    spin = tab.preview_cpus
+    dialog.activateWindow()
+    spin.setFocus()
+    qtbot.waitUntil(spin.hasFocus)
+    was = spin.value()
+    wheel(spin, -1)
+    assert spin.value() == was + 1
+
+
+def test_the_window_opens_on_the_after_effects_tab_sized_for_it_with_twenty_queue_rows(
+    make_dialog: Callable[[Path], Any], tmp_path: Path, qtbot: Any
+) -> None:
+    dialog = make_dialog(make_export(tmp_path, "forty", items=40, footage_frames=1, font=False))
+    qtbot.waitExposed(dialog)
+    tabs = dialog.tabs
+    assert tabs.tabText(tabs.currentIndex()) == "After Effects"
+    assert tabs.currentWidget() is dialog.job_settings_tab
+    # wide enough for the tab: nothing to scroll sideways
+    assert dialog.job_settings_tab.horizontalScrollBar().maximum() == 0
+    table = dialog.job_settings.queue_table
+    assert table.rowCount() == 40
+
+    def rows_shown() -> int:
+        return table.viewport().height() // table.rowHeight(0)
+
+    assert rows_shown() >= 20
+    # the table takes the room a taller window gives, once the rest of the tab fits
+    height = table.viewport().height()
+    overflow = dialog.job_settings_tab.verticalScrollBar().maximum()
+    dialog.resize(dialog.width(), dialog.height() + overflow + 300)
+    qtbot.waitUntil(lambda: table.viewport().height() > height)
+
+
+def cli_warnings(export_path: Path, out: Path, *options: str) -> list[str]:
+    """The warnings the real `stmpo bundle` prints for the export, in order."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "stmpo", "bundle", str(export_path), "-o", str(out)]
+    done = subprocess.run([*command, *options], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    prefix = "warning: "
+    return [line[len(prefix) :] for line in done.stderr.splitlines() if line.startswith(prefix)]
+
+
+def shown_warnings(tab: Any) -> list[str]:
+    return [tab.warnings_list.item(i).text() for i in range(tab.warnings_list.count())]
+
+
+@pytest.mark.parametrize("case", ["missing-project", "windows-paths"])
+def test_the_tab_shows_every_warning_the_cli_gives_for_the_export(
+    make_dialog: Callable[[Path], Any], tmp_path: Path, qtbot: Any, case: str
+) -> None:
+    import shutil
+
+    from stmpo.locations import examples_dir
+
+    if case == "missing-project":  # saved nowhere on this computer: the CLI warns
+        export_path = make_export(tmp_path, "lost", items=2, footage_frames=1, project=False)
+    else:  # footage missing in After Effects, fonts not found, paths of another OS
+        export_path = tmp_path / "windows_paths.json"
+        shutil.copy(examples_dir() / "windows_paths.json", export_path)
+    expected = cli_warnings(export_path, tmp_path / "cli-bundle")
+    assert expected
+    tab = make_dialog(export_path).job_settings
+    assert shown_warnings(tab) == expected
+    if case == "missing-project":
+        assert any(line.startswith("project file not found on this computer") for line in expected)
+    # unchanged by choosing nothing (the tab then says why Submit is disabled)
+    tab.select_none_button.click()
+    qtbot.wait(300)
+    assert shown_warnings(tab) == expected
+
+
+def test_a_bad_frame_override_blocks_save_bundle_as_with_the_reason(
+    make_dialog: Callable[[Path], Any], tmp_path: Path, qtbot: Any
+) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    dialog = make_dialog(make_export(tmp_path, "frames", items=2, footage_frames=1, font=False))
+    tab = dialog.job_settings
+    assert dialog.export_bundle_button.isEnabled()
+    tab.queue_table.item(0, 2).setText("nonsense")
+    assert not dialog.export_bundle_button.isEnabled()
+    assert "frames of item 1" in dialog.export_bundle_button.toolTip()
+
+    seen: list[str] = []
+
+    def answer() -> None:
+        modal = QApplication.activeModalWidget()
+        if modal is None:
+            QTimer.singleShot(50, answer)
+            return
+        seen.append(modal.text() if isinstance(modal, QMessageBox) else type(modal).__name__)
+        modal.close()
+
+    QTimer.singleShot(50, answer)
+    dialog.on_export_bundle()  # as a click that raced the button's state
+    qtbot.waitUntil(lambda: bool(seen))
+    (said,) = seen
+    assert said.startswith("The bundle was not saved") and "frames of item 1" in said
+    # and a fixed override unblocks it
+    tab.queue_table.item(0, 2).setText("0-4")
+    assert dialog.export_bundle_button.isEnabled(), dialog.export_bundle_button.toolTip()
+
+
+def test_a_submit_that_raises_outside_the_library_s_own_handling_shows_an_error_dialog(
+    make_dialog: Callable[[Path], Any], tmp_path: Path, qtbot: Any
+) -> None:
+    """The library reads the queue-parameter widgets before its own `try`: what they raise
+    (as dead widgets did, issue 13) must reach the artist, not only stderr."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    dialog = make_dialog(make_export(tmp_path, "raise", footage_frames=1, font=False))
+    deleted = "Internal C++ object (PySide6.QtWidgets.QLineEdit) already deleted."
+
+    def dead_widgets() -> list[Any]:
+        raise RuntimeError(deleted)
+
+    dialog.shared_job_settings.get_parameters = dead_widgets
+    seen: list[str] = []
+
+    def answer() -> None:
+        modal = QApplication.activeModalWidget()
+        if isinstance(modal, QMessageBox):
+            seen.append(f"{modal.windowTitle()}: {modal.text()}")
+            modal.close()
+        else:
+            QTimer.singleShot(50, answer)
+
+    QTimer.singleShot(50, answer)
+    dialog.on_submit()  # what the Submit button's click runs
+    qtbot.waitUntil(lambda: bool(seen))
+    (said,) = seen
+    assert said.startswith("Submit failed: The job was not submitted")
+    assert deleted in said
+    assert dialog.job_id is None
