@@ -53,6 +53,8 @@ def test_the_wheel_scrolls_the_tab_and_changes_no_control_without_focus(
         "RAM per process": tab.ram_per_process,
         "spawn delay": tab.stmpo_controls["SpawnDelay"],
         "profile": tab.profile_combo,
+        "seconds per frame (plan view)": tab.plan_view.seconds_per_frame,
+        "hourly price (plan view)": tab.plan_view.hourly_price,
         "preview threads": tab.preview_cpus,
         "chunk size": tab.chunk_size,
     }
