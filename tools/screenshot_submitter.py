@@ -1,47 +1,172 @@
-"""Save a screenshot of the submitter's After Effects tab for the README.
+"""Save a screenshot of the submitter's After Effects tab for the README (docs/submitter.png).
 
-Usage: QT_QPA_PLATFORM=offscreen python tools/screenshot_submitter.py [EXPORT] [OUT.png]
-Runs with a throwaway HOME so no AWS settings of yours show up in the picture.
+Usage: .venv/bin/python tools/screenshot_submitter.py [EXPORT] [OUT.png]
+
+A picture of a real window: the tool starts its own Xvfb on a free display, opens the
+submitter there with QT_QPA_PLATFORM=xcb, grabs the window from the X server and stops
+Xvfb. Needs Xvfb and Qt's xcb libraries (Debian: `apt-get install xvfb libxcb-icccm4
+libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libxcb-xinerama0 libxcb-randr0
+libxcb-render-util0 libxcb-image0 libxcb-shape0`) and the dev install (moto).
+
+The dialog talks to the tests' local Deadline Cloud (tests/deadline_server: the Deadline
+server and moto for STS/S3, started here and stopped at the end) with fake keys and a
+throwaway HOME whose deadline config names its farm and queue, so the login line shows
+a working profile and none of your own AWS settings appear. The plan picture shows item
+1 fanned out over 4 processes on a 64-thread, 256 GB, 2-NUMA worker.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
-os.environ["DEADLINE_CLOUD_TELEMETRY_OPT_OUT"] = "true"
+ROOT = Path(__file__).resolve().parents[1]
+SCREEN = (1600, 2000)
+WINDOW = (1000, 1940)
+WAIT_S = 60.0
+
+
+@contextmanager
+def xvfb() -> Iterator[str]:
+    """A fresh Xvfb on a display it picks itself (-displayfd); yields ":N"."""
+    if shutil.which("Xvfb") is None:
+        raise SystemExit("Xvfb not found: apt-get install xvfb (see this tool's docstring)")
+    read_fd, write_fd = os.pipe()
+    width, height = SCREEN
+    process = subprocess.Popen(
+        [
+            "Xvfb",
+            "-displayfd",
+            str(write_fd),
+            "-screen",
+            "0",
+            f"{width}x{height}x24",
+            "-nolisten",
+            "tcp",
+        ],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    try:
+        with os.fdopen(read_fd, "rb") as pipe:
+            number = pipe.readline().strip().decode()
+        if not number.isdigit():
+            raise SystemExit(f"Xvfb did not start (exit code {process.poll()})")
+        yield f":{number}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def local_deadline(home: Path) -> Iterator[Any]:
+    """The tests' local Deadline Cloud + moto; this process's environment points at it."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from deadline_server import LocalAws
+
+    local = LocalAws.start()
+    try:
+        (home / ".aws").mkdir(parents=True, exist_ok=True)  # the library watches it
+        env = local.client_env(home)  # also writes ~/.deadline/config with farm and queue
+        for name in list(os.environ):
+            if name not in env:
+                del os.environ[name]
+        os.environ.update(env)
+        yield local
+    finally:
+        local.stop()
+
+
+def wait_until(app: Any, condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def settle(app: Any, seconds: float = 0.5) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def shoot(export_source: Path, out: Path, display: str, home: Path) -> bool:
+    os.environ["DISPLAY"] = display
+    os.environ["QT_QPA_PLATFORM"] = "xcb"
+    export_path = home / export_source.name
+    shutil.copy(export_source, export_path)
+    from stmpo.export import load_export
+    from stmpo.gui.app import build_dialog, ensure_application
+
+    app = ensure_application()  # before the deadline dialog module builds its singletons
+    from deadline.client.ui.deadline_authentication_status import DeadlineAuthenticationStatus
+    from deadline.client.ui.widgets.deadline_authentication_status_widget import (
+        AuthenticationState,
+        DeadlineAuthenticationStatusWidget,
+    )
+
+    dialog = build_dialog(load_export(export_path), str(export_path))
+    dialog.move(0, 0)
+    dialog.resize(*WINDOW)
+    dialog.show()
+    status = DeadlineAuthenticationStatus.getInstance()
+    wait_until(app, lambda: status.api_availability is True, "the login probe (ListFarms)")
+    wait_until(app, dialog.submit_button.isEnabled, "Submit to be enabled")
+    login = dialog.findChild(DeadlineAuthenticationStatusWidget)
+    state = login._get_current_auth_state_key() if login is not None else None
+    if state != AuthenticationState.AUTHENTICATED_READY:
+        raise SystemExit(f"the login line is not ready: {state}")
+
+    tab = dialog.job_settings
+    dialog.tabs.setCurrentIndex(dialog.tabs.indexOf(dialog.job_settings_tab))
+    tab.preview_cpus.setValue(64)
+    tab.preview_ram.setValue(256.0)
+    tab.preview_numa.setValue(2)
+    tab.stmpo_controls["Concurrency"].setValue(4)
+    tab.plan_view.item_combo.setCurrentIndex(0)
+    settle(app)
+    picture = tab.plan_view.picture
+    if picture.timeline is None or len(picture.timeline.bars) < 2:
+        raise SystemExit("the plan picture shows fewer than 2 processes")
+    dialog.job_settings_tab.ensureWidgetVisible(picture)
+    handle = dialog.windowHandle()
+    wait_until(app, lambda: handle is not None and handle.isExposed(), "the window to be exposed")
+    settle(app, 1.0)
+    screen = handle.screen()
+    shot = screen.grabWindow(dialog.winId())
+    ok = not shot.isNull() and shot.save(str(out))
+    dialog.close()
+    settle(app, 0.2)
+    return ok
 
 
 def main() -> int:
-    root = Path(__file__).resolve().parents[1]
     source = (
-        Path(sys.argv[1]) if len(sys.argv) > 1 else root / "resources/examples/several_items.json"
+        Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "resources/examples/several_items.json"
     )
-    out = Path(sys.argv[2]) if len(sys.argv) > 2 else root / "docs/submitter.png"
-    with tempfile.TemporaryDirectory() as tmp:
-        os.environ["HOME"] = tmp
-        os.environ["DEADLINE_CONFIG_FILE_PATH"] = str(Path(tmp) / "deadline-config")
-        export_path = Path(tmp) / source.name
-        shutil.copy(source, export_path)
-        from stmpo.export import load_export
-        from stmpo.gui.app import build_dialog, ensure_application
-
-        app = ensure_application()
-        dialog = build_dialog(load_export(export_path), str(export_path))
-        dialog.resize(980, 1500)
-        dialog.tabs.setCurrentIndex(1)
-        dialog.show()
-        for _ in range(20):
-            app.processEvents()
-        inner = dialog.job_settings
-        inner.resize(inner.sizeHint())
-        ok = dialog.grab().save(str(out))
-        dialog.close()
+    out = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "docs/submitter.png"
+    with tempfile.TemporaryDirectory(prefix="stmpo-screenshot-") as tmp:
+        home = Path(tmp) / "home"
+        home.mkdir()
+        with xvfb() as display, local_deadline(home):
+            ok = shoot(source.resolve(), out.resolve(), display, home)
     print(f"wrote {out}" if ok else f"could not write {out}")
     return 0 if ok else 1
 
