@@ -70,6 +70,8 @@ class Setting:
     step: float = 1.0
     decimals: int = 1
     suffix: str = ""
+    #: What an empty text control says (the submitter's placeholder).
+    placeholder: str = "empty: the worker's default"
 
     @property
     def dest(self) -> str:
@@ -272,6 +274,7 @@ SETTINGS: tuple[Setting, ...] = (
         "repositories) whose files reach the workers through a file cache mount: they "
         "are not uploaded, and the job gains cache refresh and write-back steps. "
         "Empty = no file cache.",
+        placeholder="empty: no file cache",
         group=CACHE_GROUP,
     ),
     Setting(

@@ -46,7 +46,7 @@ def make_control(row: Setting) -> Control:
         control.setSuffix(row.suffix)
     else:
         control = QLineEdit()
-        control.setPlaceholderText("empty: the worker's default")
+        control.setPlaceholderText(row.placeholder)
     control.setToolTip(row.help)
     return control
 
