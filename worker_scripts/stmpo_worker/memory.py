@@ -20,6 +20,7 @@ import stat
 import subprocess
 import sys
 from collections.abc import Mapping
+from typing import Any
 
 try:
     import psutil
@@ -101,7 +102,10 @@ def vm_stat_available(text: str, page_size: int) -> float | None:
     return pages * page_size / GIB if found else None
 
 
-def _windows_available() -> float | None:  # pragma: no cover - Windows only
+def windows_memory_status() -> Any | None:  # pragma: no cover - Windows only
+    """Windows' MEMORYSTATUSEX from GlobalMemoryStatusEx (total and available physical
+    memory), or None when it cannot be read: one definition for the host facts
+    (topology.py, total RAM) and the memory guard (available RAM)."""
     import ctypes
     from ctypes import wintypes
 
@@ -120,6 +124,13 @@ def _windows_available() -> float | None:  # pragma: no cover - Windows only
 
     status = MemoryStatusEx()
     status.dwLength = ctypes.sizeof(MemoryStatusEx)
-    if not ctypes.windll.kernel32.GlobalMemoryStatusEx(ctypes.byref(status)):  # type: ignore[attr-defined]
+    try:
+        ok = ctypes.windll.kernel32.GlobalMemoryStatusEx(ctypes.byref(status))  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
         return None
-    return float(status.ullAvailPhys) / GIB
+    return status if ok else None
+
+
+def _windows_available() -> float | None:  # pragma: no cover - Windows only
+    status = windows_memory_status()
+    return None if status is None else float(status.ullAvailPhys) / GIB

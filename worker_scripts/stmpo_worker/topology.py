@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .logtext import shown
+from .memory import windows_memory_status
 from .planning import WINDOWS_GROUP_SIZE, HostFacts
 
 Pools = tuple[tuple[int, ...], ...]
@@ -170,27 +171,8 @@ def total_ram_gb() -> float:
 
 
 def _windows_ram_gb() -> float:
-    class MemoryStatusEx(ctypes.Structure):
-        _fields_ = [
-            ("dwLength", ctypes.c_ulong),
-            ("dwMemoryLoad", ctypes.c_ulong),
-            ("ullTotalPhys", ctypes.c_ulonglong),
-            ("ullAvailPhys", ctypes.c_ulonglong),
-            ("ullTotalPageFile", ctypes.c_ulonglong),
-            ("ullAvailPageFile", ctypes.c_ulonglong),
-            ("ullTotalVirtual", ctypes.c_ulonglong),
-            ("ullAvailVirtual", ctypes.c_ulonglong),
-            ("ullAvailExtendedVirtual", ctypes.c_ulonglong),
-        ]
-
-    status = MemoryStatusEx()
-    status.dwLength = ctypes.sizeof(MemoryStatusEx)
-    try:
-        if ctypes.windll.kernel32.GlobalMemoryStatusEx(ctypes.byref(status)):  # type: ignore[attr-defined]
-            return float(status.ullTotalPhys) / 2**30
-    except (AttributeError, OSError):
-        pass
-    return 0.0
+    status = windows_memory_status()
+    return 0.0 if status is None else float(status.ullTotalPhys) / 2**30
 
 
 def linux_numa_pools(node_root: Path = Path("/sys/devices/system/node")) -> Pools | None:
