@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from stmpo._worker_scripts.stmpo_worker.cli import build_parser
-from stmpo._worker_scripts.stmpo_worker.journal import launch_ranges, missing_runs
+from stmpo._worker_scripts.stmpo_worker.journal import missing_runs
 from stmpo._worker_scripts.stmpo_worker.outputs import encode_b64_json
 from stmpo_worker_harness import Scene, base_env, make_scene, render_argv, run
 from test_worker_job_files import bundle_for, interpreters, job_env, worker
@@ -236,14 +236,9 @@ def test_a_bundle_run_twice_without_deadline_resumes_by_its_render_id(
     assert other["renderId"] != item_file["renderId"]
 
 
-def test_missing_runs_and_launch_ranges_never_skip_or_repeat_a_frame() -> None:
+def test_missing_runs_never_skip_or_repeat_a_frame() -> None:
+    """The runs a resumed task renders (the Scheduler hands them out without ever
+    spanning a gap: tests/test_worker_schedule.py)."""
     assert missing_runs(0, 20, 2, [4, 6, 12, 20, 3, 99]) == [(0, 2), (8, 10), (14, 18)]
     assert missing_runs(-5, 5, 1, range(-5, 6)) == []
     assert missing_runs(0, 10**9, 1, [5]) == [(0, 4), (6, 10**9)]  # never materialised
-    runs = [(0, 2), (8, 10), (14, 18)]
-    ranges, again = launch_ranges(runs, 2, 6)
-    assert ranges == [(0, 0), (2, 2), (8, 8), (10, 10), (14, 16), (18, 18)] and again == 0
-    ranges, again = launch_ranges(runs, 2, 2)  # fewer processes than runs: join a gap
-    assert ranges == [(0, 2), (8, 18)] and again == 1  # frame 12, the smaller gap
-    frames = [f for a, b in ranges for f in range(a, b + 1, 2)]
-    assert frames == sorted(set(frames))

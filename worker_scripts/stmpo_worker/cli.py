@@ -472,9 +472,7 @@ def _resume(job: RenderJob, start: int, end: int, step: int, stdout: TextIO) -> 
     )
     if not found.runs:
         return None
-    plan, again = jr.resumed_plan(job.plan, found.runs) if found.reused else (job.plan, 0)
-    if again:
-        _say(stdout, f"STMPO: resume: {again} rendered frame(s) between runs render again")
+    plan = jr.resumed_plan(job.plan, found.runs) if found.reused else job.plan
     return replace(job, plan=plan, journal=found.journal)
 
 

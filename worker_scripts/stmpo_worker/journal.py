@@ -183,52 +183,14 @@ def run_frames(runs: Sequence[tuple[int, int]], step: int) -> int:
     return sum((last - first) // step + 1 for first, last in runs)
 
 
-def launch_ranges(
-    runs: Sequence[tuple[int, int]], step: int, processes: int
-) -> tuple[list[tuple[int, int]], int]:
-    """Pure: at most `processes` contiguous ranges covering `runs` for a plan whose
-    children each render one range (aerender renders one range per launch), and how
-    many already rendered frames they render again. While there are more runs than
-    processes, the two runs with the smallest gap between them are joined (the gap's
-    frames are rendered again, never a frame is left out); with fewer, the processes
-    are shared by the runs in proportion to their frames, the larger pieces first."""
-    merged = [tuple(r) for r in runs]
-    again = 0
-    while len(merged) > max(1, processes):
-        gaps = [(merged[i + 1][0] - merged[i][1]) // step - 1 for i in range(len(merged) - 1)]
-        i = gaps.index(min(gaps))
-        again += gaps[i]
-        merged[i : i + 2] = [(merged[i][0], merged[i + 1][1])]
-    counts = [(last - first) // step + 1 for first, last in merged]
-    total = sum(counts)
-    parts = min(max(1, processes), total)
-    shares = [1] * len(merged)
-    for _ in range(parts - len(merged)):  # each extra process to the run with most per part
-        best = max(range(len(merged)), key=lambda k: (counts[k] / shares[k], -k))
-        if counts[best] <= shares[best]:
-            break
-        shares[best] += 1
-    ranges: list[tuple[int, int]] = []
-    for (first, _last), count, share in zip(merged, counts, shares):
-        base, extra = divmod(count, share)
-        at = first
-        for k in range(share):
-            size = base + (1 if k < extra else 0)
-            ranges.append((at, at + (size - 1) * step))
-            at += size * step
-    return ranges, again
-
-
-def resumed_plan(plan: RenderPlan, runs: Sequence[tuple[int, int]]) -> tuple[RenderPlan, int]:
-    """`plan` rendering exactly `runs`, and how many already rendered frames it renders
-    again (none: the orchestrator's Scheduler hands the runs out and a launch never
-    spans a gap). At most as many processes as frames are left; they keep the plan's
-    first CPU blocks (dealt round-robin over the pools); one process alone is not
-    pinned, as planning does."""
-    left = sum((last - first) // plan.step + 1 for first, last in runs)
-    processes = max(1, min(plan.processes, left))
+def resumed_plan(plan: RenderPlan, runs: Sequence[tuple[int, int]]) -> RenderPlan:
+    """`plan` rendering exactly `runs` (the orchestrator's Scheduler hands them out, and
+    a launch never spans a gap, so no rendered frame renders again). At most as many
+    processes as frames are left; they keep the plan's first CPU blocks (dealt
+    round-robin over the pools); one process alone is not pinned, as planning does."""
+    processes = max(1, min(plan.processes, run_frames(runs, plan.step)))
     blocks = list(plan.cpu_blocks[:processes]) if plan.cpu_blocks and processes > 1 else None
-    return replace(plan, processes=processes, ranges=list(runs), cpu_blocks=blocks), 0
+    return replace(plan, processes=processes, ranges=list(runs), cpu_blocks=blocks)
 
 
 @dataclass
