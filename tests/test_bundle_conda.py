@@ -26,7 +26,7 @@ from openjd.model import (
 )
 from stmpo.cli import main
 from stmpo.export.sources import load_any
-from stmpo.locations import examples_dir
+from stmpo.locations import sample_exports
 
 CHANNEL_VERSIONS = ["24.6", "25.1", "25.2", "25.6", "26.0"]
 
@@ -151,7 +151,7 @@ def test_every_sample_bundle_leaves_room_for_the_queue_environments(
     environment's own definitions added, they must still fit OpenJD's 50, and the
     definitions both declare must merge (same names, same types)."""
     environments = [decode_environment_template(template=t) for t in QUEUE_ENVIRONMENTS.values()]
-    samples = sorted(examples_dir().glob("*.json"))
+    samples = sample_exports()
     assert len(samples) >= 9
     for number, sample in enumerate(samples):
         out = tmp_path / f"b{number}"

@@ -17,11 +17,11 @@ from stmpo.bundle import (
 )
 from stmpo.errors import BundleError, OutputRefused
 from stmpo.export import Export, load_export
-from stmpo.locations import examples_dir
+from stmpo.locations import examples_dir, sample_exports
 from test_bundle_assets import make_font
 
 OPENJD = Path(sys.executable).with_name("openjd")
-SAMPLES = sorted(examples_dir().glob("*.json"))
+SAMPLES = sample_exports()
 
 
 def openjd_check(template: Path) -> None:
@@ -231,7 +231,6 @@ def test_chunk_size_is_pinned_to_the_value_the_tasks_were_cut_with(tmp_path: Pat
     )
     from stmpo.bundle import BundleSettings, build_bundle
     from stmpo.export import load_export
-    from stmpo.locations import examples_dir
 
     built = build_bundle(
         load_export(examples_dir() / "several_items.json"),

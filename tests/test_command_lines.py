@@ -24,9 +24,9 @@ from stmpo.bundle.command_lines import (
     worst_command_lines,
     worst_path,
 )
-from stmpo.locations import resources_dir
+from stmpo.locations import sample_exports
 
-EXAMPLES = sorted(p for p in (resources_dir() / "examples").glob("*.json"))
+EXAMPLES = sample_exports()
 UNBUNDLABLE = {"unrenderable_items.json"}  # exit 2 by design: nothing to render
 
 

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 from stmpo.export import Export, load_export
-from stmpo.locations import examples_dir
+from stmpo.locations import examples_dir, sample_exports
 
-SAMPLES = sorted(examples_dir().glob("*.json"))
-NAMES = [p.name for p in SAMPLES]
+#: The samples that go through as shipped, then `edge_cases/` (those that need an argument).
+SAMPLES = sample_exports()
+NAMES = [p.relative_to(examples_dir()).as_posix() for p in SAMPLES]
 
 
 def load(name: str) -> Export:
@@ -37,7 +38,7 @@ def test_every_sample_is_described_in_the_readme() -> None:
         "movie_output.json",
         "several_output_modules.json",
         "fonts.json",
-        "unrenderable_items.json",
+        "edge_cases/unrenderable_items.json",
         "windows_paths.json",
         "hostile_names.json",
         "forty_items.json",
@@ -84,7 +85,7 @@ def test_fonts() -> None:
 
 
 def test_unrenderable_items() -> None:
-    export = load("unrenderable_items.json")
+    export = load("edge_cases/unrenderable_items.json")
     assert export.renderable_items == []
     statuses = {item.status for item in export.render_queue}
     assert "NEEDS_OUTPUT" in statuses

@@ -13,10 +13,10 @@ from typing import Any
 import jsonschema
 import pytest
 from stmpo.export.command_schema import committed_schema_path, schema_text
-from stmpo.locations import examples_dir
+from stmpo.locations import sample_exports
 
 REGENERATE = "stmpo schema -o resources/stmpo-ae-export.schema.json"
-SAMPLES = sorted(examples_dir().glob("*.json"))
+SAMPLES = sample_exports()
 MALFORMED = Path(__file__).parent / "data" / "malformed"
 
 

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from deadline_server import DeadlineServer, Fleet
+from deadline_server import DeadlineServer, Fleet, LocalAws
 from stmpo.locations import examples_dir
+from test_gui_submit_wire import farm_home  # noqa: F401 (a fixture used below)
 
 pytestmark = pytest.mark.gui
 
@@ -65,6 +66,7 @@ def open_tab(make_dialog: Callable[[Path], Any], tmp_path: Path) -> Any:
 
 
 def test_the_button_fills_the_worker_shape_with_the_least_active_fleet_worker(
+    qtbot: Any,
     make_dialog: Callable[[Path], Any],
     tmp_path: Path,
     server: DeadlineServer,
@@ -80,7 +82,8 @@ def test_the_button_fills_the_worker_shape_with_the_least_active_fleet_worker(
     set_setting("defaults.queue_id", server.state.queue.queue_id)
     before = tab.previews[0].processes
     tab.fleet_shape.client_factory = lambda: client
-    tab.fleet_shape.button.click()
+    with qtbot.waitSignal(tab.fleet_shape.looked_up, timeout=30_000):
+        tab.fleet_shape.button.click()
     # the least of the ACTIVE fleets: 16 vCPUs (spot), 64 GB (spot); the stopped 2-vCPU
     # fleet schedules nothing new and is ignored
     assert tab.preview_cpus.value() == 16
@@ -92,7 +95,7 @@ def test_the_button_fills_the_worker_shape_with_the_least_active_fleet_worker(
 
 
 def test_an_unreachable_farm_keeps_the_typed_shape_and_says_why(
-    make_dialog: Callable[[Path], Any], tmp_path: Path, server: DeadlineServer
+    qtbot: Any, make_dialog: Callable[[Path], Any], tmp_path: Path, server: DeadlineServer
 ) -> None:
     import boto3
     from botocore.config import Config
@@ -112,6 +115,55 @@ def test_an_unreachable_farm_keeps_the_typed_shape_and_says_why(
         config=Config(retries={"max_attempts": 1}, connect_timeout=2, proxies={}),
     )
     tab.fleet_shape.client_factory = lambda: closed
-    tab.fleet_shape.button.click()
+    with qtbot.waitSignal(tab.fleet_shape.looked_up, timeout=30_000):
+        tab.fleet_shape.button.click()
+        # the look-up runs off the GUI thread: the window answers while it waits
+        assert tab.fleet_shape.note.text().startswith("Looking up")
+        assert not tab.fleet_shape.button.isEnabled()
     assert tab.fleet_shape.note.text().startswith("Farm not reachable (")
+    assert tab.fleet_shape.button.isEnabled()
+    assert (tab.preview_cpus.value(), tab.preview_ram.value()) == (256, 1024.0)
+
+
+@pytest.mark.usefixtures("farm_home")
+def test_the_shape_comes_from_the_fleets_when_the_tab_opens(
+    qtbot: Any, aws: LocalAws, tmp_path: Path
+) -> None:
+    """No click: a farm and queue set in the deadline config (as an artist's are) and the
+    library's own client, pointed at the local Deadline server; the typed shape shows until
+    the fleets answer, then the least active fleet's."""
+    from stmpo.export import load_export
+    from stmpo.gui.app import build_dialog
+
+    state = aws.deadline.state
+    big = Fleet("fleet-" + "d" * 32, "Render big", (48, 96), (192 * GIB, None), True)
+    state.farm.fleets[big.fleet_id] = big
+    state.queue.fleet_associations.append((big.fleet_id, "ACTIVE"))
+    try:
+        target = tmp_path / "image_sequence.json"
+        shutil.copy(examples_dir() / "image_sequence.json", target)
+        dialog = build_dialog(load_export(target), str(target))
+        qtbot.addWidget(dialog)
+        tab = dialog.job_settings
+        typed = (tab.preview_cpus.value(), tab.preview_ram.value())
+        assert typed != (48, 192.0)
+        with qtbot.waitSignal(tab.fleet_shape.looked_up, timeout=60_000) as answered:
+            dialog.show()
+        assert answered.args == [tab.fleet_shape.note.text()]
+        assert "fleet \u201cRender big\u201d: 48 vCPUs, 192 GB" in tab.fleet_shape.note.text()
+        assert (tab.preview_cpus.value(), tab.preview_ram.value()) == (48, 192.0)
+        assert "GetFleet" in [call.operation for call in aws.deadline.calls()]
+        dialog.close()
+    finally:
+        state.farm.fleets.pop(big.fleet_id)
+        state.queue.fleet_associations.remove((big.fleet_id, "ACTIVE"))
+
+
+def test_without_a_farm_the_tab_opens_on_the_typed_shape_and_asks_nothing(
+    qtbot: Any, make_dialog: Callable[[Path], Any], tmp_path: Path
+) -> None:
+    tab = open_tab(make_dialog, tmp_path)
+    qtbot.wait(200)  # the look-up at open would have started by now
+    assert tab.fleet_shape.note.text() == "Typed by hand"
+    assert tab.fleet_shape.pending is None
     assert (tab.preview_cpus.value(), tab.preview_ram.value()) == (256, 1024.0)

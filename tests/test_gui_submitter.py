@@ -16,16 +16,16 @@ from typing import Any
 import pytest
 import yaml
 from stmpo.export import load_export
-from stmpo.locations import examples_dir
+from stmpo.locations import examples_dir, sample_exports
 
 pytestmark = pytest.mark.gui
 
-SAMPLES = sorted(examples_dir().glob("*.json"))
+SAMPLES = sample_exports()
 
 
 def copy_export(name: str, tmp_path: Path) -> Path:
     """Sticky settings are written beside the export: keep the repo's samples untouched."""
-    target = tmp_path / name
+    target = tmp_path / Path(name).name
     shutil.copy(examples_dir() / name, target)
     return target
 
@@ -56,7 +56,7 @@ def test_every_sample_opens_with_renderable_items_preselected(
     from PySide6.QtCore import Qt
 
     export = load_export(sample)
-    dialog = make_dialog(copy_export(sample.name, tmp_path))
+    dialog = make_dialog(copy_export(str(sample.relative_to(examples_dir())), tmp_path))
     tab = ae_tab(dialog)
     assert tab.queue_table.rowCount() == len(export.render_queue)
     assert tab.selected_items() == [item.index for item in export.renderable_items]

@@ -14,35 +14,40 @@ from pathlib import Path
 
 import pytest
 from stmpo.cli import main
-from stmpo.locations import aerender_standin, examples_dir
+from stmpo.locations import aerender_standin, examples_dir, sample_exports
 
-SAMPLES = sorted(examples_dir().glob("*.json"))
+SHIPPED = sorted(examples_dir().glob("*.json"))
+"""What `stmpo submit resources/examples/*.json` takes."""
 NEEDS_ITEMS = {"unrenderable_items.json": "3"}
-"""Nothing in it is preselected, by design (resources/examples/README.md): a batch
-refuses it naming --items, and it goes through with the one pickable item."""
+"""`edge_cases/`: nothing in it is preselected, by design (resources/examples/README.md):
+alone it is refused naming --items, and it goes through with the one pickable item."""
 FEW_ITEMS = {"forty_items.json": "1,40"}
 """Forty one-second local steps would add 40 s to the suite for no new path."""
 
 
-def test_the_whole_sample_glob_dry_runs_and_only_the_unpicked_sample_asks_for_items(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_the_whole_sample_glob_dry_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     report = tmp_path / "report.json"
-    code = main(["submit", *map(str, SAMPLES), "--dry-run", "--report", str(report)])
+    code = main(["submit", *map(str, SHIPPED), "--dry-run", "--report", str(report)])
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
     rows = {line.split()[0]: line for line in out.splitlines()[1:-1]}
-    assert set(rows) == {p.name for p in SAMPLES}
+    assert set(rows) == {p.name for p in SHIPPED}
     failed = {name for name, line in rows.items() if " dry-run " not in line}
-    assert failed == set(NEEDS_ITEMS), out
-    assert "--items: the export has no renderable item" in rows["unrenderable_items.json"]
-    assert code == 2
+    assert failed == set(), out
+    assert code == 0, err
     # The missing project is shown as the bundle's warning, not hidden.
     assert "warning: image_sequence.json: project file not found on this computer" in err
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sample", SAMPLES, ids=[p.name for p in SAMPLES])
+def test_the_edge_case_sample_asks_for_items(capsys: pytest.CaptureFixture[str]) -> None:
+    edge = examples_dir() / "edge_cases" / "unrenderable_items.json"
+    assert main(["submit", str(edge), "--dry-run"]) == 2
+    out, err = capsys.readouterr()
+    assert "--items: the export has no renderable item" in out + err, out + err
+
+
+@pytest.mark.parametrize("sample", sample_exports(), ids=[p.name for p in sample_exports()])
 def test_each_sample_dry_runs_as_shipped_and_renders_locally(
     sample: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -19,7 +19,7 @@ import yaml
 from deadline_server import DeadlineServer
 from stmpo.cli import main
 from stmpo.export.sources import load_any
-from stmpo.locations import examples_dir
+from stmpo.locations import examples_dir, sample_exports
 from worker_acceptance import (
     os_problems,
     timeout_problems,
@@ -27,7 +27,7 @@ from worker_acceptance import (
     worker_refusals,
 )
 
-SAMPLES = sorted(examples_dir().glob("*.json"))
+SAMPLES = sample_exports()
 assert len(SAMPLES) >= 9, f"sample exports missing from {examples_dir()}"
 
 

@@ -39,5 +39,13 @@ def examples_dir() -> Path:
     return resources_dir() / "examples"
 
 
+def sample_exports() -> list[Path]:
+    """Every sample export: those that go through as shipped (`examples/*.json`, what
+    `stmpo submit resources/examples/*.json` takes), then `examples/edge_cases/`, which
+    need an argument by design (resources/examples/README.md)."""
+    examples = examples_dir()
+    return sorted(examples.glob("*.json")) + sorted(examples.glob("edge_cases/*.json"))
+
+
 def aerender_standin() -> Path:
     return resources_dir() / "aerender_standin.py"

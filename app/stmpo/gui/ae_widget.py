@@ -107,6 +107,9 @@ class AfterEffectsSettingsWidget(QWidget):
         self._wheel_guard = guard_wheel(self)
         self.refresh_ui(initial_settings)
         self._fill_warnings()
+        # The worker shape from the queue's fleets when a farm and queue are set: once the
+        # window is up (the look-up runs off the GUI thread), the typed shape until then.
+        QTimer.singleShot(0, self.fleet_shape, lambda: self.fleet_shape.fetch(automatic=True))
 
     # ---- construction -------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stmpo.gui.background import BackgroundCall, Outcome, run_in_background
 from stmpo.gui.fleet_shape import least_worker, queue_fleet_shapes
 from stmpo.gui.plan_summary import (
     TaskTimeline,
@@ -248,11 +249,15 @@ def _default_queue() -> tuple[str, str]:
 
 
 class FleetShapeButton(QWidget):
-    """ "From the queue's fleets": fills the preview's worker shape with the least worker
-    of the default queue's fleets (fleet_shape.py). Asked on a click, not at open, so an
-    unreachable farm never slows the tab; any failure leaves the typed shape and says why."""
+    """The preview's worker shape from the default queue's fleets (fleet_shape.py): looked
+    up when the tab opens with a farm and queue set, and again on "From the queue's
+    fleets". The look-up runs off the GUI thread (background.py), so an unreachable farm
+    never freezes the tab; until it answers, and whenever it fails, the typed shape stays
+    and the note says why."""
 
     shape_found = Signal(int, float)
+    #: Emitted after every look-up, with the note shown (tests and the screenshot wait on it).
+    looked_up = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -266,24 +271,43 @@ class FleetShapeButton(QWidget):
         #: Where the client and the farm/queue come from (tests point them elsewhere).
         self.client_factory: Callable[[], Any] = _library_client
         self.queue_ids: Callable[[], tuple[str, str]] = _default_queue
+        self.pending: BackgroundCall | None = None
         self.button.clicked.connect(self.fetch)
 
-    def fetch(self) -> None:
+    def fetch(self, *, automatic: bool = False) -> None:
+        """Start a look-up. `automatic` (at open): without a farm and queue the typed
+        shape stays and nothing is said, since nothing was asked."""
         farm_id, queue_id = self.queue_ids()
         if not (farm_id and queue_id):
-            self.note.setText("No default farm and queue set: the typed shape stays")
+            if not automatic:
+                self._show("No default farm and queue set: the typed shape stays")
             return
-        try:
-            shapes = queue_fleet_shapes(self.client_factory(), farm_id, queue_id)
-        except Exception as exc:  # botocore/credentials errors of any kind: not reachable
+        if self.pending is not None:
+            return  # one look-up at a time; its answer is on its way
+        self.button.setEnabled(False)
+        self.note.setText("Looking up the queue's fleets\u2026")
+        factory = self.client_factory
+        self.pending = run_in_background(
+            lambda: queue_fleet_shapes(factory(), farm_id, queue_id), self._answered, self
+        )
+
+    def _answered(self, outcome: Outcome) -> None:
+        self.pending = None
+        self.button.setEnabled(True)
+        if outcome.error is not None:  # botocore/credentials errors of any kind
+            exc = outcome.error
             reason = " ".join(str(exc).split())[:200] or type(exc).__name__
-            self.note.setText(f"Farm not reachable ({reason}): the typed shape stays")
+            self._show(f"Farm not reachable ({reason}): the typed shape stays")
             return
-        queue = least_worker(shapes)
+        queue = least_worker(outcome.value)
         if queue is None:
-            self.note.setText(
+            self._show(
                 "The queue has no active fleet with worker capabilities: the typed shape stays"
             )
             return
-        self.note.setText(queue.note)
         self.shape_found.emit(queue.vcpus, queue.ram_gb)
+        self._show(queue.note)
+
+    def _show(self, note: str) -> None:
+        self.note.setText(note)
+        self.looked_up.emit(note)
