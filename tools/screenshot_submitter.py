@@ -11,8 +11,9 @@ libxcb-render-util0 libxcb-image0 libxcb-shape0`) and the dev install (moto).
 The dialog talks to the tests' local Deadline Cloud (tests/deadline_server: the Deadline
 server and moto for STS/S3, started here and stopped at the end) with fake keys and a
 throwaway HOME whose deadline config names its farm and queue, so the login line shows
-a working profile and none of your own AWS settings appear. The plan picture shows item
-1 fanned out over 4 processes on a 64-thread, 256 GB, 2-NUMA worker.
+a working profile and none of your own AWS settings appear. The queue has one fleet
+(64 vCPUs, 256 GB): the worker shape comes from it as the tab opens, and the plan picture
+shows item 1 fanned out over 4 processes.
 """
 
 from __future__ import annotations
@@ -86,6 +87,11 @@ def local_deadline(home: Path) -> Iterator[Any]:
             if name not in env:
                 del os.environ[name]
         os.environ.update(env)
+        from deadline_server import Fleet
+
+        fleet = Fleet("fleet-" + "5" * 32, "Render 64 vCPU", (64, 64), (256 * 1024, None), True)
+        local.deadline.state.farm.fleets[fleet.fleet_id] = fleet
+        local.deadline.state.queue.fleet_associations.append((fleet.fleet_id, "ACTIVE"))
         yield local
     finally:
         local.stop()
@@ -123,6 +129,8 @@ def shoot(export_source: Path, out: Path, display: str, home: Path) -> bool:
     )
 
     dialog = build_dialog(load_export(export_path), str(export_path))
+    answers: list[str] = []
+    dialog.job_settings.fleet_shape.looked_up.connect(answers.append)
     dialog.move(0, 0)
     dialog.resize(*WINDOW)
     dialog.show()
@@ -136,8 +144,9 @@ def shoot(export_source: Path, out: Path, display: str, home: Path) -> bool:
 
     tab = dialog.job_settings
     dialog.tabs.setCurrentIndex(dialog.tabs.indexOf(dialog.job_settings_tab))
-    tab.preview_cpus.setValue(64)
-    tab.preview_ram.setValue(256.0)
+    wait_until(app, lambda: bool(answers), "the worker shape from the queue's fleets")
+    if (tab.preview_cpus.value(), tab.preview_ram.value()) != (64, 256.0):
+        raise SystemExit(f"the worker shape did not come from the fleet: {answers}")
     tab.preview_numa.setValue(2)
     tab.stmpo_controls["Concurrency"].setValue(4)
     tab.plan_view.item_combo.setCurrentIndex(0)
