@@ -137,6 +137,10 @@ class DeadlineServer:
                     self.unhandled.append(operation)
                 raise ServiceError("NotImplementedByTestServer", message, status=501)
             result = handler(params)
+            if self.state.answer_lost(operation):
+                raise ServiceError(
+                    "InternalServerErrorException", "the answer was lost", status=500
+                )
             output = route.operation.output_shape
             payload = serialize(output, result, operation) if output is not None else {}
             status = int(route.operation.http.get("responseCode", 200))

@@ -187,6 +187,8 @@ class DeadlineState:
         self.queue = queue
         self.jobs: dict[str, Job] = {}
         self.faults: dict[str, Fault] = {}
+        #: Operations whose answers are lost after the work is done (see `lose_answers`).
+        self.lost_answers: dict[str, int | None] = {}
         self.credentials_lifetime = dt.timedelta(hours=2)
         self.idempotency_window = dt.timedelta(hours=8)
         self.client_tokens: dict[tuple[str, str, str], IdempotentCreate] = {}
@@ -202,9 +204,32 @@ class DeadlineState:
         with self.lock:
             self.faults[operation] = Fault(code, message, times)
 
+    def lose_answers(self, operation: str, times: int | None = None) -> None:
+        """Do `operation`, then answer 500 InternalServerErrorException, `times` times
+        (None = until cleared): the request took effect but its answer never reached the
+        client, as when a connection drops after the service committed. botocore retries
+        a 5xx with the same request (and so the same client token); once its attempts
+        are spent the caller sees an error although the job exists: the case a client
+        token must cover when the artist tries again."""
+        with self.lock:
+            self.lost_answers[operation] = times
+
+    def answer_lost(self, operation: str) -> bool:
+        with self.lock:
+            if operation not in self.lost_answers:
+                return False
+            times = self.lost_answers[operation]
+            if times is not None:
+                if times <= 1:
+                    del self.lost_answers[operation]
+                else:
+                    self.lost_answers[operation] = times - 1
+            return True
+
     def clear_faults(self) -> None:
         with self.lock:
             self.faults.clear()
+            self.lost_answers.clear()
         self.on_job_created = None
         self.on_request = None
 

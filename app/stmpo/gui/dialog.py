@@ -18,6 +18,7 @@ the reason); and anything Submit raises is shown in an error dialog.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -30,6 +31,8 @@ from deadline.client.ui.widgets.openjd_parameters_widget import (
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
+
+from stmpo.gui.submit_token import SubmitToken
 
 _logger = logging.getLogger(__name__)
 
@@ -87,6 +90,9 @@ class StmpoSubmitDialog(SubmitJobToDeadlineDialog):
             self._on_queue_loading, Qt.ConnectionType.QueuedConnection
         )
         self._set_submit_button_state()
+        #: CreateJob's client token for this window's submissions (submit_token.py).
+        self.create_job_token = SubmitToken()
+        self.destroyed.connect(self.create_job_token.release)
         tab = self.tabs.indexOf(self.job_settings_tab)
         self.tabs.setTabText(tab, AE_TAB_NAME)
         self.tabs.setCurrentIndex(tab)
@@ -135,6 +141,40 @@ class StmpoSubmitDialog(SubmitJobToDeadlineDialog):
             self.submit_button.setEnabled(False)
             self.submit_button.setToolTip(f"Cannot submit job:\n\n\u2022 {LOADING_REASON}")
 
+    def _disarm_when_progress_closes(self) -> None:
+        from deadline.client.ui.dialogs.submit_job_progress_dialog import (
+            SubmitJobProgressDialog,
+        )
+
+        progress = self.findChildren(SubmitJobProgressDialog)
+        if not progress or not progress[-1].isVisible():  # ended inside on_submit
+            self.create_job_token.disarm()
+            return
+        progress[-1].progress_window_closed.connect(self.create_job_token.disarm)
+
+    def submission_content(self) -> dict[str, Any]:
+        """What this Submit sends, as the library's `on_submit` reads it: the same content
+        gets the same CreateJob token, so a retry returns the job already made."""
+        from deadline.client.config import get_setting
+
+        settings = self.job_settings_type()
+        self.shared_job_settings.update_settings(settings)
+        self.job_settings.update_settings(settings)
+        data = {k: v for k, v in dataclasses.asdict(settings).items() if k != "notices"}
+        references = self.job_attachments.get_asset_references()
+        return {
+            "farm": get_setting("defaults.farm_id"),
+            "queue": get_setting("defaults.queue_id"),
+            "settings": data,
+            "queue_parameters": self.shared_job_settings.get_parameters(),
+            "inputs": sorted(references.input_filenames),
+            "input_directories": sorted(references.input_directories),
+            "outputs": sorted(references.output_directories),
+            "host_requirements": self.host_requirements.get_requirements()
+            if self.show_host_requirements_tab
+            else None,
+        }
+
     def _submission_succeeded_signal_receiver(self, job_id: str) -> None:
         super()._submission_succeeded_signal_receiver(job_id)
         from deadline.client.config import get_setting
@@ -167,7 +207,9 @@ class StmpoSubmitDialog(SubmitJobToDeadlineDialog):
             QMessageBox.information(self, "Submit", LOADING_REASON)
             return
         try:
+            self.create_job_token.arm(self.submission_content())
             super().on_submit()
+            self._disarm_when_progress_closes()
         except Exception as exc:  # the artist must see every failure
             _logger.exception("Submit failed")
             QMessageBox.critical(
