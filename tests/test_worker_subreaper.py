@@ -4,6 +4,7 @@ are ended, without waiting out the pipe timeout. Through the real worker."""
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -94,9 +95,16 @@ def test_a_daemon_no_child_claims_is_ended_when_the_task_ends(tmp_path: Path) ->
         took = time.monotonic() - began
         [daemon] = scene.helpers()
         assert result.returncode == 0, result.stdout
-        assert f"STMPO: ending 1 orphan process(es) no child claims: pid {daemon} (" in (
-            result.stdout
-        )
+        # Ended as an orphan no child claims; or, when the worker's tree refresh saw it
+        # while its parent chain still led to the stand-in (a loaded host makes the
+        # double fork slow), as the child's own leftover. Either way it is named and ended.
+        ended = [
+            line
+            for line in result.stdout.splitlines()
+            if re.search(rf"\bpid {daemon}\b", line)
+            and ("no child claims" in line or "exited leaving" in line)
+        ]
+        assert len(ended) == 1, result.stdout
         assert survivors([daemon], settle=0) == []
         assert took < 10, f"took {took:.1f} s"
     finally:
