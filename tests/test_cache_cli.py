@@ -125,7 +125,7 @@ def test_bad_arguments_exit_2_naming_them(
 
 
 def test_progress_is_a_bar_on_a_terminal_and_plain_lines_otherwise() -> None:
-    from stmpo.cache_commands import Progress
+    from stmpo.commands.cache import Progress
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from stmpo.commands.validate_export import summary
 from stmpo.errors import ExportError
 from stmpo.export import load_export, parse_export
-from stmpo.export.command_check import summary
 from stmpo.locations import examples_dir
 
 MALFORMED = Path(__file__).parent / "data" / "malformed"

@@ -12,7 +12,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from stmpo.export.command_schema import committed_schema_path, schema_text
+from stmpo.commands.schema import committed_schema_path, schema_text
 from stmpo.locations import sample_exports
 
 REGENERATE = "stmpo schema -o resources/stmpo-ae-export.schema.json"

@@ -245,15 +245,15 @@ def test_stmpo_fonts_command_bad_input_exits_2(
 
 
 def test_the_fonts_command_module_loads_without_fonttools() -> None:
-    """`stmpo --help` imports every command module; fontTools loads only when used."""
+    """`stmpo --help` imports every command module; fontTools loads only with `stmpo.fonts`."""
     import subprocess
     import sys
 
     probe = (
-        "import sys, stmpo.fonts.command, stmpo.fonts as f\n"
-        "assert 'fontTools' not in sys.modules, 'loaded by the import'\n"
-        "f.resolve_fonts\n"
-        "assert 'fontTools' in sys.modules, 'not loaded on use'\n"
+        "import sys, stmpo.commands.fonts\n"
+        "assert 'fontTools' not in sys.modules, 'loaded by the command module'\n"
+        "import stmpo.fonts\n"
+        "assert 'fontTools' in sys.modules, 'not loaded with the package'\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

@@ -87,7 +87,7 @@ PROBE = """
 import json, sys
 import stmpo
 from stmpo import locations
-from stmpo.export.command_schema import committed_schema_path
+from stmpo.commands.schema import committed_schema_path
 
 def files(folder):
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")

@@ -1,4 +1,4 @@
-"""The `stmpo` command line: one subcommand per module in `COMMANDS`.
+"""The `stmpo` command line: one subcommand per module in `COMMANDS` (`stmpo.commands`).
 
 Each command module exposes `add_parser(subparsers)` and `run(args) -> int` and keeps
 heavy imports (Qt, boto3, openjd-sessions) inside `run`, so `stmpo --help` stays fast.
@@ -17,17 +17,17 @@ from stmpo import __version__
 from stmpo.errors import StmpoError, os_problem
 
 COMMANDS: tuple[str, ...] = (
-    "stmpo.bundle.command_bundle",
-    "stmpo.bundle.command_validate",
-    "stmpo.local.command",
-    "stmpo.local.command_demo",
-    "stmpo.submit.command",
-    "stmpo.aep.command",
-    "stmpo.export.command_schema",
-    "stmpo.fonts.command",
-    "stmpo.export.command_check",
-    "stmpo.cache_commands",
-    "stmpo.doctor",
+    "stmpo.commands.bundle",
+    "stmpo.commands.validate",
+    "stmpo.commands.run_local",
+    "stmpo.commands.demo",
+    "stmpo.commands.submit",
+    "stmpo.commands.export_aep",
+    "stmpo.commands.schema",
+    "stmpo.commands.fonts",
+    "stmpo.commands.validate_export",
+    "stmpo.commands.cache",
+    "stmpo.commands.doctor",
 )
 
 

@@ -15,7 +15,7 @@ from stmpo.errors import Problem, StmpoError
 from stmpo.frame_text import parse_frame_range
 
 if TYPE_CHECKING:
-    from stmpo.bundle.job_properties import JobProperties
+    from stmpo.job_properties import JobProperties
 
 
 def add_selection_arguments(
@@ -78,7 +78,7 @@ def add_upload_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_job_property_arguments(parser: argparse.ArgumentParser) -> None:
     """The job properties of `deadline bundle submit`, with the same flag names."""
-    from stmpo.bundle.job_properties import JobProperties
+    from stmpo.job_properties import JobProperties
 
     d = JobProperties()
     group = parser.add_argument_group("job properties (as deadline bundle submit)")
@@ -111,7 +111,7 @@ def add_job_property_arguments(parser: argparse.ArgumentParser) -> None:
 def parse_job_properties(args: argparse.Namespace) -> JobProperties:
     """The job property flags, range-checked as CreateJob would; every problem names its
     flag."""
-    from stmpo.bundle.job_properties import JobProperties, check_int, check_status
+    from stmpo.job_properties import JobProperties, check_int, check_status
 
     values: dict[str, Any] = {}
     problems: list[Problem] = []
@@ -142,7 +142,7 @@ def parse_job_properties(args: argparse.Namespace) -> JobProperties:
 
 def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
     """Where the job may run and for how long: `--host-requirements`, `--task-timeout`."""
-    from stmpo.bundle.farm_defaults import (
+    from stmpo.farm_defaults import (
         DEFAULT_TASK_TIMEOUT_SECONDS,
         MAX_TASK_TIMEOUT_SECONDS,
         MIN_TASK_TIMEOUT_SECONDS,
@@ -166,7 +166,7 @@ def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_task_timeout(text: str) -> int:
     """`--task-timeout` as whole seconds within the template's bounds."""
-    from stmpo.bundle.farm_defaults import MAX_TASK_TIMEOUT_SECONDS, MIN_TASK_TIMEOUT_SECONDS
+    from stmpo.farm_defaults import MAX_TASK_TIMEOUT_SECONDS, MIN_TASK_TIMEOUT_SECONDS
 
     seconds = _whole_number(text)
     if seconds is None or not MIN_TASK_TIMEOUT_SECONDS <= seconds <= MAX_TASK_TIMEOUT_SECONDS:

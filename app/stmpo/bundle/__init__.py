@@ -7,21 +7,16 @@ Public API (used by the CLI, the GUI's bundle callback, `stmpo submit` and `run-
                  extra_asset_references=None, host_requirements=None) -> Path
     validate_bundle_dir(path) -> None                    # raises BundleError
 
-The names are imported on first use (`stmpo.lazy_exports`), so the `stmpo bundle` and
-`stmpo validate` command modules in this package cost `stmpo --help` nothing.
+Importing the package loads pydantic, yaml and openjd-model: the `stmpo bundle` and
+`stmpo validate` commands live in `stmpo.commands`, so `stmpo --help` never runs this.
 """
 
-from typing import TYPE_CHECKING
-
-from stmpo.lazy_exports import lazy_exports
-
-if TYPE_CHECKING:
-    from stmpo.bundle.assets import AssetRefs
-    from stmpo.bundle.build import BuiltBundle, FontFile, build_bundle
-    from stmpo.bundle.selection import ItemPlan
-    from stmpo.bundle.settings import BundleSettings
-    from stmpo.bundle.validate import validate_bundle_dir
-    from stmpo.bundle.writer import write_bundle
+from stmpo.bundle.assets import AssetRefs
+from stmpo.bundle.build import BuiltBundle, FontFile, build_bundle
+from stmpo.bundle.selection import ItemPlan
+from stmpo.bundle.settings import BundleSettings
+from stmpo.bundle.validate import validate_bundle_dir
+from stmpo.bundle.writer import write_bundle
 
 __all__ = [
     "AssetRefs",
@@ -33,18 +28,3 @@ __all__ = [
     "validate_bundle_dir",
     "write_bundle",
 ]
-
-if not TYPE_CHECKING:  # type checkers see the imports above, so a misspelt name stays an error
-    __getattr__ = lazy_exports(
-        __name__,
-        {
-            "AssetRefs": "stmpo.bundle.assets",
-            "BuiltBundle": "stmpo.bundle.build",
-            "FontFile": "stmpo.bundle.build",
-            "build_bundle": "stmpo.bundle.build",
-            "ItemPlan": "stmpo.bundle.selection",
-            "BundleSettings": "stmpo.bundle.settings",
-            "validate_bundle_dir": "stmpo.bundle.validate",
-            "write_bundle": "stmpo.bundle.writer",
-        },
-    )

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from stmpo.bundle.farm_defaults import DEFAULT_TASK_TIMEOUT_SECONDS
-from stmpo.bundle.job_properties import JobProperties
+from stmpo.farm_defaults import DEFAULT_TASK_TIMEOUT_SECONDS
+from stmpo.job_properties import JobProperties
 
 
 @dataclass(frozen=True)

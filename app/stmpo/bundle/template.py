@@ -32,14 +32,14 @@ from stmpo._worker_scripts.stmpo_worker.contract import (
 )
 from stmpo._worker_scripts.stmpo_worker.logtext import first_unsafe
 from stmpo._worker_scripts.stmpo_worker.outputs import encode_b64_json
-from stmpo.bundle.farm_defaults import (
+from stmpo.bundle.parameters import parameter_definitions
+from stmpo.bundle.selection import ItemPlan
+from stmpo.export.model import Export, OutputModule
+from stmpo.farm_defaults import (
     DEFAULT_HOST_REQUIREMENTS,
     DEFAULT_TASK_TIMEOUT_SECONDS,
     ENVIRONMENT_TIMEOUT_SECONDS,
 )
-from stmpo.bundle.parameters import parameter_definitions
-from stmpo.bundle.selection import ItemPlan
-from stmpo.export.model import Export, OutputModule
 
 SPECIFICATION_VERSION = "jobtemplate-2023-09"
 ENVIRONMENT_NAME = "STMPO Outputs"

@@ -22,10 +22,10 @@ from typing import Any
 
 from stmpo._worker_scripts.stmpo_worker.contract import SETTINGS
 from stmpo.bundle import BundleSettings
-from stmpo.bundle.job_properties import JobProperties
 from stmpo.bundle.parameters import default_value, definitions_by_name
 from stmpo.export.model import Export
 from stmpo.frame_text import parse_frame_range
+from stmpo.job_properties import JobProperties
 
 STICKY_VERSION = 1
 _JOB = JobProperties()

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stmpo.bundle.farm_defaults import DEFAULT_TASK_TIMEOUT_SECONDS
-from stmpo.bundle.job_properties import JobProperties
 from stmpo.bundle.upload_policy import UploadSummary
 from stmpo.errors import OutputRefused, Problem, StmpoError, os_problem
 from stmpo.export.model import Export
+from stmpo.farm_defaults import DEFAULT_TASK_TIMEOUT_SECONDS
+from stmpo.job_properties import JobProperties
 
 
 @dataclass(frozen=True)

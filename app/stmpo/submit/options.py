@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stmpo.bundle.farm_defaults import DEFAULT_TASK_TIMEOUT_SECONDS
-from stmpo.bundle.job_properties import JobProperties
+from stmpo.farm_defaults import DEFAULT_TASK_TIMEOUT_SECONDS
+from stmpo.job_properties import JobProperties
 
 
 @dataclass(frozen=True)

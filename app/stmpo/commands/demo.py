@@ -135,7 +135,7 @@ def _clear_frames(out: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from stmpo.bundle import BundleSettings, build_bundle, write_bundle
-    from stmpo.local.command import exit_status, run_with_display, summary_lines
+    from stmpo.local.console_run import exit_status, run_with_display, summary_lines
     from stmpo.local.demo import expected_frames, write_demo_inputs
     from stmpo.local.orphans import become_subreaper
     from stmpo.local.parameters import prepare_job, read_bundle

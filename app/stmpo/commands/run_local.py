@@ -5,25 +5,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import shutil
-import signal
 import sys
 import tempfile
-import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import FrameType
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TextIO
 
 from stmpo._worker_scripts.stmpo_worker.logtext import text_line
 from stmpo.cli_args import add_selection_arguments
 from stmpo.errors import Problem, StmpoError
-
-if TYPE_CHECKING:
-    from stmpo.local.parameters import PreparedJob
-    from stmpo.local.runner import RunResult
-
-EXIT_FAILED = 1
-EXIT_SIGNAL_BASE = 128
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -78,30 +68,6 @@ def bundle_export(
     settings = BundleSettings(items=items, frame_overrides=frames, parameters=dict(parameters))
     built = build_bundle(export, settings)
     return Path(write_bundle(built, out)), tuple(built.warnings)
-
-
-@contextlib.contextmanager
-def cancel_on_signals(
-    cancel: threading.Event, force: threading.Event, received: list[int]
-) -> Iterator[None]:
-    """First SIGINT/SIGTERM cancels the job, a second one also cancels its cleanup.
-
-    The handler only sets events: the runner's waiting loop does the canceling, so no
-    lock is ever taken inside a signal handler.
-    """
-
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        received.append(signum)
-        (force if cancel.is_set() else cancel).set()
-
-    previous: dict[signal.Signals, Any] = {}
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        previous[sig] = signal.signal(sig, handler)
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
 
 
 #: The first line of every log `--log` writes: what lets a later run replace it, and
@@ -167,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
 def _run_bundle_dir(
     bundle_dir: Path, overrides: Mapping[str, str], args: argparse.Namespace
 ) -> int:
+    from stmpo.local.console_run import exit_status, run_with_display, summary_lines
     from stmpo.local.parameters import prepare_job, read_bundle
 
     prepared = prepare_job(read_bundle(bundle_dir), overrides)
@@ -181,64 +148,3 @@ def _run_bundle_dir(
     for line in summary_lines(str(prepared.job.name), result):
         print(f"stmpo run-local: {line}", file=sys.stderr)
     return exit_status(result, received)
-
-
-def run_with_display(
-    prepared: PreparedJob, *, out: TextIO, keep_session_dir: bool = False, verbose: bool = False
-) -> tuple[RunResult, list[int]]:
-    """Run a job with progress on stderr, its output to `out`, Ctrl-C/SIGTERM canceling.
-
-    Returns the result and the signals received (the first decides the exit status).
-    """
-    from stmpo.local.progress import Console
-    from stmpo.local.runner import run_job
-
-    cancel, force = threading.Event(), threading.Event()
-    received: list[int] = []
-    live = sys.stderr.isatty()
-    shared = live and out is sys.stdout and out.isatty()
-    console = Console(out, sys.stderr, live=live, shared_terminal=shared)
-    with cancel_on_signals(cancel, force, received):
-        result = run_job(
-            prepared,
-            on_progress=console.on_progress,
-            log=console.log_line,
-            cancel_event=cancel,
-            force_cancel_event=force,
-            keep_session_dir=keep_session_dir,
-            verbose=verbose,
-        )
-    return result, received
-
-
-def exit_status(result: RunResult, received: list[int]) -> int:
-    """0 all tasks succeeded, 1 failed, 128+signal when a signal canceled the job."""
-    if result.canceled:
-        return EXIT_SIGNAL_BASE + (received[0] if received else signal.SIGINT)
-    return 0 if result.succeeded else EXIT_FAILED
-
-
-def summary_lines(job_name: str, result: RunResult) -> list[str]:
-    """What happened, for the end of the run (also used by `stmpo demo`)."""
-    lines: list[str] = []
-    done = f"{result.tasks_succeeded}/{result.tasks_total} tasks"
-    if result.succeeded:
-        lines.append(f"job '{job_name}' succeeded: {done} in {result.duration_seconds:.1f}s")
-    elif result.canceled:
-        where = f" during {result.failed_action.describe()}" if result.failed_action else ""
-        lines.append(f"job '{job_name}' canceled{where}: {done} finished")
-    else:
-        ref = result.failed_action
-        what = ref.describe() if ref is not None else "the job"
-        reason = result.fail_message or (
-            f"exit code {result.exit_code}" if result.exit_code is not None else "failed"
-        )
-        lines.append(f"job '{job_name}' FAILED at {what}: {reason}")
-        if ref is not None and ref.kind == "task" and ref.task_number < result.tasks_total:
-            lines.append(f"later tasks were not run ({done} succeeded)")
-    if result.orphans_stopped:
-        pids = ", ".join(str(p) for p in result.orphans_stopped)
-        lines.append(f"stopped processes left behind by the job: {pids}")
-    if result.session_dir is not None:
-        lines.append(f"session directory kept: {result.session_dir}")
-    return lines
