@@ -8,6 +8,10 @@ That file is outside input: anyone may have edited, truncated or replaced it. Lo
 takes each value only when it has the type and range the control shows, and reports
 what it ignored (`AfterEffectsSettings.notices`), so a damaged file never stops the
 submitter. Saving never replaces a file that is not STMPO's own settings.
+
+Which fields stick, and what each accepts, is said once, on the field itself
+(`metadata=sticky(check)`, after the `deadline` library's Nuke and Blender submitters'
+`metadata={"sticky": True}`): saving and loading walk `dataclasses.fields()`.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import json
 import math
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import Field, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -71,61 +75,190 @@ def parameter_range(name: str) -> tuple[float, float]:
     return float(definition["minValue"]), float(definition["maxValue"])
 
 
+class _Bad(Exception):
+    """A saved value that does not fit its control: ignored, the default stays."""
+
+
+@dataclass(frozen=True)
+class LoadContext:
+    """What a saved value is checked against besides its own type and range: the export
+    being opened (a saved item the project no longer renders is simply not selected)."""
+
+    selectable_items: frozenset[int]
+
+
+#: A sticky field's check: the saved JSON value as the field holds it, or `_Bad`.
+Check = Callable[[object, LoadContext], Any]
+
+
+def sticky(check: Check) -> dict[str, Any]:
+    """Field metadata marking a field saved beside the project, as the `deadline`
+    library's own submitters mark theirs (`metadata={"sticky": True}`), plus the check
+    loading applies: the file is outside input, so every sticky field must say what it
+    accepts, in the same place that says it is sticky."""
+    return {"sticky": True, "check": check}
+
+
+_INT32 = 2**31 - 1
+_TEXT_LIMIT = 10_000
+
+
+def whole(low: int, high: int, *, never: int | None = None) -> Check:
+    """A whole number the control showing it accepts (bool is not a number here)."""
+
+    def check(value: object, _: LoadContext) -> int:
+        if type(value) is not int or not low <= value <= high or value == never:
+            raise _Bad
+        return value
+
+    return check
+
+
+def number(low: float, high: float) -> Check:
+    """A number a spin box can show (an int in the file is fine, bool is not)."""
+
+    def check(value: object, _: LoadContext) -> float:
+        if type(value) not in (int, float) or not low <= float(value) <= high:  # type: ignore[arg-type]
+            raise _Bad
+        return float(value)  # type: ignore[arg-type]
+
+    return check
+
+
+def short_text(value: object, _: LoadContext | None = None) -> str:
+    if not isinstance(value, str) or len(value) > _TEXT_LIMIT:
+        raise _Bad
+    return value
+
+
+def one_of(*allowed: str) -> Check:
+    def check(value: object, _: LoadContext) -> str:
+        if value not in allowed:
+            raise _Bad
+        return str(value)
+
+    return check
+
+
+def _parameter(name: str, value: object) -> str:
+    """A saved job parameter value as the template would accept it, else `_Bad`."""
+    saved = short_text(value)
+    default = DEFAULT_PARAMETERS[name]
+    allowed = definitions_by_name()[name].get("allowedValues")
+    if allowed is not None and saved not in allowed:  # check boxes, SplitStrategy
+        raise _Bad
+    if default in ("true", "false"):
+        if saved not in ("true", "false"):
+            raise _Bad
+        return saved
+    try:
+        float(default)
+    except ValueError:
+        return saved  # a free text parameter (AerenderPath)
+    try:
+        parsed = float(saved)
+    except ValueError:
+        raise _Bad from None
+    low, high = parameter_range(name)
+    if not math.isfinite(parsed) or not low <= parsed <= high:
+        raise _Bad
+    return saved
+
+
+def job_parameters(value: object, _: LoadContext) -> dict[str, str]:
+    """The template's defaults with the saved values of the parameters it still has."""
+    if not isinstance(value, dict):
+        raise _Bad
+    merged = dict(DEFAULT_PARAMETERS)
+    for name, saved in value.items():
+        if name in DEFAULT_PARAMETERS:
+            merged[name] = _parameter(name, saved)
+    return merged
+
+
+def frame_range_texts(value: object, _: LoadContext) -> dict[int, str]:
+    """JSON keys are text: the render queue indexes come back as numbers."""
+    if not isinstance(value, dict):
+        raise _Bad
+    overrides: dict[int, str] = {}
+    for key, saved in value.items():
+        if not (isinstance(key, str) and key.isdigit() and len(key) < 10):
+            raise _Bad
+        if not isinstance(saved, str) or parse_frame_range(saved) is None:
+            raise _Bad
+        overrides[int(key)] = saved
+    return overrides
+
+
+def renderable_selection(value: object, context: LoadContext) -> list[int]:
+    if not isinstance(value, list) or any(type(i) is not int for i in value):
+        raise _Bad
+    # An item the project no longer has (or no longer renders) is simply not selected.
+    return [i for i in value if i in context.selectable_items]
+
+
 @dataclass
 class AfterEffectsSettings:
-    """What the After Effects tab edits. Must be constructible with no arguments."""
+    """What the After Effects tab edits. Must be constructible with no arguments.
+
+    A field with `sticky(check)` metadata is saved beside the project and loaded through
+    its check (`load_sticky`/`save_sticky` walk `dataclasses.fields`): marking a field is
+    the whole edit, there is no second list of names. The ranges are those of the
+    controls that show each value (ours and the deadline dialog's)."""
 
     submitter_name: str = "After Effects"
-    name: str = "After Effects job"
-    description: str = ""
+    name: str = field(default="After Effects job", metadata=sticky(short_text))
+    description: str = field(default="", metadata=sticky(short_text))
     # Shared-settings fields the deadline dialog fills when present; a render's defaults,
     # the same as `stmpo bundle`/`submit` (stmpo.bundle.job_properties).
-    priority: int = _JOB.priority
-    initial_status: str = _JOB.target_task_run_status
-    max_failed_tasks_count: int = _JOB.max_failed_tasks_count
-    max_retries_per_task: int = _JOB.max_retries_per_task
-    max_worker_count: int = -1
+    priority: int = field(default=_JOB.priority, metadata=sticky(whole(0, 100)))
+    initial_status: str = field(
+        default=_JOB.target_task_run_status, metadata=sticky(one_of("READY", "SUSPENDED"))
+    )
+    max_failed_tasks_count: int = field(
+        default=_JOB.max_failed_tasks_count, metadata=sticky(whole(0, _INT32))
+    )
+    max_retries_per_task: int = field(
+        default=_JOB.max_retries_per_task, metadata=sticky(whole(0, _INT32))
+    )
+    #: -1 is "no limit"; the deadline dialog has no 0.
+    max_worker_count: int = field(default=-1, metadata=sticky(whole(-1, _INT32, never=0)))
 
     export_path: str = ""
-    selected_items: list[int] = field(default_factory=list)
-    frame_overrides: dict[int, str] = field(default_factory=dict)  # rq index -> "S-E[:step]"
-    chunk_size: int = 0
-    parameters: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_PARAMETERS))
-    profile: str = "Hero"
-    preview_cpus: int = 64
-    preview_ram_gb: float = 256.0
-    preview_numa_nodes: int = 2
+    selected_items: list[int] = field(default_factory=list, metadata=sticky(renderable_selection))
+    #: rq index -> "S-E[:step]"
+    frame_overrides: dict[int, str] = field(
+        default_factory=dict, metadata=sticky(frame_range_texts)
+    )
+    chunk_size: int = field(default=0, metadata=sticky(whole(0, 1_000_000)))
+    parameters: dict[str, str] = field(
+        default_factory=lambda: dict(DEFAULT_PARAMETERS), metadata=sticky(job_parameters)
+    )
+    profile: str = field(default="Hero", metadata=sticky(short_text))
+    preview_cpus: int = field(default=64, metadata=sticky(whole(1, 4096)))
+    preview_ram_gb: float = field(default=256.0, metadata=sticky(number(1.0, 65536.0)))
+    preview_numa_nodes: int = field(default=2, metadata=sticky(whole(1, 64)))
     #: The plan view's estimate inputs (plan_summary): seconds one process takes per
     #: frame, and an optional price per worker-hour (0 = no cost shown).
-    seconds_per_frame: float = 10.0
-    hourly_price: float = 0.0
-    # The upload opt-ins are per submission: never in STICKY_FIELDS, so a yes once given
-    # beside a project does not silently apply to the next artist opening it.
+    seconds_per_frame: float = field(default=10.0, metadata=sticky(number(0.1, 86400.0)))
+    hourly_price: float = field(default=0.0, metadata=sticky(number(0.0, 100000.0)))
+    # The upload opt-ins are per submission: never sticky, so a yes once given beside a
+    # project does not silently apply to the next artist opening it.
     allow_secret_paths: bool = False
     allow_broad_assets: bool = False
     #: What loading the sticky file found wrong; shown in the tab, never saved.
     notices: list[str] = field(default_factory=list)
 
 
-STICKY_FIELDS: tuple[str, ...] = (
-    "name",
-    "description",
-    "priority",
-    "initial_status",
-    "max_failed_tasks_count",
-    "max_retries_per_task",
-    "max_worker_count",
-    "selected_items",
-    "frame_overrides",
-    "chunk_size",
-    "parameters",
-    "profile",
-    "preview_cpus",
-    "preview_ram_gb",
-    "preview_numa_nodes",
-    "seconds_per_frame",
-    "hourly_price",
-)
+def sticky_fields(
+    settings_type: type[AfterEffectsSettings] = AfterEffectsSettings,
+) -> tuple[Field[Any], ...]:
+    """The fields saved beside the project, in declaration order. A field marked sticky
+    by hand without a check is a programming error, refused before any file is read."""
+    marked = tuple(f for f in fields(settings_type) if f.metadata.get("sticky"))
+    for unchecked in (f.name for f in marked if not callable(f.metadata.get("check"))):
+        raise TypeError(f"sticky field {unchecked} has no check (use metadata=sticky(check))")
+    return marked
 
 
 def sticky_path(export: Export, export_path: str | os.PathLike[str]) -> Path:
@@ -151,142 +284,6 @@ def initial_settings(export: Export, export_path: str | os.PathLike[str]) -> Aft
     return settings
 
 
-class _Bad(Exception):
-    """A saved value that does not fit its control: ignored, the default stays."""
-
-
-_INT32 = 2**31 - 1
-#: Ranges of the controls that show each number (ours and the deadline dialog's).
-_INT_RANGES: dict[str, tuple[int, int]] = {
-    "priority": (0, 100),
-    "max_failed_tasks_count": (0, _INT32),
-    "max_retries_per_task": (0, _INT32),
-    "max_worker_count": (-1, _INT32),
-    "chunk_size": (0, 1_000_000),
-    "preview_cpus": (1, 4096),
-    "preview_numa_nodes": (1, 64),
-}
-_TEXT_LIMIT = 10_000
-
-
-def _int(key: str, value: object) -> int:
-    low, high = _INT_RANGES[key]
-    if (
-        type(value) is not int
-        or not low <= value <= high
-        or (key == "max_worker_count" and value == 0)
-    ):
-        raise _Bad
-    return value
-
-
-def _text(value: object) -> str:
-    if not isinstance(value, str) or len(value) > _TEXT_LIMIT:
-        raise _Bad
-    return value
-
-
-def _status(value: object) -> str:
-    if value not in ("READY", "SUSPENDED"):
-        raise _Bad
-    return str(value)
-
-
-def _ram(value: object) -> float:
-    if type(value) not in (int, float) or not 1.0 <= float(value) <= 65536.0:  # type: ignore[arg-type]
-        raise _Bad
-    return float(value)  # type: ignore[arg-type]
-
-
-def _bounded(low: float, high: float) -> Callable[[object], float]:
-    """A saved number the plan view's spin box can show (bool is not a number here)."""
-
-    def check(value: object) -> float:
-        if type(value) not in (int, float) or not low <= float(value) <= high:  # type: ignore[arg-type]
-            raise _Bad
-        return float(value)  # type: ignore[arg-type]
-
-    return check
-
-
-def _parameter(name: str, value: object) -> str:
-    """A saved job parameter value as the template would accept it, else `_Bad`."""
-    text = _text(value)
-    default = DEFAULT_PARAMETERS[name]
-    allowed = definitions_by_name()[name].get("allowedValues")
-    if allowed is not None and text not in allowed:  # check boxes, SplitStrategy
-        raise _Bad
-    if default in ("true", "false"):
-        if text not in ("true", "false"):
-            raise _Bad
-        return text
-    try:
-        float(default)
-    except ValueError:
-        return text  # a free text parameter (AerenderPath)
-    try:
-        number = float(text)
-    except ValueError:
-        raise _Bad from None
-    low, high = parameter_range(name)
-    if not math.isfinite(number) or not low <= number <= high:
-        raise _Bad
-    return text
-
-
-def _parameters(value: object) -> dict[str, str]:
-    if not isinstance(value, dict):
-        raise _Bad
-    merged = dict(DEFAULT_PARAMETERS)
-    for name, text in value.items():
-        if name in DEFAULT_PARAMETERS:
-            merged[name] = _parameter(name, text)
-    return merged
-
-
-def _frame_overrides(value: object) -> dict[int, str]:
-    if not isinstance(value, dict):
-        raise _Bad
-    overrides: dict[int, str] = {}
-    for key, text in value.items():
-        if not (isinstance(key, str) and key.isdigit() and len(key) < 10):
-            raise _Bad
-        if not isinstance(text, str) or parse_frame_range(text) is None:
-            raise _Bad
-        overrides[int(key)] = text
-    return overrides
-
-
-def _selected(value: object, valid_items: set[int]) -> list[int]:
-    if not isinstance(value, list) or any(type(i) is not int for i in value):
-        raise _Bad
-    # An item the project no longer has (or no longer renders) is simply not selected.
-    return [i for i in value if i in valid_items]
-
-
-def _checkers(valid_items: set[int]) -> dict[str, Callable[[object], Any]]:
-    def selected(value: object) -> list[int]:
-        return _selected(value, valid_items)
-
-    def int_field(key: str) -> Callable[[object], int]:
-        return lambda value: _int(key, value)
-
-    checkers: dict[str, Callable[[object], Any]] = {key: int_field(key) for key in _INT_RANGES}
-    checkers.update(
-        name=_text,
-        description=_text,
-        profile=_text,
-        initial_status=_status,
-        preview_ram_gb=_ram,
-        seconds_per_frame=_bounded(0.1, 86400.0),
-        hourly_price=_bounded(0.0, 100000.0),
-        parameters=_parameters,
-        frame_overrides=_frame_overrides,
-        selected_items=selected,
-    )
-    return checkers
-
-
 #: Saved settings are a few hundred bytes; anything far larger is not ours.
 MAX_STICKY_BYTES = 1024 * 1024
 
@@ -294,6 +291,7 @@ MAX_STICKY_BYTES = 1024 * 1024
 def load_sticky(settings: AfterEffectsSettings, path: Path, export: Export) -> list[str]:
     """Apply the saved settings that fit their controls; returns what was ignored and
     why, one line each. No file is no warning; a damaged one never stops the submitter."""
+    marked = sticky_fields(type(settings))
     try:
         with path.open("rb") as handle:  # capped: a link to /dev/zero must not eat memory
             raw = handle.read(MAX_STICKY_BYTES + 1)
@@ -314,16 +312,17 @@ def load_sticky(settings: AfterEffectsSettings, path: Path, export: Export) -> l
             f"Saved settings {path} are not STMPO submitter settings (version "
             f"{STICKY_VERSION}): ignored, defaults used"
         ]
-    valid_items = {item.index for item in export.render_queue if item.selectable}
-    checkers = _checkers(valid_items)
+    context = LoadContext(frozenset(item.index for item in export.render_queue if item.selectable))
     ignored = []
-    for key in STICKY_FIELDS:
-        if key not in data:
+    for sticky_field in marked:
+        if sticky_field.name not in data:
             continue
         try:
-            setattr(settings, key, checkers[key](data[key]))
+            value = sticky_field.metadata["check"](data[sticky_field.name], context)
         except _Bad:
-            ignored.append(key)
+            ignored.append(sticky_field.name)
+        else:
+            setattr(settings, sticky_field.name, value)
     if not ignored:
         return []
     return [f"Saved settings {path}: damaged {', '.join(ignored)} ignored, defaults used"]
@@ -345,8 +344,11 @@ def save_sticky(settings: AfterEffectsSettings, path: Path) -> None:
     from stmpo.files import write_text_atomically
     from stmpo.output_paths import file_target
 
-    data = {key: value for key, value in asdict(settings).items() if key in STICKY_FIELDS}
-    data["frame_overrides"] = {str(k): v for k, v in settings.frame_overrides.items()}
+    # JSON writes the render queue indexes of frame_overrides as text; its check reads
+    # them back as numbers.
+    data: dict[str, Any] = {
+        f.name: getattr(settings, f.name) for f in sticky_fields(type(settings))
+    }
     data["stmpoStickyVersion"] = STICKY_VERSION
     try:
         target = file_target(path, ours=_is_sticky_text, what="saved submitter settings")
