@@ -107,6 +107,10 @@ class AfterEffectsSettingsWidget(QWidget):
         self._wheel_guard = guard_wheel(self)
         self.refresh_ui(initial_settings)
         self._fill_warnings()
+        # What an earlier job of this project measured per frame, looked up on a thread
+        # once the tab is up (measured_view.py); until then the typed estimate counts.
+        self.plan_view.attach_lookup(self.export.project.path)
+        QTimer.singleShot(0, self.plan_view, self.plan_view.start_lookup)
 
     # ---- construction -------------------------------------------------------------
 
