@@ -59,10 +59,15 @@ class Measured:
             return f"Nothing measured: {self.reason}"
         when = f", {self.ended_at.date().isoformat()}" if self.ended_at else ""
         return (
-            f"{self.seconds_per_frame:.1f} s per frame (measured on job "
+            f"{_seconds(self.seconds_per_frame)} s per frame (measured on job "
             f"\u201c{self.job_name}\u201d{when}, median of {self.tasks} "
             f"task{'s' if self.tasks != 1 else ''})"
         )
+
+
+def _seconds(value: float) -> str:
+    """`10.0`, `3.2`, `0.16`: a tenth of a second, two figures below one second."""
+    return f"{value:.1f}" if value >= 1 else f"{value:.2g}"
 
 
 def nothing(reason: str) -> Measured:

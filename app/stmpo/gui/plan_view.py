@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from stmpo.gui.fleet_shape import least_worker, queue_fleet_shapes
 from stmpo.gui.measured import Measured
-from stmpo.gui.measured_view import MeasuredLookup
+from stmpo.gui.measured_view import MeasuredLookup, default_queue, library_client
 from stmpo.gui.plan_summary import (
     STARTUP_S,
     TaskTimeline,
@@ -315,19 +315,6 @@ class PlanView(QWidget):
         )
 
 
-def _library_client() -> Any:
-    """The `deadline` library's own client: its profile, credentials and endpoint."""
-    from deadline.client import api
-
-    return api.get_boto3_client("deadline")
-
-
-def _default_queue() -> tuple[str, str]:
-    from deadline.client.config import get_setting
-
-    return str(get_setting("defaults.farm_id") or ""), str(get_setting("defaults.queue_id") or "")
-
-
 class FleetShapeButton(QWidget):
     """ "From the queue's fleets": fills the preview's worker shape with the least worker
     of the default queue's fleets (fleet_shape.py). Asked on a click, not at open, so an
@@ -345,8 +332,8 @@ class FleetShapeButton(QWidget):
         layout.addWidget(self.button)
         layout.addWidget(self.note, 1)
         #: Where the client and the farm/queue come from (tests point them elsewhere).
-        self.client_factory: Callable[[], Any] = _library_client
-        self.queue_ids: Callable[[], tuple[str, str]] = _default_queue
+        self.client_factory: Callable[[], Any] = library_client
+        self.queue_ids: Callable[[], tuple[str, str]] = default_queue
         self.button.clicked.connect(self.fetch)
 
     def fetch(self) -> None:
