@@ -23,6 +23,7 @@ from stmpo.export import load_export
 from stmpo.gui.measured import measured_time
 from stmpo.locations import examples_dir
 from stmpo_worker_harness import base_env, make_scene, render_argv, run
+from test_gui_submit_wire import farm_home as farm_home  # the fixture, shared
 
 PROJECT = "C:\\shows\\spot\\spot.aep"
 OTHER = "C:\\shows\\other\\other.aep"
@@ -244,3 +245,74 @@ def test_the_tab_estimates_with_the_measured_time_found_on_a_thread(
     view.use_measured.setChecked(False)
     assert "your estimate, 100 s" in view.summary_label.text()
     assert view.effective_seconds_per_frame() == 100.0
+
+
+@pytest.mark.gui
+@pytest.mark.slow
+def test_the_submitter_finds_the_measured_time_with_the_librarys_own_client(
+    farm_home: Path, aws: Any, qtbot: Any, tmp_path: Path, worker_status: str
+) -> None:
+    """Nothing replaced: the dialog opens logged in to the local Deadline server (the
+    `deadline` library's config, credentials and endpoint), and the lookup it starts at
+    open finds the job this project ran."""
+    from submit_samples import make_export
+    from test_gui_submit_wire import open_when_ready
+
+    export_path = make_export(tmp_path, "spot", items=1, footage_frames=2, font=False)
+    project = load_export(export_path).project.path
+    state = aws.deadline.state
+    job = state.seed_finished_job("spot", project_parameters(project), [worker_status] * 3)
+    try:
+        dialog = open_when_ready(qtbot, export_path)
+        view = dialog.job_settings.plan_view
+        qtbot.waitUntil(lambda: view.measured is not None and view.measured.found, timeout=30_000)
+        assert view.using_measured()
+        assert "measured on job \u201cspot\u201d" in view.summary_label.text()
+        assert view.measured.job_id == job.job_id and view.measured.tasks == 3
+        operations = [c.operation for c in aws.deadline.calls()]
+        assert {"ListJobs", "GetJob", "ListSteps", "ListTasks", "GetSessionAction"} <= set(
+            operations
+        )
+    finally:
+        state.jobs.pop(job.job_id, None)
+
+
+@pytest.mark.gui
+def test_closing_the_tab_during_a_lookup_is_quiet(
+    gui_home: Path,
+    tmp_path: Path,
+    qtbot: Any,
+    client: Any,
+    history: Any,
+    worker_status: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The answer of a lookup still running when the artist closes the dialog goes
+    nowhere: no exception on the lookup's thread, no crash."""
+    import threading
+
+    errors: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_value))
+    target = tmp_path / "image_sequence.json"
+    shutil.copy(examples_dir() / "image_sequence.json", target)
+    history.seed_finished_job(
+        "spot", project_parameters(load_export(target).project.path), [worker_status]
+    )
+    history.on_request = lambda _operation: time.sleep(0.3)
+    from stmpo.gui.app import build_dialog
+
+    dialog = build_dialog(load_export(target), str(target))  # deleted below, by the test
+    dialog.show()
+    lookup = dialog.job_settings.plan_view.lookup
+    lookup.client_factory = lambda: client
+    lookup.queue_ids = lambda: (history.farm.farm_id, history.queue.queue_id)
+    lookup.start()
+    thread = lookup.thread
+    assert thread is not None and thread.is_alive()
+    dialog.close()
+    dialog.deleteLater()
+    qtbot.wait(50)  # Qt deletes the dialog, and the tab with it
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    qtbot.wait(50)  # a queued answer, if any, would arrive now
+    assert errors == []

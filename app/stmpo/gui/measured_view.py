@@ -9,6 +9,7 @@ to the UI thread. A newer lookup supersedes an older one still running.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -42,7 +43,8 @@ class MeasuredLookup(QObject):
         #: Where the client and the farm/queue come from (tests point them elsewhere).
         self.client_factory: Callable[[], Any] = library_client
         self.queue_ids: Callable[[], tuple[str, str]] = default_queue
-        self.running = False
+        #: The latest lookup's thread (a test waits for it).
+        self.thread: threading.Thread | None = None
         self._generation = 0
 
     def start(self) -> None:
@@ -62,21 +64,18 @@ class MeasuredLookup(QObject):
             reason = " ".join(str(exc).split())[:200] or type(exc).__name__
             self.finished.emit(nothing(f"the farm is not reachable ({reason})"))
             return
-        self.running = True
         thread = threading.Thread(
             target=self._run,
             args=(generation, client, farm_id, queue_id),
             name="stmpo-measured-lookup",
             daemon=True,
         )
+        self.thread = thread
         thread.start()
 
     def _run(self, generation: int, client: Any, farm_id: str, queue_id: str) -> None:
         answer: Measured = measured_time(client, farm_id, queue_id, self.project_path)
         if generation != self._generation:
             return  # a newer lookup answers instead
-        try:
-            self.running = False
+        with contextlib.suppress(RuntimeError):  # the tab was closed meanwhile
             self.finished.emit(answer)
-        except RuntimeError:  # the tab was closed meanwhile: nobody to tell
-            pass
