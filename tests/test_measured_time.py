@@ -307,7 +307,7 @@ def test_closing_the_tab_during_a_lookup_is_quiet(
     lookup.client_factory = lambda: client
     lookup.queue_ids = lambda: (history.farm.farm_id, history.queue.queue_id)
     lookup.start()
-    thread = lookup.thread
+    thread = lookup.worker
     assert thread is not None and thread.is_alive()
     dialog.close()
     dialog.deleteLater()

@@ -44,7 +44,7 @@ class MeasuredLookup(QObject):
         self.client_factory: Callable[[], Any] = library_client
         self.queue_ids: Callable[[], tuple[str, str]] = default_queue
         #: The latest lookup's thread (a test waits for it).
-        self.thread: threading.Thread | None = None
+        self.worker: threading.Thread | None = None
         self._generation = 0
 
     def start(self) -> None:
@@ -70,7 +70,7 @@ class MeasuredLookup(QObject):
             name="stmpo-measured-lookup",
             daemon=True,
         )
-        self.thread = thread
+        self.worker = thread
         thread.start()
 
     def _run(self, generation: int, client: Any, farm_id: str, queue_id: str) -> None:
