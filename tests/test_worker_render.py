@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from stmpo._worker_scripts.stmpo_worker.logtext import MAX_LINE
 from stmpo._worker_scripts.stmpo_worker.outputs import encode_b64_json
+from stmpo._worker_scripts.stmpo_worker.progress import parse_measured
 from stmpo_worker_harness import (
     STANDIN,
     Scene,
@@ -450,7 +451,10 @@ def test_a_report_held_by_the_rate_limit_is_sent_before_the_next_frame(tmp_path:
     for at, line in enumerate(lines):
         if line.startswith("openjd_progress: "):
             assert lines[at + 1].startswith("openjd_status: ")
-    assert lines[-3:-1] == ["openjd_progress: 100.0", "openjd_status: 4/4 frames, 0 processes"]
+    assert lines[-3] == "openjd_progress: 100.0"
+    # the last word adds what the task measured (progress.measured_text)
+    assert lines[-2].startswith("openjd_status: 4/4 frames, 0 processes, "), lines[-2]
+    assert parse_measured(lines[-2]) is not None
 
 
 def test_log_lines_keep_flowing_while_a_stop_waits_for_the_grace(tmp_path: Path) -> None:

@@ -120,6 +120,35 @@ class Farm:
 
 
 @dataclass
+class SessionAction:
+    """A finished task run as GetSessionAction answers it: `progress_message` is the
+    action's last `openjd_status` text (the worker agent sends it as `progressMessage`
+    in UpdateWorkerSchedule: deadline-cloud-worker-agent `scheduler/scheduler.py`)."""
+
+    session_action_id: str
+    session_id: str
+    status: str  # SessionActionStatus
+    progress_message: str | None
+    started_at: dt.datetime
+    ended_at: dt.datetime
+
+
+@dataclass
+class Task:
+    task_id: str
+    run_status: str  # TaskRunStatus
+    frames: str
+    action: SessionAction | None = None
+
+
+@dataclass
+class Step:
+    step_id: str
+    name: str
+    tasks: list[Task] = field(default_factory=list)
+
+
+@dataclass
 class Job:
     job_id: str
     farm_id: str
@@ -127,6 +156,10 @@ class Job:
     name: str
     request: dict[str, Any]
     created_at: dt.datetime
+    #: None: as created (the target status); a seeded finished job says SUCCEEDED etc.
+    task_run_status: str | None = None
+    ended_at: dt.datetime | None = None
+    steps: list[Step] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -169,6 +202,25 @@ class IdempotentCreate:
     request: str  # canonical JSON of every parameter but the token
     job_id: str
     at: dt.datetime
+
+
+#: MaxResults: the service model's range; its default page size is not documented.
+MAX_RESULTS = 100
+
+
+def _page(items: list[Any], p: dict[str, Any]) -> tuple[list[Any], dict[str, str]]:
+    """One page of `items` from `nextToken` (an opaque offset here), `maxResults` long."""
+    token = p.get("nextToken")
+    try:
+        start = int(token) if token else 0
+    except ValueError:
+        raise ServiceError(
+            "ValidationException", f"invalid nextToken {token!r}", reason="OTHER"
+        ) from None
+    size = int(p.get("maxResults") or MAX_RESULTS)
+    page = items[start : start + size]
+    more = start + size < len(items)
+    return page, ({"nextToken": str(start + size)} if more else {})
 
 
 class DeadlineState:
@@ -250,7 +302,74 @@ class DeadlineState:
     def handler(self, operation: str) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
         return getattr(self, f"op_{operation}", None)
 
+    def seed_finished_job(
+        self,
+        name: str,
+        parameters: dict[str, dict[str, str]],
+        messages: list[str | None],
+        *,
+        status: str = "SUCCEEDED",
+        created_at: dt.datetime | None = None,
+    ) -> Job:
+        """A job that ran on the queue: one step with a task per entry of `messages`
+        (each task's session action's `progressMessage`; None: the action sent none),
+        every task and action ending in `status` (TaskRunStatus; the action takes the
+        matching SessionActionStatus)."""
+        created = created_at or _now()
+        ended = created + dt.timedelta(minutes=30)
+        hexid = secrets.token_hex(16)
+        step = Step(f"step-{hexid}", "rq001")
+        for number, message in enumerate(messages):
+            action = SessionAction(
+                f"sessionaction-{hexid}-{number}",
+                f"session-{secrets.token_hex(16)}",
+                status if status in ("SUCCEEDED", "FAILED", "CANCELED") else "SUCCEEDED",
+                message,
+                created + dt.timedelta(minutes=1),
+                ended,
+            )
+            step.tasks.append(
+                Task(f"task-{hexid}-{number}", status, f"{number * 10}-{number * 10 + 9}", action)
+            )
+        job = Job(
+            f"job-{hexid}",
+            self.farm.farm_id,
+            self.queue.queue_id,
+            name,
+            {"parameters": parameters, "priority": 50},
+            created,
+            task_run_status=status,
+            ended_at=ended,
+            steps=[step],
+        )
+        with self.lock:
+            self.jobs[job.job_id] = job
+        return job
+
     # -- lookups -----------------------------------------------------------------------
+
+    def _job(self, p: dict[str, Any]) -> Job:
+        self._queue(p["farmId"], p["queueId"])
+        job = self.jobs.get(p["jobId"])
+        if job is None or job.queue_id != p["queueId"]:
+            raise ServiceError(
+                "ResourceNotFoundException",
+                f"Job {p['jobId']} not found",
+                resourceId=p["jobId"],
+                resourceType="job",
+            )
+        return job
+
+    def _step(self, p: dict[str, Any]) -> Step:
+        for step in self._job(p).steps:
+            if step.step_id == p["stepId"]:
+                return step
+        raise ServiceError(
+            "ResourceNotFoundException",
+            f"Step {p['stepId']} not found",
+            resourceId=p["stepId"],
+            resourceType="step",
+        )
 
     def _farm(self, farm_id: str) -> Farm:
         if farm_id != self.farm.farm_id:
@@ -274,7 +393,9 @@ class DeadlineState:
         return queue
 
     # -- operations --------------------------------------------------------------------
-    # List operations answer in one page (no nextToken): the fake farm is small.
+    # List operations answer in one page (no nextToken): the fake farm is small. The
+    # job history ones (ListJobs, ListSteps, ListTasks) page as the service model
+    # declares (`maxResults` 1-100, `nextToken`), so a client's paging is exercised.
 
     def op_ListFarms(self, p: dict[str, Any]) -> dict[str, Any]:
         farm = self.farm
@@ -512,17 +633,9 @@ class DeadlineState:
             hook(job)
         return {"jobId": job.job_id}
 
-    def op_GetJob(self, p: dict[str, Any]) -> dict[str, Any]:
-        self._queue(p["farmId"], p["queueId"])
-        job = self.jobs.get(p["jobId"])
-        if job is None:
-            raise ServiceError(
-                "ResourceNotFoundException",
-                f"Job {p['jobId']} not found",
-                resourceId=p["jobId"],
-                resourceType="job",
-            )
-        out = {
+    def _job_summary(self, job: Job) -> dict[str, Any]:
+        """The members JobSummary (ListJobs) and GetJob share."""
+        out: dict[str, Any] = {
             "jobId": job.job_id,
             "name": job.name,
             "lifecycleStatus": "CREATE_COMPLETE",
@@ -530,14 +643,107 @@ class DeadlineState:
             "priority": job.request.get("priority", 50),
             "createdAt": job.created_at,
             "createdBy": USER,
-            "taskRunStatus": job.request.get("targetTaskRunStatus", "READY"),
+            "taskRunStatus": job.task_run_status or job.request.get("targetTaskRunStatus", "READY"),
         }
+        if job.ended_at is not None:
+            out["endedAt"] = job.ended_at
         for name in ("maxFailedTasksCount", "maxRetriesPerTask", "maxWorkerCount"):
             if name in job.request:
                 out[name] = job.request[name]
         if "targetTaskRunStatus" in job.request:
             out["targetTaskRunStatus"] = job.request["targetTaskRunStatus"]
         return out
+
+    def op_GetJob(self, p: dict[str, Any]) -> dict[str, Any]:
+        job = self._job(p)
+        out = self._job_summary(job)
+        if job.request.get("parameters"):
+            out["parameters"] = job.request["parameters"]
+        return out
+
+    def op_ListJobs(self, p: dict[str, Any]) -> dict[str, Any]:
+        """The queue's jobs in creation order: the service documents no order, so a
+        client that wants the newest must sort what it read."""
+        self._queue(p["farmId"], p["queueId"])
+        with self.lock:
+            jobs = [j for j in self.jobs.values() if j.queue_id == p["queueId"]]
+        jobs.sort(key=lambda j: j.created_at)
+        page, token = _page(jobs, p)
+        return {"jobs": [self._job_summary(j) for j in page], **token}
+
+    def op_ListSteps(self, p: dict[str, Any]) -> dict[str, Any]:
+        job = self._job(p)
+        page, token = _page(job.steps, p)
+        steps = []
+        for step in page:
+            counts: dict[str, int] = {}
+            for task in step.tasks:
+                counts[task.run_status] = counts.get(task.run_status, 0) + 1
+            statuses = set(counts)
+            steps.append(
+                {
+                    "stepId": step.step_id,
+                    "name": step.name,
+                    "lifecycleStatus": "CREATE_COMPLETE",
+                    "taskRunStatus": statuses.pop() if len(statuses) == 1 else "FAILED",
+                    "taskRunStatusCounts": counts,
+                    "createdAt": job.created_at,
+                    "createdBy": USER,
+                }
+            )
+        return {"steps": steps, **token}
+
+    def op_ListTasks(self, p: dict[str, Any]) -> dict[str, Any]:
+        step = self._step(p)
+        page, token = _page(step.tasks, p)
+        tasks = []
+        for task in page:
+            out: dict[str, Any] = {
+                "taskId": task.task_id,
+                "createdAt": self._job(p).created_at,
+                "createdBy": USER,
+                "runStatus": task.run_status,
+                "parameters": {"Frames": {"string": task.frames}},
+            }
+            if task.action is not None:
+                out["latestSessionActionId"] = task.action.session_action_id
+                out["startedAt"] = task.action.started_at
+                out["endedAt"] = task.action.ended_at
+            tasks.append(out)
+        return {"tasks": tasks, **token}
+
+    def op_GetSessionAction(self, p: dict[str, Any]) -> dict[str, Any]:
+        job = self._job(p)
+        for step in job.steps:
+            for task in step.tasks:
+                action = task.action
+                if action is None or action.session_action_id != p["sessionActionId"]:
+                    continue
+                out: dict[str, Any] = {
+                    "sessionActionId": action.session_action_id,
+                    "status": action.status,
+                    "sessionId": action.session_id,
+                    "startedAt": action.started_at,
+                    "endedAt": action.ended_at,
+                    "progressPercent": 100.0 if action.status == "SUCCEEDED" else 0.0,
+                    "processExitCode": 0 if action.status == "SUCCEEDED" else 1,
+                    "definition": {
+                        "taskRun": {
+                            "taskId": task.task_id,
+                            "stepId": step.step_id,
+                            "parameters": {"Frames": {"string": task.frames}},
+                        }
+                    },
+                }
+                if action.progress_message is not None:
+                    out["progressMessage"] = action.progress_message
+                return out
+        raise ServiceError(
+            "ResourceNotFoundException",
+            f"Session action {p['sessionActionId']} not found",
+            resourceId=p["sessionActionId"],
+            resourceType="session-action",
+        )
 
     # -- helpers -----------------------------------------------------------------------
 

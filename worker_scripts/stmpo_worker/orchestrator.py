@@ -311,12 +311,18 @@ class Orchestrator:
         if flush:
             self.stdout.flush()
 
-    def report_progress(self, force: bool = False, running: int | None = None) -> None:
+    def report_progress(
+        self,
+        force: bool = False,
+        running: int | None = None,
+        measured: tuple[float, float] | None = None,
+    ) -> None:
         """Offer the current progress+status pair; called on every change and every
         poll, so a report the rate limit held goes out once its window expires."""
         if running is None:
             running = self.running_count()
-        lines = self.throttle.offer(progress_lines(self.tally, running), self.clock(), force=force)
+        report = progress_lines(self.tally, running, measured)
+        lines = self.throttle.offer(report, self.clock(), force=force)
         for line in lines or ():
             self.emit(line)
 
@@ -1271,7 +1277,11 @@ class Orchestrator:
     def summarise(self, wall: float) -> int:
         failed = self.failed()
         stopped = [c for c in self.children if c.stopped]
-        self.report_progress(force=True, running=0)  # the last word, whatever the outcome
+        ok = not (self.aborting or self.scheduler.failure or self.verify_problem)
+        # The last word, whatever the outcome; a task that rendered all its frames adds
+        # what it measured, which a submitter reads back from the job (progress.py).
+        measured = self.observed_timings() if ok else None
+        self.report_progress(force=True, running=0, measured=measured)
         parts = [
             f"{self.tally.done}/{self.tally.total} frames",
             self.processes_text(),

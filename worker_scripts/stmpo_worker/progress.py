@@ -196,14 +196,50 @@ class ReportThrottle:
         return None
 
 
-def progress_lines(progress: TaskProgress | FrameTally, running: int) -> Report:
+#: The measured figure on a task's last status line: seconds per frame per process and
+#: the startup before a process's first frame (timings.py, observed from its frame-line
+#: gaps). Deadline Cloud keeps an action's last `openjd_status` as the session action's
+#: `progressMessage` (worker agent `scheduler.py`, UpdateWorkerSchedule), which is how a
+#: submitter reads what an earlier job of the project took (`parse_measured`).
+_MEASURED = re.compile(
+    r"(?<![\w.])(\d+(?:\.\d+)?) s/frame per process, startup (\d+(?:\.\d+)?) s(?![\w.])"
+)
+
+
+def _seconds_text(seconds: float) -> str:
+    """`3.2`, `12`, `0.052`: three decimals at most, no trailing zeros."""
+    return f"{seconds:.3f}".rstrip("0").rstrip(".")
+
+
+def measured_text(startup: float, frame: float) -> str:
+    """`3.2 s/frame per process, startup 12 s`: stable (parsed back by `parse_measured`)
+    and readable in the Deadline Cloud monitor."""
+    return f"{_seconds_text(frame)} s/frame per process, startup {_seconds_text(startup)} s"
+
+
+def parse_measured(message: str) -> tuple[float, float] | None:
+    """(startup, seconds per frame) from a status line `measured_text` wrote, or None
+    when the message has no usable figure (older workers, failed tasks, other text)."""
+    match = _MEASURED.search(message)
+    if match is None:
+        return None
+    frame, startup = float(match.group(1)), float(match.group(2))
+    if frame <= 0:
+        return None
+    return startup, frame
+
+
+def progress_lines(
+    progress: TaskProgress | FrameTally,
+    running: int,
+    measured: tuple[float, float] | None = None,
+) -> Report:
     """The OpenJD protocol lines for the current state: progress and status always go
-    together, so a monitor never pairs a percentage with another moment's status."""
-    return (
-        directive("progress", f"{progress.percent:.1f}"),
-        directive(
-            "status",
-            f"{progress.done}/{progress.total} frames, "
-            f"{running} process{'es' if running != 1 else ''}",
-        ),
+    together, so a monitor never pairs a percentage with another moment's status.
+    `measured` (startup, seconds per frame): the task's own timings, on its last word."""
+    status = (
+        f"{progress.done}/{progress.total} frames, {running} process{'es' if running != 1 else ''}"
     )
+    if measured is not None:
+        status += ", " + measured_text(*measured)
+    return (directive("progress", f"{progress.percent:.1f}"), directive("status", status))

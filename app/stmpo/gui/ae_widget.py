@@ -110,6 +110,10 @@ class AfterEffectsSettingsWidget(QWidget):
         # The worker shape from the queue's fleets when a farm and queue are set: once the
         # window is up (the look-up runs off the GUI thread), the typed shape until then.
         QTimer.singleShot(0, self.fleet_shape, lambda: self.fleet_shape.fetch(automatic=True))
+        # What an earlier job of this project measured per frame, looked up on a thread
+        # once the tab is up (measured_view.py); until then the typed estimate counts.
+        self.plan_view.attach_lookup(self.export.project.path)
+        QTimer.singleShot(0, self.plan_view, self.plan_view.start_lookup)
 
     # ---- construction -------------------------------------------------------------
 

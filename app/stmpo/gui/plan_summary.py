@@ -3,7 +3,8 @@
 Pure functions over `preview.ItemPreview` (the worker's own plan of every task): nothing
 here plans again, so the summary, the picture and the warnings cannot disagree with what
 the farm does. Times are estimates from a seconds-per-frame figure the artist types and
-the worker's assumed launch cost (timings.ASSUMED), and say so.
+the worker's assumed launch cost (timings.ASSUMED), or from what an earlier job of the
+project measured (measured.py), and say so.
 """
 
 from __future__ import annotations
@@ -123,10 +124,12 @@ def job_summary(
     seconds_per_frame: float,
     delay_s: float,
     hourly_price: float = 0.0,
+    startup_s: float = STARTUP_S,
 ) -> JobSummary:
-    """A worker is busy for a task from its first launch to its last process's finish."""
+    """A worker is busy for a task from its first launch to its last process's finish.
+    `startup_s`: the assumed launch cost, or the one an earlier job measured."""
     tasks = [task for preview in previews for task in preview.tasks if task.processes]
-    walls = [task_timeline(task, seconds_per_frame, delay_s).finish_s for task in tasks]
+    walls = [task_timeline(task, seconds_per_frame, delay_s, startup_s).finish_s for task in tasks]
     worker_hours = sum(walls) / 3600.0
     counts = [task.processes for task in tasks] or [0]
     return JobSummary(

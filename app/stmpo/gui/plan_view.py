@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QHBoxLayout,
@@ -25,7 +26,10 @@ from PySide6.QtWidgets import (
 
 from stmpo.gui.background import BackgroundCall, Outcome, run_in_background
 from stmpo.gui.fleet_shape import least_worker, queue_fleet_shapes
+from stmpo.gui.measured import Measured
+from stmpo.gui.measured_view import MeasuredLookup, default_queue, library_client
 from stmpo.gui.plan_summary import (
+    STARTUP_S,
     TaskTimeline,
     duration_text,
     job_summary,
@@ -142,6 +146,22 @@ class PlanView(QWidget):
         inputs.addWidget(self.hourly_price)
         inputs.addStretch(1)
         layout.addLayout(inputs)
+        # The time per frame an earlier job of this project measured on the queue
+        # (measured.py): used while "Use the measured time" is checked, which it is as
+        # soon as one is found; unchecked, the typed estimate counts.
+        measured_row = QHBoxLayout()
+        self.use_measured = QCheckBox("Use the measured time")
+        self.use_measured.setEnabled(False)
+        self.measured_label = QLabel("Measured time per frame: not looked up")
+        self.measured_label.setWordWrap(True)
+        self.lookup_button = QPushButton("Look up again")
+        self.lookup_button.setEnabled(False)
+        measured_row.addWidget(self.use_measured)
+        measured_row.addWidget(self.measured_label, 1)
+        measured_row.addWidget(self.lookup_button)
+        layout.addLayout(measured_row)
+        self.measured: Measured | None = None
+        self.lookup: MeasuredLookup | None = None
         self.summary_label = QLabel()
         self.summary_label.setWordWrap(True)
         layout.addWidget(self.summary_label)
@@ -166,6 +186,58 @@ class PlanView(QWidget):
         self.task_combo.currentIndexChanged.connect(self._draw)
         for box in (self.seconds_per_frame, self.hourly_price):
             box.valueChanged.connect(self._refresh)
+        self.use_measured.toggled.connect(self._on_use_measured)
+
+    # ---- the measured time per frame --------------------------------------------
+
+    def attach_lookup(self, project_path: str) -> MeasuredLookup:
+        """The lookup of this project's measured time (started by the tab, and again
+        by "Look up again"); its answer arrives on the UI thread via `finished`."""
+        self.lookup = MeasuredLookup(project_path, self)
+        self.lookup.finished.connect(self.show_measured)
+        self.lookup_button.clicked.connect(self.start_lookup)
+        self.lookup_button.setEnabled(True)
+        return self.lookup
+
+    def start_lookup(self) -> None:
+        if self.lookup is None:
+            return
+        self.measured_label.setText("Measured time per frame: looking at the queue's jobs…")
+        self.lookup_button.setEnabled(False)
+        self.lookup.start()
+
+    def show_measured(self, measured: Measured) -> None:
+        self.measured = measured
+        self.lookup_button.setEnabled(self.lookup is not None)
+        self.measured_label.setText(
+            f"Measured: {measured.text}" if measured.found else measured.text
+        )
+        self.use_measured.setEnabled(measured.found)
+        self.use_measured.setChecked(measured.found)  # found: used until unchecked
+        self._on_use_measured()
+
+    def _on_use_measured(self, *_: object) -> None:
+        self.seconds_per_frame.setEnabled(not self.using_measured())
+        self._refresh()
+
+    def using_measured(self) -> bool:
+        return bool(self.measured and self.measured.found and self.use_measured.isChecked())
+
+    def effective_seconds_per_frame(self) -> float:
+        """The measured figure while it is in use, else the artist's typed estimate."""
+        if self.using_measured() and self.measured and self.measured.seconds_per_frame:
+            return self.measured.seconds_per_frame
+        return self.seconds_per_frame.value()
+
+    def effective_startup(self) -> float:
+        if self.using_measured() and self.measured and self.measured.startup_s is not None:
+            return self.measured.startup_s
+        return STARTUP_S
+
+    def basis_text(self) -> str:
+        if self.using_measured() and self.measured:
+            return f"Time per frame: {self.measured.text}."
+        return f"Time per frame: your estimate, {self.seconds_per_frame.value():g} s."
 
     def show_plan(
         self,
@@ -211,9 +283,16 @@ class PlanView(QWidget):
         self._draw()
 
     def _refresh(self, *_: object) -> None:
-        spf = self.seconds_per_frame.value()
-        summary = job_summary(self.previews, spf, self.delay_s, self.hourly_price.value())
-        self.summary_label.setText(summary.text)
+        spf = self.effective_seconds_per_frame()
+        summary = job_summary(
+            self.previews,
+            spf,
+            self.delay_s,
+            self.hourly_price.value(),
+            startup_s=self.effective_startup(),
+        )
+        basis = f" {self.basis_text()}" if summary.items else ""
+        self.summary_label.setText(summary.text + basis)
         self.warnings_list.clear()
         for line in plan_warnings(self.previews, spf, self.ram_per_process_gb, self.worker_ram_gb):
             self.warnings_list.addItem(line)
@@ -230,22 +309,11 @@ class PlanView(QWidget):
             return
         task = preview.tasks[at]
         self.picture.show_timeline(
-            task_timeline(task, self.seconds_per_frame.value(), self.delay_s),
+            task_timeline(
+                task, self.effective_seconds_per_frame(), self.delay_s, self.effective_startup()
+            ),
             single=task.limited_by in ("movie", "numbering"),
         )
-
-
-def _library_client() -> Any:
-    """The `deadline` library's own client: its profile, credentials and endpoint."""
-    from deadline.client import api
-
-    return api.get_boto3_client("deadline")
-
-
-def _default_queue() -> tuple[str, str]:
-    from deadline.client.config import get_setting
-
-    return str(get_setting("defaults.farm_id") or ""), str(get_setting("defaults.queue_id") or "")
 
 
 class FleetShapeButton(QWidget):
@@ -269,8 +337,8 @@ class FleetShapeButton(QWidget):
         layout.addWidget(self.button)
         layout.addWidget(self.note, 1)
         #: Where the client and the farm/queue come from (tests point them elsewhere).
-        self.client_factory: Callable[[], Any] = _library_client
-        self.queue_ids: Callable[[], tuple[str, str]] = _default_queue
+        self.client_factory: Callable[[], Any] = library_client
+        self.queue_ids: Callable[[], tuple[str, str]] = default_queue
         self.pending: BackgroundCall | None = None
         self.button.clicked.connect(self.fetch)
 
@@ -284,11 +352,15 @@ class FleetShapeButton(QWidget):
             return
         if self.pending is not None:
             return  # one look-up at a time; its answer is on its way
+        try:  # on this thread, as the library makes its own: sessions are not thread-safe
+            client = self.client_factory()
+        except Exception as exc:  # no credentials, no profile: not reachable
+            self._answered(Outcome(error=exc))
+            return
         self.button.setEnabled(False)
         self.note.setText("Looking up the queue's fleets\u2026")
-        factory = self.client_factory
         self.pending = run_in_background(
-            lambda: queue_fleet_shapes(factory(), farm_id, queue_id), self._answered, self
+            lambda: queue_fleet_shapes(client, farm_id, queue_id), self._answered, self
         )
 
     def _answered(self, outcome: Outcome) -> None:
