@@ -73,6 +73,7 @@ def non_default_values(export: Export) -> dict[str, Any]:
         "preview_numa_nodes": 4,
         "seconds_per_frame": 42.5,
         "hourly_price": 3.25,
+        "prefer_measured_time": False,
     }
 
 
@@ -104,6 +105,7 @@ SAMPLES: dict[str, object] = {
     "null": None,
 }
 _ACCEPTS = {
+    bool: {"bool"},
     int: {"int"},
     float: {"int", "float"},
     str: {"text"},

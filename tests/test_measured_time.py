@@ -21,6 +21,7 @@ from deadline_server import DeadlineServer
 from stmpo._worker_scripts.stmpo_worker.progress import parse_measured
 from stmpo.export import load_export
 from stmpo.gui.measured import measured_time
+from stmpo.gui.settings import save_sticky, sticky_path
 from stmpo.locations import examples_dir
 from stmpo_worker_harness import base_env, make_scene, render_argv, run
 from test_gui_submit_wire import farm_home as farm_home  # the fixture, shared
@@ -199,6 +200,14 @@ def test_the_server_answers_the_history_as_modelled(client: Any, history: Any) -
 
 
 @pytest.mark.gui
+def tab_settings(tab: Any) -> Any:
+    from stmpo.gui.settings import AfterEffectsSettings
+
+    settings = AfterEffectsSettings()
+    tab.update_settings(settings)
+    return settings
+
+
 def test_the_tab_estimates_with_the_measured_time_found_on_a_thread(
     make_dialog: Callable[[Path], Any],
     tmp_path: Path,
@@ -245,6 +254,17 @@ def test_the_tab_estimates_with_the_measured_time_found_on_a_thread(
     view.use_measured.setChecked(False)
     assert "your estimate, 100 s" in view.summary_label.text()
     assert view.effective_seconds_per_frame() == 100.0
+    # the choice sticks with the settings, and a later lookup keeps it
+    settings = tab_settings(tab)
+    assert settings.prefer_measured_time is False
+    with qtbot.waitSignal(view.lookup.finished, timeout=30_000):
+        view.lookup_button.click()
+    assert view.use_measured.isEnabled() and not view.use_measured.isChecked()
+    assert view.effective_seconds_per_frame() == 100.0
+    history.on_request = None
+    save_sticky(settings, sticky_path(load_export(target), target))
+    reopened = make_dialog(target).job_settings
+    assert reopened.plan_view.prefer_measured is False
 
 
 @pytest.mark.gui

@@ -366,6 +366,7 @@ class AfterEffectsSettingsWidget(QWidget):
         self.preview_numa.setValue(settings.preview_numa_nodes)
         self.plan_view.seconds_per_frame.setValue(settings.seconds_per_frame)
         self.plan_view.hourly_price.setValue(settings.hourly_price)
+        self.plan_view.prefer_measured = settings.prefer_measured_time
         self.profile_combo.setCurrentText(profiles.profile_for(values))
         self.allow_secret_paths.setChecked(settings.allow_secret_paths)
         self.allow_broad_assets.setChecked(settings.allow_broad_assets)
@@ -386,6 +387,7 @@ class AfterEffectsSettingsWidget(QWidget):
         settings.preview_numa_nodes = self.preview_numa.value()
         settings.seconds_per_frame = self.plan_view.seconds_per_frame.value()
         settings.hourly_price = self.plan_view.hourly_price.value()
+        settings.prefer_measured_time = self.plan_view.prefer_measured
         settings.allow_secret_paths = self.allow_secret_paths.isChecked()
         settings.allow_broad_assets = self.allow_broad_assets.isChecked()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -152,6 +152,9 @@ class PlanView(QWidget):
         measured_row = QHBoxLayout()
         self.use_measured = QCheckBox("Use the measured time")
         self.use_measured.setEnabled(False)
+        #: The artist's choice (sticky `prefer_measured_time`): tick the box when a
+        #: measurement arrives?
+        self.prefer_measured = True
         self.measured_label = QLabel("Measured time per frame: not looked up")
         self.measured_label.setWordWrap(True)
         self.lookup_button = QPushButton("Look up again")
@@ -213,10 +216,13 @@ class PlanView(QWidget):
             f"Measured: {measured.text}" if measured.found else measured.text
         )
         self.use_measured.setEnabled(measured.found)
-        self.use_measured.setChecked(measured.found)  # found: used until unchecked
+        with QSignalBlocker(self.use_measured):  # not the artist's choice: keep theirs
+            self.use_measured.setChecked(measured.found and self.prefer_measured)
         self._on_use_measured()
 
     def _on_use_measured(self, *_: object) -> None:
+        if self.use_measured.isEnabled():  # the artist's choice, kept with the settings
+            self.prefer_measured = self.use_measured.isChecked()
         self.seconds_per_frame.setEnabled(not self.using_measured())
         self._refresh()
 

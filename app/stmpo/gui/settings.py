@@ -131,6 +131,12 @@ def short_text(value: object, _: LoadContext | None = None) -> str:
     return value
 
 
+def true_or_false(value: object, _: LoadContext) -> bool:
+    if type(value) is not bool:
+        raise _Bad
+    return value
+
+
 def one_of(*allowed: str) -> Check:
     def check(value: object, _: LoadContext) -> str:
         if value not in allowed:
@@ -242,6 +248,9 @@ class AfterEffectsSettings:
     #: frame, and an optional price per worker-hour (0 = no cost shown).
     seconds_per_frame: float = field(default=10.0, metadata=sticky(number(0.1, 86400.0)))
     hourly_price: float = field(default=0.0, metadata=sticky(number(0.0, 100000.0)))
+    #: "Use the measured time": estimate with what an earlier job of the project measured
+    #: when there is such a job; unticked, the typed estimate counts even then.
+    prefer_measured_time: bool = field(default=True, metadata=sticky(true_or_false))
     # The upload opt-ins are per submission: never sticky, so a yes once given beside a
     # project does not silently apply to the next artist opening it.
     allow_secret_paths: bool = False
