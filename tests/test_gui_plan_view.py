@@ -147,6 +147,14 @@ def test_warnings_name_short_processes_and_ram_above_the_worker(
     assert any("a process gets 4 frames, fewer than the 5" in line for line in warnings())
     view.seconds_per_frame.setValue(30.0)  # slower frames: 4 frames pay for the launch
     assert not any("fewer than" in line for line in warnings())
+    # a measured launch counts as the summary counts it: 60 s at 10 s a frame needs 9
+    from stmpo.gui.measured import Measured
+
+    view.show_measured(Measured(10.0, startup_s=60.0, job_name="earlier", tasks=3))
+    assert view.using_measured()
+    assert any("fewer than the 9 that pay for its ~60 s launch" in line for line in warnings())
+    view.use_measured.setChecked(False)  # the typed 30 s a frame and the assumed launch
+    assert not any("fewer than" in line for line in warnings())
     set_concurrency(tab, 0)
     tab.preview_ram.setValue(16.0)  # 32 GB a process on a 16 GB worker
     assert any("32 GB is above the 12.8 GB the worker's 16 GB allow" in line for line in warnings())

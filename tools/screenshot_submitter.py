@@ -13,7 +13,8 @@ server and moto for STS/S3, started here and stopped at the end) with fake keys 
 throwaway HOME whose deadline config names its farm and queue, so the login line shows
 a working profile and none of your own AWS settings appear. The queue has one fleet
 (64 vCPUs, 256 GB): the worker shape comes from it as the tab opens, and the plan picture
-shows item 1 fanned out over 4 processes.
+shows item 1 fanned out over 4 processes; an earlier job of the project ran on the queue,
+so the job summary estimates with the time per frame it measured.
 """
 
 from __future__ import annotations
@@ -113,7 +114,21 @@ def settle(app: Any, seconds: float = 0.5) -> None:
         time.sleep(0.02)
 
 
-def shoot(export_source: Path, out: Path, display: str, home: Path) -> bool:
+def seed_earlier_job(local: Any, project: str) -> None:
+    """A finished job of this project on the queue, its tasks' last status lines written
+    by the worker's own `measured_text` (what Deadline Cloud keeps as progressMessage)."""
+    sys.path.insert(0, str(ROOT / "worker_scripts"))
+    from stmpo_worker.progress import measured_text
+
+    lines = [
+        f"{n}/{n} frames, 0 processes, {measured_text(startup, frame)}"
+        for n, startup, frame in ((13, 21.0, 6.1), (12, 19.5, 6.4), (13, 22.0, 5.9))
+    ]
+    parameters = {"ProjectFile": {"path": project}, "Concurrency": {"int": "4"}}
+    local.deadline.state.seed_finished_job("several_items v3", parameters, lines)
+
+
+def shoot(export_source: Path, out: Path, display: str, home: Path, local: Any) -> bool:
     os.environ["DISPLAY"] = display
     os.environ["QT_QPA_PLATFORM"] = "xcb"
     export_path = home / export_source.name
@@ -128,7 +143,9 @@ def shoot(export_source: Path, out: Path, display: str, home: Path) -> bool:
         DeadlineAuthenticationStatusWidget,
     )
 
-    dialog = build_dialog(load_export(export_path), str(export_path))
+    export = load_export(export_path)
+    seed_earlier_job(local, export.project.path)
+    dialog = build_dialog(export, str(export_path))
     answers: list[str] = []
     dialog.job_settings.fleet_shape.looked_up.connect(answers.append)
     dialog.move(0, 0)
@@ -145,6 +162,8 @@ def shoot(export_source: Path, out: Path, display: str, home: Path) -> bool:
     tab = dialog.job_settings
     dialog.tabs.setCurrentIndex(dialog.tabs.indexOf(dialog.job_settings_tab))
     wait_until(app, lambda: bool(answers), "the worker shape from the queue's fleets")
+    view = dialog.job_settings.plan_view
+    wait_until(app, view.using_measured, "the time per frame measured by the earlier job")
     if (tab.preview_cpus.value(), tab.preview_ram.value()) != (64, 256.0):
         raise SystemExit(f"the worker shape did not come from the fleet: {answers}")
     tab.preview_numa.setValue(2)
@@ -174,8 +193,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="stmpo-screenshot-") as tmp:
         home = Path(tmp) / "home"
         home.mkdir()
-        with xvfb() as display, local_deadline(home):
-            ok = shoot(source.resolve(), out.resolve(), display, home)
+        with xvfb() as display, local_deadline(home) as local:
+            ok = shoot(source.resolve(), out.resolve(), display, home, local)
     print(f"wrote {out}" if ok else f"could not write {out}")
     return 0 if ok else 1
 

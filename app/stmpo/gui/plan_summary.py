@@ -150,12 +150,14 @@ def plan_warnings(
     seconds_per_frame: float,
     ram_per_process_gb: float,
     worker_ram_gb: float,
+    startup_s: float = STARTUP_S,
 ) -> list[str]:
     """What in the plan costs time or fails on the farm, one line each, from the plan's
     own facts (limited_by, the chunk cutter's refusal) and the worker's own launch and
-    RAM rules (planning.frames_per_launch, planning.RAM_SAFETY_FACTOR)."""
+    RAM rules (planning.frames_per_launch, planning.RAM_SAFETY_FACTOR). `startup_s`:
+    the same launch time the summary estimates with (measured when known)."""
     worth = planning.frames_per_launch(
-        Timings(startup=STARTUP_S, frame=max(seconds_per_frame, 1e-3), observed=False)
+        Timings(startup=startup_s, frame=max(seconds_per_frame, 1e-3), observed=False)
     )
     room = worker_ram_gb * planning.RAM_SAFETY_FACTOR
     lines: list[str] = []
@@ -179,7 +181,7 @@ def plan_warnings(
             lines.append(
                 f"{name}, {where}{more}: a process gets {fewest} frame"
                 f"{'s' if fewest != 1 else ''}, fewer "
-                f"than the {worth} that pay for its ~{STARTUP_S:.0f} s launch at "
+                f"than the {worth} that pay for its ~{startup_s:.0f} s launch at "
                 f"{seconds_per_frame:g} s a frame"
             )
         busiest = max((task.processes for task in preview.tasks), default=0)

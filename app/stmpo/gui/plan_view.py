@@ -300,7 +300,13 @@ class PlanView(QWidget):
         basis = f" {self.basis_text()}" if summary.items else ""
         self.summary_label.setText(summary.text + basis)
         self.warnings_list.clear()
-        for line in plan_warnings(self.previews, spf, self.ram_per_process_gb, self.worker_ram_gb):
+        for line in plan_warnings(
+            self.previews,
+            spf,
+            self.ram_per_process_gb,
+            self.worker_ram_gb,
+            startup_s=self.effective_startup(),
+        ):
             self.warnings_list.addItem(line)
         self.warnings_list.setVisible(self.warnings_list.count() > 0)
         self._draw()
