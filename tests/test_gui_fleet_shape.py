@@ -167,3 +167,51 @@ def test_without_a_farm_the_tab_opens_on_the_typed_shape_and_asks_nothing(
     assert tab.fleet_shape.note.text() == "Typed by hand"
     assert tab.fleet_shape.pending is None
     assert (tab.preview_cpus.value(), tab.preview_ram.value()) == (256, 1024.0)
+
+
+@pytest.mark.usefixtures("farm_home")
+def test_the_shape_follows_the_queue_chosen_in_the_dialog(
+    qtbot: Any, aws: LocalAws, tmp_path: Path
+) -> None:
+    """The library persists a queue picked in the dialog and emits `selection_changed`
+    (DeadlineUIController.select_queue): the preview reads that queue's fleets."""
+    from deadline.client.ui.controllers import DeadlineUIController
+    from deadline_server import Queue
+    from stmpo.export import load_export
+    from stmpo.gui.app import build_dialog
+
+    state = aws.deadline.state
+    first = Fleet("fleet-" + "e" * 32, "Render big", (48, 96), (192 * GIB, None), True)
+    small = Fleet("fleet-" + "f" * 32, "Render small", (8, 8), (32 * GIB, None), True)
+    other = Queue("queue-" + "9" * 32, "Previz", state.queue.bucket)
+    other.fleet_associations.append((small.fleet_id, "ACTIVE"))
+    state.farm.fleets.update({first.fleet_id: first, small.fleet_id: small})
+    state.queue.fleet_associations.append((first.fleet_id, "ACTIVE"))
+    state.farm.queues[other.queue_id] = other
+    try:
+        target = tmp_path / "image_sequence.json"
+        shutil.copy(examples_dir() / "image_sequence.json", target)
+        dialog = build_dialog(load_export(target), str(target))
+        qtbot.addWidget(dialog)
+        tab = dialog.job_settings
+        with qtbot.waitSignal(tab.fleet_shape.looked_up, timeout=60_000):
+            dialog.show()
+        assert (tab.preview_cpus.value(), tab.preview_ram.value()) == (48, 192.0)
+        with qtbot.waitSignal(tab.fleet_shape.looked_up, timeout=60_000):
+            DeadlineUIController.getInstance().select_queue(other.queue_id)
+        assert (tab.preview_cpus.value(), tab.preview_ram.value()) == (8, 32.0)
+        assert "Render small" in tab.fleet_shape.note.text()
+        # the measured time per frame is looked up in that queue's history too
+        qtbot.waitUntil(
+            lambda: any(
+                call.params.get("queueId") == other.queue_id
+                for call in aws.deadline.calls("ListJobs")
+            ),
+            timeout=30_000,
+        )
+        dialog.close()
+    finally:
+        state.farm.fleets.pop(first.fleet_id)
+        state.farm.fleets.pop(small.fleet_id)
+        state.queue.fleet_associations.remove((first.fleet_id, "ACTIVE"))
+        state.farm.queues.pop(other.queue_id)

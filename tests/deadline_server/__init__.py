@@ -8,7 +8,7 @@ from .environment import BUCKET, REGION, LocalAws, write_deadline_config
 from .moto_process import MotoServer
 from .protocol import ServiceError
 from .server import DeadlineServer, Recorded
-from .service import DeadlineState, Fleet, StorageProfile
+from .service import DeadlineState, Fleet, Queue, StorageProfile
 
 __all__ = [
     "BUCKET",
@@ -18,6 +18,7 @@ __all__ = [
     "Fleet",
     "LocalAws",
     "MotoServer",
+    "Queue",
     "Recorded",
     "ServiceError",
     "StorageProfile",

@@ -115,6 +115,11 @@ class AfterEffectsSettingsWidget(QWidget):
         self.plan_view.attach_lookup(self.export.project.path)
         QTimer.singleShot(0, self.plan_view, self.plan_view.start_lookup)
 
+    def farm_selection_changed(self) -> None:
+        """Another farm or queue chosen in the dialog: its fleets and its history."""
+        self.fleet_shape.fetch(automatic=True, renew=True)
+        self.plan_view.start_lookup()
+
     # ---- construction -------------------------------------------------------------
 
     def _build_ui(self) -> None:

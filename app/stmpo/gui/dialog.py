@@ -89,6 +89,10 @@ class StmpoSubmitDialog(SubmitJobToDeadlineDialog):
         controller.queue_parameters_loading.connect(
             self._on_queue_loading, Qt.ConnectionType.QueuedConnection
         )
+        # The preview's worker shape and measured time follow the farm and queue chosen.
+        controller.selection_changed.connect(
+            self.job_settings.farm_selection_changed, Qt.ConnectionType.QueuedConnection
+        )
         self._set_submit_button_state()
         #: CreateJob's client token for this window's submissions (submit_token.py).
         self.create_job_token = SubmitToken()

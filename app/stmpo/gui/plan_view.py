@@ -352,18 +352,22 @@ class FleetShapeButton(QWidget):
         self.client_factory: Callable[[], Any] = library_client
         self.queue_ids: Callable[[], tuple[str, str]] = default_queue
         self.pending: BackgroundCall | None = None
+        #: A look-up was asked for while one ran (another farm or queue chosen).
+        self.again = False
         self.button.clicked.connect(self.fetch)
 
-    def fetch(self, *, automatic: bool = False) -> None:
-        """Start a look-up. `automatic` (at open): without a farm and queue the typed
-        shape stays and nothing is said, since nothing was asked."""
+    def fetch(self, *, automatic: bool = False, renew: bool = False) -> None:
+        """Start a look-up. `automatic` (not a click): without a farm and queue the typed
+        shape stays and nothing is said, since nothing was asked. `renew`: another farm
+        or queue was chosen, so a look-up already running answers for the old one."""
         farm_id, queue_id = self.queue_ids()
         if not (farm_id and queue_id):
             if not automatic:
                 self._show("No default farm and queue set: the typed shape stays")
             return
-        if self.pending is not None:
-            return  # one look-up at a time; its answer is on its way
+        if self.pending is not None:  # one look-up at a time: its answer is on its way
+            self.again = self.again or renew  # ...or stale, then ask again
+            return
         try:  # on this thread, as the library makes its own: sessions are not thread-safe
             client = self.client_factory()
         except Exception as exc:  # no credentials, no profile: not reachable
@@ -378,6 +382,10 @@ class FleetShapeButton(QWidget):
     def _answered(self, outcome: Outcome) -> None:
         self.pending = None
         self.button.setEnabled(True)
+        if self.again:  # the farm or queue changed meanwhile: this answer is stale
+            self.again = False
+            self.fetch(automatic=True)
+            return
         if outcome.error is not None:  # botocore/credentials errors of any kind
             exc = outcome.error
             reason = " ".join(str(exc).split())[:200] or type(exc).__name__
