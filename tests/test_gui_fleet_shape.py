@@ -204,8 +204,8 @@ def test_the_shape_follows_the_queue_chosen_in_the_dialog(
         # the measured time per frame is looked up in that queue's history too
         qtbot.waitUntil(
             lambda: any(
-                call.params.get("queueId") == other.queue_id
-                for call in aws.deadline.calls("ListJobs")
+                call.params.get("queueIds") == [other.queue_id]
+                for call in aws.deadline.calls("SearchJobs")
             ),
             timeout=30_000,
         )

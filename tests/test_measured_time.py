@@ -86,7 +86,8 @@ def test_the_lookup_takes_this_projects_newest_succeeded_job(
     client: Any, server: DeadlineServer, history: Any, worker_status: str
 ) -> None:
     now = dt.datetime.now(dt.timezone.utc)
-    # older jobs of another project, enough to fill ListJobs' first page of 100
+    # older jobs of another project, more than a page of 100 (in creation order, this
+    # project's jobs come after them)
     for n in range(105):
         history.seed_finished_job(
             f"other {n}",
@@ -130,12 +131,15 @@ def test_the_lookup_takes_this_projects_newest_succeeded_job(
     assert found.ended_at == mine.ended_at
     assert "measured on job \u201cspot v2\u201d" in found.text
     assert found.job_id != older.job_id
-    # ListJobs was paged (the newest job is on page 2); only SUCCEEDED jobs were opened
-    calls = [c.operation for c in server.calls()]
-    assert calls.count("ListJobs") == 2
-    opened = [c.params["jobId"] for c in server.calls("GetJob")]
-    assert mine.job_id in opened and len(opened) <= 20
-    assert all(history.jobs[job].task_run_status == "SUCCEEDED" for job in opened)
+    # one SearchJobs: the service filtered SUCCEEDED jobs and sorted them newest first,
+    # and the summaries carry the job parameters, so no job was opened one by one
+    (search,) = server.calls("SearchJobs")
+    assert search.params["sortExpressions"] == [
+        {"fieldSort": {"name": "CREATED_AT", "sortOrder": "DESCENDING"}}
+    ]
+    assert server.calls("GetJob") == [] and server.calls("ListJobs") == []
+    read = [c.params["jobId"] for c in server.calls("ListSteps")]
+    assert read == [mine.job_id]
 
 
 def test_no_job_of_this_project_means_nothing_measured(
@@ -166,9 +170,9 @@ def test_no_permission_means_nothing_measured_with_the_reason(
     found = measured_time(client, history.farm.farm_id, history.queue.queue_id, PROJECT)
     assert not found.found
     assert "AccessDeniedException on GetSessionAction" in found.reason, found.reason
-    history.fail("ListJobs", "AccessDeniedException", "not authorized: deadline:ListJobs")
+    history.fail("SearchJobs", "AccessDeniedException", "not authorized: deadline:SearchJobs")
     found = measured_time(client, history.farm.farm_id, history.queue.queue_id, PROJECT)
-    assert "AccessDeniedException on ListJobs" in found.reason, found.reason
+    assert "AccessDeniedException on SearchJobs" in found.reason, found.reason
 
 
 def test_the_server_answers_the_history_as_modelled(client: Any, history: Any) -> None:
@@ -197,6 +201,61 @@ def test_the_server_answers_the_history_as_modelled(client: Any, history: Any) -
             call(**ids, **extra)
     with pytest.raises(client.exceptions.ValidationException):
         client.list_jobs(**ids, maxResults=101)
+
+
+def test_the_server_searches_jobs_as_the_library_asks(client: Any, history: Any) -> None:
+    """SearchJobs with the filter and sort names the `deadline` library sends: pages by
+    itemOffset, totals, newest first, summaries with their parameters; a filter the
+    fake does not model is refused, not answered with a guess."""
+    now = dt.datetime.now(dt.timezone.utc)
+    made = [
+        history.seed_finished_job(
+            f"j{n}",
+            project_parameters(PROJECT),
+            ["1/1 frames"],
+            status="FAILED" if n % 3 == 0 else "SUCCEEDED",
+            created_at=now - dt.timedelta(minutes=n),
+        )
+        for n in range(7)
+    ]
+    succeeded = [job.job_id for job in made if job.task_run_status == "SUCCEEDED"]
+    search = {
+        "farmId": history.farm.farm_id,
+        "queueIds": [history.queue.queue_id],
+        "filterExpressions": {
+            "filters": [
+                {
+                    "stringFilter": {
+                        "name": "TASK_RUN_STATUS",
+                        "operator": "EQUAL",
+                        "value": "SUCCEEDED",
+                    }
+                }
+            ],
+            "operator": "AND",
+        },
+        "sortExpressions": [{"fieldSort": {"name": "CREATED_AT", "sortOrder": "DESCENDING"}}],
+        "pageSize": 3,
+    }
+    first = client.search_jobs(**search, itemOffset=0)
+    second = client.search_jobs(**search, itemOffset=first["nextItemOffset"])
+    assert first["totalResults"] == len(succeeded) == 4
+    assert [j["jobId"] for j in first["jobs"] + second["jobs"]] == succeeded  # newest first
+    assert "nextItemOffset" not in second
+    assert first["jobs"][0]["jobParameters"]["ProjectFile"] == {"path": PROJECT}
+    with pytest.raises(client.exceptions.ClientError, match="not modelled"):
+        client.search_jobs(
+            **{
+                **search,
+                "filterExpressions": {
+                    "filters": [{"searchTermFilter": {"searchTerm": "j1"}}],
+                    "operator": "AND",
+                },
+            },
+            itemOffset=0,
+        )
+    with pytest.raises(client.exceptions.ValidationException):
+        client.search_jobs(**search, itemOffset=10001)
 
 
 @pytest.mark.gui
@@ -290,9 +349,7 @@ def test_the_submitter_finds_the_measured_time_with_the_librarys_own_client(
         assert "measured on job \u201cspot\u201d" in view.summary_label.text()
         assert view.measured.job_id == job.job_id and view.measured.tasks == 3
         operations = [c.operation for c in aws.deadline.calls()]
-        assert {"ListJobs", "GetJob", "ListSteps", "ListTasks", "GetSessionAction"} <= set(
-            operations
-        )
+        assert {"SearchJobs", "ListSteps", "ListTasks", "GetSessionAction"} <= set(operations)
     finally:
         state.jobs.pop(job.job_id, None)
 
@@ -336,3 +393,27 @@ def test_closing_the_tab_during_a_lookup_is_quiet(
     assert not thread.is_alive()
     qtbot.wait(50)  # a queued answer, if any, would arrive now
     assert errors == []
+
+
+def test_a_busy_queue_is_read_page_by_page_newest_first(
+    client: Any, server: DeadlineServer, history: Any, worker_status: str
+) -> None:
+    """This project's last job behind 105 newer jobs of others: the second page of the
+    search finds it, and no third page is asked for."""
+    now = dt.datetime.now(dt.timezone.utc)
+    mine = history.seed_finished_job(
+        "spot v7",
+        project_parameters(PROJECT),
+        [worker_status],
+        created_at=now - dt.timedelta(days=3),
+    )
+    for n in range(105):
+        history.seed_finished_job(
+            f"other {n}",
+            project_parameters(OTHER),
+            [worker_status],
+            created_at=now - dt.timedelta(minutes=n),
+        )
+    found = measured_time(client, history.farm.farm_id, history.queue.queue_id, PROJECT)
+    assert found.found and found.job_id == mine.job_id, found.reason
+    assert [c.params["itemOffset"] for c in server.calls("SearchJobs")] == [0, 100]

@@ -223,6 +223,52 @@ def _page(items: list[Any], p: dict[str, Any]) -> tuple[list[Any], dict[str, str
     return page, ({"nextToken": str(start + size)} if more else {})
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+#: The job fields SearchJobs filters and sorts on here (names as the library sends them).
+_SEARCH_FIELDS: dict[str, Callable[[Job], Any]] = {
+    "TASK_RUN_STATUS": lambda job: (
+        job.task_run_status or job.request.get("targetTaskRunStatus", "READY")
+    ),
+    "CREATED_AT": lambda job: job.created_at,
+    "ENDED_AT": lambda job: job.ended_at,
+}
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "EQUAL": lambda a, b: a == b,
+    "NOT_EQUAL": lambda a, b: a != b,
+    "GREATER_THAN_EQUAL_TO": lambda a, b: a is not None and a >= b,
+    "GREATER_THAN": lambda a, b: a is not None and a > b,
+    "LESS_THAN_EQUAL_TO": lambda a, b: a is not None and a <= b,
+    "LESS_THAN": lambda a, b: a is not None and a < b,
+}
+
+
+def _not_modelled(what: str) -> ServiceError:
+    return ServiceError(
+        "NotImplementedByTestServer", f"SearchJobs {what} is not modelled", status=501
+    )
+
+
+def _search_group(group: dict[str, Any], job: Job) -> bool:
+    results = [_search_filter(one, job) for one in group["filters"]]
+    return all(results) if group["operator"] == "AND" else any(results)
+
+
+def _search_filter(expression: dict[str, Any], job: Job) -> bool:
+    if "groupFilter" in expression:
+        return _search_group(expression["groupFilter"], job)
+    for kind, value_key in (("stringFilter", "value"), ("dateTimeFilter", "dateTime")):
+        one = expression.get(kind)
+        if one is None:
+            continue
+        field_value = _SEARCH_FIELDS.get(one["name"])
+        compare = _COMPARE.get(one["operator"])
+        string_field = one["name"] == "TASK_RUN_STATUS"
+        if field_value is None or compare is None or string_field != (kind == "stringFilter"):
+            raise _not_modelled(f"{kind} {one['name']} {one['operator']}")
+        return compare(field_value(job), one[value_key])
+    raise _not_modelled(f"filter {sorted(expression)}")
+
+
 class DeadlineState:
     """The farm plus the handlers, one method per operation name."""
 
@@ -670,6 +716,50 @@ class DeadlineState:
         jobs.sort(key=lambda j: j.created_at)
         page, token = _page(jobs, p)
         return {"jobs": [self._job_summary(j) for j in page], **token}
+
+    def op_SearchJobs(self, p: dict[str, Any]) -> dict[str, Any]:
+        """SearchJobs as the service model shapes it (`POST /farms/{farmId}/search/jobs`:
+        `queueIds` 1-10, `itemOffset` 0-10000, `pageSize` 1-100, at most 3 filters per
+        group and 5 sorts; `JobSearchSummary` carries `jobParameters`; `nextItemOffset`
+        and `totalResults`). Filters and sorts follow the names the `deadline` library
+        itself sends (deadline.client.api `search_jobs` and
+        `_list_jobs_by_filter_expression`): string filters on TASK_RUN_STATUS, date-time
+        filters and field sorts on CREATED_AT / ENDED_AT. Anything else (parameter and
+        search-term filters, other names) is refused as not modelled, loudly, rather than
+        answered with a guess. Without a sort the order is creation order (the service
+        documents none)."""
+        self._farm(p["farmId"])
+        for queue_id in p["queueIds"]:
+            self._queue(p["farmId"], queue_id)
+        with self.lock:
+            jobs = [j for j in self.jobs.values() if j.queue_id in p["queueIds"]]
+        jobs.sort(key=lambda j: j.created_at)
+        group = p.get("filterExpressions")
+        if group:
+            jobs = [j for j in jobs if _search_group(group, j)]
+        for sort in reversed(p.get("sortExpressions") or []):  # the first sort decides
+            field_sort = sort.get("fieldSort")
+            if field_sort is None:
+                raise _not_modelled(f"sort {sorted(sort)}")
+            value = _SEARCH_FIELDS.get(field_sort["name"])
+            if value is None or field_sort["name"] == "TASK_RUN_STATUS":
+                raise _not_modelled(f"sort on {field_sort['name']}")
+            jobs.sort(
+                key=lambda j, v=value: v(j) or _EPOCH,
+                reverse=field_sort["sortOrder"] == "DESCENDING",
+            )
+        start, size = int(p["itemOffset"]), int(p.get("pageSize") or 100)
+        page = jobs[start : start + size]
+        out: dict[str, Any] = {"jobs": [], "totalResults": len(jobs)}
+        for job in page:
+            summary = self._job_summary(job)
+            summary["queueId"] = job.queue_id
+            if job.request.get("parameters"):
+                summary["jobParameters"] = job.request["parameters"]
+            out["jobs"].append(summary)
+        if start + size < len(jobs):
+            out["nextItemOffset"] = start + size
+        return out
 
     def op_ListSteps(self, p: dict[str, Any]) -> dict[str, Any]:
         job = self._job(p)

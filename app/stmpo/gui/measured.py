@@ -4,9 +4,9 @@ Every task the worker finishes ends with a status line carrying what it measured
 (`progress.measured_text`: seconds per frame per process and the startup), and Deadline
 Cloud keeps an action's last status as the session action's `progressMessage` (worker
 agent `scheduler/scheduler.py`). So the job history answers "how long does a frame of
-this project take on this farm": ListJobs (newest first, a few pages), GetJob
-`parameters.ProjectFile` equal to this export's project (the job name is only a hint:
-artists rename jobs), ListSteps, ListTasks (SUCCEEDED tasks with a
+this project take on this farm": SearchJobs (SUCCEEDED jobs, newest first, a few
+pages), whose `jobParameters.ProjectFile` equals this export's project (the job name is
+only a hint: artists rename jobs), ListSteps, ListTasks (SUCCEEDED tasks with a
 `latestSessionActionId`), GetSessionAction `progressMessage`; the median over the
 tasks of the newest job that has figures.
 
@@ -27,8 +27,8 @@ from typing import Any
 
 from stmpo._worker_scripts.stmpo_worker.progress import parse_measured
 
-#: ListJobs pages read (100 jobs each), jobs asked for their parameters (GetJob),
-#: matching SUCCEEDED jobs examined, tasks read.
+#: SearchJobs pages read (100 jobs each), jobs asked for their parameters (GetJob, only
+#: when a search summary lacks them), matching SUCCEEDED jobs examined, tasks read.
 MAX_JOB_PAGES = 3
 MAX_GET_JOBS = 20
 MAX_JOBS = 3
@@ -95,7 +95,7 @@ def _parameter_path(parameters: Mapping[str, Any], name: str) -> str | None:
 
 
 def _error_reason(exc: Exception) -> str:
-    """`AccessDeniedException on ListJobs: ...`, one line, for the tab."""
+    """`AccessDeniedException on SearchJobs: ...`, one line, for the tab."""
     response = getattr(exc, "response", None)
     if isinstance(response, Mapping):
         error = response.get("Error") or {}
@@ -107,21 +107,36 @@ def _error_reason(exc: Exception) -> str:
     return (" ".join(str(exc).split()) or type(exc).__name__)[:200]
 
 
-def _newest_jobs(client: Any, farm_id: str, queue_id: str) -> list[Mapping[str, Any]]:
-    """SUCCEEDED jobs of the first pages, newest first (ListJobs documents no order)."""
-    jobs: list[Mapping[str, Any]] = []
-    token = ""
+def _newest_jobs(client: Any, farm_id: str, queue_id: str) -> Iterator[Mapping[str, Any]]:
+    """The queue's SUCCEEDED jobs, newest first, from SearchJobs (the service filters and
+    sorts, so a busy queue's newest jobs come first whatever its size; the filter and
+    sort names are the ones the `deadline` library itself sends). A page is asked for
+    only when the caller reads past the previous one."""
+    offset: int | None = 0
     for _page in range(MAX_JOB_PAGES):
-        kwargs: dict[str, Any] = {"farmId": farm_id, "queueId": queue_id}
-        kwargs["maxResults"] = PAGE_SIZE
-        if token:
-            kwargs["nextToken"] = token
-        answer = client.list_jobs(**kwargs)
-        jobs.extend(j for j in answer.get("jobs", []) if j.get("taskRunStatus") == "SUCCEEDED")
-        token = answer.get("nextToken") or ""
-        if not token:
+        if offset is None:
             break
-    return sorted(jobs, key=lambda j: j.get("endedAt") or j["createdAt"], reverse=True)
+        answer = client.search_jobs(
+            farmId=farm_id,
+            queueIds=[queue_id],
+            itemOffset=offset,
+            pageSize=PAGE_SIZE,
+            filterExpressions={
+                "filters": [
+                    {
+                        "stringFilter": {
+                            "name": "TASK_RUN_STATUS",
+                            "operator": "EQUAL",
+                            "value": "SUCCEEDED",
+                        }
+                    }
+                ],
+                "operator": "AND",
+            },
+            sortExpressions=[{"fieldSort": {"name": "CREATED_AT", "sortOrder": "DESCENDING"}}],
+        )
+        yield from answer.get("jobs", [])
+        offset = answer.get("nextItemOffset")
 
 
 def _task_actions(client: Any, ids: Mapping[str, str]) -> Iterator[str]:
@@ -159,10 +174,17 @@ def measured_time(client: Any, farm_id: str, queue_id: str, project_path: str) -
 
 def _measured_time(client: Any, farm_id: str, queue_id: str, project_path: str) -> Measured:
     examined = 0
-    for summary in _newest_jobs(client, farm_id, queue_id)[:MAX_GET_JOBS]:
+    opened = 0
+    for summary in _newest_jobs(client, farm_id, queue_id):
         ids = {"farmId": farm_id, "queueId": queue_id, "jobId": summary["jobId"]}
-        job = client.get_job(**ids)
-        project = _parameter_path(job.get("parameters") or {}, "ProjectFile")
+        job = summary
+        if "jobParameters" not in summary:  # the summary should carry them; else ask
+            if opened >= MAX_GET_JOBS:
+                continue
+            opened += 1
+            job = dict(client.get_job(**ids))
+            job["jobParameters"] = job.get("parameters") or {}
+        project = _parameter_path(job.get("jobParameters") or {}, "ProjectFile")
         if project is None or not same_project(project, project_path):
             continue
         examined += 1
