@@ -84,6 +84,24 @@ def test_the_wheel_scrolls_the_tab_and_changes_no_control_without_focus(
     assert spin.value() == was + 1
 
 
+def test_the_wheel_changes_no_shared_job_setting_without_focus(
+    make_dialog: Callable[[Path], Any], tmp_path: Path, qtbot: Any
+) -> None:
+    """The library's Shared job settings tab: priority, failed tasks and retries are
+    sticky, so a wheel turn over them on the way past must not change them either."""
+    dialog = make_dialog(make_export(tmp_path, "shared", items=1, footage_frames=1, font=False))
+    dialog.tabs.setCurrentIndex(dialog.tabs.indexOf(dialog.shared_job_settings_tab))
+    qtbot.waitExposed(dialog)
+    box = dialog.shared_job_settings.shared_job_properties_box
+    spins = [box.priority_box, box.max_failed_tasks_count_box, box.max_retries_per_task_box]
+    before = [spin.value() for spin in spins]
+    for spin in spins:
+        assert not spin.hasFocus()
+        wheel(spin, 2)
+    assert [spin.value() for spin in spins] == before
+    assert settings_of(dialog).priority == before[0]
+
+
 def test_the_window_opens_on_the_after_effects_tab_sized_for_it_with_twenty_queue_rows(
     make_dialog: Callable[[Path], Any], tmp_path: Path, qtbot: Any
 ) -> None:
@@ -214,3 +232,88 @@ def test_a_submit_that_raises_outside_the_library_s_own_handling_shows_an_error_
     assert said.startswith("Submit failed: The job was not submitted")
     assert deleted in said
     assert dialog.job_id is None
+
+
+def test_an_override_the_bundle_refuses_blocks_both_buttons_and_marks_the_cell(
+    make_dialog: Callable[[Path], Any], tmp_path: Path, qtbot: Any
+) -> None:
+    """`0-99999` parses, but the comp has 50 frames: `stmpo bundle` refuses it, so the tab
+    does too, in its own words, before any click (issue 13: one source of refusals)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    dialog = make_dialog(make_export(tmp_path, "range", items=2, footage_frames=1, font=False))
+    tab = dialog.job_settings
+    cell = tab.queue_table.item(0, 2)
+    cell.setText("0-99999")
+    qtbot.waitUntil(lambda: not dialog.export_bundle_button.isEnabled(), timeout=5_000)
+    tip = dialog.export_bundle_button.toolTip()
+    assert "frames of item 1:" in tip and "--frames" not in tip, tip
+    assert "outside the comp" in cell.toolTip()
+    assert cell.background().color().red() == 255
+    assert "frames of item 1" in " ".join(dialog._invalid_parameter_names())  # Submit's too
+
+    seen: list[str] = []
+
+    def answer() -> None:
+        modal = QApplication.activeModalWidget()
+        if modal is None:
+            QTimer.singleShot(50, answer)
+            return
+        seen.append(modal.text() if isinstance(modal, QMessageBox) else type(modal).__name__)
+        modal.close()
+
+    QTimer.singleShot(50, answer)
+    dialog.on_submit()  # a click before the button's state: nothing is submitted
+    qtbot.waitUntil(lambda: bool(seen))
+    assert seen[0].startswith("The job was not submitted") and "frames of item 1" in seen[0]
+    cell.setText("0-9")
+    qtbot.waitUntil(dialog.export_bundle_button.isEnabled, timeout=5_000)
+    assert cell.toolTip() == ""
+
+
+def test_an_override_of_an_unchecked_item_waits_and_blocks_nothing(
+    make_dialog: Callable[[Path], Any], tmp_path: Path, qtbot: Any
+) -> None:
+    from stmpo.gui.settings import to_bundle_settings
+
+    dialog = make_dialog(make_export(tmp_path, "unsel", items=2, footage_frames=1, font=False))
+    tab = dialog.job_settings
+    tab.queue_table.item(1, 2).setText("0-9")
+    tab.queue_table.item(1, 0).setCheckState(Qt_unchecked())
+    dialog.job_settings.current_blockers()
+    assert tab.bundle_refusals == [] and dialog.export_bundle_button.isEnabled()
+    settings = settings_of(dialog)
+    assert settings.frame_overrides == {2: "0-9"}  # kept for when the item is checked again
+    assert to_bundle_settings(settings).frame_overrides == {}
+
+
+def test_a_saved_override_of_an_item_rendered_since_is_dropped(
+    make_dialog: Callable[[Path], Any], tmp_path: Path
+) -> None:
+    """Saved while item 4 could be rendered; the project now has it DONE: its greyed row
+    cannot be edited, so a kept override would block every bundle until the file went."""
+    import json
+
+    from stmpo.export import load_export
+    from stmpo.gui.settings import sticky_path
+    from stmpo.locations import examples_dir
+
+    export_path = tmp_path / "several_items.json"
+    data = json.loads((examples_dir() / "several_items.json").read_text("utf-8"))
+    data["project"]["path"] = str(tmp_path / "several_items.aep")  # its settings land here
+    export_path.write_text(json.dumps(data), "utf-8")
+    saved = sticky_path(load_export(export_path), export_path)
+    assert saved.parent == tmp_path
+    saved.write_text(json.dumps({"stmpoStickyVersion": 1, "frame_overrides": {"4": "0-9"}}))
+    dialog = make_dialog(export_path)
+    tab = dialog.job_settings
+    assert tab.frame_overrides() == {}
+    assert tab.current_blockers() == []
+    assert dialog.export_bundle_button.isEnabled()
+
+
+def Qt_unchecked() -> Any:  # noqa: N802 (reads as the Qt constant it returns)
+    from PySide6.QtCore import Qt
+
+    return Qt.CheckState.Unchecked

@@ -58,7 +58,7 @@ from stmpo.gui.settings import (
     parameter_number,
     to_bundle_settings,
 )
-from stmpo.gui.warnings_view import bundle_warnings
+from stmpo.gui.warnings_view import check_bundle, in_tab_words, refused_item
 from stmpo.gui.wheel_guard import guard_wheel
 
 COL_CHECK, COL_COMP, COL_FRAMES, COL_OUTPUTS, COL_STATUS = range(5)
@@ -95,6 +95,8 @@ class AfterEffectsSettingsWidget(QWidget):
         self.export: Export = handed or load_any(self.export_path)
         self._loading = False
         self.upload_problems: list[Problem] = []
+        #: What `stmpo bundle` refuses of the current settings (warnings_view.check_bundle).
+        self.bundle_refusals: list[Problem] = []
         self.cache_roots_problem: Problem | None = None
         self.upload_summary = UploadSummary()
         self.notices = list(initial_settings.notices)  # what loading the saved settings ignored
@@ -409,7 +411,16 @@ class AfterEffectsSettingsWidget(QWidget):
         bad += [f"upload refused: {problem.where}" for problem in self.upload_problems]
         if self.cache_roots_problem is not None:  # as `stmpo bundle` would refuse it
             bad.append(f"File cache root paths: {self.cache_roots_problem.message}")
+        if not bad:  # what only the bundle builder finds (its words, the tab's names)
+            bad += [in_tab_words(problem) for problem in self.bundle_refusals]
         return bad
+
+    def current_blockers(self) -> list[str]:
+        """`invalid_parameter_names` after checking the bundle now (a click may come
+        before the debounced check has run)."""
+        self._warnings_timer.stop()
+        self._fill_warnings()
+        return self.invalid_parameter_names()
 
     # ---- reading the controls -------------------------------------------------------
 
@@ -597,10 +608,34 @@ class AfterEffectsSettingsWidget(QWidget):
             self._warnings_timer.start()
 
     def _fill_warnings(self) -> None:
-        """The notices from loading saved settings, then what `stmpo bundle` would warn."""
+        """The notices from loading saved settings, then what `stmpo bundle` would warn;
+        what it would refuse blocks Save bundle as and Submit (`invalid_parameter_names`)
+        and marks the frames it names."""
         settings = AfterEffectsSettings()
         self.update_settings(settings)
+        check = check_bundle(self.export, to_bundle_settings(settings))
         self.warnings_list.clear()
-        self.warnings_list.addItems(
-            [*self.notices, *bundle_warnings(self.export, to_bundle_settings(settings))]
-        )
+        self.warnings_list.addItems([*self.notices, *check.warnings])
+        changed = check.refusals != self.bundle_refusals
+        self.bundle_refusals = check.refusals
+        self._mark_refused_frames()
+        if changed:
+            self.valid_parameters.emit(not self.invalid_parameter_names())
+
+    def _mark_refused_frames(self) -> None:
+        refused: dict[int, list[str]] = {}
+        for problem in self.bundle_refusals:
+            index = refused_item(problem)
+            if index is not None and problem.where.startswith("--frames"):
+                refused.setdefault(index, []).append(problem.message)
+        self._loading, was_loading = True, self._loading
+        try:
+            for row, item in enumerate(self.export.render_queue):
+                cell = self._cell(row, COL_FRAMES)
+                if parse_frame_range(cell.text()) is None:
+                    continue  # the parse check's own mark stays
+                reasons = refused.get(item.index)
+                cell.setBackground(QBrush(QColor(255, 200, 200)) if reasons else QBrush())
+                cell.setToolTip("\n".join(reasons or []))
+        finally:
+            self._loading = was_loading

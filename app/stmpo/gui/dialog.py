@@ -33,6 +33,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
 from stmpo.gui.submit_token import SubmitToken
+from stmpo.gui.wheel_guard import guard_wheel
 
 _logger = logging.getLogger(__name__)
 
@@ -44,7 +45,10 @@ SCREEN_SHARE = 0.9
 BLOCKED_JOIN = "\n\u2022 "
 
 #: Said on the Submit button while the queue environments load.
-LOADING_REASON = "The queue's environments are still loading; Submit is enabled once they have."
+LOADING_REASON = (
+    "The queue's environments are still loading; Submit and Save bundle as are enabled "
+    "once they have."
+)
 
 
 def unname_group_boxes(box: OpenJDParametersWidget) -> None:
@@ -54,12 +58,15 @@ def unname_group_boxes(box: OpenJDParametersWidget) -> None:
 
 
 def guard_rebuilds(box: OpenJDParametersWidget) -> None:
-    """Every rebuild of `box` starts from group boxes nobody can find by label."""
+    """Every rebuild of `box` starts from group boxes nobody can find by label, and its
+    new controls take the wheel only once focused (wheel_guard.py)."""
     rebuild = box.rebuild_ui
+    wheel = guard_wheel(box)
 
     def rebuild_ui(**kwargs: Any) -> None:
         unname_group_boxes(box)
         rebuild(**kwargs)
+        guard_wheel(box, wheel)
 
     box.rebuild_ui = rebuild_ui  # type: ignore[method-assign]
 
@@ -84,6 +91,9 @@ class StmpoSubmitDialog(SubmitJobToDeadlineDialog):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         guard_rebuilds(self.shared_job_settings.queue_parameters_box)
+        # The library's tabs (shared job settings: priority, retries... all sticky) scroll
+        # with the wheel but change only a focused control, as the After Effects tab does.
+        self._wheel_guard = guard_wheel(self)
         # After the settings tab's own handler (also queued): the box says "loading" by then.
         controller = DeadlineUIController.getInstance()
         controller.queue_parameters_loading.connect(
@@ -128,8 +138,11 @@ class StmpoSubmitDialog(SubmitJobToDeadlineDialog):
     def _on_queue_loading(self, _loading: bool) -> None:
         self._set_submit_button_state()
 
-    def tab_blockers(self) -> list[str]:
-        """What in the After Effects tab stops a bundle: `stmpo bundle` would refuse it."""
+    def tab_blockers(self, *, now: bool = False) -> list[str]:
+        """What in the After Effects tab stops a bundle: `stmpo bundle` would refuse it.
+        `now`: check the bundle at once (a click), not the debounced check's last answer."""
+        if now:
+            return list(self.job_settings.current_blockers())
         return list(self.job_settings.invalid_parameter_names())
 
     def _set_submit_button_state(self) -> None:
@@ -137,6 +150,8 @@ class StmpoSubmitDialog(SubmitJobToDeadlineDialog):
         # "Save bundle as" writes the same bundle Submit would: the same tab blockers stop
         # it (a rejected frame override used to be dropped silently from the saved bundle).
         blockers = self.tab_blockers()
+        if queue_loading(self):  # the saved bundle would lack the queue's parameters
+            blockers.append(LOADING_REASON)
         self.export_bundle_button.setEnabled(not blockers)
         self.export_bundle_button.setToolTip(
             f"Cannot save the bundle:\n\n\u2022 {BLOCKED_JOIN.join(blockers)}" if blockers else ""
@@ -195,7 +210,9 @@ class StmpoSubmitDialog(SubmitJobToDeadlineDialog):
 
     def on_export_bundle(self) -> None:
         """The library's "Save bundle as", unless the tab holds a value the bundle refuses."""
-        blockers = self.tab_blockers()
+        blockers = self.tab_blockers(now=True)
+        if queue_loading(self):
+            blockers.append(LOADING_REASON)
         if blockers:  # a click that raced the button's state: say why, write nothing
             QMessageBox.warning(
                 self,
@@ -209,6 +226,15 @@ class StmpoSubmitDialog(SubmitJobToDeadlineDialog):
         """The library's Submit; whatever it raises becomes an error dialog, not stderr."""
         if queue_loading(self):  # a click queued before the button was disabled
             QMessageBox.information(self, "Submit", LOADING_REASON)
+            return
+        blockers = self.tab_blockers(now=True)
+        if blockers:  # a click that raced the debounced check: say why, submit nothing
+            QMessageBox.warning(
+                self,
+                "Submit",
+                f"The job was not submitted:\n\n\u2022 {BLOCKED_JOIN.join(blockers)}",
+            )
+            self._set_submit_button_state()
             return
         try:
             self.create_job_token.arm(self.submission_content())

@@ -182,8 +182,11 @@ def job_parameters(value: object, _: LoadContext) -> dict[str, str]:
     return merged
 
 
-def frame_range_texts(value: object, _: LoadContext) -> dict[int, str]:
-    """JSON keys are text: the render queue indexes come back as numbers."""
+def frame_range_texts(value: object, context: LoadContext) -> dict[int, str]:
+    """JSON keys are text: the render queue indexes come back as numbers. The override of
+    an item the project no longer lets the artist pick (rendered since: DONE) is dropped,
+    as its selection is: its greyed row could not be edited, and the bundle refuses an
+    override of an item it does not render."""
     if not isinstance(value, dict):
         raise _Bad
     overrides: dict[int, str] = {}
@@ -192,7 +195,8 @@ def frame_range_texts(value: object, _: LoadContext) -> dict[int, str]:
             raise _Bad
         if not isinstance(saved, str) or parse_frame_range(saved) is None:
             raise _Bad
-        overrides[int(key)] = saved
+        if int(key) in context.selectable_items:
+            overrides[int(key)] = saved
     return overrides
 
 
@@ -369,9 +373,10 @@ def save_sticky(settings: AfterEffectsSettings, path: Path) -> None:
 def to_bundle_settings(settings: AfterEffectsSettings) -> BundleSettings:
     """The dialog's settings as the bundle builder takes them (same path as `stmpo bundle`)."""
     overrides = {}
+    chosen = set(settings.selected_items)
     for index, text in settings.frame_overrides.items():
         parsed = parse_frame_range(text)
-        if parsed is not None:
+        if parsed is not None and index in chosen:  # an unchecked item's frames wait
             overrides[index] = parsed
     parameters = dict(DEFAULT_PARAMETERS)
     parameters.update(settings.parameters)

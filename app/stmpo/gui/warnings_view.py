@@ -1,28 +1,70 @@
-"""The tab's Warnings list: the very warnings `stmpo bundle` prints for the same export.
+"""The tab's Warnings list and what the bundle refuses: the very answers `stmpo bundle`
+gives for the same export and settings.
 
 Issue 13: the tab used to compose its own list (export, footage, fonts, conda) and so
 missed what only the bundle builder finds: a project file missing on this computer,
-footage in another attachments root, an over-long command line. Now both come from
-`build_bundle(...).warnings`, the CLI's one source.
+footage in another attachments root, an over-long command line. Its own checks of the
+settings missed what only the builder refuses (an override outside the comp, a job
+template over CreateJob's limit), which then surfaced only on a click. Now warnings and
+refusals both come from `build_bundle`, the CLI's one source.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
+
 from stmpo.bundle import BundleSettings, build_bundle
-from stmpo.errors import StmpoError
+from stmpo.errors import Problem, StmpoError
 from stmpo.export.model import Export
 
 
-def bundle_warnings(export: Export, settings: BundleSettings) -> list[str]:
-    """What `stmpo bundle` would warn about for these settings.
+@dataclass(frozen=True)
+class BundleCheck:
+    """What `stmpo bundle` says of these settings: its warnings, and its refusals (empty
+    when the bundle can be built)."""
 
-    While the settings cannot be built (nothing selected, a refused upload: the tab says
-    why elsewhere), the export's own warnings for the CLI's defaults (every renderable
-    item) are shown, and failing those, the export's warnings alone.
-    """
-    for candidate in (settings, BundleSettings()):
-        try:
-            return list(build_bundle(export, candidate).warnings)
-        except StmpoError:
-            continue
-    return [f"export: {warning}" for warning in export.warnings]
+    warnings: list[str]
+    refusals: list[Problem] = field(default_factory=list)
+
+
+def check_bundle(export: Export, settings: BundleSettings) -> BundleCheck:
+    """While the settings cannot be built, the export's own warnings for the CLI's
+    defaults (every renderable item) are shown beside the refusal, and failing those,
+    the export's warnings alone."""
+    try:
+        return BundleCheck(list(build_bundle(export, settings).warnings))
+    except StmpoError as exc:
+        refusals = list(exc.problems)
+    try:
+        warnings = list(build_bundle(export, BundleSettings()).warnings)
+    except StmpoError:
+        warnings = [f"export: {warning}" for warning in export.warnings]
+    return BundleCheck(warnings, refusals)
+
+
+_FRAMES = re.compile(r"^--frames (\d+)$")
+_ITEMS = re.compile(r"^--items(?: (\d+))?$")
+_PARAMETER = re.compile(r"^-p (\w+)")
+
+
+def refused_item(problem: Problem) -> int | None:
+    """The render queue index a refusal names (`--frames N`, `--items N`), if any."""
+    for pattern in (_FRAMES, _ITEMS):
+        match = pattern.match(problem.where)
+        if match and match.group(1):
+            return int(match.group(1))
+    return None
+
+
+def in_tab_words(problem: Problem) -> str:
+    """A refusal as the tab names things: the CLI's `--frames 2` is item 2's frames."""
+    where = problem.where
+    if match := _FRAMES.match(where):
+        where = f"frames of item {match.group(1)}"
+    elif match := _ITEMS.match(where):
+        where = f"item {match.group(1)}" if match.group(1) else "render queue selection"
+    elif match := _PARAMETER.match(where):
+        where = match.group(1)
+    message = problem.message.replace("-p ChunkSize=N", "Frames per task")
+    return f"{where}: {message}" if where else message

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QAbstractSlider,
     QAbstractSpinBox,
     QComboBox,
+    QScrollBar,
     QWidget,
 )
 
@@ -46,11 +47,14 @@ def scroll_area_of(widget: QWidget) -> QAbstractScrollArea | None:
     return None
 
 
-def guard_wheel(root: QWidget) -> WheelGuard:
-    """Guard every wheel-driven control under `root`; the guard lives as long as `root`."""
-    guard = WheelGuard(root)
+def guard_wheel(root: QWidget, guard: WheelGuard | None = None) -> WheelGuard:
+    """Guard every wheel-driven control under `root` (again after `root` made new ones:
+    pass the same `guard`); a new guard lives as long as `root`."""
+    guard = guard or WheelGuard(root)
     for control in root.findChildren(QWidget):
-        if isinstance(control, GUARDED):
+        # A scroll bar is how a scroll area takes the wheel (its viewport hands the event
+        # on to it): it holds no setting, and guarding it would hand the event back.
+        if isinstance(control, GUARDED) and not isinstance(control, QScrollBar):
             control.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
             control.installEventFilter(guard)
     return guard
