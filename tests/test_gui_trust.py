@@ -313,7 +313,7 @@ def test_a_saved_override_of_an_item_rendered_since_is_dropped(
     assert dialog.export_bundle_button.isEnabled()
 
 
-def Qt_unchecked() -> Any:  # noqa: N802 (reads as the Qt constant it returns)
+def Qt_unchecked() -> Any:
     from PySide6.QtCore import Qt
 
     return Qt.CheckState.Unchecked
