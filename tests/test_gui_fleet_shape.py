@@ -215,3 +215,44 @@ def test_the_shape_follows_the_queue_chosen_in_the_dialog(
         state.farm.fleets.pop(small.fleet_id)
         state.queue.fleet_associations.remove((first.fleet_id, "ACTIVE"))
         state.farm.queues.pop(other.queue_id)
+
+
+def test_a_linux_fleet_on_the_queue_does_not_shape_the_preview(
+    qtbot: Any,
+    make_dialog: Callable[[Path], Any],
+    tmp_path: Path,
+    server: DeadlineServer,
+    client: Any,
+) -> None:
+    """After Effects jobs run on Windows and macOS workers only (the default host
+    requirement): a small Linux fleet serving the same queue (a file cache's steps) never
+    renders them, so it must not shrink the plan."""
+    from deadline.client.config import set_setting
+
+    state = server.state
+    windows = Fleet("fleet-" + "1" * 32, "Render win", (64, 64), (256 * GIB, None), True)
+    linux = Fleet("fleet-" + "2" * 32, "Cache linux", (4, 4), (8 * GIB, None), True, "LINUX")
+    for fleet in (windows, linux):
+        state.farm.fleets[fleet.fleet_id] = fleet
+        state.queue.fleet_associations.append((fleet.fleet_id, "ACTIVE"))
+    try:
+        tab = open_tab(make_dialog, tmp_path)
+        set_setting("defaults.farm_id", state.farm.farm_id)
+        set_setting("defaults.queue_id", state.queue.queue_id)
+        tab.fleet_shape.client_factory = lambda: client
+        with qtbot.waitSignal(tab.fleet_shape.looked_up, timeout=30_000):
+            tab.fleet_shape.button.click()
+        assert (tab.preview_cpus.value(), tab.preview_ram.value()) == (64, 256.0)
+        note = tab.fleet_shape.note.text()
+        assert "fleet \u201cRender win\u201d: 64 vCPUs" in note, note
+        assert "not \u201cCache linux\u201d (Linux)" in note, note
+        # a queue served by the Linux fleet alone has no shape to give
+        state.queue.fleet_associations.remove((windows.fleet_id, "ACTIVE"))
+        with qtbot.waitSignal(tab.fleet_shape.looked_up, timeout=30_000):
+            tab.fleet_shape.button.click()
+        assert "no active Windows or macOS fleet" in tab.fleet_shape.note.text()
+        assert (tab.preview_cpus.value(), tab.preview_ram.value()) == (64, 256.0)
+    finally:
+        for fleet in (windows, linux):
+            state.farm.fleets.pop(fleet.fleet_id)
+        state.queue.fleet_associations.clear()

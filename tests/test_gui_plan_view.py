@@ -261,3 +261,28 @@ def test_the_summary_is_the_previews_own_plan(tmp_path: Path) -> None:
     most = max(len(plan.child_frames(i)) for i in range(plan.processes))
     summary = job_summary([preview], 3.0, 2.0)
     assert summary.parallel_s == timeline.finish_s == 2.0 * (plan.processes - 1) + 30 + most * 3
+
+
+def test_the_picture_stays_on_the_chosen_item_when_others_are_checked_or_unchecked(
+    make_dialog: Callable[[Path], Any], tmp_path: Path
+) -> None:
+    from PySide6.QtCore import Qt
+
+    tab = open_tab(make_dialog, tmp_path, "several_items.json")  # items 1, 2, 5
+    view = tab.plan_view
+
+    def shown() -> int:
+        preview = view.selected_preview()
+        assert preview is not None
+        return int(preview.rq_index)
+
+    view.item_combo.setCurrentIndex(1)
+    assert shown() == 2
+    tab.queue_table.item(0, 0).setCheckState(Qt.CheckState.Unchecked)  # item 1 out
+    assert shown() == 2  # not item 5, which moved into the second place
+    tab.queue_table.item(0, 0).setCheckState(Qt.CheckState.Checked)
+    assert shown() == 2
+    tab.queue_table.item(1, 0).setCheckState(Qt.CheckState.Unchecked)  # the chosen one out
+    assert shown() == 1  # the first, until item 2 is back
+    tab.queue_table.item(1, 0).setCheckState(Qt.CheckState.Checked)
+    assert shown() == 2

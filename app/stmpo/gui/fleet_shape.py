@@ -6,7 +6,9 @@ have (GetFleet `configuration`: `customerManaged.workerCapabilities` or
 `serviceManagedEc2.instanceCapabilities`, `vCpuCount` and `memoryMiB` as min/max ranges).
 A task may land on the least of them, so the preview takes the smallest minimum of each:
 a plan that fits that worker fits them all. vCPUs are logical CPUs (hyper-threads), the
-count the worker's planning uses.
+count the worker's planning uses. Only fleets whose `osFamily` the job's default host
+requirement admits (After Effects: Windows and macOS, farm_defaults) count: a Linux
+fleet on the same queue (a cache step's, docs/file-cache.md) never renders these tasks.
 """
 
 from __future__ import annotations
@@ -15,7 +17,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from stmpo.farm_defaults import DEFAULT_HOST_REQUIREMENTS
+
 MIB_PER_GB = 1024
+
+
+#: The OS families the job's steps accept (attr.worker.os.family), as GetFleet spells them.
+RENDER_OS_FAMILIES = frozenset(
+    value.upper()
+    for attribute in DEFAULT_HOST_REQUIREMENTS["attributes"]
+    if attribute["name"] == "attr.worker.os.family"
+    for value in attribute["anyOf"]
+)
 
 
 @dataclass(frozen=True)
@@ -24,6 +37,7 @@ class FleetShape:
     name: str
     vcpus: int
     ram_gb: float
+    os_family: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,17 +69,26 @@ def fleet_shape(fleet: Mapping[str, Any]) -> FleetShape | None:
         str(fleet.get("displayName", "")),
         vcpus,
         mib / MIB_PER_GB,
+        str(capabilities.get("osFamily", "")).upper(),
     )
 
 
 def least_worker(shapes: Sequence[FleetShape]) -> QueueShape | None:
-    if not shapes:
+    """The least worker of the fleets that can render these jobs (an unknown OS counts:
+    better a plan for a fleet that might not render than none); None when there is none."""
+    render = [s for s in shapes if not s.os_family or s.os_family in RENDER_OS_FAMILIES]
+    others = [s for s in shapes if s not in render]
+    if not render:
         return None
-    vcpus = min(shape.vcpus for shape in shapes)
-    ram = min(shape.ram_gb for shape in shapes)
-    names = ", ".join(f"\u201c{shape.name}\u201d" for shape in shapes)
-    many = f"the least of {len(shapes)} fleets ({names})" if len(shapes) > 1 else f"fleet {names}"
-    return QueueShape(vcpus, ram, f"Worker shape from {many}: {vcpus} vCPUs, {ram:g} GB")
+    vcpus = min(shape.vcpus for shape in render)
+    ram = min(shape.ram_gb for shape in render)
+    names = ", ".join(f"\u201c{shape.name}\u201d" for shape in render)
+    many = f"the least of {len(render)} fleets ({names})" if len(render) > 1 else f"fleet {names}"
+    note = f"Worker shape from {many}: {vcpus} vCPUs, {ram:g} GB"
+    if others:
+        skipped = ", ".join(f"\u201c{s.name}\u201d ({s.os_family.title()})" for s in others)
+        note += f"; not {skipped}: these jobs run on Windows or macOS workers"
+    return QueueShape(vcpus, ram, note)
 
 
 def queue_fleet_shapes(client: Any, farm_id: str, queue_id: str) -> list[FleetShape]:

@@ -181,6 +181,8 @@ class PlanView(QWidget):
         self.warnings_list.setMaximumHeight(90)
         layout.addWidget(self.warnings_list)
         self.previews: tuple[ItemPreview, ...] = ()
+        #: The render queue index the artist picked for the picture (None: the first).
+        self.chosen_item: int | None = None
         self.delay_s = 0.0
         self.ram_per_process_gb = 0.0
         self.worker_ram_gb = 0.0
@@ -252,18 +254,24 @@ class PlanView(QWidget):
         ram_per_process_gb: float,
         worker_ram_gb: float,
     ) -> None:
-        """Called by the tab whenever the plans change; keeps the chosen item and task."""
+        """Called by the tab whenever the plans change; keeps the chosen item (by its
+        render queue index, not its place in the list: checking or unchecking another item
+        moves the places) and its task."""
+        shown = self.selected_preview()
+        task_at = self.task_combo.currentIndex()
         self.previews = tuple(previews)
         self.delay_s = delay_s
         self.ram_per_process_gb = ram_per_process_gb
         self.worker_ram_gb = worker_ram_gb
-        item_at, task_at = self.item_combo.currentIndex(), self.task_combo.currentIndex()
+        indexes = [preview.rq_index for preview in self.previews]
+        item_at = indexes.index(self.chosen_item) if self.chosen_item in indexes else 0
+        same = shown is not None and item_at < len(indexes) and shown.rq_index == indexes[item_at]
         self._filling = True
         self.item_combo.clear()
         for preview in self.previews:
             self.item_combo.addItem(f"Item {preview.rq_index} \u201c{preview.comp}\u201d")
-        self.item_combo.setCurrentIndex(min(max(item_at, 0), len(self.previews) - 1))
-        self._fill_tasks(task_at)
+        self.item_combo.setCurrentIndex(min(item_at, len(self.previews) - 1))
+        self._fill_tasks(task_at if same else 0)
         self._filling = False
         self._refresh()
 
@@ -283,6 +291,8 @@ class PlanView(QWidget):
     def _on_item_chosen(self, *_: object) -> None:
         if self._filling:
             return
+        chosen = self.selected_preview()
+        self.chosen_item = chosen.rq_index if chosen else None
         self._filling = True
         self._fill_tasks()
         self._filling = False
@@ -394,7 +404,8 @@ class FleetShapeButton(QWidget):
         queue = least_worker(outcome.value)
         if queue is None:
             self._show(
-                "The queue has no active fleet with worker capabilities: the typed shape stays"
+                "The queue has no active Windows or macOS fleet with worker capabilities: "
+                "the typed shape stays"
             )
             return
         self.shape_found.emit(queue.vcpus, queue.ram_gb)
