@@ -256,3 +256,51 @@ def test_a_linux_fleet_on_the_queue_does_not_shape_the_preview(
         for fleet in (windows, linux):
             state.farm.fleets.pop(fleet.fleet_id)
         state.queue.fleet_associations.clear()
+
+
+def typed_settings(tab: Any) -> Any:
+    from stmpo.gui.settings import AfterEffectsSettings
+
+    settings = AfterEffectsSettings()
+    tab.update_settings(settings)
+    return settings
+
+
+def test_a_fleet_lends_its_shape_but_the_typed_one_sticks(
+    qtbot: Any,
+    make_dialog: Callable[[Path], Any],
+    tmp_path: Path,
+    server: DeadlineServer,
+    client: Any,
+    fleets: list[Fleet],
+) -> None:
+    """The fleets' shape is this session's preview; what sticks beside the project is the
+    shape the artist typed (the next open without a farm must not pass a fleet's shape
+    off as typed), and a shape typed while the look-up runs is not overwritten."""
+    import time
+
+    from deadline.client.config import set_setting
+
+    tab = open_tab(make_dialog, tmp_path)  # typed: 256 threads, 1024 GB
+    set_setting("defaults.farm_id", server.state.farm.farm_id)
+    set_setting("defaults.queue_id", server.state.queue.queue_id)
+    tab.fleet_shape.client_factory = lambda: client
+    with qtbot.waitSignal(tab.fleet_shape.looked_up, timeout=30_000):
+        tab.fleet_shape.button.click()
+    assert (tab.preview_cpus.value(), tab.preview_ram.value()) == (16, 64.0)
+    saved = typed_settings(tab)
+    assert (saved.preview_cpus, saved.preview_ram_gb) == (256, 1024.0)
+    tab.preview_cpus.setValue(24)  # typed after the fleet answered: now it is the artist's
+    saved = typed_settings(tab)
+    assert (saved.preview_cpus, saved.preview_ram_gb) == (24, 64.0)
+
+    server.state.on_request = lambda _operation: time.sleep(0.3)  # a slow farm
+    try:
+        with qtbot.waitSignal(tab.fleet_shape.looked_up, timeout=30_000):
+            tab.fleet_shape.button.click()
+            tab.preview_cpus.setValue(40)  # typed while the look-up runs
+    finally:
+        server.state.on_request = None
+    assert tab.preview_cpus.value() == 40
+    assert "not applied: you typed a shape meanwhile" in tab.fleet_shape.note.text()
+    assert typed_settings(tab).preview_cpus == 40

@@ -97,6 +97,12 @@ class AfterEffectsSettingsWidget(QWidget):
         self.upload_problems: list[Problem] = []
         #: What `stmpo bundle` refuses of the current settings (warnings_view.check_bundle).
         self.bundle_refusals: list[Problem] = []
+        #: The worker shape the artist typed (sticky); the one shown may be a fleet's.
+        self.typed_shape = (initial_settings.preview_cpus, initial_settings.preview_ram_gb)
+        self.shape_from_fleet = False
+        self._applying_fleet = False
+        self._shape_edits = 0
+        self._edits_at_lookup = 0
         self.cache_roots_problem: Problem | None = None
         self.upload_summary = UploadSummary()
         self.notices = list(initial_settings.notices)  # what loading the saved settings ignored
@@ -116,6 +122,33 @@ class AfterEffectsSettingsWidget(QWidget):
         # once the tab is up (measured_view.py); until then the typed estimate counts.
         self.plan_view.attach_lookup(self.export.project.path)
         QTimer.singleShot(0, self.plan_view, self.plan_view.start_lookup)
+
+    # ---- the preview's worker shape: typed, or lent by the queue's fleets -------------
+
+    def _on_shape_edited(self, *_: object) -> None:
+        if self._applying_fleet or self._loading:
+            return
+        self.typed_shape = (self.preview_cpus.value(), self.preview_ram.value())
+        self.shape_from_fleet = False
+        self._shape_edits += 1
+
+    def _on_fleet_lookup_started(self) -> None:
+        self._edits_at_lookup = self._shape_edits
+
+    def _apply_fleet_shape(self, cpus: int, ram_gb: float) -> None:
+        """The fleets' shape, unless the artist typed one while the look-up ran."""
+        if self._shape_edits != self._edits_at_lookup:
+            self.fleet_shape.note.setText(
+                f"{self.fleet_shape.note.text()} (not applied: you typed a shape meanwhile)"
+            )
+            return
+        self._applying_fleet = True
+        try:
+            self.preview_cpus.setValue(cpus)
+            self.preview_ram.setValue(ram_gb)
+        finally:
+            self._applying_fleet = False
+        self.shape_from_fleet = True
 
     def farm_selection_changed(self) -> None:
         """Another farm or queue chosen in the dialog: its fleets and its history."""
@@ -225,8 +258,10 @@ class AfterEffectsSettingsWidget(QWidget):
         shape_row.addWidget(self.preview_ram)
         shape_row.addWidget(self.preview_numa)
         self.fleet_shape = FleetShapeButton()  # the shape from the queue's fleets
-        self.fleet_shape.shape_found.connect(lambda cpus, _: self.preview_cpus.setValue(cpus))
-        self.fleet_shape.shape_found.connect(lambda _, ram: self.preview_ram.setValue(ram))
+        self.fleet_shape.started.connect(self._on_fleet_lookup_started)
+        self.fleet_shape.shape_found.connect(self._apply_fleet_shape)
+        for shape in (self.preview_cpus, self.preview_ram):
+            shape.valueChanged.connect(self._on_shape_edited)
         shape_row.addWidget(self.fleet_shape, 1)
         preview_layout.addLayout(shape_row)
         self.plan_view = PlanView()  # summary, picture, plan warnings (plan_view.py)
@@ -370,6 +405,8 @@ class AfterEffectsSettingsWidget(QWidget):
         self._set_stmpo_controls(values)
         self.preview_cpus.setValue(settings.preview_cpus)
         self.preview_ram.setValue(settings.preview_ram_gb)
+        self.typed_shape = (settings.preview_cpus, settings.preview_ram_gb)
+        self.shape_from_fleet = False
         self.preview_numa.setValue(settings.preview_numa_nodes)
         self.plan_view.seconds_per_frame.setValue(settings.seconds_per_frame)
         self.plan_view.hourly_price.setValue(settings.hourly_price)
@@ -389,8 +426,8 @@ class AfterEffectsSettingsWidget(QWidget):
         settings.chunk_size = self.chunk_size.value()
         settings.parameters = self.parameter_values()
         settings.profile = self.profile_combo.currentText()
-        settings.preview_cpus = self.preview_cpus.value()
-        settings.preview_ram_gb = self.preview_ram.value()
+        # The shape the artist typed sticks, not one a fleet lent for this session.
+        settings.preview_cpus, settings.preview_ram_gb = self.typed_shape
         settings.preview_numa_nodes = self.preview_numa.value()
         settings.seconds_per_frame = self.plan_view.seconds_per_frame.value()
         settings.hourly_price = self.plan_view.hourly_price.value()

@@ -346,6 +346,8 @@ class FleetShapeButton(QWidget):
     and the note says why."""
 
     shape_found = Signal(int, float)
+    #: A look-up started (the tab notes what the artist types from here on).
+    started = Signal()
     #: Emitted after every look-up, with the note shown (tests and the screenshot wait on it).
     looked_up = Signal(str)
 
@@ -385,6 +387,7 @@ class FleetShapeButton(QWidget):
             return
         self.button.setEnabled(False)
         self.note.setText("Looking up the queue's fleets\u2026")
+        self.started.emit()
         self.pending = run_in_background(
             lambda: queue_fleet_shapes(client, farm_id, queue_id), self._answered, self
         )
@@ -408,8 +411,9 @@ class FleetShapeButton(QWidget):
                 "the typed shape stays"
             )
             return
-        self.shape_found.emit(queue.vcpus, queue.ram_gb)
-        self._show(queue.note)
+        self.note.setText(queue.note)
+        self.shape_found.emit(queue.vcpus, queue.ram_gb)  # the tab may amend the note
+        self.looked_up.emit(self.note.text())
 
     def _show(self, note: str) -> None:
         self.note.setText(note)
