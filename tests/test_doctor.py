@@ -134,7 +134,7 @@ def test_no_farm_configured_blocks_with_the_config_command(
     assert code == 1
     assert "MISSING deadline-config: no farm chosen" in out
     assert "deadline config set defaults.farm_id" in out
-    assert checks["farm"]["status"] == "MISSING"
+    assert checks["farm"]["status"] == "WARN"  # not checked: the miss is the config's
     assert doctor_env.calls("GetFarm") == []
 
 
@@ -147,7 +147,9 @@ def test_no_credentials_blocks_without_calling_the_farm(
     assert code == 1
     assert checks["credentials"]["status"] == "MISSING"
     assert "deadline auth login" in out
-    assert checks["farm"]["status"] == "MISSING"
+    # one miss, one fix: the farm is "not checked", not a second MISSING
+    assert checks["farm"]["status"] == "WARN" and "not checked" in checks["farm"]["detail"]
+    assert [name for name, c in checks.items() if c["status"] == "MISSING"] == ["credentials"]
     assert doctor_env.calls("GetFarm") == []
 
 
@@ -155,10 +157,13 @@ def test_a_farm_the_service_does_not_know_blocks(
     doctor_env: DeadlineServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     unknown = "farm-" + "0" * 32
-    code, checks, _ = doctor(capsys, "--farm-id", unknown)
+    code, checks, out = doctor(capsys, "--farm-id", unknown, "--json")
     assert code == 1
     assert checks["farm"]["status"] == "MISSING"
     assert "ResourceNotFoundException" in checks["farm"]["detail"]
+    # the id came from the argument: the config line and the fix say so
+    assert f"farm {unknown} (from --farm-id)" in checks["deadline-config"]["detail"]
+    assert checks["farm"]["fix"].startswith("check --farm-id"), checks["farm"]
 
 
 def test_missing_aerender_only_warns(

@@ -30,6 +30,17 @@ class Target:
     farm_id: str
     queue_id: str
     profile: str
+    #: Where each id came from, for the fix a miss points to: the argument or the config.
+    farm_from: str = "config"
+    queue_from: str = "config"
+
+    def fix_for(self, name: str) -> str:
+        """A farm or queue the service refuses: fix what named it."""
+        if name == "farm" and self.farm_from != "config":
+            return f"check {self.farm_from} (or drop it to use {_SET_FARM.split(' (')[0]})"
+        if name == "queue" and self.queue_from != "config":
+            return f"check {self.queue_from} (or drop it to use {_SET_QUEUE})"
+        return _SET_FARM if name == "farm" else _SET_QUEUE
 
 
 def config_check(
@@ -51,13 +62,24 @@ def config_check(
     farm = farm_id or config_file.get_setting("defaults.farm_id", config=config) or ""
     queue = queue_id or config_file.get_setting("defaults.queue_id", config=config) or ""
     chosen = config_file.get_setting("defaults.aws_profile_name", config=config) or "(default)"
-    target = Target(config, farm, queue, chosen)
+    farm_from = "--farm-id" if farm_id else "config"
+    queue_from = "--queue-id" if queue_id else "config"
+    target = Target(config, farm, queue, chosen, farm_from, queue_from)
     if not farm:
         return Check("deadline-config", MISSING, f"no farm chosen ({where})", _SET_FARM), target
     if not queue:
         return Check("deadline-config", MISSING, f"no queue chosen ({where})", _SET_QUEUE), target
+
+    def named(what: str, value: str, source: str) -> str:
+        return f"{what} {value}" + (f" (from {source})" if source != "config" else "")
+
     return (
-        Check("deadline-config", OK, f"profile {chosen}, farm {farm}, queue {queue} ({where})"),
+        Check(
+            "deadline-config",
+            OK,
+            f"profile {chosen}, {named('farm', farm, farm_from)}, "
+            f"{named('queue', queue, queue_from)} ({where})",
+        ),
         target,
     )
 
@@ -112,11 +134,11 @@ def reachability_checks(target: Target, session: Any) -> list[Check]:
     )
     checks: list[Check] = []
     calls = (
-        ("farm", lambda: client.get_farm(farmId=target.farm_id), _SET_FARM),
+        ("farm", lambda: client.get_farm(farmId=target.farm_id), target.fix_for("farm")),
         (
             "queue",
             lambda: client.get_queue(farmId=target.farm_id, queueId=target.queue_id),
-            _SET_QUEUE,
+            target.fix_for("queue"),
         ),
     )
     for name, call, fix in calls:
