@@ -157,7 +157,7 @@ def test_a_farm_the_service_does_not_know_blocks(
     doctor_env: DeadlineServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     unknown = "farm-" + "0" * 32
-    code, checks, out = doctor(capsys, "--farm-id", unknown, "--json")
+    code, checks, _ = doctor(capsys, "--farm-id", unknown, "--json")
     assert code == 1
     assert checks["farm"]["status"] == "MISSING"
     assert "ResourceNotFoundException" in checks["farm"]["detail"]

@@ -61,7 +61,7 @@ def gather(args: argparse.Namespace) -> list[Check]:
     """Every check, in the order a newcomer would fix them."""
     from stmpo import doctor_checks as checks
     from stmpo import doctor_farm as farm
-    from stmpo.doctor_checks import MISSING, WARN, Check
+    from stmpo.doctor_checks import WARN, Check
 
     env = dict(os.environ)
     platform = checks.platform_name()
