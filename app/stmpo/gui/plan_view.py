@@ -160,7 +160,7 @@ class FanoutPicture(QWidget):
                 int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
                 f"c{row + 1}",
             )
-            self._paint_range(painter, bar.range_text, frames)
+            self._paint_range(painter, bar.range_text, startup, frames)
         rows = self._rows()
         axis_y = MARGIN + rows * (ROW_HEIGHT + ROW_GAP)
         self._paint_axis(painter, axis_y)
@@ -185,9 +185,10 @@ class FanoutPicture(QWidget):
             caption,
         )
 
-    def _paint_range(self, painter: QPainter, text: str, frames: QRectF) -> None:
+    def _paint_range(self, painter: QPainter, text: str, startup: QRectF, frames: QRectF) -> None:
         """The frame range inside its bar when it fits, else beside it when the row
-        has room, else elided inside the bar (the tooltip has it whole)."""
+        has room, else at the end of the startup segment just before the bar, else
+        elided inside the bar (the tooltip has it whole)."""
         metrics = painter.fontMetrics()
         wide = metrics.horizontalAdvance(text)
         centred = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
@@ -200,6 +201,13 @@ class FanoutPicture(QWidget):
             painter.setPen(QColor(0, 0, 0))
             beside = QRectF(frames.right() + TEXT_PAD, frames.top(), room, frames.height())
             painter.drawText(beside, centred, text)
+            return
+        if wide + 2 * TEXT_PAD <= startup.width():  # at the end of its startup segment
+            painter.setPen(QColor(0, 0, 0))
+            before = startup.adjusted(0, 0, -TEXT_PAD, 0)
+            painter.drawText(
+                before, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), text
+            )
             return
         fit = int(frames.width()) - 2 * TEXT_PAD
         short = metrics.elidedText(text, Qt.TextElideMode.ElideRight, fit) if fit > 0 else ""
