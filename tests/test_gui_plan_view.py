@@ -414,9 +414,12 @@ def test_the_picture_labels_each_bar_with_its_frames_and_tells_more_on_hover(
     QApplication.sendEvent(
         picture, QHelpEvent(QEvent.Type.ToolTip, middle, picture.mapToGlobal(middle))
     )
-    tip = QToolTip.text()
-    assert tip.startswith("Process c4\nFrames 30-38 (9)\n"), tip
-    assert "Launch at " in tip and "Startup ends at " in tip and "Expected finish at " in tip
+    cpus = plan.children[3].split("CPUs ")[1]  # pinned: the worker's own CPU list
+    assert plan.pinned and cpus
+    assert QToolTip.text() == (
+        f"Process c4\nFrames 30-38 (9)\nCPUs {cpus}\nLaunch at 6 s\n"
+        "Startup ends at 36 s\nExpected finish at 2 min 06 s"  # 36 s + 9 x 10 s
+    )
     below = QPoint(middle.x(), picture.height() - 2)
     assert picture.tooltip_at(below) == ""
 
