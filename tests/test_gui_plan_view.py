@@ -504,3 +504,23 @@ def test_the_text_preview_waits_behind_details(
     again = make_dialog(path).job_settings  # not a sticky setting
     assert not again.details_button.isChecked()
     assert not again.preview_list.isVisibleTo(again)
+
+
+def test_an_item_cut_coarser_than_asked_is_not_called_unchunkable() -> None:
+    """Pure, on the bundle's own cutter: more chunks than a step may hold are made
+    larger (selection.item_chunks); the plan warning says so, naming the item once."""
+    from stmpo.bundle.chunks import MAX_CHUNKS_PER_STEP
+    from stmpo.gui.plan_summary import plan_warnings
+    from stmpo.gui.preview import WorkerShape, preview_item
+    from stmpo.gui.settings import DEFAULT_PARAMETERS
+
+    item = load_export(examples_dir() / "image_sequence.json").render_queue[0]
+    last = MAX_CHUNKS_PER_STEP  # 1025 frames: chunks of 1 would be too many tasks
+    shape = WorkerShape(logical_cpus=8, ram_gb=256.0, numa_nodes=1)
+    preview = preview_item(item, (0, last, 1), DEFAULT_PARAMETERS, shape, chunk_size=1)
+    assert 1 < len(preview.tasks) <= MAX_CHUNKS_PER_STEP
+    lines = [line for line in plan_warnings([preview], 10.0, 1.0, 256.0) if "chunks" in line]
+    assert lines == [
+        f"Item 1 \u201cMAIN comp\u201d: {last + 1} frames in chunks of 1 would make more "
+        f"than {MAX_CHUNKS_PER_STEP} tasks; using chunks of 2"
+    ], lines
