@@ -9,6 +9,7 @@ computed here from the worker's own plan (planning.plan_render) and the sample's
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -121,14 +122,63 @@ def test_a_movie_item_is_drawn_as_one_process_in_its_own_colour_and_warned(
     assert bands(view.picture, RENDER_COLOUR) == []
     warnings = [view.warnings_list.item(i).text() for i in range(view.warnings_list.count())]
     for index, frames in ((1, 50), (2, 25)):
-        assert any(
-            line.startswith(f"Item {index} ") and "cannot be chunked" in line for line in warnings
-        ), warnings
-        assert any(
-            line.startswith(f"Item {index} ")
-            and f"keeps all {frames} frames on one process" in line
-            for line in warnings
-        ), warnings
+        # one line per movie item, saying both: one process, and one task although
+        # ChunkSize asked for more (it was two lines, one naming the item twice)
+        mine = [line for line in warnings if line.startswith(f"Item {index} ")]
+        assert len(mine) == 1, warnings
+        assert f"keeps all {frames} frames on one process" in mine[0], warnings
+        assert "ChunkSize cannot cut it into tasks" in mine[0], warnings
+    tab.chunk_size.setValue(0)  # no chunks asked: no word about them
+    warnings = [view.warnings_list.item(i).text() for i in range(view.warnings_list.count())]
+    assert len(warnings) == 2 and not any("ChunkSize" in line for line in warnings), warnings
+
+
+def test_an_unchunkable_item_is_named_once_in_its_warning(
+    make_dialog: Callable[[Path], Any], tmp_path: Path
+) -> None:
+    """The bundle's warning names its item (`item 1: ...`, as the CLI prints it); the
+    plan warning already starts with the item and its comp, so the prefix goes."""
+    path = copy_export("image_sequence.json", tmp_path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    module = data["renderQueue"][0]["outputModules"][0]
+    module.update(useCompFrameNumber=False, startingNumber=1)
+    path.write_text(json.dumps(data), encoding="utf-8")
+    tab = make_dialog(path).job_settings
+    tab.chunk_size.setValue(10)
+    view = tab.plan_view
+    warnings = [view.warnings_list.item(i).text() for i in range(view.warnings_list.count())]
+    chunk = [line for line in warnings if "cannot be chunked" in line]
+    assert len(chunk) == 1, warnings
+    assert chunk[0].startswith(
+        "Item 1 \u201cMAIN comp\u201d cannot be chunked: an output module has"
+    ), chunk
+    assert "item 1:" not in chunk[0].lower().replace("item 1 \u201c", ""), chunk
+
+
+def test_the_plan_warnings_are_as_tall_as_their_lines(
+    make_dialog: Callable[[Path], Any], tmp_path: Path
+) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    shown = 4  # lines without scrolling (plan_view.WARNING_ROWS_SHOWN)
+    tab = open_tab(make_dialog, tmp_path, "several_items.json")
+    view = tab.plan_view
+    box = view.warnings_list
+    tab.preview_ram.setValue(16.0)  # 32 GB a process on a 16 GB worker: one line an item
+    set_concurrency(tab, 0)
+    tab.select_none_button.click()
+    tab.queue_table.item(0, 0).setCheckState(Qt.CheckState.Checked)
+    assert box.count() == 1
+    row = box.sizeHintForRow(0)
+    assert box.height() == box.maximumHeight() == row + 2 * box.frameWidth() < 90
+    tab.select_renderable_button.click()  # 3 items; many processes: short ones too
+    set_concurrency(tab, 12)
+    assert box.count() > shown
+    tall = sum(box.sizeHintForRow(i) for i in range(shown))
+    assert box.height() == tall + 2 * box.frameWidth()  # the rest scroll
+    QApplication.processEvents()  # the list lays its items out
+    assert box.verticalScrollBar().maximum() > 0
 
 
 def test_warnings_name_short_processes_and_ram_above_the_worker(
@@ -286,3 +336,216 @@ def test_the_picture_stays_on_the_chosen_item_when_others_are_checked_or_uncheck
     assert shown() == 1  # the first, until item 2 is back
     tab.queue_table.item(1, 0).setCheckState(Qt.CheckState.Checked)
     assert shown() == 2
+
+
+def test_the_bars_carry_the_frames_each_process_writes() -> None:
+    """Pure: task_timeline's bars hold the worker's own split of each task (its
+    ranges and frame counts), with a frame step and with ChunkSize."""
+    from stmpo._worker_scripts.stmpo_worker import planning
+    from stmpo.gui.plan_summary import task_timeline
+    from stmpo.gui.preview import WorkerShape, preview_host, preview_item
+    from stmpo.gui.settings import DEFAULT_PARAMETERS
+
+    export = load_export(examples_dir() / "several_items.json")
+    shape = WorkerShape(logical_cpus=64, ram_gb=256.0, numa_nodes=1)
+    values = {**DEFAULT_PARAMETERS, "Concurrency": "3"}
+    settings = planning.StmpoSettings(concurrency=3)
+    for item, chunk in ((export.render_queue[4], 0), (export.render_queue[0], 20)):
+        frames = (item.frames.start, item.frames.end, item.frames.step)
+        preview = preview_item(item, frames, values, shape, chunk_size=chunk)
+        assert len(preview.tasks) == (1 if not chunk else 3)
+        for task in preview.tasks:
+            plan = planning.plan_render(
+                preview_host(shape), settings, task.first, task.last, frames[2], movie=False
+            )
+            timeline = task_timeline(task, 2.0, 1.0)
+            written = [plan.child_frames(i) for i in range(plan.processes)]
+            assert [(bar.first, bar.last, bar.frames) for bar in timeline.bars] == [
+                (w[0], w[-1], len(w)) for w in written
+            ]
+            assert [bar.range_text for bar in timeline.bars] == [
+                f"{w[0]}-{w[-1]} ({len(w)})" for w in written
+            ]
+    step = preview_item(export.render_queue[4], (0, 24, 2), values, shape)
+    bars = task_timeline(step.first_task, 2.0, 1.0).bars
+    assert [bar.range_text for bar in bars] == ["0-8 (5)", "10-16 (4)", "18-24 (4)"]
+
+
+class RecordingPainter:
+    """Paints on an image as FanoutPicture.paint does on screen, keeping every text
+    it writes (QPainter's drawText, called from Python, is what the artist reads)."""
+
+    def __new__(cls, image: Any) -> Any:
+        from PySide6.QtGui import QPainter
+
+        class Recorder(QPainter):
+            def __init__(self) -> None:
+                super().__init__(image)
+                self.texts: list[str] = []
+                self.boxes: dict[str, Any] = {}
+
+            def drawText(self, *args: Any) -> None:  # Qt's name
+                text = next(a for a in args if isinstance(a, str))
+                self.texts.append(text)
+                self.boxes[text] = args[0]
+                super().drawText(*args)
+
+        return Recorder()
+
+
+def drawn_texts(picture: Any, boxes: dict[str, Any] | None = None) -> list[str]:
+    """The texts the picture draws, in order; `boxes` gets each one's rectangle."""
+    from PySide6.QtGui import QImage
+
+    image = QImage(picture.size(), QImage.Format.Format_RGB32)
+    painter = RecordingPainter(image)
+    try:
+        picture.paint(painter)
+    finally:
+        painter.end()
+    if boxes is not None:
+        boxes.update(painter.boxes)
+    return list(painter.texts)
+
+
+def test_the_picture_labels_each_bar_with_its_frames_and_tells_more_on_hover(
+    make_dialog: Callable[[Path], Any], tmp_path: Path
+) -> None:
+    from PySide6.QtCore import QEvent, QPoint
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QApplication, QToolTip
+
+    tab = open_tab(make_dialog, tmp_path, "image_sequence.json")  # 48 frames
+    set_concurrency(tab, 5)
+    picture = tab.plan_view.picture
+    plan = tab.previews[0].first_task
+    ranges = [f"{a}-{b} ({a == b or b - a + 1})" for a, b in plan.ranges]
+    assert ranges == ["0-9 (10)", "10-19 (10)", "20-29 (10)", "30-38 (9)", "39-47 (9)"]
+    texts = drawn_texts(picture)
+    for text in ranges:
+        assert text in texts, texts  # whole: the wide dialog has room inside the bars
+    # the time axis: 10 s a frame, 30 s launches 2 s apart (SpawnDelay): c3, the last
+    # with 10 frames, ends at 4 + 30 + 100 = 134 s; ticks every 20 s up to it
+    tab.plan_view.seconds_per_frame.setValue(10.0)
+    assert float(tab.parameter_values()["SpawnDelay"]) == 2.0
+    texts = drawn_texts(picture)
+    assert "expected finish 2 min 14 s" in texts, repr(texts)
+    axis = texts[texts.index(ranges[-1]) + 1 : texts.index("expected finish 2 min 14 s")]
+    assert axis == ["0", "20 s", "40 s", "1 min", "1 min 20 s", "1 min 40 s", "2 min"], texts
+
+    # hovering a bar: its process, frames, CPUs when pinned, and its times
+    rects = picture.bar_rects()
+    middle = rects[3][1].center().toPoint()
+    QApplication.sendEvent(
+        picture, QHelpEvent(QEvent.Type.ToolTip, middle, picture.mapToGlobal(middle))
+    )
+    cpus = plan.children[3].split("CPUs ")[1]  # pinned: the worker's own CPU list
+    assert plan.pinned and cpus
+    assert QToolTip.text() == (
+        f"Process c4\nFrames 30-38 (9)\nCPUs {cpus}\nLaunch at 6 s\n"
+        "Startup ends at 36 s\nExpected finish at 2 min 06 s"  # 36 s + 9 x 10 s
+    )
+    below = QPoint(middle.x(), picture.height() - 2)
+    assert picture.tooltip_at(below) == ""
+
+    # fast frames: the launches fill the picture and the bars are too short for their
+    # ranges, which go beside them when the row has room, else just before them, in
+    # the startup segment (never over another text or off the picture)
+    tab.plan_view.seconds_per_frame.setValue(0.1)
+    boxes: dict[str, Any] = {}
+    narrow = drawn_texts(picture, boxes)
+    rects = picture.bar_rects()
+    for text, (startup, frames) in zip(ranges, rects, strict=True):
+        assert frames.width() < 40
+        assert text in narrow, narrow
+        box = boxes[text]
+        beside = box.left() > frames.right() and box.right() <= picture.width()
+        before = box.right() <= frames.left() and box.left() >= startup.left()
+        assert beside or before, (text, box, startup, frames)
+    assert boxes[ranges[0]].left() > rects[0][1].right()  # c1 ends first: room beside it
+    last = boxes[ranges[-1]]  # c5 ends at the finish: no room beside
+    assert last.right() <= rects[-1][1].left()
+
+
+@pytest.mark.parametrize(
+    ("span", "step", "count"),
+    [
+        (0.35, 0.05, 8),  # 0 .. 0.35 s
+        (0.4, 0.1, 5),
+        (7.0, 1.0, 8),
+        (8.0, 2.0, 5),
+        (16.0, 5.0, 4),  # the fewest: 0, 5, 10, 15
+        (45.0, 10.0, 5),
+        (134.0, 20.0, 7),
+        (1000.0, 200.0, 6),
+        (3 * 3600.0, 2000.0, 6),
+    ],
+)
+def test_the_time_axis_ticks_at_nice_steps(span: float, step: float, count: int) -> None:
+    """Pure: 1, 2 or 5 times a power of ten seconds, 4 to 8 ticks from 0 to the finish."""
+    from stmpo.gui.plan_summary import tick_step, time_ticks
+
+    assert tick_step(span) == pytest.approx(step)
+    ticks = time_ticks(span)
+    assert len(ticks) == count
+    assert ticks[0] == 0 and ticks[-1] <= span < ticks[-1] + step
+    assert ticks == pytest.approx([i * step for i in range(count)])
+
+
+def test_every_span_gets_four_to_eight_ticks_and_readable_labels() -> None:
+    from stmpo.gui.plan_summary import tick_step, tick_text, time_ticks
+
+    for tenth in range(1, 200_000, 37):
+        span = tenth / 10
+        step = tick_step(span)
+        mantissa = step / 10 ** math.floor(math.log10(step) + 1e-9)
+        assert round(mantissa, 6) in (1, 2, 5), (span, step)
+        assert 4 <= len(time_ticks(span)) <= 8, span
+    labels = [tick_text(s) for s in (0, 0.5, 20, 60, 120, 500, 3600, 10000)]
+    assert labels == ["0", "500 ms", "20 s", "1 min", "2 min", "8 min 20 s", "1 h", "2 h 47 min"]
+
+
+def test_the_text_preview_waits_behind_details(
+    make_dialog: Callable[[Path], Any], tmp_path: Path
+) -> None:
+    """The summary, picture and warnings come first; the eleven-lines-an-item text
+    shows on "Details", collapsed again the next time the submitter opens."""
+    from PySide6.QtCore import Qt
+
+    path = copy_export("forty_items.json", tmp_path)
+    dialog = make_dialog(path)
+    tab = dialog.job_settings
+    assert tab.preview_list.count() > 40  # filled while hidden (tests read it)
+    assert not tab.preview_list.isVisibleTo(dialog)
+    assert tab.plan_view.picture.isVisibleTo(dialog)
+    assert tab.details_button.isCheckable() and not tab.details_button.isChecked()
+    tab.details_button.click()
+    assert tab.preview_list.isVisibleTo(dialog)
+    assert tab.details_button.arrowType() == Qt.ArrowType.DownArrow
+    tab.details_button.click()
+    assert not tab.preview_list.isVisibleTo(dialog)
+    tab.details_button.click()
+    dialog.close()
+    again = make_dialog(path).job_settings  # not a sticky setting
+    assert not again.details_button.isChecked()
+    assert not again.preview_list.isVisibleTo(again)
+
+
+def test_an_item_cut_coarser_than_asked_is_not_called_unchunkable() -> None:
+    """Pure, on the bundle's own cutter: more chunks than a step may hold are made
+    larger (selection.item_chunks); the plan warning says so, naming the item once."""
+    from stmpo.bundle.chunks import MAX_CHUNKS_PER_STEP
+    from stmpo.gui.plan_summary import plan_warnings
+    from stmpo.gui.preview import WorkerShape, preview_item
+    from stmpo.gui.settings import DEFAULT_PARAMETERS
+
+    item = load_export(examples_dir() / "image_sequence.json").render_queue[0]
+    last = MAX_CHUNKS_PER_STEP  # 1025 frames: chunks of 1 would be too many tasks
+    shape = WorkerShape(logical_cpus=8, ram_gb=256.0, numa_nodes=1)
+    preview = preview_item(item, (0, last, 1), DEFAULT_PARAMETERS, shape, chunk_size=1)
+    assert 1 < len(preview.tasks) <= MAX_CHUNKS_PER_STEP
+    lines = [line for line in plan_warnings([preview], 10.0, 1.0, 256.0) if "chunks" in line]
+    assert lines == [
+        f"Item 1 \u201cMAIN comp\u201d: {last + 1} frames in chunks of 1 would make more "
+        f"than {MAX_CHUNKS_PER_STEP} tasks; using chunks of 2"
+    ], lines

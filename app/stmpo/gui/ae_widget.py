@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -266,9 +267,21 @@ class AfterEffectsSettingsWidget(QWidget):
         preview_layout.addLayout(shape_row)
         self.plan_view = PlanView()  # summary, picture, plan warnings (plan_view.py)
         preview_layout.addWidget(self.plan_view)
+        # The worker's plan as text (reasons, per-process lines: many per item) steps
+        # aside for the summary, picture and warnings: shown on "Details", collapsed
+        # each time the tab opens (not a sticky setting).
+        self.details_button = QToolButton()
+        self.details_button.setText("Details")
+        self.details_button.setCheckable(True)
+        self.details_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.details_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.details_button.setAutoRaise(True)
+        preview_layout.addWidget(self.details_button)
         self.preview_list = QListWidget()
         self.preview_list.setMinimumHeight(220)
+        self.preview_list.setVisible(False)
         preview_layout.addWidget(self.preview_list)
+        self.details_button.toggled.connect(self._show_details)
         layout.addWidget(preview_box)
 
         fonts_box = QGroupBox("Fonts")
@@ -555,6 +568,12 @@ class AfterEffectsSettingsWidget(QWidget):
         self._loading = False
         self._update_preview()
         self._report_validity()
+
+    def _show_details(self, shown: bool) -> None:
+        self.preview_list.setVisible(shown)
+        self.details_button.setArrowType(
+            Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
+        )
 
     def _update_preview(self, *_: object) -> None:
         if self._loading:

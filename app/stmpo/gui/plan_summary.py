@@ -9,6 +9,8 @@ project measured (measured.py), and say so.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -31,10 +33,37 @@ class ProcessBar:
     launch_s: float
     startup_s: float
     finish_s: float
+    #: The first and last frame the process writes (the worker's own split), and its
+    #: CPUs when the plan pins it ("" otherwise): the bar's label and tooltip.
+    first: int = 0
+    last: int = 0
+    cpus: str = ""
 
     @property
     def render_start_s(self) -> float:
         return self.launch_s + self.startup_s
+
+    @property
+    def range_text(self) -> str:
+        """`0-12 (13)`: the frames written and how many (fewer than last-first+1 with
+        a frame step)."""
+        span = f"{self.first}-{self.last}" if self.last != self.first else str(self.first)
+        return f"{span} ({self.frames})"
+
+    @property
+    def tooltip(self) -> str:
+        lines = [
+            f"Process c{self.child + 1}",
+            f"Frames {self.range_text}",
+        ]
+        if self.cpus:
+            lines.append(f"CPUs {self.cpus}")
+        lines += [
+            f"Launch at {duration_text(self.launch_s)}",
+            f"Startup ends at {duration_text(self.render_start_s)}",
+            f"Expected finish at {duration_text(self.finish_s)}",
+        ]
+        return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -94,6 +123,49 @@ def duration_text(seconds: float) -> str:
     return f"{secs} s"
 
 
+#: Tick steps of the picture's time axis: 1, 2 and 5 times a power of ten seconds.
+NICE_MANTISSAS = (1, 2, 5)
+
+
+def tick_step(span_s: float, max_ticks: int = 8) -> float:
+    """The smallest 1/2/5 x 10^k seconds step that puts at most `max_ticks` ticks
+    (0 included) on `span_s`; since neighbouring steps differ by 2.5x at most, that
+    is also at least `max_ticks` / 2.5 ticks (4 of 8)."""
+    if span_s <= 0 or max_ticks < 2:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(span_s / (max_ticks - 1)))
+    while True:
+        for mantissa in NICE_MANTISSAS:
+            step = mantissa * power
+            if math.floor(span_s / step + 1e-9) + 1 <= max_ticks:
+                return step
+        power *= 10.0
+
+
+def time_ticks(span_s: float, max_ticks: int = 8) -> list[float]:
+    """The axis' tick values from 0 to at most `span_s` (the expected finish)."""
+    step = tick_step(span_s, max_ticks)
+    count = math.floor(span_s / step + 1e-9) if span_s > 0 else 0
+    return [round(i * step, 6) for i in range(count + 1)]
+
+
+def tick_text(seconds: float) -> str:
+    """A tick label: `0`, `500 ms`, `20 s`, `2 min`, `8 min 20 s`, `1 h`, `2 h 47 min`
+    (duration_text without the zero parts, which would crowd the axis)."""
+    if seconds <= 0:
+        return "0"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    whole = round(seconds)
+    if whole >= 3600:  # to the nearest minute
+        hours, minutes = divmod(round(seconds / 60), 60)
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    minutes, secs = divmod(whole, 60)
+    if minutes:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    return f"{secs} s"
+
+
 def spawn_delay(values: Mapping[str, str]) -> float:
     """The worker starts its processes this many seconds apart (SpawnDelay)."""
     return max(0.0, parameter_number(values, "SpawnDelay"))
@@ -107,6 +179,9 @@ def task_timeline(
     bars = []
     for child, frames in enumerate(task.child_frames):
         launch = child * delay_s
+        first, last = (
+            task.child_ranges[child] if child < len(task.child_ranges) else (task.first, task.last)
+        )
         bars.append(
             ProcessBar(
                 child=child,
@@ -114,6 +189,9 @@ def task_timeline(
                 launch_s=launch,
                 startup_s=startup_s,
                 finish_s=launch + startup_s + frames * seconds_per_frame,
+                first=first,
+                last=last,
+                cpus=task.child_cpus[child] if child < len(task.child_cpus) else "",
             )
         )
     return TaskTimeline(task.first, task.last, tuple(bars))
@@ -145,6 +223,16 @@ def job_summary(
     )
 
 
+def unnamed(warning: str) -> str:
+    """A bundle warning without its `item N: ` prefix (the CLI's wording, one source),
+    for a line that already names the item."""
+    return ITEM_PREFIX.sub("", warning, count=1)
+
+
+#: How the bundle's warnings name their item (selection.item_chunks).
+ITEM_PREFIX = re.compile(r"^item \d+: ")
+
+
 def plan_warnings(
     previews: Sequence[ItemPreview],
     seconds_per_frame: float,
@@ -163,11 +251,16 @@ def plan_warnings(
     lines: list[str] = []
     for preview in previews:
         name = f"Item {preview.rq_index} \u201c{preview.comp}\u201d"
-        if preview.chunk_warning:
-            lines.append(f"{name} cannot be chunked: {preview.chunk_warning}")
-        first = preview.first_task
-        if first.limited_by == "movie" and preview.frames > 1:
-            lines.append(f"{name}: a movie output keeps all {preview.frames} frames on one process")
+        movie = preview.first_task.limited_by == "movie" and preview.frames > 1
+        if movie:  # says both: one process, and one task when ChunkSize asked for more
+            unsplit = " (ChunkSize cannot cut it into tasks)" if preview.chunk_warning else ""
+            lines.append(
+                f"{name}: a movie output keeps all {preview.frames} frames on one process{unsplit}"
+            )
+        elif preview.chunk_warning and len(preview.tasks) == 1:
+            lines.append(f"{name} cannot be chunked: {unnamed(preview.chunk_warning)}")
+        elif preview.chunk_warning:  # cut, but in larger chunks than asked
+            lines.append(f"{name}: {unnamed(preview.chunk_warning)}")
         short = [
             (number, task)
             for number, task in enumerate(preview.tasks, 1)

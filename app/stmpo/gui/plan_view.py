@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QRectF, QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QColor, QHelpEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QPushButton,
     QSizePolicy,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -35,25 +36,43 @@ from stmpo.gui.plan_summary import (
     job_summary,
     plan_warnings,
     task_timeline,
+    tick_text,
+    time_ticks,
 )
 from stmpo.gui.preview import ItemPreview
 
-#: Colours by state: a process starting (launch + project open), rendering its frames.
+#: Colours by state: a process starting (launch + project open, lavender), rendering
+#: its frames (blue).
 STARTUP_COLOUR = QColor(185, 185, 215)
 RENDER_COLOUR = QColor(60, 130, 200)
 #: A process kept to one by the plan (movie / numbering), so the artist sees why.
 SINGLE_COLOUR = QColor(220, 140, 40)
+#: The expected finish line and the time axis.
+FINISH_COLOUR = QColor(200, 40, 40)
+AXIS_COLOUR = QColor(90, 90, 90)
 ROW_HEIGHT = 14
 ROW_GAP = 4
 LABEL_WIDTH = 48
 MARGIN = 4
+#: The axis line with its tick marks, then a row of tick labels.
+TICK_LENGTH = 4
+AXIS_HEIGHT = TICK_LENGTH + ROW_HEIGHT
+#: At most this many ticks (0 included); tick_step makes it at least 4.
+MAX_TICKS = 8
 #: Rows drawn per task; more processes than this are counted in the caption.
 MAX_ROWS = 64
+#: Plan warning lines shown without scrolling.
+WARNING_ROWS_SHOWN = 4
+ELLIPSIS = "\u2026"
+#: Space kept around a bar's frame range text.
+TEXT_PAD = 3
 
 
 class FanoutPicture(QWidget):
-    """One row per process of one task: a grey startup segment, then a bar as long as
-    its frames take, on one time axis that ends at the task's expected finish."""
+    """One row per process of one task: a lavender startup segment, then a bar as long
+    as its frames take, labelled with its frame range, over a time axis in nice steps
+    with the task's expected finish marked. Hovering a row tells its process, frames,
+    CPUs and times (the tooltip), since a narrow bar cannot hold them."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,7 +83,9 @@ class FanoutPicture(QWidget):
         self._resize_for(0)
 
     def _resize_for(self, rows: int) -> None:
-        self.setFixedHeight(2 * MARGIN + max(1, rows) * (ROW_HEIGHT + ROW_GAP) + ROW_HEIGHT)
+        self.setFixedHeight(
+            2 * MARGIN + max(1, rows) * (ROW_HEIGHT + ROW_GAP) + AXIS_HEIGHT + ROW_HEIGHT
+        )
 
     def show_timeline(self, timeline: TaskTimeline | None, single: bool = False) -> None:
         self.timeline = timeline
@@ -72,54 +93,151 @@ class FanoutPicture(QWidget):
         self._resize_for(len(timeline.bars[:MAX_ROWS]) if timeline else 0)
         self.update()
 
+    def _scale(self) -> float:
+        finish = self.timeline.finish_s if self.timeline else 0.0
+        return max(1.0, self.width() - LABEL_WIDTH - 2 * MARGIN) / (finish or 1.0)
+
+    def _x(self, seconds: float) -> float:
+        return LABEL_WIDTH + MARGIN + seconds * self._scale()
+
+    def _rows(self) -> int:
+        return len(self.timeline.bars[:MAX_ROWS]) if self.timeline else 0
+
     def bar_rects(self) -> list[tuple[QRectF, QRectF]]:
         """(startup, render) rectangles per drawn process, in widget pixels."""
         if self.timeline is None or not self.timeline.bars:
             return []
-        finish = self.timeline.finish_s or 1.0
-        width = max(1.0, self.width() - LABEL_WIDTH - 2 * MARGIN)
-        scale = width / finish
         rects = []
         for row, bar in enumerate(self.timeline.bars[:MAX_ROWS]):
             top = MARGIN + row * (ROW_HEIGHT + ROW_GAP)
-            x0 = LABEL_WIDTH + MARGIN + bar.launch_s * scale
-            x1 = LABEL_WIDTH + MARGIN + bar.render_start_s * scale
-            x2 = LABEL_WIDTH + MARGIN + bar.finish_s * scale
+            x0, x1, x2 = self._x(bar.launch_s), self._x(bar.render_start_s), self._x(bar.finish_s)
             rects.append(
                 (QRectF(x0, top, x1 - x0, ROW_HEIGHT), QRectF(x1, top, x2 - x1, ROW_HEIGHT))
             )
         return rects
 
+    def tooltip_at(self, pos: QPoint) -> str:
+        """The tooltip of the process row under `pos` ("" between rows and below)."""
+        if self.timeline is None:
+            return ""
+        for bar, (startup, _) in zip(self.timeline.bars[:MAX_ROWS], self.bar_rects(), strict=True):
+            if startup.top() <= pos.y() < startup.bottom():
+                return bar.tooltip
+        return ""
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            text = self.tooltip_at(event.pos())
+            if text:
+                QToolTip.showText(event.globalPos(), text, self)
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().event(event)
+
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         try:
-            painter.fillRect(self.rect(), QColor(255, 255, 255))
-            if self.timeline is None:
-                return
-            render = SINGLE_COLOUR if self.single else RENDER_COLOUR
-            for row, (startup, frames) in enumerate(self.bar_rects()):
-                painter.fillRect(startup, STARTUP_COLOUR)
-                painter.fillRect(frames, render)
-                painter.setPen(QColor(0, 0, 0))
-                painter.drawText(
-                    QRectF(MARGIN, startup.top(), LABEL_WIDTH, ROW_HEIGHT),
-                    int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                    f"c{row + 1}",
-                )
-            rows = len(self.timeline.bars[:MAX_ROWS])
-            top = MARGIN + rows * (ROW_HEIGHT + ROW_GAP)
-            more = len(self.timeline.bars) - rows
-            caption = f"expected finish {duration_text(self.timeline.finish_s)}"
-            if more > 0:
-                caption += f" ({more} more processes not drawn)"
-            painter.setPen(QColor(0, 0, 0))
-            painter.drawText(
-                QRectF(LABEL_WIDTH, top, self.width() - LABEL_WIDTH - MARGIN, ROW_HEIGHT),
-                int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                caption,
-            )
+            self.paint(painter)
         finally:
             painter.end()
+
+    def paint(self, painter: QPainter) -> None:
+        """Everything drawn, on any painter (tests record what it writes)."""
+        painter.fillRect(self.rect(), QColor(255, 255, 255))
+        if self.timeline is None:
+            return
+        render = SINGLE_COLOUR if self.single else RENDER_COLOUR
+        for row, (bar, (startup, frames)) in enumerate(
+            zip(self.timeline.bars[:MAX_ROWS], self.bar_rects(), strict=True)
+        ):
+            painter.fillRect(startup, STARTUP_COLOUR)
+            painter.fillRect(frames, render)
+            painter.setPen(QColor(0, 0, 0))
+            painter.drawText(
+                QRectF(MARGIN, startup.top(), LABEL_WIDTH, ROW_HEIGHT),
+                int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+                f"c{row + 1}",
+            )
+            self._paint_range(painter, bar.range_text, startup, frames)
+        rows = self._rows()
+        axis_y = MARGIN + rows * (ROW_HEIGHT + ROW_GAP)
+        self._paint_axis(painter, axis_y)
+        finish_x = self._x(self.timeline.finish_s)
+        pen = QPen(FINISH_COLOUR)
+        pen.setStyle(Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.drawLine(QPointF(finish_x - 1, MARGIN), QPointF(finish_x - 1, axis_y))
+        more = len(self.timeline.bars) - rows
+        caption = f"expected finish {duration_text(self.timeline.finish_s)}"
+        if more > 0:
+            caption += f" ({more} more processes not drawn)"
+        painter.setPen(QColor(0, 0, 0))
+        painter.drawText(
+            QRectF(
+                LABEL_WIDTH,
+                axis_y + AXIS_HEIGHT,
+                self.width() - LABEL_WIDTH - MARGIN,
+                ROW_HEIGHT,
+            ),
+            int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+            caption,
+        )
+
+    def _paint_range(self, painter: QPainter, text: str, startup: QRectF, frames: QRectF) -> None:
+        """The frame range inside its bar when it fits, else beside it when the row
+        has room, else at the end of the startup segment just before the bar, else
+        elided inside the bar (the tooltip has it whole)."""
+        metrics = painter.fontMetrics()
+        wide = metrics.horizontalAdvance(text)
+        centred = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        if wide + 2 * TEXT_PAD <= frames.width():
+            painter.setPen(QColor(255, 255, 255))
+            painter.drawText(frames.adjusted(TEXT_PAD, 0, 0, 0), centred, text)
+            return
+        room = self.width() - MARGIN - frames.right() - TEXT_PAD
+        if wide <= room:
+            painter.setPen(QColor(0, 0, 0))
+            beside = QRectF(frames.right() + TEXT_PAD, frames.top(), room, frames.height())
+            painter.drawText(beside, centred, text)
+            return
+        if wide + 2 * TEXT_PAD <= startup.width():  # at the end of its startup segment
+            painter.setPen(QColor(0, 0, 0))
+            before = startup.adjusted(0, 0, -TEXT_PAD, 0)
+            painter.drawText(
+                before, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), text
+            )
+            return
+        fit = int(frames.width()) - 2 * TEXT_PAD
+        short = metrics.elidedText(text, Qt.TextElideMode.ElideRight, fit) if fit > 0 else ""
+        if short and short != ELLIPSIS:  # an ellipsis alone says nothing: hover instead
+            painter.setPen(QColor(255, 255, 255))
+            painter.drawText(frames.adjusted(TEXT_PAD, 0, 0, 0), centred, short)
+
+    def _paint_axis(self, painter: QPainter, axis_y: float) -> None:
+        """A line under the bars with ticks at nice steps (plan_summary.time_ticks),
+        labelled where a label does not run into the previous one."""
+        assert self.timeline is not None
+        painter.setPen(AXIS_COLOUR)
+        left, right = self._x(0.0), self._x(self.timeline.finish_s)
+        painter.drawLine(QPointF(left, axis_y), QPointF(right, axis_y))
+        metrics = painter.fontMetrics()
+        free_from = float(MARGIN)
+        for value in time_ticks(self.timeline.finish_s, MAX_TICKS):
+            x = self._x(value)
+            painter.drawLine(QPointF(x, axis_y), QPointF(x, axis_y + TICK_LENGTH))
+            label = tick_text(value)
+            wide = metrics.horizontalAdvance(label) + 2 * TEXT_PAD
+            at = min(max(x - wide / 2, float(MARGIN)), self.width() - MARGIN - wide)
+            if at < free_from:
+                continue
+            painter.drawText(
+                QRectF(at, axis_y + TICK_LENGTH, wide, ROW_HEIGHT),
+                int(Qt.AlignmentFlag.AlignCenter),
+                label,
+            )
+            free_from = at + wide
 
 
 class PlanView(QWidget):
@@ -178,7 +296,7 @@ class PlanView(QWidget):
         self.picture = FanoutPicture()
         layout.addWidget(self.picture)
         self.warnings_list = QListWidget()
-        self.warnings_list.setMaximumHeight(90)
+        self.warnings_list.setWordWrap(True)
         layout.addWidget(self.warnings_list)
         self.previews: tuple[ItemPreview, ...] = ()
         #: The render queue index the artist picked for the picture (None: the first).
@@ -319,7 +437,15 @@ class PlanView(QWidget):
         ):
             self.warnings_list.addItem(line)
         self.warnings_list.setVisible(self.warnings_list.count() > 0)
+        self._fit_warnings()
         self._draw()
+
+    def _fit_warnings(self) -> None:
+        """As tall as its lines, up to WARNING_ROWS_SHOWN of them; it scrolls beyond."""
+        box = self.warnings_list
+        shown = min(box.count(), WARNING_ROWS_SHOWN)
+        rows = sum(max(box.sizeHintForRow(row), 1) for row in range(shown))
+        box.setFixedHeight(rows + 2 * box.frameWidth())
 
     def _draw(self, *_: object) -> None:
         if self._filling:

@@ -43,6 +43,10 @@ class TaskPreview:
     #: each process writes: the plan view draws and warns from these facts.
     limited_by: str = ""
     child_frames: tuple[int, ...] = ()
+    #: The first and last frame each process writes (output frames at another render
+    #: rate), and its CPUs when pinned ("0-15"), for the picture's bars and tooltips.
+    child_ranges: tuple[tuple[int, int], ...] = ()
+    child_cpus: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -194,7 +198,14 @@ def preview_task(
         children=tuple(planning.child_summaries(plan)),
         limited_by=plan.limited_by,
         child_frames=tuple(len(plan.child_frames(i)) for i in range(plan.processes)),
+        child_ranges=tuple(written_range(plan.child_frames(i)) for i in range(plan.processes)),
+        child_cpus=tuple(planning.cpu_list_text(block) for block in plan.cpu_blocks or ()),
     )
+
+
+def written_range(frames: range) -> tuple[int, int]:
+    """First and last frame of a process (its own range, every `step`-th frame)."""
+    return (frames[0], frames[-1]) if len(frames) else (frames.start, frames.start)
 
 
 def preview_item(
