@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from stmpo.errors import OutputRefused, Problem, StmpoError, writing
+from stmpo.errors import Problem, StmpoError, writing
 from stmpo.output_paths import follow_link
 
 EXAMPLE = "image_sequence.json"
@@ -99,32 +98,6 @@ def trace_stats(trace: Path, seconds: float) -> RunStats:
     return RunStats(seconds=seconds, processes=len(starts), peak=peak)
 
 
-def _prepare_out(out: Path) -> None:
-    """Clear an earlier demo: only the entries the demo writes, and only when nothing
-    else is in the folder (the folder itself, or the link to it, stays)."""
-    from stmpo.local.demo import DEMO_ENTRIES, DEMO_MARKER
-
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise OutputRefused([Problem(str(out), "exists and is not a folder")])
-    names = sorted(os.listdir(out))
-    if names and DEMO_MARKER not in names:
-        raise OutputRefused([Problem(str(out), "is not empty and not a demo folder")])
-    foreign = [name for name in names if name not in DEMO_ENTRIES]
-    if foreign:
-        shown = ", ".join(foreign[:3]) + (
-            f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
-        )
-        raise OutputRefused([Problem(str(out), f"holds files stmpo demo did not write: {shown}")])
-    for name in names:
-        entry = out / name
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry)
-        else:
-            entry.unlink()
-
-
 def _clear_frames(out: Path) -> None:
     frames = out / "frames"
     for folder in sorted(p for p in frames.rglob("*") if p.is_dir()) if frames.is_dir() else []:
@@ -136,7 +109,7 @@ def _clear_frames(out: Path) -> None:
 def run(args: argparse.Namespace) -> int:
     from stmpo.bundle import BundleSettings, build_bundle, write_bundle
     from stmpo.local.console_run import exit_status, run_with_display, summary_lines
-    from stmpo.local.demo import expected_frames, write_demo_inputs
+    from stmpo.local.demo import expected_frames, prepare_demo_folder, write_demo_inputs
     from stmpo.local.orphans import become_subreaper
     from stmpo.local.parameters import prepare_job, read_bundle
     from stmpo.locations import aerender_standin, examples_dir
@@ -147,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
         raise StmpoError([Problem("--concurrency", "must be 0 (auto) or more")])
     with writing("--out"):
         out = follow_link(args.out.absolute())
-        _prepare_out(out)
+        prepare_demo_folder(out)
         export_path, export = write_demo_inputs(examples_dir() / EXAMPLE, out)
     become_subreaper()
     say = _Say()
