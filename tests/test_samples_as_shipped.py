@@ -10,6 +10,8 @@ frames under `--out` or a fresh temporary folder)."""
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -224,3 +226,59 @@ def test_an_unused_temporary_folder_is_removed_when_the_export_cannot_be_bundled
     assert done.returncode == 2
     assert "--items: the export has no renderable item" in done.stderr
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("stmpo-standin-")] == []
+
+
+def documented_standin_commands() -> list[tuple[str, str]]:
+    """(file, command) for every `stmpo run-local ... --standin` line the READMEs give a
+    newcomer in a shell block."""
+    found = []
+    for doc in (REPO / "README.md", examples_dir() / "README.md", REPO / "docs" / "local-run.md"):
+        blocks = re.findall(r"```sh\n(.*?)```", doc.read_text(encoding="utf-8"), re.S)
+        for block in blocks:
+            for line in block.splitlines():
+                command = line.split("#", 1)[0].strip()
+                if "stmpo run-local" in command and "--standin" in command:
+                    found.append((doc.relative_to(REPO).as_posix(), command))
+    return found
+
+
+def test_the_readmes_name_the_standin_command_for_every_kind_of_sample() -> None:
+    commands = [command for _doc, command in documented_standin_commands()]
+    docs = {doc for doc, _command in documented_standin_commands()}
+    assert docs == {"README.md", "resources/examples/README.md", "docs/local-run.md"}
+    assert any("sample_project.aep" in c for c in commands)
+    assert any("edge_cases/unrenderable_items.json" in c and "--items 3" in c for c in commands)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "command",
+    sorted({command for _doc, command in documented_standin_commands()}),
+)
+def test_each_documented_standin_command_renders_on_a_fresh_clone(
+    command: str, tmp_path: Path
+) -> None:
+    """The command exactly as the README prints it (`.venv/bin/stmpo` is this Python's
+    `stmpo`), run from the clone: exit 0, frames where it says, the clone untouched."""
+    words = shlex.split(command)
+    assert words[0] in {".venv/bin/stmpo", "stmpo"}, command
+    args = words[1:]
+    if "--out" in args:  # a folder outside the temp dir would outlive the test
+        args[args.index("--out") + 1] = str(tmp_path / "out")
+    before = repo_status()
+    done = subprocess.run(
+        [sys.executable, "-m", "stmpo", *args],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+        cwd=REPO,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    shown = re.search(r"frames in (\S+)", done.stderr)
+    assert shown is not None, done.stderr[-3000:]
+    frames = Path(shown.group(1))
+    assert frames.is_relative_to(tmp_path)
+    assert [p for p in frames.rglob("*") if p.is_file() and ".stmpo" not in p.parts] != []
+    assert repo_status() == before
