@@ -78,6 +78,7 @@ def assert_rendered(
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "succeeded" in done.stdout + done.stderr
     assert f"frames in {out / 'frames'}" in done.stderr
+    assert "hint:" not in done.stderr
     picked = [int(i) for i in items.split(",")] if items else None
     frames = expected_frames(load_export(out / "export.json"), picked)
     assert all(f.is_relative_to(out / "frames") for f in frames)
@@ -282,3 +283,26 @@ def test_each_documented_standin_command_renders_on_a_fresh_clone(
     assert frames.is_relative_to(tmp_path)
     assert [p for p in frames.rglob("*") if p.is_file() and ".stmpo" not in p.parts] != []
     assert repo_status() == before
+
+
+def test_a_sample_without_aerender_ends_with_the_standin_hint(tmp_path: Path) -> None:
+    """What a newcomer types first (no --standin, no After Effects): the run fails at
+    preflight, and its last line says the project is not here and gives the command."""
+    env = {k: v for k, v in os.environ.items() if k not in {"AERENDER_PATH", "AERENDER_EXECUTABLE"}}
+    env["PATH"] = os.path.dirname(sys.executable)  # no aerender on it
+    done = subprocess.run(
+        [sys.executable, "-m", "stmpo", "run-local", SAMPLE_ARG],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=REPO,
+        env={**env, "TMPDIR": str(tmp_path)},
+    )
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "aerender not found" in done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        "stmpo run-local: hint: the project /projects/spot/spot_v012.aep is not on this "
+        "computer; to try the export without After Effects, render it with the aerender "
+        f"stand-in: stmpo run-local {SAMPLE_ARG} --standin"
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import shutil
 import sys
 import tempfile
@@ -70,8 +71,9 @@ def bundle_export(
     frames: Mapping[int, tuple[int, int, int]],
     parameters: Mapping[str, str],
     out: Path,
-) -> tuple[Path, tuple[str, ...]]:
-    """Build and write a validated bundle from an export or .aep; returns (dir, warnings).
+) -> tuple[Path, tuple[str, ...], str]:
+    """Build and write a validated bundle from an export or .aep; returns (dir, warnings,
+    the project path the export names).
 
     `-p` values go to the builder too, because some (ChunkSize) shape the tasks and are
     baked in when the bundle is built.
@@ -82,7 +84,7 @@ def bundle_export(
     export = load_any(export_path)
     settings = BundleSettings(items=items, frame_overrides=frames, parameters=dict(parameters))
     built = build_bundle(export, settings)
-    return Path(write_bundle(built, out)), tuple(built.warnings)
+    return Path(write_bundle(built, out)), tuple(built.warnings), export.project.path
 
 
 #: The first line of every log `--log` writes: what lets a later run replace it, and
@@ -122,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
         raise StmpoError(problems)
     cleanup: Callable[[], None] = lambda: None  # noqa: E731
     standin_out: Path | None = None
+    missing_project: str | None = None
     if source.is_dir():
         if args.items is not None or args.frames:
             raise StmpoError([Problem("--items/--frames", "only apply to an export input")])
@@ -139,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.keep_session_dir:
             cleanup = lambda: shutil.rmtree(workdir, ignore_errors=True)  # noqa: E731
         try:
-            bundle_dir, warnings = bundle_export(
+            bundle_dir, warnings, project = bundle_export(
                 source, items, frames, overrides, workdir / "bundle"
             )
         except BaseException:
@@ -150,6 +153,8 @@ def run(args: argparse.Namespace) -> int:
         for warning in warnings:
             print(text_line(f"stmpo run-local: warning: {warning}"), file=sys.stderr)
         print(f"stmpo run-local: built bundle {bundle_dir}", file=sys.stderr)
+        if standin_out is None and not os.path.exists(project):
+            missing_project = project
         if standin_out is not None:
             print(
                 text_line(
@@ -167,6 +172,10 @@ def run(args: argparse.Namespace) -> int:
         cleanup()
     if standin_out is not None:
         print(text_line(f"stmpo run-local: frames in {standin_out / 'frames'}"), file=sys.stderr)
+    if status != 0 and missing_project is not None:
+        from stmpo.local.standin import standin_hint
+
+        print(text_line(standin_hint(args.input, missing_project)), file=sys.stderr)
     return status
 
 

@@ -12,6 +12,7 @@ user's project folder, and an existing folder is cleared only under the demo's r
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import sys
 import tempfile
@@ -85,3 +86,14 @@ def prepare_standin_export(source: Path, out: Path | None) -> tuple[Path, Path]:
             shutil.rmtree(folder, ignore_errors=True)
         raise
     return export_path, folder
+
+
+def standin_hint(input_arg: str, project: str) -> str:
+    """The line a failed run of an export whose project is not here ends with: a
+    newcomer trying a shipped sample has neither After Effects nor that project, and the
+    way to see it render is one flag away."""
+    return (
+        f"stmpo run-local: hint: the project {project} is not on this computer; to try the "
+        f"export without After Effects, render it with the aerender stand-in: "
+        f"stmpo run-local {shlex.quote(input_arg)} --standin"
+    )
