@@ -306,3 +306,56 @@ def test_a_sample_without_aerender_ends_with_the_standin_hint(tmp_path: Path) ->
         "computer; to try the export without After Effects, render it with the aerender "
         f"stand-in: stmpo run-local {SAMPLE_ARG} --standin"
     )
+
+
+def test_demo_takes_any_sample_the_aep_included(tmp_path: Path) -> None:
+    out = tmp_path / "demo-out"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stmpo",
+            "demo",
+            "resources/examples/sample_project.aep",
+            "--out",
+            str(out),
+            "--no-baseline",
+            "--frame-sec",
+            "0",
+            "--startup-sec",
+            "0.1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+        cwd=REPO,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "(from resources/examples/sample_project.aep)" in done.stdout
+    from stmpo.export.loader import load_export
+    from stmpo.local.demo import expected_frames
+
+    frames = expected_frames(load_export(out / "export.json"))
+    assert len(frames) == 75  # two comps, 50 + 25 TIFF frames
+    assert [f for f in frames if not f.is_file()] == []
+    assert "frames   75 of 75" in done.stdout
+
+
+def test_demo_refuses_a_sample_with_nothing_preselected_before_writing(tmp_path: Path) -> None:
+    out = tmp_path / "demo-out"
+    edge = "resources/examples/edge_cases/unrenderable_items.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "stmpo", "demo", edge, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=REPO,
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"stmpo demo: {edge}: has no preselected item for the demo to render; pick items "
+        f"with stmpo run-local {edge} --standin --items N"
+    ]
+    assert not out.exists()

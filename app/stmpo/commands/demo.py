@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 import time
 from collections.abc import Mapping
@@ -23,11 +24,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         help="render the sample project with the aerender stand-in: export, bundle, "
         "validation, local session, STMPO fan-out",
         description=(
-            "Renders resources/examples/image_sequence.json with the aerender stand-in "
+            "Renders resources/examples/image_sequence.json (or EXPORT) with the aerender stand-in "
             "through the whole product: export, job bundle, OpenJD validation, a local "
             "openjd-sessions session and the STMPO worker fanning the frames out over "
             "several processes; then once more with one process, to compare."
         ),
+    )
+    p.add_argument(
+        "export",
+        nargs="?",
+        type=Path,
+        metavar="EXPORT",
+        help="the export JSON or saved .aep to render (default: "
+        f"resources/examples/{EXAMPLE}); any shipped sample works",
     )
     p.add_argument(
         "--out", type=Path, default=Path("demo-out"), help="demo folder (default ./demo-out)"
@@ -118,14 +127,16 @@ def run(args: argparse.Namespace) -> int:
         raise StmpoError([Problem("--frame-sec/--startup-sec", "cannot be negative")])
     if args.concurrency < 0:
         raise StmpoError([Problem("--concurrency", "must be 0 (auto) or more")])
+    source: Path = args.export if args.export is not None else examples_dir() / EXAMPLE
+    _check_renderable(source)
     with writing("--out"):
         out = follow_link(args.out.absolute())
         prepare_demo_folder(out)
-        export_path, export = write_demo_inputs(examples_dir() / EXAMPLE, out)
+        export_path, export = write_demo_inputs(source, out)
     become_subreaper()
     say = _Say()
 
-    say(f"export   {export_path}  (from resources/examples/{EXAMPLE})")
+    say(f"export   {export_path}  (from {source})")
     parameters = {
         "AerenderPath": str(aerender_standin()),
         "Python": sys.executable,
@@ -186,6 +197,24 @@ def run(args: argparse.Namespace) -> int:
         say(f"MISSING  {len(missing)} frames, first: {missing[0]}")
         return 1
     return 0
+
+
+def _check_renderable(source: Path) -> None:
+    """The demo renders the export's preselected items and has no `--items`: an export
+    with none (the `edge_cases/` sample) is refused before anything is written, with the
+    command that can pick them."""
+    from stmpo.export.sources import load_any
+
+    if not load_any(source).renderable_items:
+        raise StmpoError(
+            [
+                Problem(
+                    str(source),
+                    "has no preselected item for the demo to render; pick items with "
+                    f"stmpo run-local {shlex.quote(str(source))} --standin --items N",
+                )
+            ]
+        )
 
 
 def _processes(stats: RunStats) -> str:
