@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
+import shlex
 import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from stmpo.errors import OutputRefused, Problem, StmpoError, writing
+from stmpo.errors import Problem, StmpoError, writing
 from stmpo.output_paths import follow_link
 
 EXAMPLE = "image_sequence.json"
@@ -24,11 +24,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         help="render the sample project with the aerender stand-in: export, bundle, "
         "validation, local session, STMPO fan-out",
         description=(
-            "Renders resources/examples/image_sequence.json with the aerender stand-in "
+            "Renders resources/examples/image_sequence.json (or EXPORT) with the aerender stand-in "
             "through the whole product: export, job bundle, OpenJD validation, a local "
             "openjd-sessions session and the STMPO worker fanning the frames out over "
             "several processes; then once more with one process, to compare."
         ),
+    )
+    p.add_argument(
+        "export",
+        nargs="?",
+        type=Path,
+        metavar="EXPORT",
+        help="the export JSON or saved .aep to render (default: "
+        f"resources/examples/{EXAMPLE}); any shipped sample works",
     )
     p.add_argument(
         "--out", type=Path, default=Path("demo-out"), help="demo folder (default ./demo-out)"
@@ -99,32 +107,6 @@ def trace_stats(trace: Path, seconds: float) -> RunStats:
     return RunStats(seconds=seconds, processes=len(starts), peak=peak)
 
 
-def _prepare_out(out: Path) -> None:
-    """Clear an earlier demo: only the entries the demo writes, and only when nothing
-    else is in the folder (the folder itself, or the link to it, stays)."""
-    from stmpo.local.demo import DEMO_ENTRIES, DEMO_MARKER
-
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise OutputRefused([Problem(str(out), "exists and is not a folder")])
-    names = sorted(os.listdir(out))
-    if names and DEMO_MARKER not in names:
-        raise OutputRefused([Problem(str(out), "is not empty and not a demo folder")])
-    foreign = [name for name in names if name not in DEMO_ENTRIES]
-    if foreign:
-        shown = ", ".join(foreign[:3]) + (
-            f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
-        )
-        raise OutputRefused([Problem(str(out), f"holds files stmpo demo did not write: {shown}")])
-    for name in names:
-        entry = out / name
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry)
-        else:
-            entry.unlink()
-
-
 def _clear_frames(out: Path) -> None:
     frames = out / "frames"
     for folder in sorted(p for p in frames.rglob("*") if p.is_dir()) if frames.is_dir() else []:
@@ -136,7 +118,7 @@ def _clear_frames(out: Path) -> None:
 def run(args: argparse.Namespace) -> int:
     from stmpo.bundle import BundleSettings, build_bundle, write_bundle
     from stmpo.local.console_run import exit_status, run_with_display, summary_lines
-    from stmpo.local.demo import expected_frames, write_demo_inputs
+    from stmpo.local.demo import expected_frames, prepare_demo_folder, write_demo_inputs
     from stmpo.local.orphans import become_subreaper
     from stmpo.local.parameters import prepare_job, read_bundle
     from stmpo.locations import aerender_standin, examples_dir
@@ -145,14 +127,16 @@ def run(args: argparse.Namespace) -> int:
         raise StmpoError([Problem("--frame-sec/--startup-sec", "cannot be negative")])
     if args.concurrency < 0:
         raise StmpoError([Problem("--concurrency", "must be 0 (auto) or more")])
+    source: Path = args.export if args.export is not None else examples_dir() / EXAMPLE
+    _check_renderable(source)
     with writing("--out"):
         out = follow_link(args.out.absolute())
-        _prepare_out(out)
-        export_path, export = write_demo_inputs(examples_dir() / EXAMPLE, out)
+        prepare_demo_folder(out)
+        export_path, export = write_demo_inputs(source, out)
     become_subreaper()
     say = _Say()
 
-    say(f"export   {export_path}  (from resources/examples/{EXAMPLE})")
+    say(f"export   {export_path}  (from {source})")
     parameters = {
         "AerenderPath": str(aerender_standin()),
         "Python": sys.executable,
@@ -213,6 +197,24 @@ def run(args: argparse.Namespace) -> int:
         say(f"MISSING  {len(missing)} frames, first: {missing[0]}")
         return 1
     return 0
+
+
+def _check_renderable(source: Path) -> None:
+    """The demo renders the export's preselected items and has no `--items`: an export
+    with none (the `edge_cases/` sample) is refused before anything is written, with the
+    command that can pick them."""
+    from stmpo.export.sources import load_any
+
+    if not load_any(source).renderable_items:
+        raise StmpoError(
+            [
+                Problem(
+                    str(source),
+                    "has no preselected item for the demo to render; pick items with "
+                    f"stmpo run-local {shlex.quote(str(source))} --standin --items N",
+                )
+            ]
+        )
 
 
 def _processes(stats: RunStats) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import shutil
 import sys
 import tempfile
@@ -33,6 +34,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         scope="with an export: ",
     )
     p.add_argument(
+        "--standin",
+        action="store_true",
+        help="with an export: render with the repository's aerender stand-in instead of "
+        "After Effects (resources/aerender_standin.py); the export is re-pointed at a "
+        "placeholder project and its frames go under --out (default: a fresh temporary "
+        "folder, printed); sets the AerenderPath and Python parameters",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="with --standin: the folder for the re-pointed export and the frames "
+        "(new, empty, or an earlier one of stmpo demo/--standin)",
+    )
+    p.add_argument(
         "--log",
         type=Path,
         metavar="FILE",
@@ -55,8 +71,9 @@ def bundle_export(
     frames: Mapping[int, tuple[int, int, int]],
     parameters: Mapping[str, str],
     out: Path,
-) -> tuple[Path, tuple[str, ...]]:
-    """Build and write a validated bundle from an export or .aep; returns (dir, warnings).
+) -> tuple[Path, tuple[str, ...], str]:
+    """Build and write a validated bundle from an export or .aep; returns (dir, warnings,
+    the project path the export names).
 
     `-p` values go to the builder too, because some (ChunkSize) shape the tasks and are
     baked in when the bundle is built.
@@ -67,7 +84,7 @@ def bundle_export(
     export = load_any(export_path)
     settings = BundleSettings(items=items, frame_overrides=frames, parameters=dict(parameters))
     built = build_bundle(export, settings)
-    return Path(write_bundle(built, out)), tuple(built.warnings)
+    return Path(write_bundle(built, out)), tuple(built.warnings), export.project.path
 
 
 #: The first line of every log `--log` writes: what lets a later run replace it, and
@@ -96,10 +113,18 @@ def _open_log(path: Path | None) -> contextlib.AbstractContextManager[TextIO]:
 def run(args: argparse.Namespace) -> int:
     from stmpo.cli_args import parse_assignments
     from stmpo.local.orphans import become_subreaper
+    from stmpo.local.standin import argument_problems
 
     overrides = parse_assignments(args.parameter)
     source = Path(args.input)
+    problems = argument_problems(
+        standin=args.standin, out=args.out, bundle_input=source.is_dir(), overrides=overrides
+    )
+    if problems:
+        raise StmpoError(problems)
     cleanup: Callable[[], None] = lambda: None  # noqa: E731
+    standin_out: Path | None = None
+    missing_project: str | None = None
     if source.is_dir():
         if args.items is not None or args.frames:
             raise StmpoError([Problem("--items/--frames", "only apply to an export input")])
@@ -108,26 +133,50 @@ def run(args: argparse.Namespace) -> int:
         from stmpo.cli_args import parse_frames, parse_items
 
         items, frames = parse_items(args.items), parse_frames(args.frames)
+        if args.standin:
+            from stmpo.local.standin import prepare_standin_export, standin_parameters
+
+            source, standin_out = prepare_standin_export(source, args.out)
+            overrides = {**overrides, **standin_parameters()}
         workdir = Path(tempfile.mkdtemp(prefix="stmpo-run-local-bundle-"))
         if not args.keep_session_dir:
             cleanup = lambda: shutil.rmtree(workdir, ignore_errors=True)  # noqa: E731
         try:
-            bundle_dir, warnings = bundle_export(
+            bundle_dir, warnings, project = bundle_export(
                 source, items, frames, overrides, workdir / "bundle"
             )
         except BaseException:
             cleanup()
+            if standin_out is not None and args.out is None:  # our fresh folder, unused
+                shutil.rmtree(standin_out, ignore_errors=True)
             raise
         for warning in warnings:
             print(text_line(f"stmpo run-local: warning: {warning}"), file=sys.stderr)
         print(f"stmpo run-local: built bundle {bundle_dir}", file=sys.stderr)
+        if standin_out is None and not os.path.exists(project):
+            missing_project = project
+        if standin_out is not None:
+            print(
+                text_line(
+                    "stmpo run-local: --standin: rendering with the aerender stand-in; "
+                    f"frames go under {standin_out / 'frames'}"
+                ),
+                file=sys.stderr,
+            )
     else:
         raise StmpoError([Problem(str(source), "no such bundle directory or export file")])
     try:
         become_subreaper()
-        return _run_bundle_dir(bundle_dir, overrides, args)
+        status = _run_bundle_dir(bundle_dir, overrides, args)
     finally:
         cleanup()
+    if standin_out is not None:
+        print(text_line(f"stmpo run-local: frames in {standin_out / 'frames'}"), file=sys.stderr)
+    if status != 0 and missing_project is not None:
+        from stmpo.local.standin import standin_hint
+
+        print(text_line(standin_hint(args.input, missing_project)), file=sys.stderr)
+    return status
 
 
 def _run_bundle_dir(
