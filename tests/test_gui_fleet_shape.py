@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from deadline_server import DeadlineServer, Fleet, LocalAws
+from gui_helpers import settings_of_tab
 from stmpo.locations import examples_dir
 from test_gui_submit_wire import farm_home  # noqa: F401 (a fixture used below)
 
@@ -258,14 +259,6 @@ def test_a_linux_fleet_on_the_queue_does_not_shape_the_preview(
         state.queue.fleet_associations.clear()
 
 
-def typed_settings(tab: Any) -> Any:
-    from stmpo.gui.settings import AfterEffectsSettings
-
-    settings = AfterEffectsSettings()
-    tab.update_settings(settings)
-    return settings
-
-
 def test_a_fleet_lends_its_shape_but_the_typed_one_sticks(
     qtbot: Any,
     make_dialog: Callable[[Path], Any],
@@ -288,10 +281,10 @@ def test_a_fleet_lends_its_shape_but_the_typed_one_sticks(
     with qtbot.waitSignal(tab.fleet_shape.looked_up, timeout=30_000):
         tab.fleet_shape.button.click()
     assert (tab.preview_cpus.value(), tab.preview_ram.value()) == (16, 64.0)
-    saved = typed_settings(tab)
+    saved = settings_of_tab(tab)
     assert (saved.preview_cpus, saved.preview_ram_gb) == (256, 1024.0)
     tab.preview_cpus.setValue(24)  # typed after the fleet answered: now it is the artist's
-    saved = typed_settings(tab)
+    saved = settings_of_tab(tab)
     assert (saved.preview_cpus, saved.preview_ram_gb) == (24, 64.0)
 
     server.state.on_request = lambda _operation: time.sleep(0.3)  # a slow farm
@@ -303,4 +296,4 @@ def test_a_fleet_lends_its_shape_but_the_typed_one_sticks(
         server.state.on_request = None
     assert tab.preview_cpus.value() == 40
     assert "not applied: you typed a shape meanwhile" in tab.fleet_shape.note.text()
-    assert typed_settings(tab).preview_cpus == 40
+    assert settings_of_tab(tab).preview_cpus == 40

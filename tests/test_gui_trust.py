@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gui_helpers import answer_next_message_box, settings_of_tab
 from submit_samples import make_export
 
 pytestmark = pytest.mark.gui
@@ -36,9 +37,7 @@ def wheel(widget: Any, notches: int = 1) -> None:
 
 
 def settings_of(dialog: Any) -> Any:
-    settings = dialog.job_settings_type()
-    dialog.job_settings.update_settings(settings)
-    return settings
+    return settings_of_tab(dialog.job_settings)
 
 
 def test_the_wheel_scrolls_the_tab_and_changes_no_control_without_focus(
@@ -170,8 +169,6 @@ def test_the_tab_shows_every_warning_the_cli_gives_for_the_export(
 def test_a_bad_frame_override_blocks_save_bundle_as_with_the_reason(
     make_dialog: Callable[[Path], Any], tmp_path: Path, qtbot: Any
 ) -> None:
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QMessageBox
 
     dialog = make_dialog(make_export(tmp_path, "frames", items=2, footage_frames=1, font=False))
     tab = dialog.job_settings
@@ -181,20 +178,12 @@ def test_a_bad_frame_override_blocks_save_bundle_as_with_the_reason(
     assert "frames of item 1" in dialog.export_bundle_button.toolTip()
 
     seen: list[str] = []
-
-    def answer() -> None:
-        modal = QApplication.activeModalWidget()
-        if modal is None:
-            QTimer.singleShot(50, answer)
-            return
-        seen.append(modal.text() if isinstance(modal, QMessageBox) else type(modal).__name__)
-        modal.close()
-
-    QTimer.singleShot(50, answer)
+    answer_next_message_box(seen)
     dialog.on_export_bundle()  # as a click that raced the button's state
     qtbot.waitUntil(lambda: bool(seen))
     (said,) = seen
-    assert said.startswith("The bundle was not saved") and "frames of item 1" in said
+    assert said.startswith("Save bundle as: The bundle was not saved"), said
+    assert "frames of item 1" in said
     # and a fixed override unblocks it
     tab.queue_table.item(0, 2).setText("0-4")
     assert dialog.export_bundle_button.isEnabled(), dialog.export_bundle_button.toolTip()
@@ -205,8 +194,6 @@ def test_a_submit_that_raises_outside_the_library_s_own_handling_shows_an_error_
 ) -> None:
     """The library reads the queue-parameter widgets before its own `try`: what they raise
     (as dead widgets did, issue 13) must reach the artist, not only stderr."""
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QMessageBox
 
     dialog = make_dialog(make_export(tmp_path, "raise", footage_frames=1, font=False))
     deleted = "Internal C++ object (PySide6.QtWidgets.QLineEdit) already deleted."
@@ -216,16 +203,7 @@ def test_a_submit_that_raises_outside_the_library_s_own_handling_shows_an_error_
 
     dialog.shared_job_settings.get_parameters = dead_widgets
     seen: list[str] = []
-
-    def answer() -> None:
-        modal = QApplication.activeModalWidget()
-        if isinstance(modal, QMessageBox):
-            seen.append(f"{modal.windowTitle()}: {modal.text()}")
-            modal.close()
-        else:
-            QTimer.singleShot(50, answer)
-
-    QTimer.singleShot(50, answer)
+    answer_next_message_box(seen)
     dialog.on_submit()  # what the Submit button's click runs
     qtbot.waitUntil(lambda: bool(seen))
     (said,) = seen
@@ -239,8 +217,6 @@ def test_an_override_the_bundle_refuses_blocks_both_buttons_and_marks_the_cell(
 ) -> None:
     """`0-99999` parses, but the comp has 50 frames: `stmpo bundle` refuses it, so the tab
     does too, in its own words, before any click (issue 13: one source of refusals)."""
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QMessageBox
 
     dialog = make_dialog(make_export(tmp_path, "range", items=2, footage_frames=1, font=False))
     tab = dialog.job_settings
@@ -254,19 +230,11 @@ def test_an_override_the_bundle_refuses_blocks_both_buttons_and_marks_the_cell(
     assert "frames of item 1" in " ".join(dialog._invalid_parameter_names())  # Submit's too
 
     seen: list[str] = []
-
-    def answer() -> None:
-        modal = QApplication.activeModalWidget()
-        if modal is None:
-            QTimer.singleShot(50, answer)
-            return
-        seen.append(modal.text() if isinstance(modal, QMessageBox) else type(modal).__name__)
-        modal.close()
-
-    QTimer.singleShot(50, answer)
+    answer_next_message_box(seen)
     dialog.on_submit()  # a click before the button's state: nothing is submitted
     qtbot.waitUntil(lambda: bool(seen))
-    assert seen[0].startswith("The job was not submitted") and "frames of item 1" in seen[0]
+    assert seen[0].startswith("Submit: The job was not submitted"), seen
+    assert "frames of item 1" in seen[0]
     cell.setText("0-9")
     qtbot.waitUntil(dialog.export_bundle_button.isEnabled, timeout=5_000)
     assert cell.toolTip() == ""

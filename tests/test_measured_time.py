@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from deadline_server import DeadlineServer
+from gui_helpers import settings_of_tab
 from stmpo._worker_scripts.stmpo_worker.progress import parse_measured
 from stmpo.export import load_export
 from stmpo.gui.measured import measured_time
@@ -259,14 +260,6 @@ def test_the_server_searches_jobs_as_the_library_asks(client: Any, history: Any)
 
 
 @pytest.mark.gui
-def tab_settings(tab: Any) -> Any:
-    from stmpo.gui.settings import AfterEffectsSettings
-
-    settings = AfterEffectsSettings()
-    tab.update_settings(settings)
-    return settings
-
-
 def test_the_tab_estimates_with_the_measured_time_found_on_a_thread(
     make_dialog: Callable[[Path], Any],
     tmp_path: Path,
@@ -314,7 +307,7 @@ def test_the_tab_estimates_with_the_measured_time_found_on_a_thread(
     assert "your estimate, 100 s" in view.summary_label.text()
     assert view.effective_seconds_per_frame() == 100.0
     # the choice sticks with the settings, and a later lookup keeps it
-    settings = tab_settings(tab)
+    settings = settings_of_tab(tab)
     assert settings.prefer_measured_time is False
     with qtbot.waitSignal(view.lookup.finished, timeout=30_000):
         view.lookup_button.click()
