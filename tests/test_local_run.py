@@ -617,14 +617,15 @@ def test_demo_renders_every_requested_frame(tmp_path: Path) -> None:
     frames = sorted(p.name for p in (out / "frames" / "rq1").iterdir() if p.name != ".stmpo")
     assert frames == [f"MAIN_{i:05d}.png" for i in range(48)]
     assert "frames   48 of 48" in done.stdout
-    # The fan-out ran two stand-ins at once, the comparison one (how long each took is
-    # for bench/, not for a test). Two or more in all: the dynamic split may cut a slow
-    # child's tail and hand it to a new one (a loaded host makes that likely).
+    # The fan-out ran two or more stand-ins, never more than two at once (Concurrency 2),
+    # the comparison one (how long each took is for bench/, not for a test). How many in
+    # all and at once depends on timing with instant frames: the dynamic split may hand a
+    # tail to a new process, and a 0.2 s start may finish before the next one starts.
     fanned = re.search(
         r"STMPO +[0-9.]+s with (\d+) aerender processes \((\d+) at once\)", done.stdout
     )
     assert fanned, done.stdout
-    assert int(fanned.group(1)) >= 2 and fanned.group(2) == "2", fanned.group(0)
+    assert int(fanned.group(1)) >= 2 and 1 <= int(fanned.group(2)) <= 2, fanned.group(0)
     assert re.search(r"one +[0-9.]+s with 1 aerender process ", done.stdout)
     assert "speed-up" in done.stdout
 
