@@ -38,10 +38,11 @@ class BackgroundCall(QObject):
         self._work = work
         self._done = done
         self._finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
-        self._worker = threading.Thread(target=self._run, name="stmpo-farm-lookup", daemon=True)
+        #: The call's thread (a test may join it).
+        self.worker = threading.Thread(target=self._run, name="stmpo-farm-lookup", daemon=True)
 
     def start(self) -> None:
-        self._worker.start()
+        self.worker.start()
 
     def _run(self) -> None:
         try:

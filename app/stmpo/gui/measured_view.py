@@ -3,20 +3,20 @@
 The lookup is a handful of service calls, each up to a network timeout: on the UI thread
 an unreachable farm would freeze the tab. So the client is made on the UI thread (where
 the `deadline` library makes its own: botocore sessions are not thread-safe, its clients
-are) and the calls run on a daemon thread, whose answer comes back as a Qt signal, queued
-to the UI thread. A newer lookup supersedes an older one still running.
+are) and the calls run off it (background.py, as the fleet look-up does), the answer
+coming back on the UI thread. A newer lookup supersedes an older one still running.
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from stmpo.gui.measured import Measured, measured_time, nothing
+from stmpo.gui.background import Outcome, run_in_background
+from stmpo.gui.measured import measured_time, nothing
 
 
 def library_client() -> Any:
@@ -64,18 +64,17 @@ class MeasuredLookup(QObject):
             reason = " ".join(str(exc).split())[:200] or type(exc).__name__
             self.finished.emit(nothing(f"the farm is not reachable ({reason})"))
             return
-        thread = threading.Thread(
-            target=self._run,
-            args=(generation, client, farm_id, queue_id),
-            name="stmpo-measured-lookup",
-            daemon=True,
+        call = run_in_background(
+            lambda: measured_time(client, farm_id, queue_id, self.project_path),
+            lambda outcome: self._answered(generation, outcome),
+            self,
         )
-        self.worker = thread
-        thread.start()
+        self.worker = call.worker
 
-    def _run(self, generation: int, client: Any, farm_id: str, queue_id: str) -> None:
-        answer: Measured = measured_time(client, farm_id, queue_id, self.project_path)
+    def _answered(self, generation: int, outcome: Outcome) -> None:
         if generation != self._generation:
             return  # a newer lookup answers instead
-        with contextlib.suppress(RuntimeError):  # the tab was closed meanwhile
-            self.finished.emit(answer)
+        if outcome.error is not None:  # measured_time says why itself; this is a bug's
+            self.finished.emit(nothing(f"the lookup failed ({outcome.error})"))
+            return
+        self.finished.emit(outcome.value)
