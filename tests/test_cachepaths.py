@@ -11,6 +11,7 @@ from stmpo._worker_scripts.stmpo_worker.cachepaths import (
     is_inside,
     parse_roots,
     root_of,
+    same_path,
     split_by_roots,
 )
 
@@ -57,3 +58,21 @@ def test_roots_parse_from_the_job_parameter() -> None:
     assert parse_roots(" /mnt/cache/show ; ;Z:\\assets ") == ["/mnt/cache/show", "Z:\\assets"]
     with pytest.raises(CacheRootProblem, match="not an absolute path"):
         parse_roots("/mnt/cache;show/relative")
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("C:\\Shows\\spot.aep", "c:/shows/SPOT.aep", True),  # one Windows path, two spellings
+        ("\\\\srv\\share\\spot.aep", "//SRV/share/spot.aep", True),
+        ("C:/shows/spot.aep", "D:/shows/spot.aep", False),
+        ("/shows/Spot.aep", "/shows/spot.aep", False),  # POSIX is case-sensitive
+        ("/shows/./a/../spot.aep", "/shows//spot.aep", True),
+        ("C:/shows/spot.aep", "/shows/spot.aep", False),
+        ("spot.aep", "spot.aep", True),  # not absolute: as written
+        ("spot.aep", "SPOT.aep", False),
+    ],
+)
+def test_same_path_follows_each_paths_own_rules(a: str, b: str, same: bool) -> None:
+    assert same_path(a, b) is same
+    assert same_path(b, a) is same

@@ -81,6 +81,14 @@ def is_inside(path: str, root: str) -> bool:
     return path_anchor == root_anchor and path_parts[: len(root_parts)] == root_parts
 
 
+def same_path(a: str, b: str) -> bool:
+    """Whether two absolute paths name the same place, by the rules above (two spellings
+    of one Windows path match); anything else compares as written."""
+    if is_absolute(a) and is_absolute(b):
+        return _parts(a) == _parts(b)
+    return a == b
+
+
 def root_of(path: str, roots: Sequence[str]) -> str | None:
     """The deepest root `path` lies in, or None."""
     best: str | None = None

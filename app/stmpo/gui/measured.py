@@ -19,12 +19,12 @@ typed estimate is always there to fall back on.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import statistics
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from stmpo._worker_scripts.stmpo_worker.cachepaths import same_path
 from stmpo._worker_scripts.stmpo_worker.progress import parse_measured
 
 #: SearchJobs pages read (100 jobs each), jobs asked for their parameters (GetJob, only
@@ -74,16 +74,11 @@ def nothing(reason: str) -> Measured:
     return Measured(None, reason=reason)
 
 
-_WINDOWS_PATH = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\|//)")
-
-
 def same_project(a: str, b: str) -> bool:
     """Paths as the submitter wrote them: separators and, for Windows paths (drive
-    letters, UNC), letter case do not make another project."""
-    left, right = a.strip().replace("\\", "/"), b.strip().replace("\\", "/")
-    if _WINDOWS_PATH.match(a.strip()) or _WINDOWS_PATH.match(b.strip()):
-        return left.casefold() == right.casefold()
-    return left == right
+    letters, UNC), letter case do not make another project (the file cache's one
+    definition of path equality, cachepaths.same_path)."""
+    return same_path(a.strip(), b.strip())
 
 
 def _parameter_path(parameters: Mapping[str, Any], name: str) -> str | None:
