@@ -237,3 +237,26 @@ def test_the_submitter_shows_every_sticky_value_and_hands_it_back(
     dialog.job_settings.update_settings(settings)
 
     assert {name: getattr(settings, name) for name in chosen} == chosen
+
+
+def test_each_sticky_number_s_control_has_its_check_s_range(
+    make_dialog: Callable[[Path], Any], tmp_path: Path
+) -> None:
+    """A saved value the check accepts can be shown, and a control value saved can be
+    loaded back: control and check take one range (settings.control_range)."""
+    from stmpo.gui.settings import Bounded, control_range
+
+    tab = make_dialog(export_copy(tmp_path)).job_settings
+    controls = {
+        "chunk_size": tab.chunk_size,
+        "preview_cpus": tab.preview_cpus,
+        "preview_ram_gb": tab.preview_ram,
+        "preview_numa_nodes": tab.preview_numa,
+        "seconds_per_frame": tab.plan_view.seconds_per_frame,
+        "hourly_price": tab.plan_view.hourly_price,
+    }
+    for name, control in controls.items():
+        assert (control.minimum(), control.maximum()) == control_range(name), name
+    bounded = {f.name for f in sticky_fields() if isinstance(f.metadata["check"], Bounded)}
+    shown_by_the_library = {"priority", "max_failed_tasks_count", "max_retries_per_task"}
+    assert bounded - shown_by_the_library - {"max_worker_count"} == set(controls)

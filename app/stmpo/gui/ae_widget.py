@@ -56,6 +56,7 @@ from stmpo.gui.preview import WorkerShape, preview_item
 from stmpo.gui.settings import (
     DEFAULT_PARAMETERS,
     AfterEffectsSettings,
+    control_range,
     parameter_number,
     to_bundle_settings,
 )
@@ -198,7 +199,7 @@ class AfterEffectsSettingsWidget(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(QLabel("Frames per task (0 = whole item)"))
         self.chunk_size = QSpinBox()
-        self.chunk_size.setRange(0, 1_000_000)
+        self.chunk_size.setRange(*map(int, control_range("chunk_size")))
         self.chunk_size.valueChanged.connect(self._update_preview)
         self.chunk_size.valueChanged.connect(self._schedule_warnings)
         buttons.addWidget(self.chunk_size)
@@ -243,13 +244,13 @@ class AfterEffectsSettingsWidget(QWidget):
         preview_layout = QVBoxLayout(preview_box)
         shape_row = QHBoxLayout()
         self.preview_cpus = QSpinBox()
-        self.preview_cpus.setRange(1, 4096)
+        self.preview_cpus.setRange(*map(int, control_range("preview_cpus")))
         self.preview_cpus.setSuffix(" threads")
         self.preview_ram = QDoubleSpinBox()
-        self.preview_ram.setRange(1.0, 65536.0)
+        self.preview_ram.setRange(*control_range("preview_ram_gb"))
         self.preview_ram.setSuffix(" GB")
         self.preview_numa = QSpinBox()
-        self.preview_numa.setRange(1, 64)
+        self.preview_numa.setRange(*map(int, control_range("preview_numa_nodes")))
         self.preview_numa.setSuffix(" NUMA nodes")
         for widget in (self.preview_cpus, self.preview_numa):
             widget.valueChanged.connect(self._update_preview)

@@ -40,6 +40,7 @@ from stmpo.gui.plan_summary import (
     time_ticks,
 )
 from stmpo.gui.preview import ItemPreview
+from stmpo.gui.settings import control_range
 
 #: Colours by state: a process starting (launch + project open, lavender), rendering
 #: its frames (blue).
@@ -249,12 +250,12 @@ class PlanView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         inputs = QHBoxLayout()
         self.seconds_per_frame = QDoubleSpinBox()
-        self.seconds_per_frame.setRange(0.1, 86400.0)
+        self.seconds_per_frame.setRange(*control_range("seconds_per_frame"))
         self.seconds_per_frame.setDecimals(1)
         self.seconds_per_frame.setSuffix(" s per frame")
         self.seconds_per_frame.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.hourly_price = QDoubleSpinBox()
-        self.hourly_price.setRange(0.0, 100000.0)
+        self.hourly_price.setRange(*control_range("hourly_price"))
         self.hourly_price.setDecimals(2)
         self.hourly_price.setSpecialValueText("no price")
         self.hourly_price.setSuffix(" per worker-hour")

@@ -103,26 +103,37 @@ _INT32 = 2**31 - 1
 _TEXT_LIMIT = 10_000
 
 
-def whole(low: int, high: int, *, never: int | None = None) -> Check:
-    """A whole number the control showing it accepts (bool is not a number here)."""
+@dataclass(frozen=True)
+class Bounded:
+    """A number the control showing it accepts (bool is not a number here): the check
+    of a sticky number, and the range its control is given (`control_range`), so the
+    two cannot disagree."""
 
-    def check(value: object, _: LoadContext) -> int:
-        if type(value) is not int or not low <= value <= high or value == never:
-            raise _Bad
-        return value
+    low: float
+    high: float
+    whole: bool
+    never: int | None = None
 
-    return check
-
-
-def number(low: float, high: float) -> Check:
-    """A number a spin box can show (an int in the file is fine, bool is not)."""
-
-    def check(value: object, _: LoadContext) -> float:
-        if type(value) not in (int, float) or not low <= float(value) <= high:  # type: ignore[arg-type]
+    def __call__(self, value: object, _: LoadContext) -> int | float:
+        if self.whole:
+            if type(value) is not int or not self.low <= value <= self.high:
+                raise _Bad
+            if value == self.never:
+                raise _Bad
+            return value
+        if type(value) not in (int, float) or not self.low <= float(value) <= self.high:  # type: ignore[arg-type]
             raise _Bad
         return float(value)  # type: ignore[arg-type]
 
-    return check
+
+def whole(low: int, high: int, *, never: int | None = None) -> Check:
+    """A whole number the control showing it accepts."""
+    return Bounded(low, high, whole=True, never=never)
+
+
+def number(low: float, high: float) -> Check:
+    """A number a spin box can show (an int in the file is fine)."""
+    return Bounded(low, high, whole=False)
 
 
 def short_text(value: object, _: LoadContext | None = None) -> str:
@@ -261,6 +272,13 @@ class AfterEffectsSettings:
     allow_broad_assets: bool = False
     #: What loading the sticky file found wrong; shown in the tab, never saved.
     notices: list[str] = field(default_factory=list)
+
+
+def control_range(name: str) -> tuple[float, float]:
+    """The range of the control that shows the sticky number `name`: its check's."""
+    check = next(f for f in fields(AfterEffectsSettings) if f.name == name).metadata["check"]
+    assert isinstance(check, Bounded), name
+    return check.low, check.high
 
 
 def sticky_fields(
