@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 
@@ -29,3 +31,24 @@ def answer_next_message_box(seen: list[str]) -> None:
             QTimer.singleShot(50, answer)
 
     QTimer.singleShot(50, answer)
+
+
+def copy_sample(name: str, folder: Path) -> Path:
+    """A shipped sample export in `folder`, its project re-pointed into `folder`.
+
+    The submitter keeps sticky settings beside the project when the project's folder
+    exists (gui.settings.sticky_path). The Linux samples name a project under
+    /tmp/stmpo-demo/projects/, which exists on a machine where someone made the samples'
+    projects: tests sharing that folder would read each other's settings (and two test
+    runs at once would trip over each other). Re-pointed, each test has its own: the
+    project file is missing, as on a fresh clone, and sticky settings go beside the
+    export."""
+    from stmpo.locations import examples_dir
+
+    data = json.loads((examples_dir() / name).read_text(encoding="utf-8"))
+    project = str(data["project"]["path"])
+    if project.startswith("/tmp/stmpo-demo/"):
+        data["project"]["path"] = str(folder / "projects" / PurePosixPath(project).name)
+    target = folder / PurePosixPath(name).name
+    target.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    return target

@@ -6,7 +6,6 @@ submitter offscreen against the bundle the real `stmpo bundle` writes."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
+from gui_helpers import copy_sample
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 )
 from stmpo.bundle import parameters as template_parameters
 from stmpo.gui import controls
-from stmpo.locations import examples_dir
 
 pytestmark = pytest.mark.gui
 
@@ -34,9 +33,7 @@ SAMPLE = "image_sequence.json"
 
 
 def export_copy(tmp_path: Path) -> Path:
-    target = tmp_path / SAMPLE
-    shutil.copy(examples_dir() / SAMPLE, target)
-    return target
+    return copy_sample(SAMPLE, tmp_path)
 
 
 def form_label(control: QWidget) -> str:

@@ -7,15 +7,13 @@ botocore client and fills the worker shape, or says why not and keeps the typed 
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from deadline_server import DeadlineServer, Fleet, LocalAws
-from gui_helpers import settings_of_tab
-from stmpo.locations import examples_dir
+from gui_helpers import copy_sample, settings_of_tab
 from test_gui_submit_wire import farm_home  # noqa: F401 (a fixture used below)
 
 pytestmark = pytest.mark.gui
@@ -58,8 +56,7 @@ def test_the_server_answers_fleet_associations_and_fleets_as_modelled(
 
 
 def open_tab(make_dialog: Callable[[Path], Any], tmp_path: Path) -> Any:
-    target = tmp_path / "image_sequence.json"
-    shutil.copy(examples_dir() / "image_sequence.json", target)
+    target = copy_sample("image_sequence.json", tmp_path)
     tab = make_dialog(target).job_settings
     tab.preview_cpus.setValue(256)
     tab.preview_ram.setValue(1024.0)
@@ -141,8 +138,7 @@ def test_the_shape_comes_from_the_fleets_when_the_tab_opens(
     state.farm.fleets[big.fleet_id] = big
     state.queue.fleet_associations.append((big.fleet_id, "ACTIVE"))
     try:
-        target = tmp_path / "image_sequence.json"
-        shutil.copy(examples_dir() / "image_sequence.json", target)
+        target = copy_sample("image_sequence.json", tmp_path)
         dialog = build_dialog(load_export(target), str(target))
         qtbot.addWidget(dialog)
         tab = dialog.job_settings
@@ -190,8 +186,7 @@ def test_the_shape_follows_the_queue_chosen_in_the_dialog(
     state.queue.fleet_associations.append((first.fleet_id, "ACTIVE"))
     state.farm.queues[other.queue_id] = other
     try:
-        target = tmp_path / "image_sequence.json"
-        shutil.copy(examples_dir() / "image_sequence.json", target)
+        target = copy_sample("image_sequence.json", tmp_path)
         dialog = build_dialog(load_export(target), str(target))
         qtbot.addWidget(dialog)
         tab = dialog.job_settings

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from gui_helpers import copy_sample
 from stmpo.export import load_export
 from stmpo.locations import examples_dir
 
@@ -23,9 +23,7 @@ pytestmark = pytest.mark.gui
 
 
 def copy_export(name: str, tmp_path: Path) -> Path:
-    target = tmp_path / name
-    shutil.copy(examples_dir() / name, target)
-    return target
+    return copy_sample(name, tmp_path)
 
 
 def open_tab(make_dialog: Callable[[Path], Any], tmp_path: Path, name: str) -> Any:

@@ -5,12 +5,12 @@ replaced. Checked at the settings layer and by opening the real submitter offscr
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from gui_helpers import copy_sample
 from stmpo.export import load_export
 from stmpo.gui.settings import (
     DEFAULT_PARAMETERS,
@@ -19,7 +19,6 @@ from stmpo.gui.settings import (
     save_sticky,
     sticky_path,
 )
-from stmpo.locations import examples_dir
 
 SAMPLE = "several_items.json"
 
@@ -48,9 +47,7 @@ DAMAGED: dict[str, Callable[[Path], None]] = {
 
 
 def export_copy(tmp_path: Path) -> Path:
-    target = tmp_path / SAMPLE
-    shutil.copy(examples_dir() / SAMPLE, target)
-    return target
+    return copy_sample(SAMPLE, tmp_path)
 
 
 def assert_defaults(settings: AfterEffectsSettings, renderable: list[int]) -> None:

@@ -8,7 +8,6 @@ submitter offscreen on a file holding every sticky field."""
 from __future__ import annotations
 
 import json
-import shutil
 import typing
 from collections.abc import Callable
 from dataclasses import field, fields, make_dataclass
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gui_helpers import copy_sample
 from stmpo.export import load_export
 from stmpo.export.model import Export
 from stmpo.gui.settings import (
@@ -29,15 +29,12 @@ from stmpo.gui.settings import (
     sticky_fields,
     sticky_path,
 )
-from stmpo.locations import examples_dir
 
 SAMPLE = "several_items.json"
 
 
 def export_copy(tmp_path: Path) -> Path:
-    target = tmp_path / SAMPLE
-    shutil.copy(examples_dir() / SAMPLE, target)
-    return target
+    return copy_sample(SAMPLE, tmp_path)
 
 
 def sticky_names() -> list[str]:

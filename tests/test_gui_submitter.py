@@ -8,13 +8,13 @@ reason, while Save bundle works.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from gui_helpers import copy_sample
 from stmpo.export import load_export
 from stmpo.locations import examples_dir, sample_exports
 
@@ -25,9 +25,7 @@ SAMPLES = sample_exports()
 
 def copy_export(name: str, tmp_path: Path) -> Path:
     """Sticky settings are written beside the export: keep the repo's samples untouched."""
-    target = tmp_path / Path(name).name
-    shutil.copy(examples_dir() / name, target)
-    return target
+    return copy_sample(name, tmp_path)
 
 
 def ae_tab(dialog: Any) -> Any:

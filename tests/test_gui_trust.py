@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gui_helpers import answer_next_message_box, settings_of_tab
+from gui_helpers import answer_next_message_box, copy_sample, settings_of_tab
 from submit_samples import make_export
 
 pytestmark = pytest.mark.gui
@@ -145,15 +145,11 @@ def shown_warnings(tab: Any) -> list[str]:
 def test_the_tab_shows_every_warning_the_cli_gives_for_the_export(
     make_dialog: Callable[[Path], Any], tmp_path: Path, qtbot: Any, case: str
 ) -> None:
-    import shutil
-
-    from stmpo.locations import examples_dir
 
     if case == "missing-project":  # saved nowhere on this computer: the CLI warns
         export_path = make_export(tmp_path, "lost", items=2, footage_frames=1, project=False)
     else:  # footage missing in After Effects, fonts not found, paths of another OS
-        export_path = tmp_path / "windows_paths.json"
-        shutil.copy(examples_dir() / "windows_paths.json", export_path)
+        export_path = copy_sample("windows_paths.json", tmp_path)
     expected = cli_warnings(export_path, tmp_path / "cli-bundle")
     assert expected
     tab = make_dialog(export_path).job_settings

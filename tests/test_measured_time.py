@@ -10,7 +10,6 @@ botocore client over the real wire protocol; nothing is patched.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,12 +17,11 @@ from typing import Any
 
 import pytest
 from deadline_server import DeadlineServer
-from gui_helpers import settings_of_tab
+from gui_helpers import copy_sample, settings_of_tab
 from stmpo._worker_scripts.stmpo_worker.progress import parse_measured
 from stmpo.export import load_export
 from stmpo.gui.measured import measured_time
 from stmpo.gui.settings import save_sticky, sticky_path
-from stmpo.locations import examples_dir
 from stmpo_worker_harness import base_env, make_scene, render_argv, run
 from test_gui_submit_wire import farm_home as farm_home  # the fixture, shared
 
@@ -268,8 +266,7 @@ def test_the_tab_estimates_with_the_measured_time_found_on_a_thread(
     history: Any,
     worker_status: str,
 ) -> None:
-    target = tmp_path / "image_sequence.json"
-    shutil.copy(examples_dir() / "image_sequence.json", target)
+    target = copy_sample("image_sequence.json", tmp_path)
     project = load_export(target).project.path
     measured = parse_measured(worker_status)
     assert measured is not None
@@ -363,8 +360,7 @@ def test_closing_the_tab_during_a_lookup_is_quiet(
 
     errors: list[BaseException | None] = []
     monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_value))
-    target = tmp_path / "image_sequence.json"
-    shutil.copy(examples_dir() / "image_sequence.json", target)
+    target = copy_sample("image_sequence.json", tmp_path)
     history.seed_finished_job(
         "spot", project_parameters(load_export(target).project.path), [worker_status]
     )

@@ -85,14 +85,21 @@ def assert_rendered(
     assert [f for f in frames if not f.is_file()] == []
 
 
+#: What other test processes write into the checkout while a test runs (xdist runs two
+#: at once): bytecode caches and test tool state, never a render's output.
+OTHERS_WRITE = ("__pycache__/", ".hypothesis/", ".pytest_cache/", ".mypy_cache/", ".ruff_cache/")
+
+
 def repo_status() -> str:
-    return subprocess.run(
+    """The checkout's changed, new and ignored files, less what other tests write."""
+    listed = subprocess.run(
         ["git", "status", "--porcelain", "--ignored", "--untracked-files=all"],
         capture_output=True,
         text=True,
         check=True,
         cwd=REPO,
-    ).stdout
+    ).stdout.splitlines()
+    return "\n".join(line for line in listed if not any(part in line for part in OTHERS_WRITE))
 
 
 @pytest.mark.slow

@@ -125,6 +125,7 @@ def test_a_session_renders_with_a_windows_rule_under_every_supported_python(
             f"--item-b64={scene.item_b64(path=pattern)}",
             "--concurrency=2",
             "--spawn-delay=0",
+            "--split-strategy=static",  # two launches, whatever the load
             "--child-grace-sec=2",
             f"--aerender-path={aerender}",
             f"--path-mapping-rules={rules}",
