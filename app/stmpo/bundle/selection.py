@@ -11,7 +11,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from stmpo.bundle.chunks import MAX_CHUNKS_PER_STEP, effective_chunk_size, frame_chunks
+from stmpo.bundle.chunks import (
+    MAX_CHUNKS_PER_STEP,
+    chunk_bounds,
+    effective_chunk_size,
+    format_chunk,
+)
 from stmpo.errors import BundleError, Problem
 from stmpo.export.model import MAX_INT, Export, RenderQueueItem
 from stmpo.export.model import comp_frame_range as model_comp_frame_range
@@ -30,11 +35,11 @@ class ItemPlan:
     display_start_frame: int = 0
 
 
-def item_chunks(
+def item_task_bounds(
     item: RenderQueueItem, start: int, end: int, step: int, chunk_size: int
-) -> tuple[tuple[str, ...], str | None]:
-    """The tasks ("S-E") an item's frames are cut into, and why not as asked, if so.
-    The bundle and the submitter's preview both cut with this, so the preview plans
+) -> tuple[list[tuple[int, int]], str | None]:
+    """The tasks (first, last) an item's frames are cut into, and why not as asked, if
+    so. The bundle and the submitter's preview both cut with this, so the preview plans
     each task the worker will get."""
     count = len(range(start, end + 1, step))
     warning = None
@@ -60,7 +65,15 @@ def item_chunks(
                 f"than {MAX_CHUNKS_PER_STEP} tasks; using chunks of "
                 f"{effective_chunk_size(count, size)}"
             )
-    return tuple(frame_chunks(start, end, step, size)), warning
+    return chunk_bounds(start, end, step, size), warning
+
+
+def item_chunks(
+    item: RenderQueueItem, start: int, end: int, step: int, chunk_size: int
+) -> tuple[tuple[str, ...], str | None]:
+    """`item_task_bounds` as the tasks' "S-E" texts (the template's Frames values)."""
+    bounds, warning = item_task_bounds(item, start, end, step, chunk_size)
+    return tuple(format_chunk(first, last) for first, last in bounds), warning
 
 
 def comp_frame_range(export: Export, item: RenderQueueItem) -> tuple[int, int]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from stmpo._worker_scripts.stmpo_worker import planning
 from stmpo._worker_scripts.stmpo_worker.timings import ASSUMED, Timings
-from stmpo.gui.preview import ItemPreview, TaskPreview
+from stmpo.gui.preview import ItemPreview, TaskPreview, task_shapes
 from stmpo.gui.settings import parameter_number
 
 #: Seconds from an aerender launch to its first frame: the worker's own assumption
@@ -206,18 +206,28 @@ def job_summary(
 ) -> JobSummary:
     """A worker is busy for a task from its first launch to its last process's finish.
     `startup_s`: the assumed launch cost, or the one an earlier job measured."""
-    tasks = [task for preview in previews for task in preview.tasks if task.processes]
-    walls = [task_timeline(task, seconds_per_frame, delay_s, startup_s).finish_s for task in tasks]
-    worker_hours = sum(walls) / 3600.0
-    counts = [task.processes for task in tasks] or [0]
+    # Tasks of one plan take one time: each plan once, weighed by its tasks.
+    shapes = [
+        (task, count)
+        for preview in previews
+        for task, _number, count in task_shapes(preview.tasks)
+        if task.processes
+    ]
+    walls = [
+        (task_timeline(task, seconds_per_frame, delay_s, startup_s).finish_s, count)
+        for task, count in shapes
+    ]
+    serial = sum(wall * count for wall, count in walls)
+    worker_hours = serial / 3600.0
+    counts = [task.processes for task, _count in shapes] or [0]
     return JobSummary(
         items=len(previews),
         frames=sum(preview.frames for preview in previews),
         tasks=sum(len(preview.tasks) for preview in previews),
         min_processes=min(counts),
         max_processes=max(counts),
-        parallel_s=max(walls, default=0.0),
-        serial_s=sum(walls),
+        parallel_s=max((wall for wall, _count in walls), default=0.0),
+        serial_s=serial,
         worker_hours=worker_hours,
         cost=worker_hours * hourly_price if hourly_price > 0 else None,
     )
@@ -261,15 +271,19 @@ def plan_warnings(
             lines.append(f"{name} cannot be chunked: {unnamed(preview.chunk_warning)}")
         elif preview.chunk_warning:  # cut, but in larger chunks than asked
             lines.append(f"{name}: {unnamed(preview.chunk_warning)}")
-        short = [
-            (number, task)
-            for number, task in enumerate(preview.tasks, 1)
-            if task.processes > 1 and min(task.child_frames, default=worth) < worth
-        ]
+        short = sorted(
+            (
+                (number, count, task)
+                for task, number, count in task_shapes(preview.tasks)
+                if task.processes > 1 and min(task.child_frames, default=worth) < worth
+            ),
+            key=lambda found: found[0],
+        )  # by where each plan first appears: the first short task is named
         if short:
-            number, task = short[0]
+            number, _count, task = short[0]
+            others = sum(count for _number, count, _task in short) - 1
             where = f"task {number}" if len(preview.tasks) > 1 else "its task"
-            more = f" (and {len(short) - 1} more tasks)" if len(short) > 1 else ""
+            more = f" (and {others} more tasks)" if others else ""
             fewest = min(task.child_frames)
             lines.append(
                 f"{name}, {where}{more}: a process gets {fewest} frame"
@@ -277,7 +291,7 @@ def plan_warnings(
                 f"than the {worth} that pay for its ~{startup_s:.0f} s launch at "
                 f"{seconds_per_frame:g} s a frame"
             )
-        busiest = max((task.processes for task in preview.tasks), default=0)
+        busiest = max((task.processes for task, _n, _c in task_shapes(preview.tasks)), default=0)
         if busiest and busiest * ram_per_process_gb > room:
             lines.append(
                 f"{name}: {busiest} process{'es' if busiest != 1 else ''} \u00d7 "

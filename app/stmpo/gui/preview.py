@@ -7,14 +7,14 @@ preview cannot drift from what the farm does, and it plans each task the bundle 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import overload
 
 from stmpo._worker_scripts.stmpo_worker import planning
 from stmpo._worker_scripts.stmpo_worker.contract import SPLIT_STRATEGIES, setting
 from stmpo._worker_scripts.stmpo_worker.frametime import Timebase
-from stmpo.bundle.chunks import parse_chunk
-from stmpo.bundle.selection import item_chunks
+from stmpo.bundle.selection import item_task_bounds
 from stmpo.export.model import RenderQueueItem
 from stmpo.gui.settings import parameter_flag, parameter_number
 
@@ -57,7 +57,7 @@ class ItemPreview:
     rq_index: int
     comp: str
     frames: int
-    tasks: tuple[TaskPreview, ...]
+    tasks: Sequence[TaskPreview]
     strategy: str
     #: Why the item is not cut as ChunkSize asks (selection.item_chunks), if so.
     chunk_warning: str | None = None
@@ -108,28 +108,98 @@ class ItemPreview:
     def task_lines(self) -> list[str]:
         """One line per run of tasks with the same plan: `tasks 2-4: 10 frames -> 2
         processes` (there may be 1,024 tasks)."""
-        lines: list[str] = []
-        runs: list[list[int]] = []
-        for number, task in enumerate(self.tasks, 1):
-            key = (task.frames, task.processes)
-            if (
-                runs
-                and (self.tasks[runs[-1][0] - 1].frames, self.tasks[runs[-1][0] - 1].processes)
-                == key
-            ):
-                runs[-1].append(number)
-            else:
-                runs.append([number])
         if len(self.tasks) < 2:
-            return lines
-        for run in runs:
-            task = self.tasks[run[0] - 1]
-            which = f"task {run[0]}" if len(run) == 1 else f"tasks {run[0]}-{run[-1]}"
+            return []
+        lines: list[str] = []
+        for first, last, task in task_runs(self.tasks):
+            which = f"task {first}" if first == last else f"tasks {first}-{last}"
             lines.append(
                 f"{which}: {task.frames} frames \u2192 {task.processes} "
                 f"process{'es' if task.processes != 1 else ''} each"
             )
         return lines
+
+
+class TaskList(Sequence[TaskPreview]):
+    """An item's tasks, planned once per shape. Without another render rate the worker's
+    plan of a task depends on how many frames it holds, not on which (tests check every
+    task against its own plan): the tasks of one length share one plan, shifted. With
+    ChunkSize 1 a 200-item job of 1,000 frames each is 200,000 tasks; planning each one
+    on the GUI thread cost 7-30 s per change of a setting, planning each length once
+    costs milliseconds. A task is made when asked for (the picture shows one)."""
+
+    def __init__(
+        self,
+        bounds: Sequence[tuple[int, int]],
+        shapes: Sequence[tuple[TaskPreview, planning.RenderPlan | None]],
+        shape_of: Sequence[int],
+    ) -> None:
+        self._bounds = tuple(bounds)
+        self._shapes = tuple(shapes)
+        self._shape_of = tuple(shape_of)
+        counts = [0] * len(self._shapes)
+        firsts = [0] * len(self._shapes)
+        for number, shape in enumerate(self._shape_of, 1):
+            if not counts[shape]:
+                firsts[shape] = number
+            counts[shape] += 1
+        self._summary = tuple(
+            (preview, firsts[at], counts[at]) for at, (preview, _plan) in enumerate(self._shapes)
+        )
+
+    def __len__(self) -> int:
+        return len(self._bounds)
+
+    @overload
+    def __getitem__(self, at: int) -> TaskPreview: ...
+
+    @overload
+    def __getitem__(self, at: slice) -> Sequence[TaskPreview]: ...
+
+    def __getitem__(self, at: int | slice) -> TaskPreview | Sequence[TaskPreview]:
+        if isinstance(at, slice):
+            return [self[i] for i in range(*at.indices(len(self)))]
+        first, last = self._bounds[at]
+        shape, plan = self._shapes[self._shape_of[at]]
+        if shape.first == first or plan is None:
+            return shape
+        by = first - shape.first
+        shifted = replace(plan, ranges=[(a + by, b + by) for a, b in plan.ranges])
+        return task_preview(first, last, shifted)
+
+    def shape_ids(self) -> tuple[int, ...]:
+        """Each task's shape, by the order shapes first appear."""
+        return self._shape_of
+
+    def shapes(self) -> Iterator[tuple[TaskPreview, int, int]]:
+        """Each distinct plan (as its first task), the task number (from 1) it first
+        appears at, and how many tasks share it: what sums and warnings need."""
+        return iter(self._summary)
+
+
+def task_shapes(tasks: Sequence[TaskPreview]) -> Iterator[tuple[TaskPreview, int, int]]:
+    """(task, its number, how many tasks share its plan) for each distinct plan of a
+    TaskList; any other sequence: each task once."""
+    if isinstance(tasks, TaskList):
+        yield from tasks.shapes()
+    else:
+        for number, task in enumerate(tasks, 1):
+            yield task, number, 1
+
+
+def task_runs(tasks: Sequence[TaskPreview]) -> Iterator[tuple[int, int, TaskPreview]]:
+    """Runs of consecutive tasks with the same frame and process counts: (first task
+    number, last task number, the run's first task)."""
+    if isinstance(tasks, TaskList):
+        keys = {id_: (t.frames, t.processes) for id_, (t, _n, _c) in enumerate(tasks.shapes())}
+        ids: Sequence[object] = [keys[shape] for shape in tasks.shape_ids()]
+    else:
+        ids = [(t.frames, t.processes) for t in tasks]
+    start = 0
+    for at in range(1, len(ids) + 1):
+        if at == len(ids) or ids[at] != ids[start]:
+            yield start + 1, at, tasks[start]
+            start = at
 
 
 def stmpo_settings(values: Mapping[str, str]) -> planning.StmpoSettings:
@@ -176,7 +246,19 @@ def preview_task(
         elif not len(timebase.render_range(first, last)):
             reason = f"comp frames {first}-{last} hold no output frame at the render rate"
             return TaskPreview(first, last, 0, 0, (), False, False, (reason,), ())
-    plan = planning.plan_render(
+    return task_preview(first, last, task_plan(item, first, last, step, values, host, timebase))
+
+
+def task_plan(
+    item: RenderQueueItem,
+    first: int,
+    last: int,
+    step: int,
+    values: Mapping[str, str],
+    host: planning.HostFacts,
+    timebase: Timebase | None,
+) -> planning.RenderPlan:
+    return planning.plan_render(
         host,
         stmpo_settings(values),
         first,
@@ -186,6 +268,9 @@ def preview_task(
         renumbered=item.numbered_per_launch,
         timebase=timebase,
     )
+
+
+def task_preview(first: int, last: int, plan: planning.RenderPlan) -> TaskPreview:
     return TaskPreview(
         first=first,
         last=last,
@@ -220,19 +305,34 @@ def preview_item(
     bundle's own code), on `shape`."""
     host = preview_host(shape)
     start, end, step = frames
-    chunks, chunk_warning = item_chunks(item, start, end, step, chunk_size)
-    tasks = []
-    for chunk in chunks:
-        first, last = parse_chunk(chunk)
-        tasks.append(preview_task(item, first, last, step, values, host, display_start_frame))
+    bounds, chunk_warning = item_task_bounds(item, start, end, step, chunk_size)
+    rated = item.render_frame_rate is not None and step == 1
+    shapes: list[tuple[TaskPreview, planning.RenderPlan | None]] = []
+    known: dict[int, int] = {}
+    shape_of: list[int] = []
+    for first, last in bounds:
+        # At another render rate the output frames depend on where the task starts.
+        plan_id = None if rated else known.get(last - first)
+        if plan_id is None:
+            plan_id = len(shapes)
+            if rated:
+                shapes.append(
+                    (preview_task(item, first, last, step, values, host, display_start_frame), None)
+                )
+            else:
+                plan = task_plan(item, first, last, step, values, host, None)
+                shapes.append((task_preview(first, last, plan), plan))
+                known[last - first] = plan_id
+        shape_of.append(plan_id)
+    tasks = TaskList(bounds, shapes, shape_of)
     strategy = values.get("SplitStrategy", "")
     if strategy not in SPLIT_STRATEGIES:
         strategy = str(setting("--split-strategy").default)
     return ItemPreview(
         rq_index=item.index,
         comp=item.comp.name,
-        frames=sum(task.frames for task in tasks),
-        tasks=tuple(tasks),
+        frames=sum(task.frames * count for task, _number, count in tasks.shapes()),
+        tasks=tasks,
         strategy=strategy,
         chunk_warning=chunk_warning,
     )
