@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from stmpo._worker_scripts.stmpo_worker.contract import CACHE_GROUP
+from stmpo.bundle import BundleSettings
 from stmpo.bundle.conda import conda_packages_for, exporting_version
 from stmpo.bundle.upload_policy import UploadSummary
 from stmpo.errors import Problem
@@ -41,6 +42,7 @@ from stmpo.export.model import Export, RenderQueueItem
 from stmpo.export.sources import load_any
 from stmpo.frame_text import format_frame_range, parse_frame_range
 from stmpo.gui import profiles
+from stmpo.gui.background import BackgroundCall, Outcome, run_in_background
 from stmpo.gui.controls import (
     GUI_ROWS,
     Control,
@@ -60,7 +62,13 @@ from stmpo.gui.settings import (
     parameter_number,
     to_bundle_settings,
 )
-from stmpo.gui.warnings_view import check_bundle, in_tab_words, refused_item
+from stmpo.gui.warnings_view import (
+    BundleCheck,
+    check_bundle,
+    in_tab_words,
+    refused_item,
+    settings_key,
+)
 from stmpo.gui.wheel_guard import guard_wheel
 
 COL_CHECK, COL_COMP, COL_FRAMES, COL_OUTPUTS, COL_STATUS = range(5)
@@ -99,6 +107,14 @@ class AfterEffectsSettingsWidget(QWidget):
         self.upload_problems: list[Problem] = []
         #: What `stmpo bundle` refuses of the current settings (warnings_view.check_bundle).
         self.bundle_refusals: list[Problem] = []
+        #: The latest finished check and the settings it answers (settings_key); the key
+        #: of the check running on a thread, if one is.
+        self._checked: tuple[str, BundleCheck] | None = None
+        self._checking: str | None = None
+        self.check_call: BackgroundCall | None = None  # the running check (tests join it)
+        #: The export's warnings with the CLI's defaults, shown beside a refusal: one
+        #: build per export, not one per refused change.
+        self._default_warnings: list[str] | None = None
         #: The worker shape the artist typed (sticky); the one shown may be a fleet's.
         self.typed_shape = (initial_settings.preview_cpus, initial_settings.preview_ram_gb)
         self.shape_from_fleet = False
@@ -116,7 +132,7 @@ class AfterEffectsSettingsWidget(QWidget):
         # Scrolling the tab never changes a control the artist did not focus (issue 13).
         self._wheel_guard = guard_wheel(self)
         self.refresh_ui(initial_settings)
-        self._fill_warnings()
+        self._check_now()
         # The worker shape from the queue's fleets when a farm and queue are set: once the
         # window is up (the look-up runs off the GUI thread), the typed shape until then.
         QTimer.singleShot(0, self.fleet_shape, lambda: self.fleet_shape.fetch(automatic=True))
@@ -467,10 +483,10 @@ class AfterEffectsSettingsWidget(QWidget):
         return bad
 
     def current_blockers(self) -> list[str]:
-        """`invalid_parameter_names` after checking the bundle now (a click may come
-        before the debounced check has run)."""
+        """`invalid_parameter_names` for the settings shown now: a click may come before
+        the debounced check has run, or while it runs on its thread."""
         self._warnings_timer.stop()
-        self._fill_warnings()
+        self._check_now()
         return self.invalid_parameter_names()
 
     # ---- reading the controls -------------------------------------------------------
@@ -617,7 +633,6 @@ class AfterEffectsSettingsWidget(QWidget):
         until the artist ticks the opt-in for its category."""
         if self._loading:
             return
-        from stmpo.bundle import BundleSettings
         from stmpo.bundle.build import scan_export_uploads
         from stmpo.bundle.cache import roots_problem
 
@@ -664,13 +679,59 @@ class AfterEffectsSettingsWidget(QWidget):
         if not self._loading:
             self._warnings_timer.start()
 
+    def _bundle_settings_now(self) -> tuple[BundleSettings, str]:
+        settings = AfterEffectsSettings()
+        self.update_settings(settings)
+        bundle_settings = to_bundle_settings(settings)
+        return bundle_settings, settings_key(bundle_settings)
+
+    def _check_now(self) -> None:
+        """Check the settings shown now on this thread, unless the last check answers them."""
+        bundle_settings, key = self._bundle_settings_now()
+        if self._checked is None or self._checked[0] != key:
+            self._record_check(
+                key, check_bundle(self.export, bundle_settings, self._default_warnings)
+            )
+        assert self._checked is not None
+        self._apply_check(self._checked[1])
+
     def _fill_warnings(self) -> None:
+        """Once edits settle: check the bundle on a thread (a job of 200,000 tasks takes
+        seconds to build; the window answers meanwhile), one check at a time; the
+        answer is shown if the settings are still those it checked, else the next
+        check starts."""
+        bundle_settings, key = self._bundle_settings_now()
+        if self._checked is not None and self._checked[0] == key:
+            self._apply_check(self._checked[1])
+            return
+        if self._checking is not None:
+            return  # its answer starts the next check if the settings moved on
+        self._checking = key
+        export, defaults = self.export, self._default_warnings
+
+        def work() -> tuple[str, BundleCheck]:
+            return key, check_bundle(export, bundle_settings, defaults)
+
+        self.check_call = run_in_background(work, self._on_checked, self)
+
+    def _on_checked(self, outcome: Outcome) -> None:
+        key, self._checking = self._checking, None
+        if outcome.error is not None:  # not a refusal (check_bundle turns those into one)
+            why = Problem("", f"the bundle could not be checked: {outcome.error}")
+            self._record_check(key or "", BundleCheck([], [why]))
+        else:
+            self._record_check(*outcome.value)
+        self._fill_warnings()  # shows it, or checks the settings shown now
+
+    def _record_check(self, key: str, check: BundleCheck) -> None:
+        self._checked = (key, check)
+        if check.refusals and self._default_warnings is None:
+            self._default_warnings = list(check.warnings)
+
+    def _apply_check(self, check: BundleCheck) -> None:
         """The notices from loading saved settings, then what `stmpo bundle` would warn;
         what it would refuse blocks Save bundle as and Submit (`invalid_parameter_names`)
         and marks the frames it names."""
-        settings = AfterEffectsSettings()
-        self.update_settings(settings)
-        check = check_bundle(self.export, to_bundle_settings(settings))
         self.warnings_list.clear()
         self.warnings_list.addItems([*self.notices, *check.warnings])
         changed = check.refusals != self.bundle_refusals

@@ -28,19 +28,32 @@ class BundleCheck:
     refusals: list[Problem] = field(default_factory=list)
 
 
-def check_bundle(export: Export, settings: BundleSettings) -> BundleCheck:
+def check_bundle(
+    export: Export, settings: BundleSettings, defaults: list[str] | None = None
+) -> BundleCheck:
     """While the settings cannot be built, the export's own warnings for the CLI's
-    defaults (every renderable item) are shown beside the refusal, and failing those,
-    the export's warnings alone."""
+    defaults (`default_warnings`; pass them when known: they do not change with the
+    settings) are shown beside the refusal."""
     try:
         return BundleCheck(list(build_bundle(export, settings).warnings))
     except StmpoError as exc:
         refusals = list(exc.problems)
+    return BundleCheck(default_warnings(export) if defaults is None else defaults, refusals)
+
+
+def default_warnings(export: Export) -> list[str]:
+    """What `stmpo bundle` warns for the export with its defaults (every renderable
+    item), failing that the export's warnings alone."""
     try:
-        warnings = list(build_bundle(export, BundleSettings()).warnings)
+        return list(build_bundle(export, BundleSettings()).warnings)
     except StmpoError:
-        warnings = [f"export: {warning}" for warning in export.warnings]
-    return BundleCheck(warnings, refusals)
+        return [f"export: {warning}" for warning in export.warnings]
+
+
+def settings_key(settings: BundleSettings) -> str:
+    """Equal for settings that build the same bundle: which check answers the settings
+    shown now."""
+    return repr(settings)
 
 
 _FRAMES = re.compile(r"^--frames (\d+)$")
