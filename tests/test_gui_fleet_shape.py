@@ -197,6 +197,17 @@ def test_the_shape_follows_the_queue_chosen_in_the_dialog(
             DeadlineUIController.getInstance().select_queue(other.queue_id)
         assert (tab.preview_cpus.value(), tab.preview_ram.value()) == (8, 32.0)
         assert "Render small" in tab.fleet_shape.note.text()
+        typed = tab.typed_shape
+        # another farm chosen: the library clears the queue; no fleet lends a shape now
+        with qtbot.waitSignal(tab.fleet_shape.looked_up, timeout=60_000) as said:
+            DeadlineUIController.getInstance().select_farm("farm-" + "7" * 32)
+        assert said.args == ["No queue chosen: the typed shape"]
+        assert (tab.preview_cpus.value(), tab.preview_ram.value()) == typed
+        assert not tab.shape_from_fleet
+        with qtbot.waitSignal(tab.fleet_shape.looked_up, timeout=60_000):
+            DeadlineUIController.getInstance().select_farm(state.farm.farm_id)
+            DeadlineUIController.getInstance().select_queue(other.queue_id)
+        assert (tab.preview_cpus.value(), tab.preview_ram.value()) == (8, 32.0)
         # the measured time per frame is looked up in that queue's history too
         qtbot.waitUntil(
             lambda: any(
@@ -247,7 +258,9 @@ def test_a_linux_fleet_on_the_queue_does_not_shape_the_preview(
         with qtbot.waitSignal(tab.fleet_shape.looked_up, timeout=30_000):
             tab.fleet_shape.button.click()
         assert "no active Windows or macOS fleet" in tab.fleet_shape.note.text()
-        assert (tab.preview_cpus.value(), tab.preview_ram.value()) == (64, 256.0)
+        # ... so the shape the other fleet lent is withdrawn: the typed one, as said
+        assert "the typed shape stays" in tab.fleet_shape.note.text()
+        assert (tab.preview_cpus.value(), tab.preview_ram.value()) == (256, 1024.0)
     finally:
         for fleet in (windows, linux):
             state.farm.fleets.pop(fleet.fleet_id)

@@ -168,6 +168,20 @@ class AfterEffectsSettingsWidget(QWidget):
             self._applying_fleet = False
         self.shape_from_fleet = True
 
+    def _withdraw_fleet_shape(self) -> None:
+        """A look-up gave no shape (another queue without a Windows or macOS fleet, no
+        queue chosen, the farm not reachable): a shape an earlier queue's fleets lent is
+        not this queue's, so the typed one comes back, as the note says."""
+        if not self.shape_from_fleet:
+            return
+        self._applying_fleet = True
+        try:
+            self.preview_cpus.setValue(self.typed_shape[0])
+            self.preview_ram.setValue(self.typed_shape[1])
+        finally:
+            self._applying_fleet = False
+        self.shape_from_fleet = False
+
     def farm_selection_changed(self) -> None:
         """Another farm or queue chosen in the dialog: its fleets and its history."""
         self.fleet_shape.fetch(automatic=True, renew=True)
@@ -278,6 +292,7 @@ class AfterEffectsSettingsWidget(QWidget):
         self.fleet_shape = FleetShapeButton()  # the shape from the queue's fleets
         self.fleet_shape.started.connect(self._on_fleet_lookup_started)
         self.fleet_shape.shape_found.connect(self._apply_fleet_shape)
+        self.fleet_shape.shape_gone.connect(self._withdraw_fleet_shape)
         for shape in (self.preview_cpus, self.preview_ram):
             shape.valueChanged.connect(self._on_shape_edited)
         shape_row.addWidget(self.fleet_shape, 1)

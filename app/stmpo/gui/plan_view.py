@@ -473,6 +473,8 @@ class FleetShapeButton(QWidget):
     and the note says why."""
 
     shape_found = Signal(int, float)
+    #: A look-up ended with no shape: a shape lent by an earlier one no longer holds.
+    shape_gone = Signal()
     #: A look-up started (the tab notes what the artist types from here on).
     started = Signal()
     #: Emitted after every look-up, with the note shown (tests and the screenshot wait on it).
@@ -501,8 +503,10 @@ class FleetShapeButton(QWidget):
         or queue was chosen, so a look-up already running answers for the old one."""
         farm_id, queue_id = self.queue_ids()
         if not (farm_id and queue_id):
-            if not automatic:
-                self._show("No default farm and queue set: the typed shape stays")
+            if renew:  # the dialog's farm changed and its queue was cleared
+                self._no_shape("No queue chosen: the typed shape")
+            elif not automatic:
+                self._no_shape("No default farm and queue set: the typed shape stays")
             return
         if self.pending is not None:  # one look-up at a time: its answer is on its way
             self.again = self.again or renew  # ...or stale, then ask again
@@ -529,11 +533,11 @@ class FleetShapeButton(QWidget):
         if outcome.error is not None:  # botocore/credentials errors of any kind
             exc = outcome.error
             reason = " ".join(str(exc).split())[:200] or type(exc).__name__
-            self._show(f"Farm not reachable ({reason}): the typed shape stays")
+            self._no_shape(f"Farm not reachable ({reason}): the typed shape stays")
             return
         queue = least_worker(outcome.value)
         if queue is None:
-            self._show(
+            self._no_shape(
                 "The queue has no active Windows or macOS fleet with worker capabilities: "
                 "the typed shape stays"
             )
@@ -545,3 +549,7 @@ class FleetShapeButton(QWidget):
     def _show(self, note: str) -> None:
         self.note.setText(note)
         self.looked_up.emit(note)
+
+    def _no_shape(self, note: str) -> None:
+        self.shape_gone.emit()
+        self._show(note)
