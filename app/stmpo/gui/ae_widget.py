@@ -95,6 +95,8 @@ class AfterEffectsSettingsWidget(QWidget):
     #: The dialog re-checks Submit on this (and only then asks `invalid_parameter_names`):
     #: without it, Submit stayed enabled after the artist unchecked every item.
     valid_parameters = Signal(bool)
+    #: How many render queue items are chosen, after every change of the choice.
+    items_chosen = Signal(int)
 
     def __init__(
         self, initial_settings: AfterEffectsSettings, parent: QWidget | None = None
@@ -636,6 +638,7 @@ class AfterEffectsSettingsWidget(QWidget):
                 self.preview_list.addItem(f"    {line}")
         if not selected:
             self.preview_list.addItem("Select render queue items to see the plan.")
+        self.items_chosen.emit(len(selected))
         self.plan_view.show_plan(
             self.previews,
             spawn_delay(values),

@@ -30,8 +30,9 @@ from deadline.client.ui.widgets.openjd_parameters_widget import (
 )
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QLineEdit, QMessageBox
 
+from stmpo.bundle.template import default_job_name
 from stmpo.gui.submit_token import SubmitToken
 from stmpo.gui.wheel_guard import guard_wheel
 
@@ -103,6 +104,12 @@ class StmpoSubmitDialog(SubmitJobToDeadlineDialog):
         controller.selection_changed.connect(
             self.job_settings.farm_selection_changed, Qt.ConnectionType.QueuedConnection
         )
+        # The job's name follows the items chosen as `stmpo bundle` names it, until the
+        # artist types one of their own.
+        export = self.job_settings.export
+        self._auto_name = default_job_name(export, len(export.renderable_items))
+        self.job_settings.items_chosen.connect(self._follow_item_count)
+        self._follow_item_count(len(self.job_settings.selected_items()))  # saved choice
         self._set_submit_button_state()
         #: CreateJob's client token for this window's submissions (submit_token.py).
         self.create_job_token = SubmitToken()
@@ -111,6 +118,16 @@ class StmpoSubmitDialog(SubmitJobToDeadlineDialog):
         self.tabs.setTabText(tab, AE_TAB_NAME)
         self.tabs.setCurrentIndex(tab)
         self.resize(self.sizeHint())
+
+    def job_name_edit(self) -> QLineEdit:
+        return self.shared_job_settings.shared_job_properties_box.sub_name_edit
+
+    def _follow_item_count(self, count: int) -> None:
+        edit = self.job_name_edit()
+        name = default_job_name(self.job_settings.export, count)
+        if edit.text() == self._auto_name:
+            edit.setText(name)
+        self._auto_name = name
 
     def sizeHint(self) -> QSize:
         """Wide and tall enough for the After Effects tab, within the screen.

@@ -27,6 +27,7 @@ from typing import Any
 from stmpo._worker_scripts.stmpo_worker.contract import SETTINGS
 from stmpo.bundle import BundleSettings
 from stmpo.bundle.parameters import default_value, definitions_by_name
+from stmpo.bundle.template import default_job_name
 from stmpo.export.model import Export
 from stmpo.frame_text import parse_frame_range
 from stmpo.job_properties import JobProperties
@@ -304,12 +305,13 @@ def sticky_path(export: Export, export_path: str | os.PathLike[str]) -> Path:
 
 
 def initial_settings(export: Export, export_path: str | os.PathLike[str]) -> AfterEffectsSettings:
-    """Defaults from the export, then whatever was saved beside the project."""
-    stem = export.project_name.rsplit(".", 1)[0] or "After Effects job"
+    """Defaults from the export, then whatever was saved beside the project; the job's
+    name is the one `stmpo bundle` gives (`<project> (N items)`), for the items chosen."""
+    renderable = [item.index for item in export.renderable_items]
     settings = AfterEffectsSettings(
-        name=stem,
+        name=default_job_name(export, len(renderable)),
         export_path=str(export_path),
-        selected_items=[item.index for item in export.renderable_items],
+        selected_items=renderable,
     )
     settings.notices = load_sticky(settings, sticky_path(export, export_path), export)
     return settings
