@@ -71,7 +71,8 @@ def project_parameters(path: str) -> dict[str, dict[str, str]]:
 
 
 def test_the_worker_ends_a_task_with_the_time_per_frame_it_measured(worker_status: str) -> None:
-    assert worker_status.startswith("8/8 frames, 0 processes, ")
+    assert worker_status.startswith("8/8 frames, ")
+    assert "0 processes" not in worker_status  # the last word: what was measured
     figure = parse_measured(worker_status)
     assert figure is not None, worker_status
     startup, frame = figure
@@ -79,6 +80,9 @@ def test_the_worker_ends_a_task_with_the_time_per_frame_it_measured(worker_statu
     assert 0.05 <= frame < 5.0, worker_status
     assert 0.0 <= startup < 30.0, worker_status
     assert parse_measured("8/8 frames, 0 processes") is None  # an older worker's line
+    # the line workers wrote before it left out "0 processes" still reads
+    older = "8/8 frames, 0 processes, 3.2 s/frame per process, startup 12 s"
+    assert parse_measured(older) == (12.0, 3.2)
 
 
 def test_the_lookup_takes_this_projects_newest_succeeded_job(

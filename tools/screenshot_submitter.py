@@ -121,7 +121,7 @@ def seed_earlier_job(local: Any, project: str) -> None:
     from stmpo_worker.progress import measured_text
 
     lines = [
-        f"{n}/{n} frames, 0 processes, {measured_text(startup, frame)}"
+        f"{n}/{n} frames, {measured_text(startup, frame)}"
         for n, startup, frame in ((13, 21.0, 6.1), (12, 19.5, 6.4), (13, 22.0, 5.9))
     ]
     parameters = {"ProjectFile": {"path": project}, "Concurrency": {"int": "4"}}

@@ -237,9 +237,9 @@ def progress_lines(
     """The OpenJD protocol lines for the current state: progress and status always go
     together, so a monitor never pairs a percentage with another moment's status.
     `measured` (startup, seconds per frame): the task's own timings, on its last word."""
-    status = (
-        f"{progress.done}/{progress.total} frames, {running} process{'es' if running != 1 else ''}"
-    )
+    status = f"{progress.done}/{progress.total} frames"
+    if measured is None or running:  # the last word says what was measured, not "0 processes"
+        status += f", {running} process{'es' if running != 1 else ''}"
     if measured is not None:
         status += ", " + measured_text(*measured)
     return (directive("progress", f"{progress.percent:.1f}"), directive("status", status))
