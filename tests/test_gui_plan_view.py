@@ -547,3 +547,47 @@ def test_an_item_cut_coarser_than_asked_is_not_called_unchunkable() -> None:
         f"Item 1 \u201cMAIN comp\u201d: {last + 1} frames in chunks of 1 would make more "
         f"than {MAX_CHUNKS_PER_STEP} tasks; using chunks of 2"
     ], lines
+
+
+def test_tasks_cut_too_fine_for_their_launch_are_named(
+    make_dialog: Callable[[Path], Any], tmp_path: Path
+) -> None:
+    """ChunkSize 1: every task runs one process for one frame and pays a whole launch
+    (the worst launch overhead there is, and it was never warned about: the short
+    process rule needs two processes). A remainder task shorter by nature is not."""
+    tab = open_tab(make_dialog, tmp_path, "image_sequence.json")  # 48 frames
+    view = tab.plan_view
+
+    def warnings() -> list[str]:
+        return [view.warnings_list.item(i).text() for i in range(view.warnings_list.count())]
+
+    view.seconds_per_frame.setValue(10.0)  # a 30 s launch needs 5 frames at 10 s a frame
+    tab.chunk_size.setValue(1)
+    assert warnings() == [
+        "Item 1 \u201cMAIN comp\u201d: 48 of its 48 tasks render 1 frame each on one process, "
+        "fewer than the 5 that pay for a ~30 s launch at 10 s a frame: a ChunkSize of 5 or "
+        "more costs less"
+    ], warnings()
+    tab.chunk_size.setValue(5)  # 9 tasks of 5 and a remainder of 3: worth their launch
+    assert warnings() == []
+    tab.chunk_size.setValue(0)
+    assert warnings() == []
+
+
+def test_many_items_with_one_kind_of_warning_share_a_line(
+    make_dialog: Callable[[Path], Any], tmp_path: Path
+) -> None:
+    tab = open_tab(make_dialog, tmp_path, "forty_items.json")
+    view = tab.plan_view
+    view.seconds_per_frame.setValue(10.0)
+    tab.chunk_size.setValue(1)
+    lines = [view.warnings_list.item(i).text() for i in range(view.warnings_list.count())]
+    chosen = len(tab.selected_items())
+    assert chosen > 3
+    shared = [line for line in lines if "tasks render fewer frames each" in line]
+    first = ", ".join(str(i) for i in tab.selected_items()[:3])
+    assert shared == [
+        f"{chosen} items ({first} and {chosen - 3} more): tasks render fewer frames each than "
+        "the 5 that pay for a ~30 s launch at 10 s a frame: a ChunkSize of 5 or more costs less"
+    ], lines
+    assert len(lines) < 5, lines

@@ -243,6 +243,22 @@ def unnamed(warning: str) -> str:
 ITEM_PREFIX = re.compile(r"^item \d+: ")
 
 
+#: More items than this with one kind of warning share one line (a 45-item job with
+#: Concurrency 8 gave 75 lines in a box four lines tall).
+GROUP_AFTER = 3
+
+
+@dataclass(frozen=True)
+class _Finding:
+    """One warning about one item: `line` when it is said alone; `kind` and `shared`
+    (the same words for every item) when many items share it."""
+
+    kind: str
+    rq_index: int
+    line: str
+    shared: str
+
+
 def plan_warnings(
     previews: Sequence[ItemPreview],
     seconds_per_frame: float,
@@ -250,34 +266,52 @@ def plan_warnings(
     worker_ram_gb: float,
     startup_s: float = STARTUP_S,
 ) -> list[str]:
-    """What in the plan costs time or fails on the farm, one line each, from the plan's
-    own facts (limited_by, the chunk cutter's refusal) and the worker's own launch and
-    RAM rules (planning.frames_per_launch, planning.RAM_SAFETY_FACTOR). `startup_s`:
+    """What in the plan costs time or fails on the farm, from the plan's own facts
+    (limited_by, the chunk cutter's refusal) and the worker's own launch and RAM rules
+    (planning.frames_per_launch, planning.RAM_SAFETY_FACTOR): one line an item, or one
+    line a kind for the items sharing it when more than GROUP_AFTER do. `startup_s`:
     the same launch time the summary estimates with (measured when known)."""
     worth = planning.frames_per_launch(
         Timings(startup=startup_s, frame=max(seconds_per_frame, 1e-3), observed=False)
     )
+    launch = f"~{startup_s:.0f} s launch at {seconds_per_frame:g} s a frame"
     room = worker_ram_gb * planning.RAM_SAFETY_FACTOR
-    lines: list[str] = []
+    found: list[_Finding] = []
     for preview in previews:
         name = f"Item {preview.rq_index} \u201c{preview.comp}\u201d"
+
+        def add(kind: str, line: str, shared: str, index: int = preview.rq_index) -> None:
+            found.append(_Finding(kind, index, line, shared))
+
         movie = preview.first_task.limited_by == "movie" and preview.frames > 1
         if movie:  # says both: one process, and one task when ChunkSize asked for more
             unsplit = " (ChunkSize cannot cut it into tasks)" if preview.chunk_warning else ""
-            lines.append(
-                f"{name}: a movie output keeps all {preview.frames} frames on one process{unsplit}"
+            add(
+                "movie",
+                f"{name}: a movie output keeps all {preview.frames} frames on one process{unsplit}",
+                f"a movie output keeps each on one process{unsplit}",
             )
         elif preview.chunk_warning and len(preview.tasks) == 1:
-            lines.append(f"{name} cannot be chunked: {unnamed(preview.chunk_warning)}")
+            reason = unnamed(preview.chunk_warning)
+            add(
+                "unchunked " + reason,
+                f"{name} cannot be chunked: {reason}",
+                f"cannot be chunked: {reason}",
+            )
         elif preview.chunk_warning:  # cut, but in larger chunks than asked
-            lines.append(f"{name}: {unnamed(preview.chunk_warning)}")
+            add(
+                "coarser",
+                f"{name}: {unnamed(preview.chunk_warning)}",
+                "more tasks than a step may hold at this ChunkSize: cut in larger chunks",
+            )
+        shapes = list(task_shapes(preview.tasks))
         short = sorted(
             (
                 (number, count, task)
-                for task, number, count in task_shapes(preview.tasks)
+                for task, number, count in shapes
                 if task.processes > 1 and min(task.child_frames, default=worth) < worth
             ),
-            key=lambda found: found[0],
+            key=lambda seen: seen[0],
         )  # by where each plan first appears: the first short task is named
         if short:
             number, _count, task = short[0]
@@ -285,17 +319,59 @@ def plan_warnings(
             where = f"task {number}" if len(preview.tasks) > 1 else "its task"
             more = f" (and {others} more tasks)" if others else ""
             fewest = min(task.child_frames)
-            lines.append(
+            add(
+                "short processes",
                 f"{name}, {where}{more}: a process gets {fewest} frame"
-                f"{'s' if fewest != 1 else ''}, fewer "
-                f"than the {worth} that pay for its ~{startup_s:.0f} s launch at "
-                f"{seconds_per_frame:g} s a frame"
+                f"{'s' if fewest != 1 else ''}, fewer than the {worth} that pay for its {launch}",
+                f"a process gets fewer frames than the {worth} that pay for its {launch}",
             )
-        busiest = max((task.processes for task, _n, _c in task_shapes(preview.tasks)), default=0)
+        elif len(preview.tasks) > 1 and not movie:
+            # ChunkSize cut the item so fine that a task, on one process, pays a whole
+            # launch for less work than the launch is worth.
+            # The tasks of ChunkSize's length (the most of them; a remainder is shorter
+            # by nature): when one process renders each, each pays a whole launch.
+            sizes: dict[tuple[int, int], int] = {}
+            for task, _number, count in shapes:
+                key = (task.frames, task.processes)
+                sizes[key] = sizes.get(key, 0) + count
+            (size, processes), count = max(sizes.items(), key=lambda seen: seen[1])
+            if processes == 1 and 0 < size < worth:
+                frames = f"{size} frame{'s' if size != 1 else ''}"
+                add(
+                    "short tasks",
+                    f"{name}: {count} of its {len(preview.tasks)} tasks render {frames} each "
+                    f"on one process, fewer than the {worth} that pay for a {launch}: a "
+                    f"ChunkSize of {worth} or more costs less",
+                    f"tasks render fewer frames each than the {worth} that pay for a {launch}: "
+                    f"a ChunkSize of {worth} or more costs less",
+                )
+        busiest = max((task.processes for task, _n, _c in shapes), default=0)
         if busiest and busiest * ram_per_process_gb > room:
-            lines.append(
+            add(
+                "ram",
                 f"{name}: {busiest} process{'es' if busiest != 1 else ''} \u00d7 "
                 f"{ram_per_process_gb:g} GB is above the {room:g} GB the worker's "
-                f"{worker_ram_gb:g} GB allow (80 %)"
+                f"{worker_ram_gb:g} GB allow (80 %)",
+                f"processes \u00d7 {ram_per_process_gb:g} GB are above the {room:g} GB the "
+                f"worker's {worker_ram_gb:g} GB allow (80 %)",
             )
+    return _grouped(found)
+
+
+def _grouped(found: Sequence[_Finding]) -> list[str]:
+    """Each item's own line, unless more than GROUP_AFTER items share a kind: then one
+    line for them, where the first of them was."""
+    by_kind: dict[str, list[_Finding]] = {}
+    for finding in found:
+        by_kind.setdefault(finding.kind, []).append(finding)
+    lines: list[str] = []
+    for finding in found:
+        same = by_kind[finding.kind]
+        if len(same) <= GROUP_AFTER:
+            lines.append(finding.line)
+        elif finding is same[0]:
+            indexes = [f.rq_index for f in same]
+            named = ", ".join(str(i) for i in indexes[:GROUP_AFTER])
+            rest = f" and {len(indexes) - GROUP_AFTER} more" if len(indexes) > GROUP_AFTER else ""
+            lines.append(f"{len(same)} items ({named}{rest}): {finding.shared}")
     return lines
