@@ -321,6 +321,48 @@ def test_the_tab_estimates_with_the_measured_time_found_on_a_thread(
 
 
 @pytest.mark.gui
+def test_a_failed_lookup_keeps_the_figure_found_on_the_same_queue(
+    make_dialog: Callable[[Path], Any],
+    tmp_path: Path,
+    qtbot: Any,
+    client: Any,
+    history: Any,
+    worker_status: str,
+) -> None:
+    """Throttled on "Look up again": the figure found a moment ago still holds (it
+    was thrown away, the estimate falling back to the typed one); another queue's
+    failure says nothing of this one's figure."""
+    target = copy_sample("image_sequence.json", tmp_path)
+    history.seed_finished_job(
+        "spot", project_parameters(load_export(target).project.path), [worker_status]
+    )
+    view = make_dialog(target).job_settings.plan_view
+    assert view.lookup is not None
+    qtbot.waitUntil(lambda: view.measured is not None, timeout=10_000)
+    view.lookup.client_factory = lambda: client
+    view.lookup.queue_ids = lambda: (history.farm.farm_id, history.queue.queue_id)
+    with qtbot.waitSignal(view.lookup.finished, timeout=30_000):
+        view.lookup_button.click()
+    assert view.using_measured()
+    figure = view.effective_seconds_per_frame()
+
+    history.fail("SearchJobs", "ThrottlingException", "Rate exceeded")
+    with qtbot.waitSignal(view.lookup.finished, timeout=60_000):
+        view.lookup_button.click()
+    assert view.using_measured() and view.effective_seconds_per_frame() == figure
+    label = view.measured_label.text()
+    assert "Looking up again failed" in label and "ThrottlingException" in label, label
+    assert "this figure stays" in label and "measured on job \u201cspot\u201d" in label
+    assert view.lookup_button.isEnabled()
+
+    view.lookup.queue_ids = lambda: (history.farm.farm_id, "queue-" + "8" * 32)
+    with qtbot.waitSignal(view.lookup.finished, timeout=60_000):
+        view.lookup_button.click()
+    assert not view.using_measured()  # another queue: its own answer, a failure
+    assert view.measured_label.text().startswith("Nothing measured"), view.measured_label.text()
+
+
+@pytest.mark.gui
 @pytest.mark.slow
 def test_the_submitter_finds_the_measured_time_with_the_librarys_own_client(
     farm_home: Path, aws: Any, qtbot: Any, tmp_path: Path, worker_status: str

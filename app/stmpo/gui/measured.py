@@ -18,6 +18,7 @@ typed estimate is always there to fall back on.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import statistics
 from collections.abc import Iterator, Mapping
@@ -47,6 +48,11 @@ class Measured:
     ended_at: dt.datetime | None = None
     tasks: int = 0
     reason: str = ""
+    #: The queue whose history answered; and whether the lookup failed (a service
+    #: error, throttling, no network) rather than found nothing: a figure found before
+    #: on the same queue still holds then.
+    queue_id: str = ""
+    failed: bool = False
 
     @property
     def found(self) -> bool:
@@ -70,8 +76,8 @@ def _seconds(value: float) -> str:
     return f"{value:.1f}" if value >= 1 else f"{value:.2g}"
 
 
-def nothing(reason: str) -> Measured:
-    return Measured(None, reason=reason)
+def nothing(reason: str, queue_id: str = "", *, failed: bool = False) -> Measured:
+    return Measured(None, reason=reason, queue_id=queue_id, failed=failed)
 
 
 def same_project(a: str, b: str) -> bool:
@@ -162,9 +168,11 @@ def measured_time(client: Any, farm_id: str, queue_id: str, project_path: str) -
     """The newest SUCCEEDED job of `project_path` on the queue that carries the worker's
     figures, and their median; or nothing measured, with why."""
     try:
-        return _measured_time(client, farm_id, queue_id, project_path)
+        found = _measured_time(client, farm_id, queue_id, project_path)
     except Exception as exc:  # botocore, credentials, endpoint: nothing measured
-        return nothing(f"the queue's jobs could not be read ({_error_reason(exc)})")
+        reason = f"the queue's jobs could not be read ({_error_reason(exc)})"
+        return nothing(reason, queue_id, failed=True)
+    return dataclasses.replace(found, queue_id=queue_id)
 
 
 def _measured_time(client: Any, farm_id: str, queue_id: str, project_path: str) -> Measured:

@@ -62,19 +62,23 @@ class MeasuredLookup(QObject):
             client = self.client_factory()
         except Exception as exc:  # no credentials, no profile: not reachable
             reason = " ".join(str(exc).split())[:200] or type(exc).__name__
-            self.finished.emit(nothing(f"the farm is not reachable ({reason})"))
+            self.finished.emit(
+                nothing(f"the farm is not reachable ({reason})", queue_id, failed=True)
+            )
             return
         call = run_in_background(
             lambda: measured_time(client, farm_id, queue_id, self.project_path),
-            lambda outcome: self._answered(generation, outcome),
+            lambda outcome: self._answered(generation, queue_id, outcome),
             self,
         )
         self.worker = call.worker
 
-    def _answered(self, generation: int, outcome: Outcome) -> None:
+    def _answered(self, generation: int, queue_id: str, outcome: Outcome) -> None:
         if generation != self._generation:
             return  # a newer lookup answers instead
         if outcome.error is not None:  # measured_time says why itself; this is a bug's
-            self.finished.emit(nothing(f"the lookup failed ({outcome.error})"))
+            self.finished.emit(
+                nothing(f"the lookup failed ({outcome.error})", queue_id, failed=True)
+            )
             return
         self.finished.emit(outcome.value)

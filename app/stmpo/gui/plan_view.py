@@ -331,6 +331,21 @@ class PlanView(QWidget):
         self.lookup.start()
 
     def show_measured(self, measured: Measured) -> None:
+        """A lookup's answer. One that failed (throttled, no network) does not throw
+        away a figure found before on the same queue: it says so and keeps it."""
+        earlier = self.measured
+        if (
+            measured.failed
+            and earlier is not None
+            and earlier.found
+            and earlier.queue_id == measured.queue_id
+        ):
+            self.lookup_button.setEnabled(self.lookup is not None)
+            self.measured_label.setText(
+                f"Measured: {earlier.text}. Looking up again failed "
+                f"({measured.reason}): this figure stays"
+            )
+            return
         self.measured = measured
         self.lookup_button.setEnabled(self.lookup is not None)
         self.measured_label.setText(
