@@ -361,7 +361,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--seeds",
         type=int,
         default=0,
-        help="also run lognormal with seeds 1..N: median and worst, against the frame queue",
+        help="also run lognormal with seeds 1..N (and jitter seed N): median and worst, "
+        "against the frame queue",
     )
     parser.add_argument(
         "--startup-jitter",
@@ -439,6 +440,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                     strategy,
                                     args.first_line,
                                     fields,
+                                    seed,
+                                    args.startup_jitter,
                                     seed,
                                 )[0]
                             )
