@@ -402,3 +402,74 @@ def test_a_single_frame_launch_keeps_its_first_frame_measure() -> None:
     s.started(1, 3.0)  # a late first line
     s.frame_done(1, 3, 3.0 + 0.9 + 20.0)  # a dear frame after the usual 0.9 s
     assert s.costs.estimate(3) == pytest.approx(20.0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    costs=st.lists(st.floats(min_value=0.1, max_value=60.0), min_size=1, max_size=60),
+    slots=st.integers(1, 8),
+    startup=st.floats(min_value=0.0, max_value=30.0),
+    first_line=st.floats(min_value=0.0, max_value=3.0),
+    jitter=st.floats(min_value=0.0, max_value=1.5),
+    seed=st.integers(0, 1000),
+)
+def test_every_frame_once_when_each_launch_has_its_own_startup(
+    costs: list[float],
+    slots: int,
+    startup: float,
+    first_line: float,
+    jitter: float,
+    seed: int,
+) -> None:
+    """The bench's invariants (each frame once, never two children on one frame, every
+    launch inside the runs) hold when launches load at different speeds, including a
+    first frame that comes before the first line (startup < first line)."""
+    policy = Policy(strategy="dynamic", slots=slots, startup_estimate=max(startup, 0.1))
+    bench.simulate(costs, policy, startup, first_line, jitter=jitter, jitter_seed=seed)
+
+
+def test_bench_startup_jitter_spreads_startups_and_counts_hand_overs() -> None:
+    """`--startup-jitter` through the bench's command line: each launch draws its own
+    startup (so the makespan moves off the even-startup run), `--handovers` shows the
+    hand-overs after each ratio, and a run without it prints what it always printed."""
+
+    def run(*extra: str) -> str:
+        done = subprocess.run(
+            [
+                sys.executable,
+                str(BENCH),
+                "--slots",
+                "16",
+                "--startup",
+                "30",
+                "--workloads",
+                "uniform",
+                "hot",
+                "--strategies",
+                "dynamic",
+                *extra,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return done.stdout
+
+    def cells(out: str) -> dict[str, str]:
+        return {
+            line.split("|")[1].strip(): line.split("|")[3].strip()
+            for line in out.splitlines()
+            if line.startswith("| ") and "dynamic" in line
+        }
+
+    even = cells(run())
+    assert "[" not in even["uniform"] and float(even["uniform"]) <= 1.02
+    jittered = run("--startup-jitter", "0.5", "--jitter-seeds", "3", "--handovers")
+    assert "startup jitter 0.5" in jittered and "seeds 1-3" in jittered
+    shown = cells(jittered)
+    ratio, handovers = shown["hot"].split(" [")
+    assert int(handovers.rstrip("]")) > 0  # hot middle is redistributed
+    # a launch slower than the floor (the lower bound's startup) delays its frames
+    assert float(shown["uniform"].split(" [")[0]) > float(even["uniform"])
+    assert float(ratio) > 1.0
