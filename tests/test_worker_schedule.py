@@ -347,3 +347,129 @@ def test_a_billion_frame_task_is_scheduled_without_listing_its_frames() -> None:
     assert any(isinstance(a, Shorten) and a.child == 0 for a in actions), actions
     assert any(isinstance(a, Launch) and a.last == launches[0].last for a in actions), actions
     assert _time.perf_counter() - began < 2.0
+
+
+# -- a slow launch is not a dear frame -------------------------------------------------
+
+
+def test_a_late_first_line_is_not_booked_as_the_cost_of_a_first_frame() -> None:
+    """CI's reproduction: every gap measured is 0.01 s and a startup about 0.05 s, but
+    child 1 printed its first line 0.45 s late. Its first frame was booked as costing
+    that delay: its neighbours looked dear and a free slot took its tail for a launch
+    that costs a startup, for nothing."""
+    policy = Policy(strategy="dynamic", slots=2, spawn_delay=2.0, retries=1, startup_estimate=30.0)
+    s = Scheduler([(0, 9)], 1, policy)
+    assert s.begin(0.0) == [Launch(0, 0, 4)]
+    assert s.started(0, 0.05) == [Launch(1, 5, 9)]
+    for frame, at in ((0, 0.06), (1, 0.07), (2, 0.08)):
+        assert s.frame_done(0, frame, at) == []
+    assert s.ended(0, 0.09, [0, 1, 2], True) == []  # the retry waits for c1's first line
+    assert s.started(1, 0.5) == [Launch(2, 3, 4, attempt=1)]
+    s.started(2, 0.55)
+    s.frame_done(2, 3, 0.56)
+    s.frame_done(2, 4, 0.57)
+    assert s.ended(2, 0.58, [3, 4], True) == []
+    assert s.frame_done(1, 5, 0.51) == []  # was [Shorten(1, 7), Launch(3, 8, 9)]
+    assert [round(s.costs.estimate(f), 3) for f in range(5, 10)] == [0.01] * 5
+
+
+def test_a_launch_slow_to_load_has_its_first_frame_settled_by_its_second_gap() -> None:
+    """The delay may also come after the first line (a slow licence check, a project on
+    a slow share): child 1 prints its line at once but loads 6 s longer than child 0.
+    Its first frame is provisional until its second gap: then its frames cost what
+    they cost (1 s), and the slot child 0 frees does not take child 1's tail (the old
+    estimate kept frame 5 at 7 s and launched frame 9 anew)."""
+    s = Scheduler([(0, 9)], 1, Policy(strategy="dynamic", slots=2, startup_estimate=30.0))
+    assert s.begin(0.0) + s.started(0, 0.1) == [Launch(0, 0, 4), Launch(1, 5, 9)]
+    for frame in range(5):  # child 0: 1 s startup, 1 s a frame
+        assert s.frame_done(0, frame, 2.0 + frame) == []
+    s.started(1, 0.2)
+    assert s.frame_done(1, 5, 8.1) == []
+    assert s.frame_done(1, 6, 9.1) == []
+    assert s.costs.estimate(5) == pytest.approx(1.0)
+    assert s.ended(0, 9.2, range(5)) == []
+    assert [s.costs.estimate(f) for f in (7, 8, 9)] == pytest.approx([1.0, 1.0, 1.0])
+    assert s.startup == pytest.approx(4.0)  # (1 + 7) / 2: the startup itself is kept
+
+
+def test_a_single_frame_launch_keeps_its_first_frame_measure() -> None:
+    """A launch that renders one frame has no second gap: its first frame (from its
+    first line, less the usual time from line to frame) is all that tells its cost."""
+    s = Scheduler([(0, 4)], 1, Policy(strategy="dynamic", slots=2, startup_estimate=30.0))
+    assert s.begin(0.0) + s.started(0, 0.1) == [Launch(0, 0, 2), Launch(1, 3, 4)]
+    for frame in range(3):
+        s.frame_done(0, frame, 2.0 + frame)  # line at 0.1, frames at 2, 3, 4: 0.9 s to go
+    s.started(1, 3.0)  # a late first line
+    s.frame_done(1, 3, 3.0 + 0.9 + 20.0)  # a dear frame after the usual 0.9 s
+    assert s.costs.estimate(3) == pytest.approx(20.0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    costs=st.lists(st.floats(min_value=0.1, max_value=60.0), min_size=1, max_size=60),
+    slots=st.integers(1, 8),
+    startup=st.floats(min_value=0.0, max_value=30.0),
+    first_line=st.floats(min_value=0.0, max_value=3.0),
+    jitter=st.floats(min_value=0.0, max_value=1.5),
+    seed=st.integers(0, 1000),
+)
+def test_every_frame_once_when_each_launch_has_its_own_startup(
+    costs: list[float],
+    slots: int,
+    startup: float,
+    first_line: float,
+    jitter: float,
+    seed: int,
+) -> None:
+    """The bench's invariants (each frame once, never two children on one frame, every
+    launch inside the runs) hold when launches load at different speeds, including a
+    first frame that comes before the first line (startup < first line)."""
+    policy = Policy(strategy="dynamic", slots=slots, startup_estimate=max(startup, 0.1))
+    bench.simulate(costs, policy, startup, first_line, jitter=jitter, jitter_seed=seed)
+
+
+def test_bench_startup_jitter_spreads_startups_and_counts_hand_overs() -> None:
+    """`--startup-jitter` through the bench's command line: each launch draws its own
+    startup (so the makespan moves off the even-startup run), `--handovers` shows the
+    hand-overs after each ratio, and a run without it prints what it always printed."""
+
+    def run(*extra: str) -> str:
+        done = subprocess.run(
+            [
+                sys.executable,
+                str(BENCH),
+                "--slots",
+                "16",
+                "--startup",
+                "30",
+                "--workloads",
+                "uniform",
+                "hot",
+                "--strategies",
+                "dynamic",
+                *extra,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return done.stdout
+
+    def cells(out: str) -> dict[str, str]:
+        return {
+            line.split("|")[1].strip(): line.split("|")[3].strip()
+            for line in out.splitlines()
+            if line.startswith("| ") and "dynamic" in line
+        }
+
+    even = cells(run())
+    assert "[" not in even["uniform"] and float(even["uniform"]) <= 1.02
+    jittered = run("--startup-jitter", "0.5", "--jitter-seeds", "3", "--handovers")
+    assert "startup jitter 0.5" in jittered and "seeds 1-3" in jittered
+    shown = cells(jittered)
+    ratio, handovers = shown["hot"].split(" [")
+    assert int(handovers.rstrip("]")) > 0  # hot middle is redistributed
+    # a launch slower than the floor (the lower bound's startup) delays its frames
+    assert float(shown["uniform"].split(" [")[0]) > float(even["uniform"])
+    assert float(ratio) > 1.0
