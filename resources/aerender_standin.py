@@ -46,7 +46,7 @@ Environment
                          stop rendering, exit 0 (as aerender sometimes does)
         hang@F           after frame F-1, print `PROGRESS:  (hanging at frame F)` and
                          sleep forever (SIGTERM ends it): a stall
-        licence          at startup print `PROGRESS: Launching After Effects...` and
+        licence          after the startup print (after `Launching After Effects...`)
                          the trial-expired prompt's words `Renew your subscription at
                          adobe.com today` (inlife/nexrender issue 197; AE shows them in
                          a dialog), then wait forever without rendering (SIGTERM ends
@@ -598,16 +598,22 @@ def render(opts: dict[str, list[str]], argv: list[str]) -> int:
         spawn_detached_helper(ignore_term, keep_stdio=False, keep_env=False)
     if grandchild is not None:
         trace("grandchild", child_pid=grandchild.pid)
+    # aerender's driver prints its banner and "Launching" at once, before After Effects
+    # starts and loads the project (the startup below), and "successfully launched" once
+    # it runs (logs in inlife/nexrender issue 428 and RxLaboratory/DuME issue 222): the
+    # worker's first line of a child comes before its startup, not after.
+    LOG.line(f"aerender version {VERSION}")
+    LOG.line("PROGRESS: Launching After Effects...")
     time.sleep(float(os.environ.get("STANDIN_STARTUP_SLEEP_SEC", "0")))
     burn(float(os.environ.get("STANDIN_STARTUP_SEC", "0")))
     if "licence" in names:
-        # Real aerender line (nexrender issue 428), then the words of AE's trial-expired
-        # prompt (nexrender issue 197); AE waits at the dialog and renders nothing.
-        LOG.line("PROGRESS: Launching After Effects...")
+        # The words of AE's trial-expired prompt (nexrender issue 197): AE waits at the
+        # dialog, never says it launched, and renders nothing.
         LOG.line("Renew your subscription at adobe.com today")
         trace("licence", rqindex=rqindex)
         while True:
             time.sleep(1)
+    LOG.line("PROGRESS: ...After Effects successfully launched")
     stamp = datetime.now().strftime("%m/%d/%Y %I:%M:%S %p")
     LOG.line(f"PROGRESS:  {stamp}: {words['start']} “{comp}”.")
     LOG.line(f"PROGRESS:  Render Settings: {opts.get('-RStemplate', ['Best Settings'])[0]}")
