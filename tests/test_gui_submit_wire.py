@@ -218,7 +218,7 @@ def test_submit_button_uploads_the_project_and_creates_the_chosen_job(
     # the Host requirements tab left at "all available workers": the default stays
     os_family = {"name": "attr.worker.os.family", "anyOf": ["windows", "macos"]}
     assert [s["hostRequirements"] for s in template["steps"]] == [{"attributes": [os_family]}] * 2
-    assert template["name"] == "spot"  # the Job name field, prefilled from the project
+    assert template["name"] == "spot (2 items)"  # the Job name field, as the CLI names it
     parameters = body["parameters"]
     assert parameters["DisableMFR"] == {"string": "true"}
     assert parameters["MaxConcurrency"] == {"int": "32"}

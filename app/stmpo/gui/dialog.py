@@ -29,10 +29,11 @@ from deadline.client.ui.widgets.openjd_parameters_widget import (
     _JobTemplateGroupLayout,
 )
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import QLineEdit, QMessageBox
 
 from stmpo.bundle.template import default_job_name
+from stmpo.gui.settings import sticky_fields
 from stmpo.gui.submit_token import SubmitToken
 from stmpo.gui.wheel_guard import guard_wheel
 
@@ -90,6 +91,15 @@ class StmpoSubmitDialog(SubmitJobToDeadlineDialog):
     """`SubmitJobToDeadlineDialog` whose Submit always ends in a job id or an error dialog."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        callback = kwargs.get("on_create_job_bundle_callback")
+        if callback is not None:  # a bundle written saves the settings: nothing unsaved
+
+            def saving(*call_args: Any, **call_kwargs: Any) -> Any:
+                answer = callback(*call_args, **call_kwargs)
+                self._kept = self.sticky_values()
+                return answer
+
+            kwargs["on_create_job_bundle_callback"] = saving
         super().__init__(*args, **kwargs)
         guard_rebuilds(self.shared_job_settings.queue_parameters_box)
         # The library's tabs (shared job settings: priority, retries... all sticky) scroll
@@ -118,6 +128,63 @@ class StmpoSubmitDialog(SubmitJobToDeadlineDialog):
         self.tabs.setTabText(tab, AE_TAB_NAME)
         self.tabs.setCurrentIndex(tab)
         self.resize(self.sizeHint())
+        #: The sticky settings as opened or last saved: Escape or the window's close
+        #: button asks before throwing away changes made since (sticky settings are saved
+        #: only by Submit and Save bundle as).
+        self._kept = self.sticky_values()
+        self._closing = False  # a close already decided (asked, or the program's)
+
+    def sticky_values(self) -> dict[str, Any]:
+        """What Submit or Save bundle as would save beside the project now."""
+        settings = self.job_settings_type()
+        self.shared_job_settings.update_settings(settings)
+        self.job_settings.update_settings(settings)
+        return {f.name: getattr(settings, f.name) for f in sticky_fields(type(settings))}
+
+    def unsaved_changes(self) -> bool:
+        return self.sticky_values() != self._kept
+
+    def may_close(self) -> bool:
+        """True when nothing changed since opening or saving, or the artist says close."""
+        if not self.unsaved_changes():
+            return True
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Close the submitter?")
+        box.setText(
+            "Your changes to the settings are not kept: they are saved beside the project "
+            "only when you submit or save the bundle."
+        )
+        close = box.addButton("Close without saving", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep editing", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        box.exec()
+        return box.clickedButton() is close
+
+    def close(self) -> bool:
+        """The program's own close (the library's after a submission, a test's): no
+        question. (QWidget.close is not virtual: the window system's close, the title
+        bar's button, does not come through here.)"""
+        self._closing = True
+        return super().close()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Escape closes a dialog: not with an artist's changes, unasked."""
+        if event.key() == Qt.Key.Key_Escape:
+            if not self.may_close():
+                event.accept()
+                return
+            self._closing = True
+        super().keyPressEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """The window's close button asks as Escape does."""
+        if not self._closing and not self.may_close():
+            event.ignore()
+            return
+        self._closing = False
+        super().closeEvent(event)
 
     def job_name_edit(self) -> QLineEdit:
         return self.shared_job_settings.shared_job_properties_box.sub_name_edit

@@ -1,0 +1,119 @@
+"""Escape and the window's close button do not throw an artist's changes away unasked
+(sticky settings are saved only by Submit and Save bundle as); a close with nothing
+changed, or by the program, closes at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gui_helpers import copy_sample
+
+pytestmark = pytest.mark.gui
+
+
+def answer_close_box(button_text: str, seen: list[str]) -> None:
+    """Click `button_text` in the next message box (it runs its own event loop)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    def answer() -> None:
+        modal = QApplication.activeModalWidget()
+        if not isinstance(modal, QMessageBox):
+            QTimer.singleShot(20, answer)
+            return
+        seen.append(modal.windowTitle())
+        [button] = [b for b in modal.buttons() if b.text() == button_text]
+        button.click()
+
+    QTimer.singleShot(20, answer)
+
+
+def press_escape(dialog: Any) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    QTest.keyClick(dialog, Qt.Key.Key_Escape)
+
+
+def test_escape_closes_an_untouched_submitter_at_once(
+    make_dialog: Callable[[Path], Any], tmp_path: Path, qtbot: Any
+) -> None:
+    dialog = make_dialog(copy_sample("several_items.json", tmp_path))
+    qtbot.waitExposed(dialog)
+    assert not dialog.unsaved_changes()
+    press_escape(dialog)
+    assert not dialog.isVisible()
+
+
+def test_escape_asks_before_throwing_changes_away(
+    make_dialog: Callable[[Path], Any], tmp_path: Path, qtbot: Any
+) -> None:
+    dialog = make_dialog(copy_sample("several_items.json", tmp_path))
+    qtbot.waitExposed(dialog)
+    dialog.job_settings.chunk_size.setValue(7)
+    assert dialog.unsaved_changes()
+    seen: list[str] = []
+    answer_close_box("Keep editing", seen)
+    press_escape(dialog)
+    assert seen == ["Close the submitter?"]
+    assert dialog.isVisible() and dialog.job_settings.chunk_size.value() == 7
+    answer_close_box("Close without saving", seen)
+    press_escape(dialog)
+    assert seen == ["Close the submitter?"] * 2
+    assert not dialog.isVisible()
+
+
+def test_the_close_button_asks_too_but_a_close_by_the_program_does_not(
+    make_dialog: Callable[[Path], Any], tmp_path: Path, qtbot: Any
+) -> None:
+    from PySide6.QtCore import QCoreApplication
+
+    dialog = make_dialog(copy_sample("several_items.json", tmp_path))
+    qtbot.waitExposed(dialog)
+    dialog.job_settings.chunk_size.setValue(7)
+    seen: list[str] = []
+    answer_close_box("Keep editing", seen)
+    dialog.windowHandle().close()  # the title bar's button: Qt's own close, not ours
+    QCoreApplication.processEvents()
+    assert seen == ["Close the submitter?"] and dialog.isVisible()
+    dialog.close()  # the program's own close: no question
+    assert seen == ["Close the submitter?"] and not dialog.isVisible()
+
+
+def test_a_saved_bundle_keeps_the_changes_so_escape_closes_at_once(
+    make_dialog: Callable[[Path], Any], tmp_path: Path, qtbot: Any
+) -> None:
+    from deadline.client.config import set_setting
+    from test_gui_submitter import accept_modals
+
+    out = tmp_path / "bundles"
+    out.mkdir()
+    set_setting("settings.job_bundle_default_directory", str(out))
+    dialog = make_dialog(copy_sample("several_items.json", tmp_path))
+    qtbot.waitExposed(dialog)
+    dialog.job_settings.chunk_size.setValue(7)
+
+    def save_dialog(modal: Any) -> bool:
+        if not hasattr(modal, "_name_edit"):
+            return False
+        modal._radio_local.setChecked(True)
+        modal._name_edit.setText("kept")
+        modal._location_edit.setText(str(out))
+        modal._export_button.click()
+        return True
+
+    def result_box(modal: Any) -> bool:
+        if hasattr(modal, "_name_edit"):
+            return False
+        modal.accept()
+        return True
+
+    accept_modals(qtbot, [save_dialog, result_box])
+    dialog.on_export_bundle()
+    assert (out / "kept" / "template.yaml").is_file()
+    assert not dialog.unsaved_changes()
+    press_escape(dialog)
+    assert not dialog.isVisible()
