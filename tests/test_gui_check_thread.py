@@ -86,3 +86,27 @@ def test_an_answer_for_settings_left_behind_is_not_shown(
     # and a click right after a change answers for what is shown, check or no check
     tab.chunk_size.setValue(1)
     assert any("make a job template of" in b for b in dialog.tab_blockers(now=True))
+
+
+def test_a_refused_override_leaves_the_warnings_of_the_artists_other_settings(
+    make_dialog: Callable[[Path], Any], tmp_path: Path
+) -> None:
+    """ChunkSize 4 on two movie items: the CLI warns each cannot be split. An override
+    outside item 1's comp is refused; the list still warns for the settings shown (the
+    chunking), not for the CLI's defaults (no ChunkSize: no such warning)."""
+    from gui_helpers import copy_sample
+
+    dialog = make_dialog(copy_sample("movie_output.json", tmp_path))
+    tab = dialog.job_settings
+    tab.chunk_size.setValue(4)
+    assert dialog.tab_blockers(now=True) == []
+
+    def listed() -> list[str]:
+        return [tab.warnings_list.item(i).text() for i in range(tab.warnings_list.count())]
+
+    movie = [w for w in listed() if "writes a movie, which cannot be split" in w]
+    assert len(movie) == 2, listed()
+    tab.queue_table.item(0, 2).setText("0-99")  # comp frames 0-49
+    blockers = dialog.tab_blockers(now=True)
+    assert any("frames of item 1" in b and "outside the comp" in b for b in blockers), blockers
+    assert [w for w in listed() if "writes a movie, which cannot be split" in w] == movie

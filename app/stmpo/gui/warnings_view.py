@@ -12,7 +12,7 @@ refusals both come from `build_bundle`, the CLI's one source.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from stmpo.bundle import BundleSettings, build_bundle
 from stmpo.errors import Problem, StmpoError
@@ -31,13 +31,25 @@ class BundleCheck:
 def check_bundle(
     export: Export, settings: BundleSettings, defaults: list[str] | None = None
 ) -> BundleCheck:
-    """While the settings cannot be built, the export's own warnings for the CLI's
-    defaults (`default_warnings`; pass them when known: they do not change with the
-    settings) are shown beside the refusal."""
+    """While the settings cannot be built: when only frame overrides are refused, the
+    warnings of the same settings without them; else the export's own warnings for the
+    CLI's defaults (`default_warnings`; pass them when known: they do not change with
+    the settings) are shown beside the refusal."""
     try:
         return BundleCheck(list(build_bundle(export, settings).warnings))
     except StmpoError as exc:
         refusals = list(exc.problems)
+    # Only frame overrides refused: the warnings of the artist's own settings without
+    # them (their ChunkSize, their items), not of another job.
+    refused = {refused_item(problem) for problem in refusals}
+    if all(problem.where.startswith("--frames ") for problem in refusals) and None not in refused:
+        kept = {i: frames for i, frames in settings.frame_overrides.items() if i not in refused}
+        try:
+            built = build_bundle(export, replace(settings, frame_overrides=kept))
+        except StmpoError:
+            pass
+        else:
+            return BundleCheck(list(built.warnings), refusals)
     return BundleCheck(default_warnings(export) if defaults is None else defaults, refusals)
 
 
