@@ -92,7 +92,7 @@ def test_dry_run_refuses_what_the_real_run_refuses_and_the_fix_is_every_folder(
     assert "(output)" not in message
     assert "the job renders into them" in message
     plates = tmp_path / "plates-shot"
-    assert suggested(message) == [str(plates), *map(str, outputs)]
+    assert sorted(suggested(message)) == sorted([str(plates), *map(str, outputs)])
 
     real = run(aws, home, export)
     assert real.returncode == 2

@@ -206,7 +206,13 @@ def refusal_problem(found: UnknownFolders) -> Problem:
     """The refusal, in a wrangler's words: how many folders of which kind, why each kind
     is checked, and the arguments that allow them, one `--known-asset-path` per folder,
     ready to paste (a POSIX shell's quoting; outside text escaped as everywhere)."""
-    folders = [*found.inputs, *found.outputs]
+    from deadline.client._path_utils import is_any_path_contained
+
+    folders: list[str] = []
+    for folder in sorted([*found.inputs, *found.outputs]):
+        # An output folder inside an input one (or the reverse) needs no argument of its own.
+        if not is_any_path_contained(folder, folders, path_module=os.path):
+            folders.append(folder)
     kinds = []
     if found.inputs:
         them = "its" if len(found.inputs) == 1 else "their"

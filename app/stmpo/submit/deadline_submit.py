@@ -237,9 +237,17 @@ class _Reporter:
         )
 
     def uploading(self, meta: Any) -> bool:
+        # The library's hashing counts a file as processed when it is new or changed since
+        # this computer last hashed it (its hash cache; the others are "skipped"), and its
+        # upload skips what the bucket already holds: so this is at most what is sent.
         files = self.hashed_files
         plural = "s" if files != 1 else ""
-        text = f"uploading {files} file{plural}" if files else "no files to upload"
+        text = (
+            f"uploading {files} file{plural} new or changed since this computer last "
+            "hashed them (any already in the bucket are skipped)"
+            if files
+            else "nothing to upload: every file was hashed here before and is unchanged"
+        )
         return self.emit(SubmitProgress("uploading", text, float(meta.progress) / 100))
 
     def creating(self) -> bool:
