@@ -177,3 +177,21 @@ def test_a_storage_profile_is_checked_by_the_real_run_and_named_unchecked_by_the
         assert len(aws.deadline.calls("CreateJob")) == 1
     finally:
         aws.deadline.state.queue.storage_profiles.remove(profile)
+
+
+def test_many_folders_under_one_offer_that_one(aws: LocalAws, tmp_path: Path) -> None:
+    shots = tmp_path / "farm-out"
+    export = export_writing_to(tmp_path, "many", [shots / f"shot{i:03d}" for i in range(13)])
+    plates = ["--known-asset-path", str(tmp_path / "plates-many")]
+    dry = run(aws, tmp_path / "home", export, "--dry-run", *plates)
+    assert dry.returncode == 2
+    message = refusal(dry, "many.json")
+    assert message.startswith("--known-asset-path: 13 output folders (")
+    assert message.endswith(
+        f"To approve, add the folder holding all 13: --known-asset-path {shots} "
+        "(or one --known-asset-path per folder)"
+    )
+    approved = run(
+        aws, tmp_path / "home", export, "--dry-run", *plates, "--known-asset-path", shots
+    )
+    assert approved.returncode == 0, approved.stderr
