@@ -190,6 +190,11 @@ def test_the_dry_run_summary_counts_cached_and_uploaded_files(
             str(report),
             "-p",
             f"CacheRootPaths={root}",
+            # the footage and the render outside the cache root and the project's folder
+            "--known-asset-path",
+            str(tmp_path / "local"),
+            "--known-asset-path",
+            str(tmp_path / "cache" / "show2"),
         ],
         capsys,
     )

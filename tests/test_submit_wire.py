@@ -94,7 +94,10 @@ def test_submit_uploads_project_footage_fonts_and_creates_the_job(
     manifest_key = f"{aws.root_prefix}/Manifests/{manifest_ref['inputManifestPath']}"
     manifest = json.loads(objects[manifest_key])
     assert manifest["hashAlg"] == "xxh128"
-    assert uploading[0] == f"[1/1] shot010.json: uploading {len(manifest['paths'])} files"
+    assert uploading[0] == (
+        f"[1/1] shot010.json: uploading {len(manifest['paths'])} files new or changed since "
+        "this computer last hashed them (any already in the bucket are skipped)"
+    )
     by_hash = {entry["hash"]: entry["path"] for entry in manifest["paths"]}
     base = tmp_path / "shot010"
     expected = [

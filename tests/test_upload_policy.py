@@ -146,20 +146,28 @@ def test_dry_run_reports_files_and_bytes_to_upload(
     more = make_export(tmp_path, "more", font=False, footage_frames=3)
     frames = sorted((tmp_path / "more" / "plates").glob("plate.*.exr"))
     report = tmp_path / "report.json"
-    code, out, err = run(capsys, "submit", plain, more, "--dry-run", "--report", report)
+    bundles = tmp_path / "bundles"
+    code, out, err = run(
+        capsys, "submit", plain, more, "--dry-run", "--report", report, "--bundles-dir", bundles
+    )
     assert code == 0, err
     entries = {Path(e["path"]).name: e for e in json.loads(report.read_text())["exports"]}
     a, b = entries["plain.json"], entries["more.json"]
     assert a["uploadComplete"] is True and b["uploadComplete"] is True
     assert b["uploadFiles"] - a["uploadFiles"] == len(frames) == 3
+    # Each export's own files, and the files its bundle writes for the job (the items'
+    # JSON, output_dirs.json: uploaded too, and longer for a longer comp name).
     own = {
         name: sum(p.stat().st_size for p in (tmp_path / name).rglob("*") if p.is_file())
+        + sum(p.stat().st_size for p in (bundles / name / "scripts" / "items").glob("*.json"))
+        + (bundles / name / "scripts" / "output_dirs.json").stat().st_size
         for name in ("plain", "more")
     }
     assert b["uploadBytes"] - a["uploadBytes"] == own["more"] - own["plain"]
     for name, entry in entries.items():
         files = entry["uploadFiles"]
-        assert f"{name}: bundle validated; uploads {files} files, " in err
+        folder = bundles / name.removesuffix(".json")
+        assert f"{name}: bundle validated, written to {folder}; uploads {files} files, " in err
         row = next(line for line in out.splitlines() if line.startswith(name))
         assert f"; uploads {files} files, " in row
 
@@ -178,7 +186,19 @@ def test_dry_run_refuses_a_secret_naming_the_json_path(
     )
     (entry,) = json.loads(report.read_text())["exports"]
     assert entry["status"] == "error" and entry["errorKind"] == "input"
+    # Allowing the category is not enough: ~/.ssh is outside the known asset paths, and
+    # the dry run refuses that as the real run does.
     code, _, err = run(capsys, "submit", export, "--dry-run", "--allow-secret-paths")
+    assert code == 2 and f"To approve, add: --known-asset-path {key.parent}" in err, err
+    code, _, err = run(
+        capsys,
+        "submit",
+        export,
+        "--dry-run",
+        "--allow-secret-paths",
+        "--known-asset-path",
+        str(key.parent),
+    )
     assert code == 0, err
 
 

@@ -86,8 +86,11 @@ def test_a_key_in_dot_ssh_never_reaches_the_bucket_without_both_opt_ins(
     unknown = submit(aws, home, export, "--allow-secret-paths")
     assert unknown.returncode == 2, unknown.stderr
     line = failed_line(unknown)
-    assert line.startswith("[1/1] shot.json: failed: --known-asset-path: would upload from ")
-    assert f"pass --known-asset-path {key.parent} " in line
+    assert line.startswith(
+        "[1/1] shot.json: failed: --known-asset-path: 1 input folder (its files are "
+        "uploaded) outside the known asset paths"
+    )
+    assert line.endswith(f"To approve, add: --known-asset-path {key.parent}")
     assert aws.deadline.calls("CreateJob") == [] and not in_bucket(aws, content)
 
     allowed = submit(aws, home, export, "--allow-secret-paths", "--known-asset-path", key.parent)
@@ -108,7 +111,7 @@ def test_footage_outside_the_project_folder_needs_a_known_asset_path(
 
     refused = submit(aws, home, export)
     assert refused.returncode == 2, refused.stderr
-    assert f"pass --known-asset-path {stock.parent} for each folder" in failed_line(refused)
+    assert failed_line(refused).endswith(f"To approve, add: --known-asset-path '{stock.parent}'")
     assert aws.deadline.calls("CreateJob") == [] and not in_bucket(aws, content)
 
     # The deadline setting counts as known, exactly as for `deadline bundle submit`.

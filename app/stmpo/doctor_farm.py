@@ -50,7 +50,7 @@ def config_check(
     from deadline.client.config import config_file
 
     from stmpo.errors import StmpoError
-    from stmpo.submit.deadline_submit import _config
+    from stmpo.submit.deadline_submit import deadline_config as _config
 
     where = str(config_file.get_config_file_path())
     try:

@@ -154,6 +154,8 @@ def build_bundle(export: Export, settings: BundleSettings | None = None) -> Buil
     check = _check(scan, settings, fonts)
     if check.problems:  # before anything is written, let alone uploaded
         raise BundleError(list(check.problems))
+    # A new id per bundle: a resumed task reuses only its own render's frames.
+    job = tuple(sorted(_script_files(plans, cache).items()))
     return BuiltBundle(
         template=template,
         parameter_values=parameter_values,
@@ -171,11 +173,18 @@ def build_bundle(export: Export, settings: BundleSettings | None = None) -> Buil
         ),
         plans=tuple(plans),
         fonts=tuple(fonts),
-        uploads=replace(check.summary, cached_files=len(scan.cached)),
-        # A new id per bundle: a resumed task reuses only its own render's frames.
-        script_files=tuple(sorted(_script_files(plans, cache).items())),
+        uploads=_with_job_files(replace(check.summary, cached_files=len(scan.cached)), job),
+        script_files=job,
         cache=cache,
     )
+
+
+def _with_job_files(summary: UploadSummary, job: tuple[tuple[str, str], ...]) -> UploadSummary:
+    """The count with the files the bundle writes for this job (`scripts/items/*.json`,
+    `output_dirs.json`, the cache plan): job attachments upload them too, so the count
+    is the input manifest's, the files `deadline` hashes on a first submission."""
+    size = sum(len(text.encode("utf-8")) for _name, text in job)
+    return replace(summary, files=summary.files + len(job), bytes=summary.bytes + size)
 
 
 def _script_files(plans: list[ItemPlan], cache: CachePlan) -> dict[str, str]:

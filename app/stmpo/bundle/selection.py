@@ -8,7 +8,7 @@ them the same way.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from stmpo.bundle.chunks import (
@@ -18,7 +18,7 @@ from stmpo.bundle.chunks import (
     format_chunk,
 )
 from stmpo.errors import BundleError, Problem
-from stmpo.export.model import MAX_INT, Export, RenderQueueItem
+from stmpo.export.model import FINISHED_STATUSES, MAX_INT, Export, RenderQueueItem
 from stmpo.export.model import comp_frame_range as model_comp_frame_range
 
 
@@ -81,19 +81,64 @@ def comp_frame_range(export: Export, item: RenderQueueItem) -> tuple[int, int]:
     return model_comp_frame_range(item.comp, export.project.display_start_frame)
 
 
+def _indexes(indexes: list[int]) -> str:
+    return ("item " if len(indexes) == 1 else "items ") + ", ".join(map(str, indexes))
+
+
+def cli_pick(indexes: list[int]) -> str:
+    """How the CLI picks items it would not preselect."""
+    return (
+        f"pick {'it' if len(indexes) == 1 else 'them'} with --items {','.join(map(str, indexes))}"
+    )
+
+
+def nothing_to_render(export: Export, pick: Callable[[list[int]], str] = cli_pick) -> str:
+    """Why no item is preselected, counted by reason, with what fixes each reason: the
+    words of `stmpo bundle`/`stmpo submit` and of the submitter's tab (`pick` says how
+    each picks an item: `--items 3`, or a tick in the list)."""
+    if not export.render_queue:
+        return "the render queue is empty: add a comp to it in After Effects and export again"
+    groups: dict[str, list[int]] = {}
+    for item in export.render_queue:
+        if not item.output_modules:
+            label = "without an output module"
+        elif item.status in FINISHED_STATUSES:
+            label = str(item.status)
+        elif not item.selectable:
+            label = f"status {item.status}"
+        elif not item.render:
+            label = "unchecked"
+        else:
+            label = str(item.status)
+        groups.setdefault(label, []).append(item.index)
+    counted = [f"{len(ix)} {label} ({_indexes(ix)})" for label, ix in groups.items()]
+    if len(groups) == 1:
+        ((label, indexes),) = groups.items()
+        head = f"every item is {label} ({_indexes(indexes)})"
+        if len(indexes) == 1:
+            head = f"the only item is {label} ({_indexes(indexes)})"
+    else:
+        head = "no item is checked and QUEUED with an output module: " + ", ".join(counted)
+    fixes = []
+    finished = [i for label, ix in groups.items() if label in FINISHED_STATUSES for i in ix]
+    if finished:
+        fixes.append(
+            "After Effects renders a finished item only as a copy: duplicate it in the render "
+            "queue (the copy is QUEUED), save and export again"
+        )
+    if "without an output module" in groups:
+        fixes.append("add an output module in After Effects and export again")
+    pickable = [item.index for item in export.render_queue if item.selectable]
+    if pickable:
+        fixes.append(pick(pickable))
+    return head + ("; " + "; ".join(fixes) if fixes else "")
+
+
 def select_items(export: Export, items: tuple[int, ...] | None) -> list[RenderQueueItem]:
     if items is None:
         chosen = export.renderable_items
         if not chosen:
-            raise BundleError(
-                [
-                    Problem(
-                        "--items",
-                        "the export has no renderable item (checked, QUEUED, with an output "
-                        "module); pick items explicitly",
-                    )
-                ]
-            )
+            raise BundleError([Problem("--items", nothing_to_render(export))])
         return chosen
     problems: list[Problem] = []
     chosen = []

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from stmpo._worker_scripts.stmpo_worker.contract import CACHE_GROUP
 from stmpo.bundle import BundleSettings
 from stmpo.bundle.conda import conda_packages_for, exporting_version
+from stmpo.bundle.selection import nothing_to_render
 from stmpo.bundle.upload_policy import UploadSummary
 from stmpo.errors import Problem
 from stmpo.export.model import Export, RenderQueueItem
@@ -89,6 +90,12 @@ _LOADED: dict[str, Export] = {}
 
 def hand_over(export_path: str, export: Export) -> None:
     _LOADED[export_path] = export
+
+
+def _tick(indexes: list[int]) -> str:
+    """How the tab picks an item the export did not preselect."""
+    them = "it" if len(indexes) == 1 else "them"
+    return f"tick {them} in the list ({', '.join(map(str, indexes))})"
 
 
 class AfterEffectsSettingsWidget(QWidget):
@@ -490,7 +497,10 @@ class AfterEffectsSettingsWidget(QWidget):
             for row, item in enumerate(self.export.render_queue)
             if item.index in selected and not parse_frame_range(self._cell(row, COL_FRAMES).text())
         ]
-        if not selected:
+        if not selected and not self.export.renderable_items:
+            # The CLI's words (`select_items`): why no item could be preselected, and the fix.
+            bad.append(f"render queue selection: {nothing_to_render(self.export, _tick)}")
+        elif not selected:
             bad.append("render queue selection (nothing selected)")
         bad += [f"upload refused: {problem.where}" for problem in self.upload_problems]
         if self.cache_roots_problem is not None:  # as `stmpo bundle` would refuse it

@@ -24,13 +24,21 @@ from stmpo.bundle.parameters import parse_parameter_values
 from stmpo.errors import StmpoError
 from stmpo.export.loader import reading_export
 from stmpo.export.sources import load_any
+from stmpo.submit.asset_paths import check_bundle, configured_storage_profile, refusal_problem
 from stmpo.submit.bundles import (
     BundleFactory,
     BundleRequest,
     check_bundle_folders,
     stmpo_bundle_factory,
 )
-from stmpo.submit.deadline_submit import Target, recreate_job, resolve_target, submit_bundle
+from stmpo.submit.deadline_submit import (
+    ConfirmationRefused,
+    Target,
+    deadline_config,
+    recreate_job,
+    resolve_target,
+    submit_bundle,
+)
 from stmpo.submit.idempotency import CreateJobHooks, client_token, new_batch_id
 from stmpo.submit.loading import check_project_file
 from stmpo.submit.messages import describe
@@ -162,6 +170,17 @@ def submit_exports(
     return report
 
 
+def _dry_run_asset_check(bundle: Path, options: SubmitOptions) -> None:
+    """Refuse what the real run refuses (`stmpo.submit.asset_paths`, the same check), the
+    storage profile aside: it needs the farm, and a dry run makes no AWS call."""
+    config = deadline_config(options.profile)
+    found = check_bundle(
+        bundle, options.known_asset_paths, config, configured_storage_profile(config)
+    )
+    if found:
+        raise ConfirmationRefused([refusal_problem(found)])
+
+
 class _Batch:
     """What every export of one batch shares: options, target, batch id, collaborators."""
 
@@ -258,6 +277,7 @@ class _Batch:
             if options.bundles_dir is not None:
                 result.bundle_dir = str(written.path)
             if target is None:
+                _dry_run_asset_check(written.path, options)
                 result.status = "ok"
                 result.message = "bundle validated" + (
                     f", written to {written.path}" if options.bundles_dir is not None else ""

@@ -9,7 +9,8 @@ No prompt of the library is ever answered on the user's behalf: no confirmation 
 is passed, so the library itself applies the rules of `deadline bundle submit` run
 without a terminal. Uploads from folders outside the known asset paths (the project's
 folder, `--known-asset-path`, the deadline setting `settings.known_asset_paths`, the
-storage profile's LOCAL locations) are refused; submission hooks run only with `yes`
+storage profile's LOCAL locations) are refused, by `stmpo.submit.asset_paths` (the
+check the dry run makes too) before the library is called; submission hooks run only with `yes`
 (`--yes`, which sets `settings.auto_accept` in our copy of the config, exactly what
 `deadline bundle submit --yes` does) or the user's own `settings.auto_accept`.
 """
@@ -29,6 +30,13 @@ from typing import Any
 
 from stmpo import __version__
 from stmpo.errors import Problem, StmpoError
+from stmpo.submit.asset_paths import (
+    StorageProfileView,
+    UnknownFolders,
+    check_bundle,
+    configured_storage_profile,
+    refusal_problem,
+)
 from stmpo.submit.idempotency import CreateJobHooks, create_job_hooks
 from stmpo.submit.progress import ProgressCallback, SubmitProgress
 
@@ -60,7 +68,7 @@ def resolve_target(
     """Arguments first, then the deadline config's defaults (for that profile)."""
     from deadline.client.config import config_file
 
-    config = _config(profile)
+    config = deadline_config(profile)
     farm = farm_id or config_file.get_setting("defaults.farm_id", config=config)
     queue = queue_id or config_file.get_setting("defaults.queue_id", config=config)
     problems: list[Problem] = []
@@ -96,7 +104,8 @@ def resolve_target(
     return Target(farm, queue, profile)
 
 
-def _config(profile: str | None) -> ConfigParser:
+def deadline_config(profile: str | None) -> ConfigParser:
+    """A copy of the user's deadline config, for `profile`; the file is never written."""
     from deadline.client.config import config_file
 
     config = ConfigParser()
@@ -116,7 +125,7 @@ def _config(profile: str | None) -> ConfigParser:
 def _target_config(target: Target) -> ConfigParser:
     from deadline.client.config import config_file
 
-    config = _config(target.profile)
+    config = deadline_config(target.profile)
     config_file.set_setting("defaults.farm_id", target.farm_id, config=config)
     config_file.set_setting("defaults.queue_id", target.queue_id, config=config)
     return config
@@ -164,23 +173,18 @@ def _unknown_paths(messages: Iterable[str]) -> list[str]:
 
 
 def refusal(messages: list[str]) -> ConfirmationRefused:
-    """Why the library canceled, as one Problem naming the argument that allows it."""
+    """Why the library canceled, as one Problem naming the argument that allows it.
+
+    `submit_bundle` refuses unknown folders itself before the library is called
+    (`stmpo.submit.asset_paths`); this words the library's own list should it still
+    cancel for them (its list ends "... and N more", so the fix may name fewer)."""
     text = "\n".join(messages)
-    unknown = _unknown_paths(messages)
+    unknown = [path for path in _unknown_paths(messages) if not path.startswith("... and ")]
     if unknown:
-        shown = ", ".join(unknown)
+        outputs = tuple(p.removeprefix("(output) ") for p in unknown if p.startswith("(output) "))
+        inputs = tuple(p for p in unknown if not p.startswith("(output) "))
         return ConfirmationRefused(
-            [
-                Problem(
-                    "--known-asset-path",
-                    f"would upload from {shown}, outside the known asset paths (the "
-                    "project's folder, --known-asset-path, the deadline setting "
-                    "settings.known_asset_paths, the storage profile); nothing was "
-                    f"uploaded: pass --known-asset-path {unknown[0].removeprefix('(output) ')} "
-                    "for each folder "
-                    "that is meant to be uploaded",
-                )
-            ]
+            [refusal_problem(UnknownFolders(inputs, outputs, StorageProfileView(checked=True)))]
         )
     if "hooks" in text:
         return ConfirmationRefused(
@@ -233,9 +237,17 @@ class _Reporter:
         )
 
     def uploading(self, meta: Any) -> bool:
+        # The library's hashing counts a file as processed when it is new or changed since
+        # this computer last hashed it (its hash cache; the others are "skipped"), and its
+        # upload skips what the bucket already holds: so this is at most what is sent.
         files = self.hashed_files
         plural = "s" if files != 1 else ""
-        text = f"uploading {files} file{plural}" if files else "no files to upload"
+        text = (
+            f"uploading {files} file{plural} new or changed since this computer last "
+            "hashed them (any already in the bucket are skipped)"
+            if files
+            else "nothing to upload: every file was hashed here before and is unchanged"
+        )
         return self.emit(SubmitProgress("uploading", text, float(meta.progress) / 100))
 
     def creating(self) -> bool:
@@ -263,6 +275,7 @@ def submit_bundle(
     from deadline.client.config import config_file
 
     target = Target(farm_id, queue_id, profile)
+    known_asset_paths = tuple(known_asset_paths)
     bundle = Path(bundle_dir).absolute()
     reporter = _Reporter(on_progress)
     project_file = bundle_project_file(bundle)
@@ -271,6 +284,11 @@ def submit_bundle(
         *(os.path.abspath(os.path.expanduser(path)) for path in known_asset_paths),
     ]
     config = _target_config(target)
+    found = check_bundle(bundle, known_asset_paths, config, _storage_profile(config, target))
+    if found:
+        # Refused here, before anything is hashed, with every folder named (the library's
+        # own message shows four and "... and N more").
+        raise ConfirmationRefused([refusal_problem(found)])
     if yes:
         config_file.set_setting("settings.auto_accept", "true", config=config)
     with contextlib.ExitStack() as stack:
@@ -288,6 +306,27 @@ def submit_bundle(
         )
     reporter.emit(SubmitProgress("submitted", f"submitted {job_id}", 1.0))
     return job_id
+
+
+def _storage_profile(config: ConfigParser, target: Target) -> StorageProfileView:
+    """The configured storage profile's LOCAL and SHARED locations, read from the farm as
+    the library reads them (GetStorageProfileForQueue); nothing when none is configured."""
+    view = configured_storage_profile(config)
+    if view.profile_id is None:
+        return view
+    from deadline.client import api
+    from deadline.job_attachments.models import FileSystemLocationType
+
+    profile = api.get_storage_profile_for_queue(
+        target.farm_id, target.queue_id, view.profile_id, config=config
+    )
+    locations = profile.fileSystemLocations
+    return StorageProfileView(
+        profile_id=view.profile_id,
+        checked=True,
+        local=tuple(p.path for p in locations if p.type == FileSystemLocationType.LOCAL),
+        shared=tuple(p.path for p in locations if p.type == FileSystemLocationType.SHARED),
+    )
 
 
 def _create_from_bundle(

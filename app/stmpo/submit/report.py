@@ -325,9 +325,7 @@ def summary_table(report: BatchReport) -> str:
         if entry.ok:
             status = "skipped" if entry.skipped else ("dry-run" if entry.dry_run else "ok")
             status = "recovered" if entry.recovered else status
-            detail = entry.job_id or entry.message
-            uploads = upload_text(entry)
-            detail += f"; uploads {uploads}" if uploads else ""
+            detail = _ok_detail(entry)
         else:
             status, detail = "error", entry.message.splitlines()[0] if entry.message else ""
         rows.append((Path(entry.path).name, status, detail))
@@ -336,6 +334,16 @@ def summary_table(report: BatchReport) -> str:
     done = sum(1 for e in report.exports if e.ok)
     lines.append(f"{done} of {len(report.exports)} exports succeeded")
     return "\n".join(lines)
+
+
+def _ok_detail(entry: ExportResult) -> str:
+    """What an ok row says: a skipped or recovered export uploaded nothing in this run
+    (its files went with the run that submitted it), so it names that, not "uploads -"."""
+    if entry.skipped:
+        return f"{entry.message}; nothing uploaded"
+    if entry.recovered:
+        return f"{entry.job_id}; nothing uploaded (the interrupted run uploaded its files)"
+    return f"{entry.job_id or entry.message}; uploads {upload_text(entry)}"
 
 
 def upload_text(entry: ExportResult) -> str:
