@@ -38,7 +38,7 @@ def copy_sample(name: str, folder: Path) -> Path:
 
     The submitter keeps sticky settings beside the project when the project's folder
     exists (gui.settings.sticky_path). The Linux samples name a project under
-    /tmp/stmpo-demo/projects/, which exists on a machine where someone made the samples'
+    /tmp/stmpo-demo/, which exists on a machine where someone made the samples'
     projects: tests sharing that folder would read each other's settings (and two test
     runs at once would trip over each other). Re-pointed, each test has its own: the
     project file is missing, as on a fresh clone, and sticky settings go beside the

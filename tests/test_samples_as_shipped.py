@@ -27,16 +27,13 @@ SHIPPED = sorted(examples_dir().glob("*.json"))
 NEEDS_ITEMS = {"unrenderable_items.json": "3"}
 """`edge_cases/`: nothing in it is preselected, by design (resources/examples/README.md):
 alone it is refused naming --items, and it goes through with the one pickable item."""
-APPROVE = ["--known-asset-path", "/tmp/stmpo-demo/out", "--known-asset-path", "/renders/spot"]
-"""The samples render outside their projects' folders: a submission, dry run included,
-refuses that until the folders are approved (docs/submit.md)."""
 FEW_ITEMS = {"forty_items.json": "1,40"}
 """Forty one-second local steps would add 40 s to the suite for no new path."""
 
 
 def test_the_whole_sample_glob_dry_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     report = tmp_path / "report.json"
-    code = main(["submit", *map(str, SHIPPED), "--dry-run", "--report", str(report), *APPROVE])
+    code = main(["submit", *map(str, SHIPPED), "--dry-run", "--report", str(report)])
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
     rows = {line.split()[0]: line for line in out.splitlines()[1:-1]}
@@ -112,7 +109,7 @@ def test_each_sample_dry_runs_as_shipped_and_renders_with_the_standin(
 ) -> None:
     items = NEEDS_ITEMS.get(sample.name) or FEW_ITEMS.get(sample.name)
     pick = ["--items", items] if items else []
-    assert main(["submit", str(sample), "--dry-run", *pick, *APPROVE]) == 0, capsys.readouterr()
+    assert main(["submit", str(sample), "--dry-run", *pick]) == 0, capsys.readouterr()
 
     out = tmp_path / "standin"
     done = run_standin(sample, *pick, "-p", "SpawnDelay=0", out=out)
