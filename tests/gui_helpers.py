@@ -49,6 +49,7 @@ def copy_sample(name: str, folder: Path) -> Path:
     project = str(data["project"]["path"])
     if project.startswith("/tmp/stmpo-demo/"):
         data["project"]["path"] = str(folder / "projects" / PurePosixPath(project).name)
+    folder.mkdir(parents=True, exist_ok=True)
     target = folder / PurePosixPath(name).name
     target.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     return target

@@ -75,11 +75,10 @@ def test_an_answer_for_settings_left_behind_is_not_shown(
     first = tab.check_call
     tab.chunk_size.setValue(0)
     qtbot.waitUntil(lambda: not first.worker.is_alive(), timeout=WAIT_MS)
-    qtbot.waitUntil(
-        lambda: tab.check_call is not first and not tab.check_call.worker.is_alive(),
-        timeout=WAIT_MS,
-    )
-    qtbot.wait(50)  # the second answer's delivery
+    qtbot.waitUntil(lambda: tab._checking is None, timeout=WAIT_MS)  # delivered
+    qtbot.wait(50)
+    # ChunkSize 0 was checked at open: its answer is shown with no second build
+    assert tab.check_call is first
     assert tab.bundle_refusals == []
     assert dialog.export_bundle_button.isEnabled()
     assert dialog.tab_blockers(now=True) == []
@@ -110,3 +109,33 @@ def test_a_refused_override_leaves_the_warnings_of_the_artists_other_settings(
     blockers = dialog.tab_blockers(now=True)
     assert any("frames of item 1" in b and "outside the comp" in b for b in blockers), blockers
     assert [w for w in listed() if "writes a movie, which cannot be split" in w] == movie
+
+
+def test_the_warnings_after_a_refused_override_are_never_taken_for_the_defaults(
+    make_dialog: Callable[[Path], Any], tmp_path: Path
+) -> None:
+    """The warnings of a refused override's own settings (ChunkSize 4: movies cannot be
+    split) were kept as "the CLI defaults' warnings" and shown for later refusals of
+    other settings (no item chosen)."""
+    from gui_helpers import copy_sample
+
+    def listed(tab: Any) -> list[str]:
+        return [tab.warnings_list.item(i).text() for i in range(tab.warnings_list.count())]
+
+    fresh = make_dialog(copy_sample("movie_output.json", tmp_path / "fresh"))
+    fresh.job_settings.select_none_button.click()
+    fresh.tab_blockers(now=True)
+    expected = listed(fresh.job_settings)
+
+    dialog = make_dialog(copy_sample("movie_output.json", tmp_path / "used"))
+    tab = dialog.job_settings
+    tab.chunk_size.setValue(4)
+    tab.queue_table.item(0, 2).setText("0-99")  # refused: outside the comp
+    assert dialog.tab_blockers(now=True)
+    tab.queue_table.item(0, 2).setText("0-49")
+    tab.chunk_size.setValue(0)
+    assert dialog.tab_blockers(now=True) == []
+    tab.select_none_button.click()
+    dialog.tab_blockers(now=True)
+    assert [line.replace("/used/", "/fresh/") for line in listed(tab)] == expected
+    assert not any("cannot be split" in line for line in listed(tab)), listed(tab)

@@ -117,3 +117,24 @@ def test_a_saved_bundle_keeps_the_changes_so_escape_closes_at_once(
     assert not dialog.unsaved_changes()
     press_escape(dialog)
     assert not dialog.isVisible()
+
+
+def test_shown_again_after_escape_it_asks_again(
+    make_dialog: Callable[[Path], Any], tmp_path: Path, qtbot: Any
+) -> None:
+    """Escape hides the dialog without a close event: the next close, once shown again,
+    is the artist's to decide as before."""
+    from PySide6.QtCore import QCoreApplication
+
+    dialog = make_dialog(copy_sample("several_items.json", tmp_path))
+    qtbot.waitExposed(dialog)
+    press_escape(dialog)
+    assert not dialog.isVisible()
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.job_settings.chunk_size.setValue(7)
+    seen: list[str] = []
+    answer_close_box("Keep editing", seen)
+    dialog.windowHandle().close()
+    QCoreApplication.processEvents()
+    assert seen == ["Close the submitter?"] and dialog.isVisible()

@@ -7,6 +7,7 @@ botocore client and fills the worker shape, or says why not and keeps the typed 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -208,6 +209,30 @@ def test_the_shape_follows_the_queue_chosen_in_the_dialog(
             DeadlineUIController.getInstance().select_farm(state.farm.farm_id)
             DeadlineUIController.getInstance().select_queue(other.queue_id)
         assert (tab.preview_cpus.value(), tab.preview_ram.value()) == (8, 32.0)
+        # throttled on "From the queue's fleets": the shape this queue gave stays (as the
+        # measured time does), and the note says so
+        state.fail("ListQueueFleetAssociations", "ThrottlingException", "Rate exceeded")
+        with qtbot.waitSignal(tab.fleet_shape.looked_up, timeout=60_000) as said:
+            tab.fleet_shape.button.click()
+        assert "the shape this queue's fleets gave before stays" in said.args[0], said.args
+        assert (tab.preview_cpus.value(), tab.preview_ram.value()) == (8, 32.0)
+        state.clear_faults()
+        # a farm chosen while a look-up of the old queue runs: its late answer is stale
+        state.on_request = lambda _operation: time.sleep(0.5)
+        tab.fleet_shape.button.click()
+        assert tab.fleet_shape.pending is not None
+        with qtbot.waitSignal(tab.fleet_shape.looked_up, timeout=60_000) as said:
+            DeadlineUIController.getInstance().select_farm("farm-" + "7" * 32)
+        assert said.args == ["No queue chosen: the typed shape"]
+        qtbot.waitUntil(lambda: tab.fleet_shape.pending is None, timeout=60_000)
+        qtbot.wait(50)
+        state.on_request = None
+        assert (tab.preview_cpus.value(), tab.preview_ram.value()) == typed
+        assert tab.fleet_shape.note.text() == "No queue chosen: the typed shape"
+        with qtbot.waitSignal(tab.fleet_shape.looked_up, timeout=60_000):
+            DeadlineUIController.getInstance().select_farm(state.farm.farm_id)
+            DeadlineUIController.getInstance().select_queue(other.queue_id)
+        assert (tab.preview_cpus.value(), tab.preview_ram.value()) == (8, 32.0)
         # the measured time per frame is looked up in that queue's history too
         qtbot.waitUntil(
             lambda: any(
@@ -222,6 +247,8 @@ def test_the_shape_follows_the_queue_chosen_in_the_dialog(
         state.farm.fleets.pop(small.fleet_id)
         state.queue.fleet_associations.remove((first.fleet_id, "ACTIVE"))
         state.farm.queues.pop(other.queue_id)
+        state.on_request = None
+        state.clear_faults()
 
 
 def test_a_linux_fleet_on_the_queue_does_not_shape_the_preview(

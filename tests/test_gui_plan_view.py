@@ -591,3 +591,12 @@ def test_many_items_with_one_kind_of_warning_share_a_line(
         "the 5 that pay for a ~30 s launch at 10 s a frame: a ChunkSize of 5 or more costs less"
     ], lines
     assert len(lines) < 5, lines
+    tab.chunk_size.setValue(0)
+    tab.preview_ram.setValue(16.0)  # 32 GB a process on a 16 GB worker: every item
+    lines = [view.warnings_list.item(i).text() for i in range(view.warnings_list.count())]
+    busiest = max(p.processes for p in tab.previews)
+    ram = [line for line in lines if "GB are above" in line]
+    assert ram == [
+        f"{chosen} items ({first} and {chosen - 3} more): up to {busiest} processes \u00d7 "
+        "32 GB are above the 12.8 GB the worker's 16 GB allow (80 %)"
+    ], lines

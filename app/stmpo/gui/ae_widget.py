@@ -81,6 +81,8 @@ SPLIT_SHOWN = 200
 GREY = QBrush(QColor(140, 140, 140))
 #: How long the Warnings list waits for edits to settle before it rebuilds.
 WARNINGS_DELAY_MS = 150
+#: Bundle checks remembered by their settings (going back and forth costs nothing).
+KEPT_CHECKS = 8
 
 
 #: Exports the dialog builder already loaded, by path. The deadline dialog constructs this
@@ -118,8 +120,11 @@ class AfterEffectsSettingsWidget(QWidget):
         self.bundle_refusals: list[Problem] = []
         #: The latest finished check and the settings it answers (settings_key); the key
         #: of the check running on a thread, if one is.
-        self._checked: tuple[str, BundleCheck] | None = None
+        self._checked: dict[str, BundleCheck] = {}  # by settings_key, the latest few
         self._checking: str | None = None
+        #: The running check's answer, set by its thread before it returns (a click
+        #: for the same settings waits for it instead of building again).
+        self._answer: tuple[str, BundleCheck] | None = None
         self.check_call: BackgroundCall | None = None  # the running check (tests join it)
         #: The export's warnings with the CLI's defaults, shown beside a refusal: one
         #: build per export, not one per refused change.
@@ -157,6 +162,7 @@ class AfterEffectsSettingsWidget(QWidget):
             return
         self.typed_shape = (self.preview_cpus.value(), self.preview_ram.value())
         self.shape_from_fleet = False
+        self.fleet_shape.lent_queue = None  # no fleet's shape is shown now
         self._shape_edits += 1
 
     def _on_fleet_lookup_started(self) -> None:
@@ -714,14 +720,20 @@ class AfterEffectsSettingsWidget(QWidget):
         return bundle_settings, settings_key(bundle_settings)
 
     def _check_now(self) -> None:
-        """Check the settings shown now on this thread, unless the last check answers them."""
+        """Check the settings shown now on this thread, unless a check of them has
+        answered or is running (then its answer is awaited: building again would only
+        compete with it for the interpreter)."""
         bundle_settings, key = self._bundle_settings_now()
-        if self._checked is None or self._checked[0] != key:
+        running = self.check_call
+        if key not in self._checked and self._checking == key and running is not None:
+            running.worker.join()
+            if self._answer is not None and self._answer[0] == key:
+                self._record_check(*self._answer)
+        if key not in self._checked:
             self._record_check(
                 key, check_bundle(self.export, bundle_settings, self._default_warnings)
             )
-        assert self._checked is not None
-        self._apply_check(self._checked[1])
+        self._apply_check(self._checked[key])
 
     def _fill_warnings(self) -> None:
         """Once edits settle: check the bundle on a thread (a job of 200,000 tasks takes
@@ -729,16 +741,19 @@ class AfterEffectsSettingsWidget(QWidget):
         answer is shown if the settings are still those it checked, else the next
         check starts."""
         bundle_settings, key = self._bundle_settings_now()
-        if self._checked is not None and self._checked[0] == key:
-            self._apply_check(self._checked[1])
+        if key in self._checked:
+            self._apply_check(self._checked[key])
             return
         if self._checking is not None:
             return  # its answer starts the next check if the settings moved on
         self._checking = key
+        self._answer = None
         export, defaults = self.export, self._default_warnings
 
         def work() -> tuple[str, BundleCheck]:
-            return key, check_bundle(export, bundle_settings, defaults)
+            answer = (key, check_bundle(export, bundle_settings, defaults))
+            self._answer = answer  # a plain attribute: no Qt object is touched here
+            return answer
 
         self.check_call = run_in_background(work, self._on_checked, self)
 
@@ -747,13 +762,15 @@ class AfterEffectsSettingsWidget(QWidget):
         if outcome.error is not None:  # not a refusal (check_bundle turns those into one)
             why = Problem("", f"the bundle could not be checked: {outcome.error}")
             self._record_check(key or "", BundleCheck([], [why]))
-        else:
+        elif outcome.value[0] not in self._checked:  # a click may have recorded it
             self._record_check(*outcome.value)
         self._fill_warnings()  # shows it, or checks the settings shown now
 
     def _record_check(self, key: str, check: BundleCheck) -> None:
-        self._checked = (key, check)
-        if check.refusals and self._default_warnings is None:
+        self._checked[key] = check
+        while len(self._checked) > KEPT_CHECKS:
+            del self._checked[next(iter(self._checked))]
+        if check.from_defaults and self._default_warnings is None:
             self._default_warnings = list(check.warnings)
 
     def _apply_check(self, check: BundleCheck) -> None:

@@ -29,7 +29,7 @@ from deadline.client.ui.widgets.openjd_parameters_widget import (
     _JobTemplateGroupLayout,
 )
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeyEvent
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeyEvent, QShowEvent
 from PySide6.QtWidgets import QLineEdit, QMessageBox
 
 from stmpo.bundle.template import default_job_name
@@ -168,6 +168,12 @@ class StmpoSubmitDialog(SubmitJobToDeadlineDialog):
         bar's button, does not come through here.)"""
         self._closing = True
         return super().close()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Shown (again): the next close is the artist's to decide once more (Escape
+        hides the dialog without a close event)."""
+        self._closing = False
+        super().showEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Escape closes a dialog: not with an artist's changes, unasked."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from stmpo._worker_scripts.stmpo_worker import planning
 from stmpo._worker_scripts.stmpo_worker.timings import ASSUMED, Timings
+from stmpo.bundle.chunks import MAX_CHUNKS_PER_STEP
 from stmpo.gui.preview import ItemPreview, TaskPreview, task_shapes
 from stmpo.gui.settings import parameter_number
 
@@ -257,6 +258,8 @@ class _Finding:
     rq_index: int
     line: str
     shared: str
+    #: A figure the shared line gives as the largest of its items' (`{most}` in it).
+    amount: int = 0
 
 
 def plan_warnings(
@@ -280,8 +283,10 @@ def plan_warnings(
     for preview in previews:
         name = f"Item {preview.rq_index} \u201c{preview.comp}\u201d"
 
-        def add(kind: str, line: str, shared: str, index: int = preview.rq_index) -> None:
-            found.append(_Finding(kind, index, line, shared))
+        def add(
+            kind: str, line: str, shared: str, amount: int = 0, index: int = preview.rq_index
+        ) -> None:
+            found.append(_Finding(kind, index, line, shared, amount))
 
         movie = preview.first_task.limited_by == "movie" and preview.frames > 1
         if movie:  # says both: one process, and one task when ChunkSize asked for more
@@ -302,7 +307,9 @@ def plan_warnings(
             add(
                 "coarser",
                 f"{name}: {unnamed(preview.chunk_warning)}",
-                "more tasks than a step may hold at this ChunkSize: cut in larger chunks",
+                f"more than {MAX_CHUNKS_PER_STEP} tasks a step at this ChunkSize: cut in "
+                "larger chunks, of up to {most} frames",
+                max((task.frames for task, _n, _c in task_shapes(preview.tasks)), default=0),
             )
         shapes = list(task_shapes(preview.tasks))
         short = sorted(
@@ -352,8 +359,9 @@ def plan_warnings(
                 f"{name}: {busiest} process{'es' if busiest != 1 else ''} \u00d7 "
                 f"{ram_per_process_gb:g} GB is above the {room:g} GB the worker's "
                 f"{worker_ram_gb:g} GB allow (80 %)",
-                f"processes \u00d7 {ram_per_process_gb:g} GB are above the {room:g} GB the "
-                f"worker's {worker_ram_gb:g} GB allow (80 %)",
+                f"up to {{most}} processes \u00d7 {ram_per_process_gb:g} GB are above the "
+                f"{room:g} GB the worker's {worker_ram_gb:g} GB allow (80 %)",
+                busiest,
             )
     return _grouped(found)
 
@@ -373,5 +381,6 @@ def _grouped(found: Sequence[_Finding]) -> list[str]:
             indexes = [f.rq_index for f in same]
             named = ", ".join(str(i) for i in indexes[:GROUP_AFTER])
             rest = f" and {len(indexes) - GROUP_AFTER} more" if len(indexes) > GROUP_AFTER else ""
-            lines.append(f"{len(same)} items ({named}{rest}): {finding.shared}")
+            shared = finding.shared.replace("{most}", str(max(f.amount for f in same)))
+            lines.append(f"{len(same)} items ({named}{rest}): {shared}")
     return lines

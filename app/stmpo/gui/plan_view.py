@@ -510,6 +510,9 @@ class FleetShapeButton(QWidget):
         self.pending: BackgroundCall | None = None
         #: A look-up was asked for while one ran (another farm or queue chosen).
         self.again = False
+        #: The queue whose fleets lent the shape shown, if any: a failed look-up of that
+        #: same queue (throttled, no network) leaves it, as the measured time stays.
+        self.lent_queue: str | None = None
         self.button.clicked.connect(self.fetch)
 
     def fetch(self, *, automatic: bool = False, renew: bool = False) -> None:
@@ -519,6 +522,7 @@ class FleetShapeButton(QWidget):
         farm_id, queue_id = self.queue_ids()
         if not (farm_id and queue_id):
             if renew:  # the dialog's farm changed and its queue was cleared
+                self.again = self.pending is not None  # a look-up's answer is stale now
                 self._no_shape("No queue chosen: the typed shape")
             elif not automatic:
                 self._no_shape("No default farm and queue set: the typed shape stays")
@@ -529,16 +533,18 @@ class FleetShapeButton(QWidget):
         try:  # on this thread, as the library makes its own: sessions are not thread-safe
             client = self.client_factory()
         except Exception as exc:  # no credentials, no profile: not reachable
-            self._answered(Outcome(error=exc))
+            self._answered(Outcome(error=exc), queue_id)
             return
         self.button.setEnabled(False)
         self.note.setText("Looking up the queue's fleets\u2026")
         self.started.emit()
         self.pending = run_in_background(
-            lambda: queue_fleet_shapes(client, farm_id, queue_id), self._answered, self
+            lambda: queue_fleet_shapes(client, farm_id, queue_id),
+            lambda outcome: self._answered(outcome, queue_id),
+            self,
         )
 
-    def _answered(self, outcome: Outcome) -> None:
+    def _answered(self, outcome: Outcome, queue_id: str) -> None:
         self.pending = None
         self.button.setEnabled(True)
         if self.again:  # the farm or queue changed meanwhile: this answer is stale
@@ -548,7 +554,13 @@ class FleetShapeButton(QWidget):
         if outcome.error is not None:  # botocore/credentials errors of any kind
             exc = outcome.error
             reason = " ".join(str(exc).split())[:200] or type(exc).__name__
-            self._no_shape(f"Farm not reachable ({reason}): the typed shape stays")
+            if self.lent_queue == queue_id:
+                self._show(
+                    f"Farm not reachable ({reason}): the shape this queue's fleets gave "
+                    "before stays"
+                )
+            else:
+                self._no_shape(f"Farm not reachable ({reason}): the typed shape stays")
             return
         queue = least_worker(outcome.value)
         if queue is None:
@@ -558,6 +570,7 @@ class FleetShapeButton(QWidget):
             )
             return
         self.note.setText(queue.note)
+        self.lent_queue = queue_id
         self.shape_found.emit(queue.vcpus, queue.ram_gb)  # the tab may amend the note
         self.looked_up.emit(self.note.text())
 
@@ -566,5 +579,6 @@ class FleetShapeButton(QWidget):
         self.looked_up.emit(note)
 
     def _no_shape(self, note: str) -> None:
+        self.lent_queue = None
         self.shape_gone.emit()
         self._show(note)

@@ -26,6 +26,9 @@ class BundleCheck:
 
     warnings: list[str]
     refusals: list[Problem] = field(default_factory=list)
+    #: The warnings are the export's for the CLI's defaults (`default_warnings`), not
+    #: this configuration's: the same for every refused check of the export.
+    from_defaults: bool = False
 
 
 def check_bundle(
@@ -50,7 +53,8 @@ def check_bundle(
             pass
         else:
             return BundleCheck(list(built.warnings), refusals)
-    return BundleCheck(default_warnings(export) if defaults is None else defaults, refusals)
+    warnings = default_warnings(export) if defaults is None else defaults
+    return BundleCheck(warnings, refusals, from_defaults=True)
 
 
 def default_warnings(export: Export) -> list[str]:
