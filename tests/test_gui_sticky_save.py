@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from deadline_server import LocalAws
 from gui_helpers import copy_sample
 from stmpo.export import load_export
 from stmpo.gui.settings import (
@@ -30,6 +31,12 @@ from stmpo.gui.settings import (
     initial_settings,
     save_sticky,
     sticky_path,
+)
+from submit_samples import make_export
+from test_gui_submit_wire import (  # noqa: F401 (farm_home is a fixture used below)
+    click_submit,
+    farm_home,
+    open_when_ready,
 )
 
 pytestmark = pytest.mark.gui
@@ -149,6 +156,28 @@ def test_the_notice_goes_once_the_settings_can_be_saved_again(
     save_bundle_as(qtbot, dialog, bundles, "third")
     assert not any(NOT_SAVED in line for line in warnings_of(dialog))
     assert json.loads(where.read_text("utf-8"))["chunk_size"] == 23
+
+
+@pytest.mark.usefixtures("farm_home")
+def test_submit_makes_the_job_and_says_in_its_outcome_and_the_tab_that_settings_are_not_saved(
+    aws: LocalAws, qtbot: Any, tmp_path: Path
+) -> None:
+    """The reviewer's repro on Submit: a folder named `<project>.aep.stmpo.json`."""
+    export_path = make_export(tmp_path, "shot", footage_frames=1, font=False)
+    where = sticky_path(load_export(export_path), export_path)
+    assert where.name == "shot.aep.stmpo.json"
+    where.mkdir()
+    dialog = open_when_ready(qtbot, export_path)
+
+    progress, seen = click_submit(qtbot, dialog)
+
+    assert dialog.job_id in aws.deadline.state.jobs, seen  # never blocked
+    log = progress.submission_log.toPlainText()
+    assert NOT_SAVED in log and str(where) in log, log
+    said = [line for line in warnings_of(dialog) if NOT_SAVED in line]
+    assert len(said) == 1 and str(where) in said[0]
+    assert where.is_dir() and not any(where.iterdir())
+    progress.close()
 
 
 # --- 7: a read-only settings file is the studio's choice --------------------------------

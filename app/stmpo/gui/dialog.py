@@ -224,6 +224,8 @@ class StmpoSubmitDialog(SubmitJobToDeadlineDialog):
                 job_id, get_setting("defaults.farm_id"), get_setting("defaults.queue_id")
             )
             progress[-1].submission_log.append(text)
+            if self.job_settings.save_notice:  # the outcome the artist reads; job made anyway
+                progress[-1].submission_log.append(self.job_settings.save_notice)
 
     def on_export_bundle(self) -> None:
         """The library's "Save bundle as", unless the tab holds a value the bundle refuses."""
