@@ -7,7 +7,8 @@ from this machine (an export made on another OS), they go beside the export inst
 That file is outside input: anyone may have edited, truncated or replaced it. Loading
 takes each value only when it has the type and range the control shows, and reports
 what it ignored (`AfterEffectsSettings.notices`), so a damaged file never stops the
-submitter. Saving never replaces a file that is not STMPO's own settings.
+submitter. Saving never replaces a file that is not STMPO's own settings, nor one made
+read-only, and a save that fails is for the window to say (`try_save_sticky`).
 
 Which fields stick, and what each accepts, is said once, on the field itself
 (`metadata=sticky(check)`, after the `deadline` library's Nuke and Blender submitters'
