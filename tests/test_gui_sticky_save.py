@@ -15,9 +15,11 @@ Windows), which is how a folder that takes no new file behaves when there is no 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import stat
-from collections.abc import Callable
+import subprocess
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -156,6 +158,59 @@ def test_the_notice_goes_once_the_settings_can_be_saved_again(
     save_bundle_as(qtbot, dialog, bundles, "third")
     assert not any(NOT_SAVED in line for line in warnings_of(dialog))
     assert json.loads(where.read_text("utf-8"))["chunk_size"] == 23
+
+
+@pytest.fixture
+def full_project_folder(tmp_path: Path) -> Iterator[Path]:
+    """A project folder on a file system with no room left (a 64 KiB tmpfs, filled): a
+    new file can be created there but not written, as on a full share. Mounting needs
+    root and a kernel that allows it; elsewhere the test is skipped (the folder-in-place
+    and name-too-long cases still run)."""
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "stmpo-test", str(folder)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode(errors='replace')}")
+    try:
+        (folder / "spot_v012.aep").write_bytes(b"RIFX")
+        with contextlib.suppress(OSError), (folder / "filler").open("wb") as filler:
+            while True:
+                filler.write(b"\0" * 4096)
+                filler.flush()
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_save_bundle_as_in_a_full_project_folder_says_so_and_leaves_no_temporary(
+    make_dialog: Callable[[Path], Any],
+    qtbot: Any,
+    tmp_path: Path,
+    bundles: Path,
+    full_project_folder: Path,
+) -> None:
+    """No settings file yet, beside a project whose folder takes no new bytes."""
+    project = full_project_folder / "spot_v012.aep"
+    data = json.loads(copy_sample(SAMPLE, tmp_path).read_text("utf-8"))
+    data["project"]["path"] = str(project)
+    export_path = tmp_path / "exports" / "tmp_export.json"
+    export_path.parent.mkdir()
+    export_path.write_text(json.dumps(data), encoding="utf-8")
+    where = sticky_path(load_export(export_path), export_path)
+    assert where == project.with_name("spot_v012.aep.stmpo.json")
+    before = sorted(p.name for p in full_project_folder.iterdir())
+    dialog = make_dialog(export_path)
+
+    boxes = save_bundle_as(qtbot, dialog, bundles)
+
+    assert "Bundle saved" in boxes[0]
+    said = [line for line in warnings_of(dialog) if NOT_SAVED in line]
+    assert len(said) == 1 and str(where) in said[0], warnings_of(dialog)
+    assert sorted(p.name for p in full_project_folder.iterdir()) == before
 
 
 @pytest.mark.usefixtures("farm_home")
