@@ -138,6 +138,9 @@ class AfterEffectsSettingsWidget(QWidget):
         self.cache_roots_problem: Problem | None = None
         self.upload_summary = UploadSummary()
         self.notices = list(initial_settings.notices)  # what loading the saved settings ignored
+        #: Why the last Save bundle as / Submit could not save the settings beside the
+        #: project (settings.try_save_sticky), shown first in Warnings until one can.
+        self.save_notice: str | None = None
         self._warnings_timer = QTimer(self)
         self._warnings_timer.setSingleShot(True)
         self._warnings_timer.setInterval(WARNINGS_DELAY_MS)
@@ -757,6 +760,14 @@ class AfterEffectsSettingsWidget(QWidget):
 
         self.check_call = run_in_background(work, self._on_checked, self)
 
+    def settings_saved(self, notice: str | None) -> None:
+        """What saving the settings beside the project came to (None: saved). An artist
+        launching from After Effects never sees stderr: a failure stays in Warnings, one
+        line however often it recurs, until a save succeeds."""
+        if notice != self.save_notice:
+            self.save_notice = notice
+            self._fill_warnings()
+
     def _on_checked(self, outcome: Outcome) -> None:
         key, self._checking = self._checking, None
         if outcome.error is not None:  # not a refusal (check_bundle turns those into one)
@@ -778,7 +789,8 @@ class AfterEffectsSettingsWidget(QWidget):
         what it would refuse blocks Save bundle as and Submit (`invalid_parameter_names`)
         and marks the frames it names."""
         self.warnings_list.clear()
-        self.warnings_list.addItems([*self.notices, *check.warnings])
+        saving = [self.save_notice] if self.save_notice else []
+        self.warnings_list.addItems([*saving, *self.notices, *check.warnings])
         changed = check.refusals != self.bundle_refusals
         self.bundle_refusals = check.refusals
         self._mark_refused_frames()

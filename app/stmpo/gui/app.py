@@ -23,9 +23,9 @@ from stmpo.export.model import Export
 from stmpo.gui.settings import (
     AfterEffectsSettings,
     initial_settings,
-    save_sticky,
     sticky_path,
     to_bundle_settings,
+    try_save_sticky,
 )
 
 SUBMITTER_NAME = "After Effects"
@@ -113,10 +113,14 @@ def make_bundle_callback(export: Export, export_path: str, auto_detected: Any = 
             ),
             host_requirements=host_requirements,
         )
-        try:
-            save_sticky(settings, sticky_path(export, export_path))
-        except OSError as exc:  # a read-only project folder, a file not ours: never blocks
-            print(f"stmpo-submitter: warning: settings not saved: {exc}", file=sys.stderr)
+        # A full or read-only folder, a file not ours, one pinned read-only: never blocks
+        # the bundle or the job, and is said in the window (the tab's Warnings).
+        notice = try_save_sticky(settings, sticky_path(export, export_path))
+        if notice is not None:
+            print(text_line(f"stmpo-submitter: warning: {notice}"), file=sys.stderr)
+        tab = getattr(widget, "job_settings", None)
+        if tab is not None and hasattr(tab, "settings_saved"):
+            tab.settings_saved(notice)
         project = next(v["value"] for v in built.parameter_values if v["name"] == "ProjectFile")
         return {"known_asset_paths": known_asset_paths(str(project))}
 

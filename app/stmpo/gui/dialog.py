@@ -297,9 +297,14 @@ class StmpoSubmitDialog(SubmitJobToDeadlineDialog):
                 job_id, get_setting("defaults.farm_id"), get_setting("defaults.queue_id")
             )
             progress[-1].submission_log.append(text)
+            if self.job_settings.save_notice:  # the outcome the artist reads; job made anyway
+                progress[-1].submission_log.append(self.job_settings.save_notice)
 
     def on_export_bundle(self) -> None:
-        """The library's "Save bundle as", unless the tab holds a value the bundle refuses."""
+        """The library's "Save bundle as", unless the tab holds a value the bundle refuses;
+        then a box when the settings could not be saved beside the project, the first
+        time for each reason (it stays in the tab's Warnings): the library's own box says
+        only "Bundle saved to"."""
         blockers = self.tab_blockers(now=True)
         if queue_loading(self):
             blockers.append(LOADING_REASON)
@@ -310,7 +315,11 @@ class StmpoSubmitDialog(SubmitJobToDeadlineDialog):
                 f"The bundle was not saved:\n\n\u2022 {BLOCKED_JOIN.join(blockers)}",
             )
             return
+        before = self.job_settings.save_notice
         super().on_export_bundle()
+        notice = self.job_settings.save_notice
+        if notice and notice != before:  # after the library's "Bundle saved to": once
+            QMessageBox.warning(self, "Save bundle as", f"The bundle was saved.\n\n{notice}")
 
     def on_submit(self) -> None:
         """The library's Submit; whatever it raises becomes an error dialog, not stderr."""

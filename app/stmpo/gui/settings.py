@@ -7,7 +7,8 @@ from this machine (an export made on another OS), they go beside the export inst
 That file is outside input: anyone may have edited, truncated or replaced it. Loading
 takes each value only when it has the type and range the control shows, and reports
 what it ignored (`AfterEffectsSettings.notices`), so a damaged file never stops the
-submitter. Saving never replaces a file that is not STMPO's own settings.
+submitter. Saving never replaces a file that is not STMPO's own settings, nor one made
+read-only, and a save that fails is for the window to say (`try_save_sticky`).
 
 Which fields stick, and what each accepts, is said once, on the field itself
 (`metadata=sticky(check)`, after the `deadline` library's Nuke and Blender submitters'
@@ -19,6 +20,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+import stat
 from collections.abc import Callable, Mapping
 from dataclasses import Field, dataclass, field, fields
 from pathlib import Path
@@ -26,10 +29,11 @@ from typing import Any
 
 from stmpo._worker_scripts.stmpo_worker.contract import SETTINGS
 from stmpo.bundle import BundleSettings
-from stmpo.bundle.parameters import default_value, definitions_by_name
+from stmpo.bundle.parameters import coerce_value, default_value, definitions_by_name
 from stmpo.bundle.template import default_job_name
 from stmpo.export.model import Export
 from stmpo.frame_text import parse_frame_range
+from stmpo.gui.profiles import CUSTOM, PROFILES
 from stmpo.job_properties import JobProperties
 
 STICKY_VERSION = 1
@@ -77,7 +81,14 @@ def parameter_range(name: str) -> tuple[float, float]:
 
 
 class _Bad(Exception):
-    """A saved value that does not fit its control: ignored, the default stays."""
+    """A saved value that does not fit its control: ignored, the default stays. A value
+    made of parts (the job parameters) may keep the parts that fit: `kept` is then the
+    value to use and `parts` names those ignored."""
+
+    def __init__(self, kept: object = None, parts: tuple[str, ...] = ()) -> None:
+        super().__init__(*parts)
+        self.kept = kept
+        self.parts = parts
 
 
 @dataclass(frozen=True)
@@ -158,39 +169,52 @@ def one_of(*allowed: str) -> Check:
     return check
 
 
+#: How the controls write an INT and a FLOAT parameter (`4`, `-1`, `48.0`): Python's
+#: int() and float() also take `1_0`, `١٢` and ` 4 `, which no control writes and a
+#: reader of the file would not read as the number they give.
+_NUMERALS = {
+    "INT": re.compile(r"-?[0-9]+"),
+    "FLOAT": re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?"),
+}
+
+
 def _parameter(name: str, value: object) -> str:
-    """A saved job parameter value as the template would accept it, else `_Bad`."""
-    saved = short_text(value)
-    default = DEFAULT_PARAMETERS[name]
-    allowed = definitions_by_name()[name].get("allowedValues")
-    if allowed is not None and saved not in allowed:  # check boxes, SplitStrategy
+    """A saved job parameter value as the template's own definition accepts it (type,
+    minValue/maxValue, allowedValues, length: `coerce_value`, what `stmpo bundle -p`
+    checks), written as its control writes it; else `_Bad`."""
+    if not isinstance(value, str):
         raise _Bad
-    if default in ("true", "false"):
-        if saved not in ("true", "false"):
-            raise _Bad
-        return saved
+    definition = definitions_by_name()[name]
+    kind = definition["type"]
+    numeral = _NUMERALS.get(kind)
+    if numeral is not None and not numeral.fullmatch(value):
+        raise _Bad
+    allowed = definition.get("allowedValues")
+    if allowed is not None and value not in allowed:  # check boxes say exactly true/false
+        raise _Bad
     try:
-        float(default)
-    except ValueError:
-        return saved  # a free text parameter (AerenderPath)
-    try:
-        parsed = float(saved)
+        coerce_value(definition, value)
     except ValueError:
         raise _Bad from None
-    low, high = parameter_range(name)
-    if not math.isfinite(parsed) or not low <= parsed <= high:
-        raise _Bad
-    return saved
+    return value
 
 
 def job_parameters(value: object, _: LoadContext) -> dict[str, str]:
-    """The template's defaults with the saved values of the parameters it still has."""
+    """The template's defaults with the saved values of the parameters it still has; a
+    value the template refuses is ignored alone (`parameters.Concurrency`), not with the
+    others beside it."""
     if not isinstance(value, dict):
         raise _Bad
     merged = dict(DEFAULT_PARAMETERS)
+    refused = []
     for name, saved in value.items():
         if name in DEFAULT_PARAMETERS:
-            merged[name] = _parameter(name, saved)
+            try:
+                merged[name] = _parameter(name, saved)
+            except _Bad:  # this one keeps its default; the others are the artist's
+                refused.append(name)
+    if refused:
+        raise _Bad(kept=merged, parts=tuple(refused))
     return merged
 
 
@@ -256,7 +280,8 @@ class AfterEffectsSettings:
     parameters: dict[str, str] = field(
         default_factory=lambda: dict(DEFAULT_PARAMETERS), metadata=sticky(job_parameters)
     )
-    profile: str = field(default="Hero", metadata=sticky(short_text))
+    #: A profile's name or Custom: the combo box has no other entry.
+    profile: str = field(default="Hero", metadata=sticky(one_of(*PROFILES, CUSTOM)))
     preview_cpus: int = field(default=64, metadata=sticky(whole(1, 4096)))
     preview_ram_gb: float = field(default=256.0, metadata=sticky(number(1.0, 65536.0)))
     preview_numa_nodes: int = field(default=2, metadata=sticky(whole(1, 64)))
@@ -352,8 +377,12 @@ def load_sticky(settings: AfterEffectsSettings, path: Path, export: Export) -> l
             continue
         try:
             value = sticky_field.metadata["check"](data[sticky_field.name], context)
-        except _Bad:
-            ignored.append(sticky_field.name)
+        except _Bad as bad:
+            if not bad.parts:
+                ignored.append(sticky_field.name)
+                continue
+            ignored += [f"{sticky_field.name}.{part}" for part in bad.parts]
+            setattr(settings, sticky_field.name, bad.kept)
         else:
             setattr(settings, sticky_field.name, value)
     if not ignored:
@@ -369,12 +398,26 @@ def _is_sticky_text(text: str) -> bool:
     return isinstance(data, dict) and "stmpoStickyVersion" in data
 
 
+class SettingsNotSaved(OSError):
+    """Saving the sticky settings failed or was declined; `str()` says why in one line."""
+
+
+#: Any write bit: a file with none is read-only to its owner, as `chmod a-w` or the
+#: Windows read-only attribute (which Python reports as mode 0o444) leave it.
+_ANY_WRITE = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+
+
 def save_sticky(settings: AfterEffectsSettings, path: Path) -> None:
-    """Beside the project, atomically; raises OSError when that cannot be done or when
-    `path` is something other than STMPO's own settings file, which is never replaced
-    (the settings are a convenience, not worth someone's file)."""
+    """Beside the project, atomically; raises `SettingsNotSaved` when that cannot be done,
+    when `path` is something other than STMPO's own settings file, or when it is a
+    settings file made read-only (a studio pinning its settings): neither is replaced
+    (the settings are a convenience, not worth someone's file or choice). A file that is
+    replaced keeps its mode: the rename would otherwise give it the umask's.
+
+    The mode bits are read, not `os.access`: root may write anything, yet a file without
+    a write bit is what a user means by read-only, and the rename replaces it regardless.
+    """
     from stmpo.errors import OutputRefused
-    from stmpo.files import write_text_atomically
     from stmpo.output_paths import file_target
 
     # JSON writes the render queue indexes of frame_overrides as text; its check reads
@@ -386,8 +429,48 @@ def save_sticky(settings: AfterEffectsSettings, path: Path) -> None:
     try:
         target = file_target(path, ours=_is_sticky_text, what="saved submitter settings")
     except OutputRefused as exc:
-        raise OSError(f"{path} exists and is not STMPO submitter settings: left as it is") from exc
-    write_text_atomically(target, json.dumps(data, indent=2, sort_keys=True))
+        raise SettingsNotSaved(
+            f"{path} exists and is not STMPO submitter settings: left as it is"
+        ) from exc
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise SettingsNotSaved(f"{path}: {exc.strerror or exc}") from exc
+    if mode is not None and not mode & _ANY_WRITE:
+        raise SettingsNotSaved(f"{path} is read-only: left as it is")
+    try:
+        _write_keeping_mode(target, json.dumps(data, indent=2, sort_keys=True), mode)
+    except OSError as exc:
+        raise SettingsNotSaved(f"{path}: {exc.strerror or exc}") from exc
+
+
+def _write_keeping_mode(target: Path, text: str, mode: int | None) -> None:
+    """`stmpo.files.write_text_atomically`, the new file given `mode` before it takes the
+    old one's place (a new settings file gets the umask's mode)."""
+    from stmpo.files import open_new_beside
+
+    fd, tmp = open_new_beside(target)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            if mode is not None:
+                os.chmod(tmp, mode)
+            handle.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def try_save_sticky(settings: AfterEffectsSettings, path: Path) -> str | None:
+    """Save, never raise: the line to show the artist when the settings were not saved
+    (the bundle or job is made either way), else None."""
+    try:
+        save_sticky(settings, path)
+    except OSError as exc:
+        return f"Settings not saved, the next submitter on this project will not show them: {exc}"
+    return None
 
 
 def to_bundle_settings(settings: AfterEffectsSettings) -> BundleSettings:
