@@ -100,6 +100,7 @@ def test_bundle_writes_continue_on_missing_footage(
     [
         (["-p", "Nope=1"], "-p Nope"),
         (["-p", "Concurrency=lots"], "-p Concurrency"),
+        (["-p", "Concurrency=1_0"], "-p Concurrency"),  # Python's int() reads 10
         (["-p", "Concurrency"], "-p Concurrency"),
         (["--items", "7"], "--items 7"),
         (["--items", "1,x"], "--items x"),

@@ -108,6 +108,10 @@ def test_values_are_typed() -> None:
     [
         ("Concurrency", "eight", "whole number"),
         ("Concurrency", "2.5", "whole number"),
+        ("Concurrency", "1_0", "whole number"),  # int() would read 10
+        ("MaxConcurrency", "\u0662\u0660", "whole number"),  # Arabic-Indic 20
+        ("RamPerProcessGB", "4_8.0", "number"),
+        ("RamPerProcessGB", "inf", "finite"),
         ("Concurrency", "-1", "at least 0"),
         ("MaxConcurrency", "0", "at least 1"),
         ("RamPerProcessGB", "nan", "finite"),

@@ -119,6 +119,47 @@ def test_a_saved_bundle_keeps_the_changes_so_escape_closes_at_once(
     assert not dialog.isVisible()
 
 
+def test_a_bundle_saved_without_its_settings_still_asks(
+    make_dialog: Callable[[Path], Any], tmp_path: Path, qtbot: Any
+) -> None:
+    """The settings file could not be written (a folder in its place): the changes are
+    not kept, so Escape still asks."""
+    from deadline.client.config import set_setting
+    from stmpo.export import load_export
+    from stmpo.gui.settings import sticky_path
+    from test_gui_submitter import accept_modals
+
+    out = tmp_path / "bundles"
+    out.mkdir()
+    set_setting("settings.job_bundle_default_directory", str(out))
+    export_path = copy_sample("several_items.json", tmp_path)
+    sticky_path(load_export(export_path), export_path).mkdir()
+    dialog = make_dialog(export_path)
+    qtbot.waitExposed(dialog)
+    dialog.job_settings.chunk_size.setValue(7)
+
+    def save_dialog(modal: Any) -> bool:
+        if not hasattr(modal, "_name_edit"):
+            return False
+        modal._radio_local.setChecked(True)
+        modal._name_edit.setText("unkept")
+        modal._location_edit.setText(str(out))
+        modal._export_button.click()
+        return True
+
+    def any_box(modal: Any) -> bool:
+        if hasattr(modal, "_name_edit"):
+            return False
+        modal.accept()
+        return True
+
+    accept_modals(qtbot, [save_dialog, any_box, any_box])
+    dialog.on_export_bundle()
+    assert (out / "unkept" / "template.yaml").is_file()
+    assert dialog.job_settings.save_notice
+    assert dialog.unsaved_changes()
+
+
 def test_shown_again_after_escape_it_asks_again(
     make_dialog: Callable[[Path], Any], tmp_path: Path, qtbot: Any
 ) -> None:

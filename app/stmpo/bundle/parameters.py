@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -99,23 +100,31 @@ def _check_range(definition: Mapping[str, Any], value: float) -> str | None:
     return None
 
 
+#: Numbers as people type them, in ASCII digits (a cap on length keeps int() cheap).
+_INT_TEXT = re.compile(r"[-+]?[0-9]{1,18}")
+_FLOAT_TEXT = re.compile(r"[-+]?([0-9]{1,18}(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]{1,3})?")
+
+
 def coerce_value(definition: Mapping[str, Any], text: str) -> Any:
     """Convert a typed string to the parameter's type; raise ValueError with a plain reason."""
     kind = definition["type"]
     if kind == "INT":
-        try:
-            value: Any = int(text.strip(), 10)
-        except ValueError:
-            raise ValueError(f'must be a whole number, got "{text}"') from None
+        # ASCII digits only: Python's int() also reads `1_0` as 10 and `٢٠` as 20, which
+        # nobody who typed them meant and the worker's parser would refuse.
+        if not _INT_TEXT.fullmatch(text.strip()):
+            raise ValueError(f'must be a whole number, got "{text}"')
+        value: Any = int(text.strip(), 10)
         problem = _check_range(definition, value)
         if problem:
             raise ValueError(problem)
         return value
     if kind == "FLOAT":
-        try:
-            number = float(text.strip())
-        except ValueError:
-            raise ValueError(f'must be a number, got "{text}"') from None
+        stripped = text.strip()
+        if stripped.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+            raise ValueError(f'must be a finite number, got "{text}"')
+        if not _FLOAT_TEXT.fullmatch(stripped):
+            raise ValueError(f'must be a number, got "{text}"')
+        number = float(stripped)
         if not math.isfinite(number):
             raise ValueError(f'must be a finite number, got "{text}"')
         problem = _check_range(definition, number)

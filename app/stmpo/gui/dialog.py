@@ -96,7 +96,8 @@ class StmpoSubmitDialog(SubmitJobToDeadlineDialog):
 
             def saving(*call_args: Any, **call_kwargs: Any) -> Any:
                 answer = callback(*call_args, **call_kwargs)
-                self._kept = self.sticky_values()
+                if not self.job_settings.save_notice:  # saved: else still not kept
+                    self._kept = self.sticky_values()
                 return answer
 
             kwargs["on_create_job_bundle_callback"] = saving
