@@ -179,3 +179,37 @@ def test_shown_again_after_escape_it_asks_again(
     dialog.windowHandle().close()
     QCoreApplication.processEvents()
     assert seen == ["Close the submitter?"] and dialog.isVisible()
+
+
+def test_a_closed_submitter_is_freed_when_its_last_reference_goes(
+    qtbot: Any, gui_home: Path, tmp_path: Path
+) -> None:
+    """No reference cycle keeps a window: one that only a garbage collection frees is
+    deleted at whatever moment the collector runs, under whatever runs then (a crash seen
+    mid-submission of the next window in test_gui_submit_repeat.py, twenty launches)."""
+    import gc
+    import weakref
+
+    from PySide6.QtCore import QCoreApplication
+    from stmpo.export import load_export
+    from stmpo.gui.app import build_dialog
+
+    export_path = copy_sample("several_items.json", tmp_path)
+    gc.collect()
+    gc.disable()
+    try:
+        dialog = build_dialog(load_export(export_path), str(export_path))
+        qtbot.addWidget(dialog)  # pytest-qt keeps a weak reference only
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        dialog.job_settings.chunk_size.setValue(3)  # a preview, a check scheduled
+        qtbot.wait(300)  # the debounced check runs on its thread and answers
+        dialog.close()
+        for _ in range(10):
+            QCoreApplication.processEvents()
+        freed = weakref.ref(dialog)
+        del dialog
+        QCoreApplication.processEvents()
+        assert freed() is None, [type(r) for r in gc.get_referrers(freed())][:5]
+    finally:
+        gc.enable()

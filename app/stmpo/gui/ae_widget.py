@@ -124,7 +124,7 @@ class AfterEffectsSettingsWidget(QWidget):
         self._checking: str | None = None
         #: The running check's answer, set by its thread before it returns (a click
         #: for the same settings waits for it instead of building again).
-        self._answer: tuple[str, BundleCheck] | None = None
+        self._answer: list[tuple[str, BundleCheck]] = []
         self.check_call: BackgroundCall | None = None  # the running check (tests join it)
         #: The export's warnings with the CLI's defaults, shown beside a refusal: one
         #: build per export, not one per refused change.
@@ -730,8 +730,8 @@ class AfterEffectsSettingsWidget(QWidget):
         running = self.check_call
         if key not in self._checked and self._checking == key and running is not None:
             running.worker.join()
-            if self._answer is not None and self._answer[0] == key:
-                self._record_check(*self._answer)
+            if self._answer and self._answer[0][0] == key:
+                self._record_check(*self._answer[0])
         if key not in self._checked:
             self._record_check(
                 key, check_bundle(self.export, bundle_settings, self._default_warnings)
@@ -750,13 +750,15 @@ class AfterEffectsSettingsWidget(QWidget):
         if self._checking is not None:
             return  # its answer starts the next check if the settings moved on
         self._checking = key
-        self._answer = None
+        # The thread writes its answer here too (no Qt object, not the widget: a thread
+        # must not hold the last reference to one).
+        answer: list[tuple[str, BundleCheck]] = []
+        self._answer = answer
         export, defaults = self.export, self._default_warnings
 
         def work() -> tuple[str, BundleCheck]:
-            answer = (key, check_bundle(export, bundle_settings, defaults))
-            self._answer = answer  # a plain attribute: no Qt object is touched here
-            return answer
+            answer.append((key, check_bundle(export, bundle_settings, defaults)))
+            return answer[0]
 
         self.check_call = run_in_background(work, self._on_checked, self)
 

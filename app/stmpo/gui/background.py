@@ -55,8 +55,16 @@ class BackgroundCall(QObject):
             return
 
     def _deliver(self, outcome: Outcome) -> None:
-        self._done(outcome)
+        done = self._done
+        # Let go of the work and its owner here, on the GUI thread: a reference the call
+        # kept would tie Qt wrappers into cycles only a later garbage collection breaks.
+        self._work = self._done = _nothing
+        done(outcome)
         self.deleteLater()
+
+
+def _nothing(*_: Any) -> None:
+    return None
 
 
 def run_in_background(

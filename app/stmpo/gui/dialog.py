@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import weakref
 from typing import Any
 
 from deadline.client.ui.controllers import DeadlineUIController
@@ -93,11 +94,17 @@ class StmpoSubmitDialog(SubmitJobToDeadlineDialog):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         callback = kwargs.get("on_create_job_bundle_callback")
         if callback is not None:  # a bundle written saves the settings: nothing unsaved
+            # A weak reference: the dialog keeps this callback, and a callback holding the
+            # dialog would make a cycle that only a garbage collection frees - at any later
+            # moment, deleting the window's C++ objects under whatever runs then (a crash
+            # seen mid-submission of the next window, test_gui_submit_repeat.py).
+            me = weakref.ref(self)
 
             def saving(*call_args: Any, **call_kwargs: Any) -> Any:
                 answer = callback(*call_args, **call_kwargs)
-                if not self.job_settings.save_notice:  # saved: else still not kept
-                    self._kept = self.sticky_values()
+                dialog = me()
+                if dialog is not None and not dialog.job_settings.save_notice:  # saved
+                    dialog._kept = dialog.sticky_values()
                 return answer
 
             kwargs["on_create_job_bundle_callback"] = saving
