@@ -233,19 +233,37 @@ def preview_task(
     """The worker's plan for one task of `item` (`render --frames=first-last`): at
     another render rate than the comp's in output frames, as the worker counts and
     checks them (frametime.py); nothing to start when the task holds no output frame."""
-    timebase = None
-    if item.render_frame_rate is not None and step == 1:
-        timebase = Timebase.of(
-            item.comp.frame_rate,
-            item.render_frame_rate,
-            item.comp.display_start_time or 0.0,
-            display_start_frame,
-        )
-        if timebase.same:
-            timebase = None
-        elif not len(timebase.render_range(first, last)):
-            reason = f"comp frames {first}-{last} hold no output frame at the render rate"
-            return TaskPreview(first, last, 0, 0, (), False, False, (reason,), ())
+    return rated_task(
+        item, first, last, step, values, host, render_timebase(item, step, display_start_frame)
+    )
+
+
+def render_timebase(item: RenderQueueItem, step: int, display_start_frame: int) -> Timebase | None:
+    """The item's comp-to-output timebase when its render settings render at another
+    rate than the comp (the worker's rule: only without a frame step); else None."""
+    if item.render_frame_rate is None or step != 1:
+        return None
+    timebase = Timebase.of(
+        item.comp.frame_rate,
+        item.render_frame_rate,
+        item.comp.display_start_time or 0.0,
+        display_start_frame,
+    )
+    return None if timebase.same else timebase
+
+
+def rated_task(
+    item: RenderQueueItem,
+    first: int,
+    last: int,
+    step: int,
+    values: Mapping[str, str],
+    host: planning.HostFacts,
+    timebase: Timebase | None,
+) -> TaskPreview:
+    if timebase is not None and not len(timebase.render_range(first, last)):
+        reason = f"comp frames {first}-{last} hold no output frame at the render rate"
+        return TaskPreview(first, last, 0, 0, (), False, False, (reason,), ())
     return task_preview(first, last, task_plan(item, first, last, step, values, host, timebase))
 
 
@@ -306,19 +324,17 @@ def preview_item(
     host = preview_host(shape)
     start, end, step = frames
     bounds, chunk_warning = item_task_bounds(item, start, end, step, chunk_size)
-    rated = item.render_frame_rate is not None and step == 1
+    timebase = render_timebase(item, step, display_start_frame)
     shapes: list[tuple[TaskPreview, planning.RenderPlan | None]] = []
     known: dict[int, int] = {}
     shape_of: list[int] = []
     for first, last in bounds:
         # At another render rate the output frames depend on where the task starts.
-        plan_id = None if rated else known.get(last - first)
+        plan_id = None if timebase is not None else known.get(last - first)
         if plan_id is None:
             plan_id = len(shapes)
-            if rated:
-                shapes.append(
-                    (preview_task(item, first, last, step, values, host, display_start_frame), None)
-                )
+            if timebase is not None:
+                shapes.append((rated_task(item, first, last, step, values, host, timebase), None))
             else:
                 plan = task_plan(item, first, last, step, values, host, None)
                 shapes.append((task_preview(first, last, plan), plan))
