@@ -139,3 +139,23 @@ def test_the_warnings_after_a_refused_override_are_never_taken_for_the_defaults(
     dialog.tab_blockers(now=True)
     assert [line.replace("/used/", "/fresh/") for line in listed(tab)] == expected
     assert not any("cannot be split" in line for line in listed(tab)), listed(tab)
+
+
+def test_a_click_during_a_check_of_the_same_settings_takes_that_check_s_answer(
+    qtbot: Any, make_dialog: Callable[[Path], Any], tmp_path: Path
+) -> None:
+    """Building the bundle again beside the running check would only compete with it
+    for the interpreter (1.75 s on the GUI thread for a 100,000-task job): the click
+    waits for the running check and shows its very answer."""
+    dialog = make_dialog(big_export(tmp_path))
+    tab = dialog.job_settings
+    tab.chunk_size.setValue(1)
+    qtbot.waitUntil(lambda: tab.check_call is not None, timeout=WAIT_MS)
+    call = tab.check_call
+    assert call.worker.is_alive()  # a 100,000-task check takes about a second
+    blockers = dialog.tab_blockers(now=True)
+    assert any("make a job template of" in b for b in blockers), blockers
+    assert call.outcome is not None and tab.check_call is call
+    shown = [p.message for p in tab.bundle_refusals]
+    assert shown == [p.message for p in call.outcome.value[1].refusals]
+    assert any(check is call.outcome.value[1] for check in tab._checked.values())

@@ -118,14 +118,11 @@ class AfterEffectsSettingsWidget(QWidget):
         self.upload_problems: list[Problem] = []
         #: What `stmpo bundle` refuses of the current settings (warnings_view.check_bundle).
         self.bundle_refusals: list[Problem] = []
-        #: The latest finished check and the settings it answers (settings_key); the key
-        #: of the check running on a thread, if one is.
-        self._checked: dict[str, BundleCheck] = {}  # by settings_key, the latest few
+        #: The latest few checks' answers, by the settings they answer (settings_key);
+        #: the key of the check running on a thread, if one is, and that call.
+        self._checked: dict[str, BundleCheck] = {}
         self._checking: str | None = None
-        #: The running check's answer, set by its thread before it returns (a click
-        #: for the same settings waits for it instead of building again).
-        self._answer: list[tuple[str, BundleCheck]] = []
-        self.check_call: BackgroundCall | None = None  # the running check (tests join it)
+        self.check_call: BackgroundCall | None = None
         #: The export's warnings with the CLI's defaults, shown beside a refusal: one
         #: build per export, not one per refused change.
         self._default_warnings: list[str] | None = None
@@ -729,9 +726,9 @@ class AfterEffectsSettingsWidget(QWidget):
         bundle_settings, key = self._bundle_settings_now()
         running = self.check_call
         if key not in self._checked and self._checking == key and running is not None:
-            running.worker.join()
-            if self._answer and self._answer[0][0] == key:
-                self._record_check(*self._answer[0])
+            outcome = running.wait()
+            if outcome is not None and outcome.error is None:
+                self._record_check(*outcome.value)
         if key not in self._checked:
             self._record_check(
                 key, check_bundle(self.export, bundle_settings, self._default_warnings)
@@ -750,15 +747,10 @@ class AfterEffectsSettingsWidget(QWidget):
         if self._checking is not None:
             return  # its answer starts the next check if the settings moved on
         self._checking = key
-        # The thread writes its answer here too (no Qt object, not the widget: a thread
-        # must not hold the last reference to one).
-        answer: list[tuple[str, BundleCheck]] = []
-        self._answer = answer
         export, defaults = self.export, self._default_warnings
 
-        def work() -> tuple[str, BundleCheck]:
-            answer.append((key, check_bundle(export, bundle_settings, defaults)))
-            return answer[0]
+        def work() -> tuple[str, BundleCheck]:  # holds no widget: a thread must not
+            return key, check_bundle(export, bundle_settings, defaults)
 
         self.check_call = run_in_background(work, self._on_checked, self)
 

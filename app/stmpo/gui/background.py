@@ -40,15 +40,23 @@ class BackgroundCall(QObject):
         self._finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         #: The call's thread (a test may join it).
         self.worker = threading.Thread(target=self._run, name="stmpo-farm-lookup", daemon=True)
+        #: What the call ended with, once its thread has (before `done` is called).
+        self.outcome: Outcome | None = None
 
     def start(self) -> None:
         self.worker.start()
+
+    def wait(self) -> Outcome | None:
+        """Block until the call has ended; its outcome (`done` still follows, queued)."""
+        self.worker.join()
+        return self.outcome
 
     def _run(self) -> None:
         try:
             outcome = Outcome(value=self._work())
         except Exception as exc:  # any failure is an answer: the caller says why
             outcome = Outcome(error=exc)
+        self.outcome = outcome
         try:
             self._finished.emit(outcome)
         except RuntimeError:  # the owner was deleted (window closed): nobody to tell
