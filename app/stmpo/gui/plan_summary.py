@@ -288,6 +288,7 @@ def plan_warnings(
         ) -> None:
             found.append(_Finding(kind, index, line, shared, amount))
 
+        shapes = list(task_shapes(preview.tasks))
         movie = preview.first_task.limited_by == "movie" and preview.frames > 1
         if movie:  # says both: one process, and one task when ChunkSize asked for more
             unsplit = " (ChunkSize cannot cut it into tasks)" if preview.chunk_warning else ""
@@ -309,9 +310,8 @@ def plan_warnings(
                 f"{name}: {unnamed(preview.chunk_warning)}",
                 f"more than {MAX_CHUNKS_PER_STEP} tasks a step at this ChunkSize: cut in "
                 "larger chunks, of up to {most} frames",
-                max((task.frames for task, _n, _c in task_shapes(preview.tasks)), default=0),
+                max((task.frames for task, _n, _c in shapes), default=0),
             )
-        shapes = list(task_shapes(preview.tasks))
         short = sorted(
             (
                 (number, count, task)
@@ -333,10 +333,9 @@ def plan_warnings(
                 f"a process gets fewer frames than the {worth} that pay for its {launch}",
             )
         elif len(preview.tasks) > 1 and not movie:
-            # ChunkSize cut the item so fine that a task, on one process, pays a whole
-            # launch for less work than the launch is worth.
-            # The tasks of ChunkSize's length (the most of them; a remainder is shorter
-            # by nature): when one process renders each, each pays a whole launch.
+            # ChunkSize cut the item so fine that its tasks of ChunkSize's length (the
+            # most of them; a remainder is shorter by nature), one process each, pay a
+            # whole launch for less work than the launch is worth.
             sizes: dict[tuple[int, int], int] = {}
             for task, _number, count in shapes:
                 key = (task.frames, task.processes)
