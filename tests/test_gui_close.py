@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gui_helpers import copy_sample
+from gui_helpers import copy_sample, save_bundle_as
 
 pytestmark = pytest.mark.gui
 
@@ -87,7 +87,6 @@ def test_a_saved_bundle_keeps_the_changes_so_escape_closes_at_once(
     make_dialog: Callable[[Path], Any], tmp_path: Path, qtbot: Any
 ) -> None:
     from deadline.client.config import set_setting
-    from test_gui_submitter import accept_modals
 
     out = tmp_path / "bundles"
     out.mkdir()
@@ -96,23 +95,7 @@ def test_a_saved_bundle_keeps_the_changes_so_escape_closes_at_once(
     qtbot.waitExposed(dialog)
     dialog.job_settings.chunk_size.setValue(7)
 
-    def save_dialog(modal: Any) -> bool:
-        if not hasattr(modal, "_name_edit"):
-            return False
-        modal._radio_local.setChecked(True)
-        modal._name_edit.setText("kept")
-        modal._location_edit.setText(str(out))
-        modal._export_button.click()
-        return True
-
-    def result_box(modal: Any) -> bool:
-        if hasattr(modal, "_name_edit"):
-            return False
-        modal.accept()
-        return True
-
-    accept_modals(qtbot, [save_dialog, result_box])
-    dialog.on_export_bundle()
+    save_bundle_as(qtbot, dialog, out, "kept")
     assert (out / "kept" / "template.yaml").is_file()
     assert not dialog.unsaved_changes()
     press_escape(dialog)
@@ -127,7 +110,6 @@ def test_a_bundle_saved_without_its_settings_still_asks(
     from deadline.client.config import set_setting
     from stmpo.export import load_export
     from stmpo.gui.settings import sticky_path
-    from test_gui_submitter import accept_modals
 
     out = tmp_path / "bundles"
     out.mkdir()
@@ -138,24 +120,9 @@ def test_a_bundle_saved_without_its_settings_still_asks(
     qtbot.waitExposed(dialog)
     dialog.job_settings.chunk_size.setValue(7)
 
-    def save_dialog(modal: Any) -> bool:
-        if not hasattr(modal, "_name_edit"):
-            return False
-        modal._radio_local.setChecked(True)
-        modal._name_edit.setText("unkept")
-        modal._location_edit.setText(str(out))
-        modal._export_button.click()
-        return True
-
-    def any_box(modal: Any) -> bool:
-        if hasattr(modal, "_name_edit"):
-            return False
-        modal.accept()
-        return True
-
-    accept_modals(qtbot, [save_dialog, any_box, any_box])
-    dialog.on_export_bundle()
+    boxes = save_bundle_as(qtbot, dialog, out, "unkept")
     assert (out / "unkept" / "template.yaml").is_file()
+    assert len(boxes) == 2  # "Bundle saved to", then why the settings were not
     assert dialog.job_settings.save_notice
     assert dialog.unsaved_changes()
 

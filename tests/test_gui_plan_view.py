@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gui_helpers import copy_sample
+from gui_helpers import copy_sample, save_bundle_as
 from stmpo.export import load_export
 from stmpo.locations import examples_dir
 
@@ -239,8 +239,6 @@ def test_the_estimate_and_price_stick_with_the_project(
     make_dialog: Callable[[Path], Any], qtbot: Any, tmp_path: Path, gui_home: Path
 ) -> None:
     from deadline.client.config import set_setting
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
 
     out = tmp_path / "bundles"
     out.mkdir()
@@ -250,25 +248,7 @@ def test_the_estimate_and_price_stick_with_the_project(
     view = dialog.job_settings.plan_view
     view.seconds_per_frame.setValue(42.5)
     view.hourly_price.setValue(3.25)
-    steps = ["save", "result"]
-
-    def poll() -> None:
-        modal = QApplication.activeModalWidget()
-        if modal is not None and steps:
-            if steps[0] == "save" and hasattr(modal, "_name_edit"):
-                modal._radio_local.setChecked(True)
-                modal._name_edit.setText("plan")
-                modal._location_edit.setText(str(out))
-                modal._export_button.click()
-                steps.pop(0)
-            elif steps[0] == "result" and not hasattr(modal, "_name_edit"):
-                modal.accept()
-                steps.pop(0)
-        if steps:
-            QTimer.singleShot(50, poll)
-
-    QTimer.singleShot(50, poll)
-    dialog.on_export_bundle()
+    assert len(save_bundle_as(qtbot, dialog, out, "plan")) == 1  # "Bundle saved to"
     sticky = json.loads((tmp_path / "image_sequence.stmpo.json").read_text(encoding="utf-8"))
     assert (sticky["seconds_per_frame"], sticky["hourly_price"]) == (42.5, 3.25)
 

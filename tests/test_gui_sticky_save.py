@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 from deadline_server import LocalAws
-from gui_helpers import copy_sample
+from gui_helpers import copy_sample, save_bundle_as
 from stmpo.export import load_export
 from stmpo.gui.settings import (
     DEFAULT_PARAMETERS,
@@ -50,37 +50,6 @@ NOT_SAVED = "Settings not saved"
 def warnings_of(dialog: Any) -> list[str]:
     tab = dialog.job_settings
     return [tab.warnings_list.item(i).text() for i in range(tab.warnings_list.count())]
-
-
-def save_bundle_as(qtbot: Any, dialog: Any, out: Path, name: str = "ae_bundle") -> list[str]:
-    """Click through the library's Save bundle as dialog into `out`; the texts of the
-    boxes that follow (the result, why nothing was saved, what was not), in order."""
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-
-    boxes: list[str] = []
-    running = [True]
-
-    def answer() -> None:
-        if not running[0]:  # a timer left from this call must not answer the next one
-            return
-        modal = QApplication.activeModalWidget()
-        if modal is not None and hasattr(modal, "_name_edit"):
-            modal._radio_local.setChecked(True)
-            modal._name_edit.setText(name)
-            modal._location_edit.setText(str(out))
-            modal._export_button.click()
-        elif modal is not None:
-            boxes.append(modal.text())
-            modal.accept()
-        QTimer.singleShot(50, answer)
-
-    QTimer.singleShot(50, answer)
-    try:
-        dialog.on_export_bundle()
-    finally:
-        running[0] = False
-    return boxes
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-from gui_helpers import copy_sample
+from gui_helpers import copy_sample, save_bundle_as
 from stmpo.export import load_export
 from stmpo.locations import examples_dir, sample_exports
 
@@ -30,21 +30,6 @@ def copy_export(name: str, tmp_path: Path) -> Path:
 
 def ae_tab(dialog: Any) -> Any:
     return dialog.job_settings
-
-
-def accept_modals(qtbot: Any, actions: list[Callable[[Any], bool]]) -> None:
-    """Drive the modal dialogs the library opens (Save bundle as, then the result box)."""
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-
-    def poll() -> None:
-        modal = QApplication.activeModalWidget()
-        if modal is not None and actions and actions[0](modal):
-            actions.pop(0)
-        if actions:
-            QTimer.singleShot(50, poll)
-
-    QTimer.singleShot(50, poll)
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=[p.name for p in SAMPLES])
@@ -243,24 +228,8 @@ def test_save_bundle_writes_a_valid_bundle_with_the_chosen_settings_and_sticks(
     assert not tab.continue_on_missing.isChecked()
     tab.continue_on_missing.setChecked(True)
 
-    def save_dialog(modal: Any) -> bool:
-        if not hasattr(modal, "_name_edit"):
-            return False
-        modal._radio_local.setChecked(True)
-        modal._name_edit.setText("ae_bundle")
-        modal._location_edit.setText(str(out))
-        modal._export_button.click()
-        return True
-
-    def result_box(modal: Any) -> bool:
-        if hasattr(modal, "_name_edit"):
-            return False
-        assert "Bundle saved" in modal.text(), modal.text()
-        modal.accept()
-        return True
-
-    accept_modals(qtbot, [save_dialog, result_box])
-    dialog.on_export_bundle()
+    [box] = save_bundle_as(qtbot, dialog, out)
+    assert "Bundle saved" in box, box
 
     bundle = out / "ae_bundle"
     validate_bundle_dir(bundle)
