@@ -36,12 +36,12 @@ app.exec()
 """
 
 
-def write_export(path: Path, items: int) -> None:
+def write_export(path: Path, items: int, frames: int = 250) -> None:
     queue = [
         {
             "index": i,
-            "comp": {"name": f"Shot {i:03d} comp", "frameRate": 25.0, "duration": 10.0},
-            "frames": {"start": 0, "end": 249},
+            "comp": {"name": f"Shot {i:03d} comp", "frameRate": 25.0, "duration": frames / 25.0},
+            "frames": {"start": 0, "end": frames - 1},
             "outputModules": [
                 {"index": 1, "path": f"/tmp/stmpo-bench/out/shot{i:03d}/f_[#####].png"}
             ],

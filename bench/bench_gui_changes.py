@@ -14,7 +14,6 @@ Results: docs/performance.md, "Submitter: one change on a big job".
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -22,26 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-
-def write_export(path: Path, items: int, frames: int) -> None:
-    queue = [
-        {
-            "index": i,
-            "comp": {"name": f"Shot {i:03d}", "frameRate": 25.0, "duration": frames / 25.0},
-            "frames": {"start": 0, "end": frames - 1},
-            "outputModules": [
-                {"index": 1, "path": f"/tmp/stmpo-bench/out/shot{i:03d}/f_[#####].png"}
-            ],
-        }
-        for i in range(1, items + 1)
-    ]
-    export = {
-        "format": "stmpo-ae-export",
-        "version": 1,
-        "project": {"path": str(path.parent / "project.aep")},
-        "renderQueue": queue,
-    }
-    path.write_text(json.dumps(export), encoding="utf-8")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_gui import write_export
 
 
 def main() -> int:
