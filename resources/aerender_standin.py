@@ -27,6 +27,12 @@ flag: one `aerender ERROR: After Effects error: Can not ...` line, exit 1, no fr
 `frameRate`: the stand-in writes and reports the output frames of the -s/-e span at
 that rate (`output_frames`; faults then name output frames).
 
+Startup, in aerender's own order (its driver's output in the logs of inlife/nexrender
+issue 428 and RxLaboratory/DuME issue 222): `aerender version ...` and `PROGRESS:
+Launching After Effects...` at once, then the startup (STANDIN_STARTUP_*), then
+`PROGRESS: ...After Effects successfully launched`, so a child's first line comes before
+its startup, as on a farm.
+
 Each frame: optional CPU burn, a small valid PNG written to every sequence output,
 then `PROGRESS:  0:00:00:05 (6): 0 Seconds`.
 
@@ -46,7 +52,7 @@ Environment
                          stop rendering, exit 0 (as aerender sometimes does)
         hang@F           after frame F-1, print `PROGRESS:  (hanging at frame F)` and
                          sleep forever (SIGTERM ends it): a stall
-        licence          after the startup print (after `Launching After Effects...`)
+        licence          after the startup, instead of `successfully launched`, print
                          the trial-expired prompt's words `Renew your subscription at
                          adobe.com today` (inlife/nexrender issue 197; AE shows them in
                          a dialog), then wait forever without rendering (SIGTERM ends
