@@ -56,12 +56,15 @@ def make_dir_beside(target: Path, suffix: str = ".partial") -> Path:
     return _create_beside(target, suffix, lambda p: os.mkdir(p, 0o777))
 
 
-def write_text_atomically(target: Path, text: str) -> None:
+def write_text_atomically(target: Path, text: str, mode: int | None = None) -> None:
     """Write beside `target`, then rename over it: a failed run never leaves half a file,
-    nor a temporary."""
+    nor a temporary. `mode`: the file's permission bits (a file replaced keeps its own:
+    the new one would otherwise get the umask's)."""
     fd, tmp = open_new_beside(target)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            if mode is not None:
+                os.chmod(tmp, mode)
             handle.write(text)
         os.replace(tmp, target)
     except BaseException as exc:

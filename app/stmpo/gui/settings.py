@@ -406,6 +406,7 @@ def save_sticky(settings: AfterEffectsSettings, path: Path) -> None:
     a write bit is what a user means by read-only, and the rename replaces it regardless.
     """
     from stmpo.errors import OutputRefused
+    from stmpo.files import write_text_atomically
     from stmpo.output_paths import file_target
 
     # JSON writes the render queue indexes of frame_overrides as text; its check reads
@@ -429,26 +430,9 @@ def save_sticky(settings: AfterEffectsSettings, path: Path) -> None:
     if mode is not None and not mode & _ANY_WRITE:
         raise SettingsNotSaved(f"{path} is read-only: left as it is")
     try:
-        _write_keeping_mode(target, json.dumps(data, indent=2, sort_keys=True), mode)
+        write_text_atomically(target, json.dumps(data, indent=2, sort_keys=True), mode)
     except OSError as exc:
         raise SettingsNotSaved(f"{path}: {exc.strerror or exc}") from exc
-
-
-def _write_keeping_mode(target: Path, text: str, mode: int | None) -> None:
-    """`stmpo.files.write_text_atomically`, the new file given `mode` before it takes the
-    old one's place (a new settings file gets the umask's mode)."""
-    from stmpo.files import open_new_beside
-
-    fd, tmp = open_new_beside(target)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            if mode is not None:
-                os.chmod(tmp, mode)
-            handle.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def try_save_sticky(settings: AfterEffectsSettings, path: Path) -> str | None:
