@@ -34,7 +34,7 @@ from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeyEvent, QShowEvent
 from PySide6.QtWidgets import QLineEdit, QMessageBox
 
 from stmpo.bundle.template import default_job_name
-from stmpo.gui.settings import sticky_fields
+from stmpo.gui.settings import sticky_values
 from stmpo.gui.submit_token import SubmitToken
 from stmpo.gui.wheel_guard import guard_wheel
 
@@ -142,12 +142,16 @@ class StmpoSubmitDialog(SubmitJobToDeadlineDialog):
         self._kept = self.sticky_values()
         self._closing = False  # a close already decided (asked, or the program's)
 
-    def sticky_values(self) -> dict[str, Any]:
-        """What Submit or Save bundle as would save beside the project now."""
+    def current_settings(self) -> Any:
+        """The settings as the library's Submit and Save bundle as read them now."""
         settings = self.job_settings_type()
         self.shared_job_settings.update_settings(settings)
         self.job_settings.update_settings(settings)
-        return {f.name: getattr(settings, f.name) for f in sticky_fields(type(settings))}
+        return settings
+
+    def sticky_values(self) -> dict[str, Any]:
+        """What Submit or Save bundle as would save beside the project now."""
+        return sticky_values(self.current_settings())
 
     def unsaved_changes(self) -> bool:
         return self.sticky_values() != self._kept
@@ -274,9 +278,7 @@ class StmpoSubmitDialog(SubmitJobToDeadlineDialog):
         gets the same CreateJob token, so a retry returns the job already made."""
         from deadline.client.config import get_setting
 
-        settings = self.job_settings_type()
-        self.shared_job_settings.update_settings(settings)
-        self.job_settings.update_settings(settings)
+        settings = self.current_settings()
         data = {k: v for k, v in dataclasses.asdict(settings).items() if k != "notices"}
         references = self.job_attachments.get_asset_references()
         return {

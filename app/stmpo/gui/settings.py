@@ -395,6 +395,11 @@ class SettingsNotSaved(OSError):
 _ANY_WRITE = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
 
 
+def sticky_values(settings: AfterEffectsSettings) -> dict[str, Any]:
+    """What is saved beside the project of these settings, field by field."""
+    return {f.name: getattr(settings, f.name) for f in sticky_fields(type(settings))}
+
+
 def save_sticky(settings: AfterEffectsSettings, path: Path) -> None:
     """Beside the project, atomically; raises `SettingsNotSaved` when that cannot be done,
     when `path` is something other than STMPO's own settings file, or when it is a
@@ -411,10 +416,7 @@ def save_sticky(settings: AfterEffectsSettings, path: Path) -> None:
 
     # JSON writes the render queue indexes of frame_overrides as text; its check reads
     # them back as numbers.
-    data: dict[str, Any] = {
-        f.name: getattr(settings, f.name) for f in sticky_fields(type(settings))
-    }
-    data["stmpoStickyVersion"] = STICKY_VERSION
+    data: dict[str, Any] = {**sticky_values(settings), "stmpoStickyVersion": STICKY_VERSION}
     try:
         target = file_target(path, ours=_is_sticky_text, what="saved submitter settings")
     except OutputRefused as exc:
